@@ -1,0 +1,309 @@
+"""Command line: ``pantau <command>``. A thin shell over the pipeline and the store.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or config error (one-line reason on
+stderr). ``--json`` prints one JSON array on stdout and nothing else there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from daemon import __version__
+from daemon.config import ConfigError, LoadedConfig, format_duration, load_config, parse_duration
+from daemon.store import FeedRow, Store, iso, utcnow
+
+log = logging.getLogger("pantau")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _since(value: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_duration(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pantau",
+        description="News-feed monitoring daemon for Indonesian media.",
+    )
+    p.add_argument("--version", action="version", version=f"pantau {__version__}")
+    p.add_argument(
+        "--config",
+        "-c",
+        metavar="PATH",
+        help="config file (default: $PANTAU_CONFIG, else ./config.yaml)",
+    )
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("run", help="run the daemon (or one cycle with --once)")
+    r.add_argument(
+        "--once", action="store_true", help="poll every feed once, deliver what is due, exit"
+    )
+    sub.add_parser("check", help="validate the config and print a summary")
+    d = sub.add_parser("db", help="database commands")
+    dsub = d.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
+    dsub.required = True
+    dsub.add_parser("upgrade", help="apply migrations")
+    f = sub.add_parser("feeds", help="feed health")
+    f.add_argument("--json", action="store_true")
+    s = sub.add_parser("stories", help="stories with their outlet copies")
+    s.add_argument("--since", type=_since, default=timedelta(hours=24), metavar="D")
+    s.add_argument("--json", action="store_true")
+    a = sub.add_parser("alerts", help="alerts with their delivery state")
+    a.add_argument("--since", type=_since, default=timedelta(hours=24), metavar="D")
+    a.add_argument("--topic", metavar="T")
+    a.add_argument("--json", action="store_true")
+    n = sub.add_parser("notify-test", help="send a test message through one notifier")
+    n.add_argument("name")
+    sub.add_parser("demo", help="run one cycle over bundled sample feeds (offline, no config)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from daemon.logs import setup_logging
+
+    setup_logging(args.log_level)
+    if args.log_level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"pantau: config error: {line}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"pantau: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 1
+    except Exception as exc:  # one line, never a traceback
+        log.debug("command failed", exc_info=True)
+        print(f"pantau: error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())[:500]
+
+
+def _load(args: argparse.Namespace) -> LoadedConfig:
+    loaded = load_config(args.config)
+    from daemon.logs import add_secret
+
+    for secret in loaded.secrets:
+        add_secret(secret)
+    return loaded
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "demo":
+        from daemon.demo import run_demo
+
+        return run_demo()
+    loaded = _load(args)
+    if cmd == "check":
+        return cmd_check(loaded)
+    if cmd == "run":
+        return cmd_run(loaded, once=args.once)
+    if cmd == "db":
+        store = Store.open(loaded.config.database)
+        try:
+            store.upgrade()
+        finally:
+            store.close()
+        print("database is up to date", file=sys.stderr)
+        return 0
+    if cmd == "notify-test":
+        return cmd_notify_test(loaded, args.name)
+    store = Store.open(loaded.config.database)
+    try:
+        if not store.is_current():
+            raise UsageError(
+                "the database is not initialised or not migrated: run `pantau db upgrade`"
+            )
+        if cmd == "feeds":
+            return cmd_feeds(store, args.json)
+        if cmd == "stories":
+            return cmd_stories(store, args.since, args.json)
+        if cmd == "alerts":
+            return cmd_alerts(store, args.since, args.topic, args.json)
+    finally:
+        store.close()
+    raise UsageError(f"unknown command {cmd}")
+
+
+def cmd_check(loaded: LoadedConfig) -> int:
+    cfg = loaded.config
+    print(f"{loaded.path}: OK")
+    print(f"database: {_redact_url(cfg.database)}")
+    print(f"feeds: {len(cfg.feeds)}")
+    for f in cfg.feeds:
+        print(f"  {f.display_name:<24} every {format_duration(cfg.feed_interval(f)):<5} {f.url}")
+    print(f"topics: {len(cfg.topics)}")
+    for t in cfg.topics:
+        to = ", ".join(t.notify) or "(stored only)"
+        print(f"  {t.name:<24} -> {to:<24} {t.query}")
+    print(f"notifiers: {len(cfg.notifiers)}")
+    for name, n in cfg.notifiers.items():
+        extra = ""
+        if n.type == "email":
+            extra = f"{n.host}:{n.port} {n.security} to {', '.join(n.to)}"
+            if n.digest:
+                extra += f", digest every {format_duration(n.digest)}"
+        print(f"  {name:<24} {n.type:<8} {extra}")
+    return 0
+
+
+def _redact_url(url: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
+    from daemon.service import AlreadyRunning, Daemon, run_once
+
+    try:
+        if once:
+            outcomes, stats = run_once(loaded)
+            ok = sum(1 for o in outcomes if o.result in ("ok", "not_modified", "unchanged"))
+            new = sum(o.stats.new for o in outcomes)
+            alerts = sum(len(o.stats.alerts) for o in outcomes)
+            from daemon.logs import log_event
+
+            log_event(
+                log, "info", "run.once", feeds=len(outcomes), ok=ok, failed=len(outcomes) - ok,
+                new_items=new, alerts=alerts, sent=stats.sent, retrying=stats.retried,
+                failed_deliveries=stats.failed,
+            )  # fmt: skip
+            return 0
+        from daemon.sdnotify import SdNotifier, Watchdog
+
+        notifier = SdNotifier()
+        daemon = Daemon(loaded, notify=notifier)
+        interval = notifier.watchdog_interval()
+        wd = None
+        if interval:
+            wd = Watchdog(notifier, interval, daemon.healthy)
+            wd.start()
+        try:
+            return daemon.run()
+        finally:
+            if wd:
+                wd.stop()
+    except AlreadyRunning as exc:
+        print(f"pantau: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
+    from daemon.deliver import build_notifier
+
+    cfg = loaded.config
+    if name not in cfg.notifiers:
+        known = ", ".join(cfg.notifiers) or "none"
+        raise UsageError(f"no notifier named {name!r} (configured: {known})")
+    notifier = build_notifier(name, cfg.notifiers[name], user_agent=cfg.polling.user_agent)
+    res = notifier.send_test()
+    if res.ok:
+        print(f"{name}: sent: {res.detail}")
+        return 0
+    print(f"pantau: {name}: failed: {res.detail}", file=sys.stderr)
+    return 1
+
+
+def feed_json(f: FeedRow) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "url": f.url,
+        "last_polled_at": iso(f.last_polled_at),
+        "last_status": f.last_status,
+        "last_error": f.last_error,
+        "item_count": f.item_count,
+        "next_poll_at": iso(f.next_poll_at),
+        "last_ok_at": iso(f.last_ok_at),
+        "last_new_at": iso(f.last_new_at),
+        "error_count": f.error_count,
+        "gone": f.gone,
+        "interval": f.interval,
+        "polls": f.polls,
+        "polls_not_modified": f.polls_not_modified,
+        "polls_failed": f.polls_failed,
+    }
+
+
+def cmd_feeds(store: Store, as_json: bool) -> int:
+    rows = store.feed_rows()
+    if as_json:
+        print(json.dumps([feed_json(f) for f in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no feeds yet: run `pantau run --once`")
+        return 0
+    print(f"{'feed':<24} {'status':<8} {'items':>6} {'last poll':<20} {'next poll':<20} error")
+    for f in rows:
+        state = (
+            "gone"
+            if f.gone
+            else ("error" if f.last_error else ("ok" if f.last_polled_at else "new"))
+        )
+        print(
+            f"{f.name[:24]:<24} {state:<8} {f.item_count:>6} "
+            f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {f.last_error or ''}"
+        )
+    return 0
+
+
+def _short(dt: Any) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "-"
+
+
+def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
+    rows = store.stories_since(utcnow() - since)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for s in rows:
+        outlets = sorted({i["feed"] for i in s["items"]})
+        print(f"#{s['id']} {s['title']}  [{', '.join(outlets)}]")
+        if len(s["items"]) > 1:
+            for i in s["items"]:
+                print(f"    {i['feed']}: {i['title']}")
+    if not rows:
+        print(f"no stories first seen in the last {format_duration(since.total_seconds())}")
+    return 0
+
+
+def cmd_alerts(store: Store, since: timedelta, topic: str | None, as_json: bool) -> int:
+    rows = store.alerts_since(utcnow() - since, topic)
+    if as_json:
+        print(json.dumps([a.to_json() for a in rows], ensure_ascii=False, indent=2))
+        return 0
+    for a in rows:
+        dl = ", ".join(f"{d['notifier']}:{d['status']}" for d in a.deliveries) or "stored only"
+        others = [s.outlet for s in a.sources if s.url != a.url]
+        also = f" (juga: {', '.join(others)})" if others else ""
+        print(
+            f"#{a.id} [{a.topic}] {a.title} — {a.outlet}{also}  matched={','.join(a.matched)}  {dl}"
+        )
+    if not rows:
+        print(f"no alerts in the last {format_duration(since.total_seconds())}")
+    return 0

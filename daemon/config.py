@@ -1,0 +1,420 @@
+"""Configuration: one table of defaults, types and validation (pydantic), loaded from YAML.
+
+Why pydantic with ``extra="forbid"``: a typo in a key (``intreval``) silently falling back to
+a default is the worst failure a monitoring daemon can have, so unknown keys are errors. All
+errors are collected and reported at once, each naming its key path (``topics[3].notify[0]``),
+so an operator fixes a file in one round trip rather than one error per restart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from daemon import USER_AGENT
+
+# ---------------------------------------------------------------------------------------------
+# Units
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.I)
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1024,
+    "kib": 1024,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
+
+
+def parse_duration(v: Any) -> float:
+    """``30s``, ``10m``, ``2h``, ``3d`` or a number of seconds → seconds."""
+    if isinstance(v, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 2h, 3d")
+    if isinstance(v, int | float):
+        if v < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(v)
+    if isinstance(v, str):
+        m = _DURATION_RE.match(v)
+        if m:
+            return float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()]
+    raise ValueError(f"expected a duration such as 30s, 10m, 2h, 3d, not {v!r}")
+
+
+def parse_size(v: Any) -> int:
+    """``512KB``, ``5MB`` or a number of bytes → bytes (KB = 1024 bytes)."""
+    if isinstance(v, bool):
+        raise ValueError("expected a size such as 512KB or 5MB")
+    if isinstance(v, int):
+        if v < 0:
+            raise ValueError("a size cannot be negative")
+        return v
+    if isinstance(v, str):
+        m = _SIZE_RE.match(v)
+        if m:
+            return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+    raise ValueError(f"expected a size such as 512KB or 5MB, not {v!r}")
+
+
+def format_duration(seconds: float) -> str:
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= n and seconds % n == 0:
+            return f"{int(seconds // n)}{unit}"
+    return f"{seconds:g}s"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _http_url(v: str) -> str:
+    parts = urlsplit(v.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL, not {v!r}")
+    return v.strip()
+
+
+HttpUrl = Annotated[str, BeforeValidator(lambda v: _http_url(v) if isinstance(v, str) else v)]
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+class PollingConfig(_Strict):
+    interval: Duration = 600.0
+    timeout: Duration = 20.0
+    max_bytes: Size = 10 * 1024 * 1024
+    min_interval: Duration = 120.0
+    max_interval: Duration = 3600.0
+    max_backoff: Duration = 86400.0
+    concurrency: int = Field(8, ge=1, le=256)
+    per_host: int = Field(2, ge=1, le=64)
+    user_agent: str = USER_AGENT
+
+    @field_validator("timeout", "interval", "min_interval", "max_interval")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be greater than 0")
+        return v
+
+
+class AlertsConfig(_Strict):
+    max_age: Duration = 48 * 3600.0
+
+
+class StoriesConfig(_Strict):
+    window: Duration = 72 * 3600.0
+
+
+class DeliveryConfig(_Strict):
+    retry_initial: Duration = 30.0
+    retry_max: Duration = 3600.0
+    give_up_after: Duration = 86400.0
+    tick: Duration = 5.0
+
+
+class FulltextConfig(_Strict):
+    default: bool = False
+    per_host_per_minute: int = Field(20, ge=1, le=6000)
+    max_pages: int = Field(3, ge=1, le=20)
+    max_chars: int = Field(100_000, ge=1000)
+
+
+class RetentionConfig(_Strict):
+    items: Duration | None = None
+
+
+class MetricsConfig(_Strict):
+    listen: str
+
+    @field_validator("listen")
+    @classmethod
+    def _hostport(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected host:port such as 127.0.0.1:9464, not {v!r}")
+        return v
+
+
+class HealthConfig(_Strict):
+    notify: list[str] = []
+
+
+class FeedConfig(_Strict):
+    url: HttpUrl
+    name: str | None = None
+    interval: Duration | None = None
+    fulltext: bool | None = None
+    timezone: str = "Asia/Jakarta"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except Exception:
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @property
+    def display_name(self) -> str:
+        return self.name or (urlsplit(self.url).hostname or self.url)
+
+
+class TopicConfig(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    query: str = Field(min_length=1, max_length=10_000)
+    notify: list[str] = []
+
+
+class SlackNotifierConfig(_Strict):
+    type: Literal["slack"]
+    webhook_url: HttpUrl
+    timeout: Duration = 10.0
+
+
+class EmailNotifierConfig(_Strict):
+    type: Literal["email"]
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    digest: Duration | None = None
+    timeout: Duration = 30.0
+    tls_verify: bool = True
+    ca_file: str | None = None
+
+    @field_validator("from_")
+    @classmethod
+    def _addr(cls, v: str) -> str:
+        if "@" not in v or any(c in v for c in "\r\n"):
+            raise ValueError(f"expected an email address, not {v!r}")
+        return v
+
+    @field_validator("to")
+    @classmethod
+    def _addrs(cls, v: list[str]) -> list[str]:
+        for a in v:
+            cls._addr(a)
+        return v
+
+
+class ConsoleNotifierConfig(_Strict):
+    type: Literal["console"]
+
+
+NotifierConfig = Annotated[
+    SlackNotifierConfig | EmailNotifierConfig | ConsoleNotifierConfig,
+    Field(discriminator="type"),
+]
+
+
+class Config(_Strict):
+    database: str = "sqlite:///pantau.db"
+    polling: PollingConfig = PollingConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    stories: StoriesConfig = StoriesConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    fulltext: FulltextConfig = FulltextConfig()
+    retention: RetentionConfig = RetentionConfig()
+    metrics: MetricsConfig | None = None
+    health: HealthConfig = HealthConfig()
+    feeds: list[FeedConfig] = []
+    topics: list[TopicConfig] = []
+    notifiers: dict[str, NotifierConfig] = {}
+
+    def feed_interval(self, feed: FeedConfig) -> float:
+        return feed.interval if feed.interval is not None else self.polling.interval
+
+    def feed_fulltext(self, feed: FeedConfig) -> bool:
+        return feed.fulltext if feed.fulltext is not None else self.fulltext.default
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class ConfigError(Exception):
+    """Every problem found in a config file; ``str()`` is one line per problem."""
+
+    def __init__(self, errors: list[str], path: str | None = None) -> None:
+        self.errors = errors
+        self.path = path
+        super().__init__("\n".join(errors))
+
+
+@dataclass
+class LoadedConfig:
+    config: Config
+    path: str
+    secrets: list[str] = field(default_factory=list)  # every value expanded from ${ENV}
+
+
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def key_path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _expand_env(
+    node: Any, loc: tuple, env: dict[str, str], errors: list[str], secrets: list[str]
+) -> Any:
+    if isinstance(node, str):
+
+        def repl(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env:
+                errors.append(f"{key_path(loc)}: environment variable {name} is not set")
+                return ""
+            if env[name]:
+                secrets.append(env[name])
+            return env[name]
+
+        return _ENV_RE.sub(repl, node)
+    if isinstance(node, list):
+        return [_expand_env(v, (*loc, i), env, errors, secrets) for i, v in enumerate(node)]
+    if isinstance(node, dict):
+        return {k: _expand_env(v, (*loc, k), env, errors, secrets) for k, v in node.items()}
+    return node
+
+
+def _pydantic_errors(exc: ValidationError) -> list[str]:
+    out = []
+    for e in exc.errors(include_url=False):
+        # discriminated unions add the tag to the location; drop it for readability
+        loc = [p for p in e["loc"] if p not in ("slack", "email", "console")]
+        loc = [("from" if p == "from_" else p) for p in loc]
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append(f"{key_path(loc)}: {msg}")
+    return out
+
+
+def _cross_check(cfg: Config) -> list[str]:
+    errors: list[str] = []
+    seen_urls: dict[str, int] = {}
+    for i, f in enumerate(cfg.feeds):
+        if f.url in seen_urls:
+            errors.append(f"feeds[{i}].url: duplicate of feeds[{seen_urls[f.url]}].url")
+        seen_urls.setdefault(f.url, i)
+    seen_names: dict[str, int] = {}
+    for i, t in enumerate(cfg.topics):
+        if t.name in seen_names:
+            errors.append(f"topics[{i}].name: duplicate topic name {t.name!r}")
+        seen_names.setdefault(t.name, i)
+        for j, n in enumerate(t.notify):
+            if n not in cfg.notifiers:
+                errors.append(f"topics[{i}].notify[{j}]: no notifier named {n!r}")
+    for j, n in enumerate(cfg.health.notify):
+        if n not in cfg.notifiers:
+            errors.append(f"health.notify[{j}]: no notifier named {n!r}")
+    if cfg.polling.min_interval > cfg.polling.max_interval:
+        errors.append("polling.min_interval: greater than polling.max_interval")
+    if not cfg.database.strip():
+        errors.append("database: empty")
+    errors.extend(_check_queries(cfg))
+    return errors
+
+
+def _check_queries(cfg: Config) -> list[str]:
+    """Compile every topic's query so a bad query is a config error naming the topic."""
+    try:
+        from daemon.match import Matcher, TopicErrors, TopicSpec
+    except ImportError:  # pragma: no cover - the matcher always ships
+        return []
+    try:
+        Matcher.compile([TopicSpec(t.name, t.query) for t in cfg.topics])
+    except TopicErrors as exc:
+        index = {t.name: i for i, t in enumerate(cfg.topics)}
+        return [
+            f"topics[{index.get(name, '?')}].query: topic {name!r}: {err}"
+            for name, err in exc.errors
+        ]
+    return []
+
+
+def resolve_path(path: str | None) -> str:
+    return path or os.environ.get("PANTAU_CONFIG") or "config.yaml"
+
+
+def parse_config(
+    text: str, *, env: dict[str, str] | None = None, path: str = "<string>"
+) -> LoadedConfig:
+    env = dict(os.environ) if env is None else env
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"], path) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping of keys"], path)
+    errors: list[str] = []
+    secrets: list[str] = []
+    expanded = _expand_env(raw, (), env, errors, secrets)
+    try:
+        cfg = Config.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError(errors + _pydantic_errors(exc), path) from None
+    errors.extend(_cross_check(cfg))
+    if errors:
+        raise ConfigError(errors, path)
+    for n in cfg.notifiers.values():
+        for attr in ("webhook_url", "password"):
+            v = getattr(n, attr, None)
+            if v:
+                secrets.append(v)
+    return LoadedConfig(cfg, path, sorted(set(secrets), key=len, reverse=True))
+
+
+def load_config(path: str | None = None, *, env: dict[str, str] | None = None) -> LoadedConfig:
+    p = resolve_path(path)
+    try:
+        text = Path(p).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: config file not found"], p) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{p}: cannot read: {exc}"], p) from None
+    return parse_config(text, env=env, path=p)

@@ -1,0 +1,204 @@
+"""The outbox dispatcher: sends due deliveries, retries with backoff, marks the outcome.
+
+Order of operations is what makes delivery durable: a row is *claimed* (a lease written in
+its own transaction) before the message is sent, and marked sent or rescheduled *after* the
+notifier answers. A crash between send and mark leaves the claim to expire, and the row is
+sent again: at most that one in-flight message repeats, and none is lost. Two dispatchers
+(threads or processes) never hold a claim on the same row at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from daemon.deliver.base import AlertMessage, Notifier, SendResult, Source
+from daemon.logs import log_event
+from daemon.store import AlertView, DeliveryRow, Store, utcnow
+from daemon.text import clean_line
+
+log = logging.getLogger("pantau.deliver")
+
+CLAIM_LEASE = 300.0  # seconds; longer than any single send (timeouts are 10–30 s)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    initial: float = 30.0
+    maximum: float = 3600.0
+    give_up_after: float = 86400.0
+
+
+def retry_delay(attempts: int, policy: RetryPolicy, retry_after: float | None = None) -> float:
+    """Delay before attempt ``attempts + 1``: doubling from ``initial``, capped at ``maximum``;
+    a server's Retry-After wins when it asks for longer."""
+    delay = min(policy.maximum, policy.initial * (2 ** max(0, attempts - 1)))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, policy.give_up_after))
+    return delay
+
+
+def to_message(a: AlertView) -> AlertMessage:
+    return AlertMessage(
+        alert_id=a.id,
+        topic=a.topic,
+        title=a.title,
+        url=a.url,
+        outlet=a.outlet,
+        published_at=a.published_at,
+        matched=tuple(a.matched),
+        snippet=a.snippet,
+        sources=tuple(Source(s.outlet, s.url, s.title) for s in a.sources),
+    )
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self, store: Store, notifiers: Mapping[str, Notifier], policy: RetryPolicy
+    ) -> None:
+        self.store = store
+        self.notifiers = dict(notifiers)
+        self.policy = policy
+        self._lock = threading.Lock()  # one dispatch pass at a time in this process
+
+    def run(
+        self, now: datetime | None = None, *, stop: threading.Event | None = None
+    ) -> DispatchStats:
+        stats = DispatchStats()
+        if not self._lock.acquire(blocking=False):
+            return stats
+        try:
+            self._run(now, stop, stats)
+        finally:
+            self._lock.release()
+        return stats
+
+    def _run(
+        self, now: datetime | None, stop: threading.Event | None, stats: DispatchStats
+    ) -> None:
+        owner = owner_id()
+        while not (stop and stop.is_set()):
+            t = now or utcnow()
+            rows = self.store.claim_deliveries(
+                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=50
+            )
+            if not rows:
+                return
+            by_notifier: dict[str, list[DeliveryRow]] = defaultdict(list)
+            for r in rows:
+                by_notifier[r.notifier].append(r)
+            views = {a.id: a for a in self.store.alerts_since(t, ids=[r.alert_id for r in rows])}
+            for name, group in by_notifier.items():
+                notifier = self.notifiers[name]
+                if notifier.digest:
+                    self._digest(notifier, group, views, owner, t, stats)
+                else:
+                    for row in group:
+                        if stop and stop.is_set():
+                            self._release([row], owner, t)
+                            continue
+                        self._send(notifier, [row], views, owner, stats)
+            if now is not None:  # a fixed clock: one pass only
+                return
+
+    def _digest(
+        self,
+        notifier: Notifier,
+        rows: list[DeliveryRow],
+        views: Mapping[int, AlertView],
+        owner: str,
+        now: datetime,
+        stats: DispatchStats,
+    ) -> None:
+        """A digest is due when its oldest row has waited one period; else put rows back."""
+        oldest = min(r.created_at for r in rows)
+        if now - oldest < timedelta(seconds=notifier.digest or 0):
+            due = oldest + timedelta(seconds=notifier.digest or 0)
+            self._release(rows, owner, due)
+            return
+        self._send(notifier, rows, views, owner, stats)
+
+    def _release(self, rows: Sequence[DeliveryRow], owner: str, next_at: datetime) -> None:
+        for r in rows:
+            self.store.finish_delivery(
+                r.id,
+                owner,
+                status="pending",
+                attempts=r.attempts,
+                now=next_at,
+                next_attempt_at=next_at,
+            )
+
+    def _send(
+        self,
+        notifier: Notifier,
+        rows: list[DeliveryRow],
+        views: Mapping[int, AlertView],
+        owner: str,
+        stats: DispatchStats,
+    ) -> None:
+        msgs = [to_message(views[r.alert_id]) for r in rows if r.alert_id in views]
+        try:
+            result = notifier.send(msgs)
+        except Exception as exc:  # a notifier bug must not kill the dispatcher
+            log_event(log, "error", "delivery.crash", exc_info=True, notifier=notifier.name)
+            result = SendResult(False, f"internal error: {type(exc).__name__}")
+        done = utcnow()
+        for r in rows:
+            self._mark(r, result, owner, done, stats)
+
+    def _mark(
+        self, r: DeliveryRow, result: SendResult, owner: str, now: datetime, stats: DispatchStats
+    ) -> None:
+        attempts = r.attempts + 1
+        detail = clean_line(result.detail, 900) or None
+        if result.ok:
+            stats.sent += 1
+            self.store.finish_delivery(
+                r.id, owner, status="sent", attempts=attempts, now=now, error=None
+            )
+            log_event(log, "info", "delivery.sent", notifier=r.notifier, alert=r.alert_id, attempts=attempts)
+            return
+        age = (now - r.created_at).total_seconds()
+        delay = retry_delay(attempts, self.policy, result.retry_after)
+        if result.permanent or age + delay > self.policy.give_up_after:
+            stats.failed += 1
+            why = detail or "failed"
+            if not result.permanent:
+                why = f"gave up after {attempts} attempts: {why}"
+            self.store.finish_delivery(
+                r.id, owner, status="failed", attempts=attempts, now=now, error=why
+            )
+            log_event(log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why)
+            return
+        stats.retried += 1
+        self.store.finish_delivery(
+            r.id,
+            owner,
+            status="pending",
+            attempts=attempts,
+            now=now,
+            error=detail,
+            next_attempt_at=now + timedelta(seconds=delay),
+        )
+        log_event(
+            log, "info", "delivery.retry", notifier=r.notifier, alert=r.alert_id,
+            attempts=attempts, retry_in=round(delay), reason=detail,
+        )  # fmt: skip

@@ -1,0 +1,223 @@
+"""One poll's items into the database, in one transaction: store → group → match → outbox.
+
+This is where the pipeline's decisions meet storage. For each parsed item: is it new, changed
+or known (identity within its feed; tombstones count as known); which story does a new item
+join (same canonical URL first, then near-duplicate text through the LSH band index); which
+topics does it match; does that raise an alert (one per topic and story, only for items no
+older than ``alerts.max_age``); and which outbox rows go with the alert. Everything is written
+on the one connection of ``tx`` so a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from daemon import stories as grouping
+from daemon.match import Matcher
+from daemon.parse import ParsedItem
+from daemon.store import AlertRecord, NewItem, Tx
+
+CANDIDATE_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What ingest needs from the config (rebuilt on reload)."""
+
+    matcher: Matcher
+    routes: Mapping[str, Sequence[str]]  # topic -> notifier names
+    window: timedelta
+    max_age: timedelta
+
+
+@dataclass
+class IngestStats:
+    total: int = 0
+    known: int = 0
+    new: int = 0
+    updated: int = 0
+    new_stories: int = 0
+    alerts: list[int] = field(default_factory=list)
+    alerts_by_topic: dict[str, int] = field(default_factory=dict)
+
+
+def content_hash(it: ParsedItem) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in (it.title, it.summary, it.content, it.url or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+class _Candidates:
+    """stories.CandidateSource over the band index, on the ingest connection."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    def candidates(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[grouping.Candidate]:
+        out = []
+        for r in self.tx.band_candidates(bands, since, until, limit):
+            if r.story_id is None:
+                continue
+            out.append(
+                grouping.Candidate(
+                    item_id=r.id,
+                    story_id=r.story_id,
+                    doc=grouping.Doc(
+                        title=r.title,
+                        summary=r.summary,
+                        content=r.fulltext or r.content or "",
+                        url=r.url,
+                        published_at=r.published_at,
+                    ),
+                )
+            )
+        return out
+
+
+def doc_of(it: ParsedItem | NewItem, fulltext: str | None = None) -> grouping.Doc:
+    return grouping.Doc(
+        title=it.title,
+        summary=it.summary,
+        content=fulltext or it.content or "",
+        url=it.url,
+        published_at=it.published_at,
+    )
+
+
+def assign_story(tx: Tx, item_id: int, it: NewItem, window: timedelta) -> tuple[int, bool]:
+    """The story the item joins (and whether it is a new one); records its band keys."""
+    doc = doc_of(it)
+    fp = grouping.fingerprint(doc)
+    story_id = tx.story_by_url(it.url, exclude_item=item_id) if it.url else None
+    if story_id is None and fp.enough_text:
+        story_id = grouping.choose_story(doc, fp, _Candidates(tx), window)
+    created = story_id is None
+    if story_id is None:
+        story_id = tx.new_story(it.title, it.first_seen_at, it.published_at)
+    else:
+        tx.join_story(story_id)
+    tx.set_item_story(item_id, story_id)
+    if fp.enough_text:
+        tx.insert_bands(item_id, story_id, it.published_at, fp.bands)
+    return story_id, created
+
+
+def raise_alerts(
+    tx: Tx,
+    rules: Rules,
+    *,
+    item_id: int,
+    story_id: int,
+    it: NewItem | ParsedItem,
+    outlet: str,
+    fulltext: str | None,
+    now: datetime,
+    stats: IngestStats,
+) -> None:
+    if now - it.published_at > rules.max_age:
+        return
+    matches = rules.matcher.match(it.title, it.summary, fulltext or it.content or "")
+    if not matches:
+        return
+    done = tx.alerted_topics(story_id)
+    for m in matches:
+        if m.topic in done:
+            continue
+        alert_id = tx.insert_alert(
+            AlertRecord(
+                topic=m.topic,
+                story_id=story_id,
+                item_id=item_id,
+                title=it.title,
+                url=it.url,
+                outlet=outlet,
+                published_at=it.published_at,
+                matched=list(m.terms),
+                snippet=m.snippet,
+                notifiers=list(rules.routes.get(m.topic, ())),
+            ),
+            now,
+        )
+        if alert_id is not None:
+            stats.alerts.append(alert_id)
+            stats.alerts_by_topic[m.topic] = stats.alerts_by_topic.get(m.topic, 0) + 1
+
+
+def ingest_items(
+    tx: Tx,
+    *,
+    feed_id: int,
+    outlet: str,
+    parsed: Sequence[ParsedItem],
+    rules: Rules,
+    now: datetime,
+) -> IngestStats:
+    stats = IngestStats(total=len(parsed))
+    identities = [p.identity for p in parsed]
+    existing = tx.existing_items(feed_id, identities)
+    dead = tx.tombstoned(feed_id, [i for i in identities if i not in existing])
+    new: list[NewItem] = []
+    for p in parsed:
+        h = content_hash(p)
+        old = existing.get(p.identity)
+        if old is not None:
+            stats.known += 1
+            if old.content_hash != h:
+                stats.updated += 1
+                tx.update_item(
+                    old.id,
+                    {
+                        "title": p.title,
+                        "summary": p.summary,
+                        "content": p.content,
+                        "title_html": p.title_html,
+                        "summary_html": p.summary_html,
+                        "content_hash": h,
+                        "updated_at": now,
+                    },
+                )
+                if old.story_id is not None:
+                    raise_alerts(
+                        tx, rules, item_id=old.id, story_id=old.story_id, it=p,
+                        outlet=outlet, fulltext=None, now=now, stats=stats,
+                    )  # fmt: skip
+            continue
+        if p.identity in dead:
+            stats.known += 1
+            continue
+        new.append(
+            NewItem(
+                feed_id=feed_id,
+                identity=p.identity,
+                guid=p.guid,
+                url=p.url,
+                title=p.title,
+                summary=p.summary,
+                content=p.content,
+                title_html=p.title_html,
+                summary_html=p.summary_html,
+                author=p.author,
+                published_at=p.published_at,
+                published_raw=p.published_raw,
+                has_date=p.has_date,
+                first_seen_at=now,
+                content_hash=h,
+            )
+        )
+    ids = tx.insert_items(new)
+    stats.new = len(new)
+    for item_id, it in zip(ids, new, strict=True):
+        story_id, created = assign_story(tx, item_id, it, rules.window)
+        stats.new_stories += created
+        raise_alerts(
+            tx, rules, item_id=item_id, story_id=story_id, it=it,
+            outlet=outlet, fulltext=None, now=now, stats=stats,
+        )  # fmt: skip
+    return stats

@@ -1,0 +1,186 @@
+"""Poll one feed: fetch → parse → ingest, then record the outcome and the next poll time.
+
+The decisions (what the next interval is, how long an error backs off) live in
+``schedule``; this module only sequences the I/O. ``poll_feed`` never raises for a feed's
+own problems: every failure ends as an error recorded on that feed, so one bad feed cannot
+stop the others or the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from daemon import schedule
+from daemon.fetch import CacheState, Fetcher, FetchResult
+from daemon.ingest import IngestStats, Rules, ingest_items
+from daemon.parse import parse_feed
+from daemon.store import FeedRow, Store, utcnow
+from daemon.text import clean_line
+
+log = logging.getLogger("pantau.poll")
+
+
+@dataclass(frozen=True)
+class FeedPolicy:
+    """Per-feed settings from the config."""
+
+    url: str
+    name: str
+    interval: float
+    timezone: str = "Asia/Jakarta"
+    fulltext: bool = False
+
+
+@dataclass
+class PollOutcome:
+    feed_id: int
+    name: str
+    result: str  # ok | not_modified | unchanged | error | gone
+    status: int | None = None
+    error: str | None = None
+    warning: str | None = None
+    stats: IngestStats = field(default_factory=IngestStats)
+    elapsed: float = 0.0
+    fetch_seconds: float = 0.0
+    next_poll_at: datetime | None = None
+    new_item_ids: list[int] = field(default_factory=list)
+
+
+def _limits(
+    policy: FeedPolicy, min_interval: float, max_interval: float, max_backoff: float
+) -> schedule.Limits:
+    return schedule.Limits(policy.interval, min_interval, max_interval, max_backoff)
+
+
+def poll_feed(
+    store: Store,
+    fetcher: Fetcher,
+    feed: FeedRow,
+    policy: FeedPolicy,
+    rules: Rules,
+    *,
+    min_interval: float,
+    max_interval: float,
+    max_backoff: float = 86400.0,
+    now: datetime | None = None,
+) -> PollOutcome:
+    started = time.monotonic()
+    limits = _limits(policy, min_interval, max_interval, max_backoff)
+    out = PollOutcome(feed.id, policy.name, "error")
+    res: FetchResult = fetcher.fetch(feed.url, CacheState(feed.etag, feed.last_modified))
+    out.fetch_seconds = res.elapsed
+    out.status = res.status
+    now = now or utcnow()
+
+    if res.gone:
+        out.result, out.error = "gone", "HTTP 410 Gone: the feed was removed; polling stopped"
+        _record_failure(store, feed, now, res.status, out.error, None, limits, gone=True)
+        out.next_poll_at = None
+    elif res.error is not None:
+        out.error = clean_line(res.error, 900)
+        out.next_poll_at = _record_failure(
+            store, feed, now, res.status, out.error, res.retry_after, limits
+        )
+    elif res.not_modified or (res.body_hash is not None and res.body_hash == feed.body_hash):
+        out.result = "not_modified" if res.not_modified else "unchanged"
+        interval = schedule.unchanged_interval(feed.interval, limits)
+        out.next_poll_at = schedule.next_poll_at(now, interval)
+        with store.tx() as tx:
+            tx.update_feed(
+                feed.id,
+                last_polled_at=now,
+                last_status=res.status,
+                last_error=None,
+                last_ok_at=now,
+                error_count=0,
+                etag=res.etag or feed.etag,
+                last_modified=res.last_modified or feed.last_modified,
+                interval=interval,
+                next_poll_at=out.next_poll_at,
+            )
+            tx.add_feed_stats(feed.id, polls=1, not_modified=1)
+    else:
+        parsed = parse_feed(
+            res.body or b"",
+            url=res.final_url,
+            headers=res.headers,
+            timezone=policy.timezone,
+            now=now,
+        )
+        if parsed.error is not None:
+            out.error = clean_line(parsed.error, 900)
+            out.next_poll_at = _record_failure(
+                store, feed, now, res.status, out.error, None, limits
+            )
+        else:
+            out.warning = parsed.warning
+            with store.tx() as tx:
+                stats = ingest_items(
+                    tx,
+                    feed_id=feed.id,
+                    outlet=policy.name,
+                    parsed=parsed.items,
+                    rules=rules,
+                    now=now,
+                )
+                interval = schedule.adapt_interval(
+                    feed.interval,
+                    limits,
+                    total=stats.total,
+                    known=stats.known,
+                    new=stats.new,
+                    first_poll=feed.last_ok_at is None,
+                )
+                out.next_poll_at = schedule.next_poll_at(now, interval)
+                values = dict(
+                    last_polled_at=now,
+                    last_status=res.status,
+                    last_error=None,
+                    last_ok_at=now,
+                    error_count=0,
+                    etag=res.etag,
+                    last_modified=res.last_modified,
+                    body_hash=res.body_hash,
+                    interval=interval,
+                    next_poll_at=out.next_poll_at,
+                    title=(parsed.title or None) and parsed.title[:500],
+                )
+                if stats.new:
+                    values["last_new_at"] = now
+                tx.update_feed(feed.id, **values)
+                tx.add_feed_stats(feed.id, polls=1, items_added=stats.new)
+            out.result, out.stats = "ok", stats
+    out.elapsed = time.monotonic() - started
+    return out
+
+
+def _record_failure(
+    store: Store,
+    feed: FeedRow,
+    now: datetime,
+    status: int | None,
+    error: str,
+    retry_after: float | None,
+    limits: schedule.Limits,
+    *,
+    gone: bool = False,
+) -> datetime | None:
+    count = feed.error_count + 1
+    nxt = (
+        None if gone else now + timedelta(seconds=schedule.error_delay(count, limits, retry_after))
+    )
+    with store.tx() as tx:
+        tx.update_feed(
+            feed.id,
+            last_polled_at=now,
+            last_status=status,
+            last_error=error,
+            error_count=count,
+            gone=gone,
+            next_poll_at=nxt,
+        )
+        tx.add_feed_stats(feed.id, polls=1, failed=1)
+    return nxt

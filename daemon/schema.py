@@ -1,0 +1,172 @@
+"""The database schema, as SQLAlchemy Core tables.
+
+Core rather than ORM: the hot path inserts a feed's items in one batch and reads back a few
+columns, and the ORM's unit of work costs more than the SQL. Alembic migrations under
+``migrations/versions`` create exactly these tables; ``tests/test_migrations.py`` checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = sa.MetaData()
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    # HTTP cache state
+    sa.Column("etag", sa.String(500)),
+    sa.Column("last_modified", sa.String(100)),
+    sa.Column("body_hash", sa.String(64)),
+    # schedule
+    sa.Column("interval", sa.Float),  # current adaptive interval, seconds
+    sa.Column("next_poll_at", UTCDateTime, index=True),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", UTCDateTime),
+    # outcome of the last poll
+    sa.Column("last_polled_at", UTCDateTime),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.String(1000)),
+    sa.Column("last_ok_at", UTCDateTime),
+    sa.Column("last_new_at", UTCDateTime),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("gone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("title", sa.String(500)),
+    # statistics
+    sa.Column("item_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("polls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("polls_not_modified", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("polls_failed", sa.Integer, nullable=False, server_default="0"),
+)
+
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(1000), nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("identity", sa.String(2100), nullable=False),
+    sa.Column("guid", sa.String(2048)),
+    sa.Column("url", sa.String(2048), index=True),
+    sa.Column("title", sa.String(1000), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=False, server_default=""),
+    sa.Column("title_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("summary_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("author", sa.String(300), nullable=False, server_default=""),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("published_raw", sa.String(100)),
+    sa.Column("has_date", sa.Boolean, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), index=True),
+    sa.Column("fulltext", sa.Text),
+    sa.Column("fulltext_status", sa.String(200)),
+    sa.UniqueConstraint("feed_id", "identity", name="uq_items_feed_identity"),
+)
+
+# LSH band keys of each item's fingerprint, so a near-duplicate lookup is an indexed query
+# that works the same on SQLite and PostgreSQL and across processes.
+story_bands = sa.Table(
+    "story_bands",
+    metadata,
+    sa.Column("band", sa.BigInteger, nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Index("ix_story_bands_band", "band", "published_at"),
+    sa.Index("ix_story_bands_item", "item_id"),
+)
+
+# Identities of pruned items, so retention never makes an old item new again.
+tombstones = sa.Table(
+    "tombstones",
+    metadata,
+    sa.Column(
+        "feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("identity", sa.String(2100), primary_key=True),
+    sa.Column("pruned_at", UTCDateTime, nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="SET NULL")),
+    sa.Column("title", sa.String(1000), nullable=False),
+    sa.Column("url", sa.String(2048)),
+    sa.Column("outlet", sa.String(200), nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("matched", sa.Text, nullable=False),  # JSON array of terms
+    sa.Column("snippet", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.UniqueConstraint("topic", "story_id", name="uq_alerts_topic_story"),
+)
+
+# The outbox: written in the alert's transaction, drained by the dispatcher.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "alert_id", sa.Integer, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("notifier", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("last_error", sa.String(1000)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("alert_id", "notifier", name="uq_deliveries_alert_notifier"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+)

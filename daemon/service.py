@@ -1,0 +1,394 @@
+"""The daemon: a thin shell that runs the pipeline on a schedule.
+
+APScheduler runs three jobs in this process: ``feeds`` (every second: hand the feeds that
+are due to a pool of poll threads), ``deliver`` (drain the outbox) and ``maintenance``
+(retention). The schedule itself lives in the database (``feeds.next_poll_at``), so a restart
+resumes it and several processes could share it; APScheduler only provides the ticks. Jobs
+use ``coalesce`` and no misfire grace limit, so a late tick runs (once) rather than being
+skipped. A feed is polled by at most one thread at a time (the in-flight set), and the fetch
+deadline guarantees every poll ends, so hung servers cannot starve the pool.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from daemon import schedule
+from daemon.config import Config, ConfigError, LoadedConfig, load_config
+from daemon.db import sqlite_path
+from daemon.deliver import build_notifier
+from daemon.deliver.base import Notifier
+from daemon.dispatch import Dispatcher, DispatchStats, RetryPolicy
+from daemon.fetch import Fetcher, FetchPolicy
+from daemon.ingest import Rules
+from daemon.logs import log_event
+from daemon.match import Matcher, TopicSpec
+from daemon.poll import FeedPolicy, PollOutcome, poll_feed
+from daemon.store import FeedRow, FeedSpec, Store, utcnow
+
+log = logging.getLogger("pantau")
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass
+class Runtime:
+    """Everything derived from one config; rebuilt and swapped whole on reload."""
+
+    loaded: LoadedConfig
+    policies: dict[str, FeedPolicy]
+    rules: Rules
+    notifiers: dict[str, Notifier]
+    fetcher: Fetcher
+    dispatcher: Dispatcher
+
+    @property
+    def cfg(self) -> Config:
+        return self.loaded.config
+
+
+def build_rules(cfg: Config) -> Rules:
+    return Rules(
+        matcher=Matcher.compile([TopicSpec(t.name, t.query) for t in cfg.topics]),
+        routes={t.name: tuple(t.notify) for t in cfg.topics},
+        window=timedelta(seconds=cfg.stories.window),
+        max_age=timedelta(seconds=cfg.alerts.max_age),
+    )
+
+
+def build_runtime(loaded: LoadedConfig, store: Store, stop: threading.Event) -> Runtime:
+    cfg = loaded.config
+    p = cfg.polling
+    fetcher = Fetcher(
+        FetchPolicy(
+            timeout=p.timeout,
+            max_bytes=p.max_bytes,
+            user_agent=p.user_agent,
+            concurrency=p.concurrency,
+            per_host=p.per_host,
+        ),
+        stop=stop,
+    )
+    notifiers = {
+        name: build_notifier(name, n, user_agent=p.user_agent) for name, n in cfg.notifiers.items()
+    }
+    policies = {
+        f.url: FeedPolicy(
+            url=f.url,
+            name=f.display_name,
+            interval=cfg.feed_interval(f),
+            timezone=f.timezone,
+            fulltext=cfg.feed_fulltext(f),
+        )
+        for f in cfg.feeds
+    }
+    d = cfg.delivery
+    dispatcher = Dispatcher(
+        store, notifiers, RetryPolicy(d.retry_initial, d.retry_max, d.give_up_after)
+    )
+    return Runtime(loaded, policies, build_rules(cfg), notifiers, fetcher, dispatcher)
+
+
+def sync_feeds(store: Store, rt: Runtime) -> dict[str, int]:
+    now = utcnow()
+    specs = [FeedSpec(u, p.name, p.interval) for u, p in rt.policies.items()]
+    first = {u: schedule.initial_poll_at(now, p.interval) for u, p in rt.policies.items()}
+    return store.sync_feeds(specs, now, first)
+
+
+def poll_one(store: Store, rt: Runtime, feed: FeedRow) -> PollOutcome:
+    """Poll a feed; any unexpected failure is recorded on the feed, never raised."""
+    policy = rt.policies.get(feed.url) or FeedPolicy(feed.url, feed.name, rt.cfg.polling.interval)
+    p = rt.cfg.polling
+    try:
+        out = poll_feed(
+            store,
+            rt.fetcher,
+            feed,
+            policy,
+            rt.rules,
+            min_interval=p.min_interval,
+            max_interval=p.max_interval,
+            max_backoff=p.max_backoff,
+        )
+    except Exception as exc:
+        log_event(log, "error", "poll.crash", exc_info=True, feed=feed.name)
+        out = PollOutcome(
+            feed.id, feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}"
+        )
+        _record_crash(store, feed, out.error or "", rt)
+    _log_outcome(out)
+    return out
+
+
+def _record_crash(store: Store, feed: FeedRow, error: str, rt: Runtime) -> None:
+    limits = schedule.Limits(
+        rt.policies[feed.url].interval if feed.url in rt.policies else rt.cfg.polling.interval,
+        rt.cfg.polling.min_interval,
+        rt.cfg.polling.max_interval,
+        rt.cfg.polling.max_backoff,
+    )
+    now = utcnow()
+    try:
+        with store.tx() as tx:
+            tx.update_feed(
+                feed.id,
+                last_polled_at=now,
+                last_error=error[:900],
+                error_count=feed.error_count + 1,
+                next_poll_at=now
+                + timedelta(seconds=schedule.error_delay(feed.error_count + 1, limits)),
+            )
+    except Exception:
+        log_event(log, "error", "poll.record_failed", exc_info=True, feed=feed.name)
+
+
+def _log_outcome(out: PollOutcome) -> None:
+    s = out.stats
+    ms = round(out.elapsed * 1000)
+    if out.result == "ok":
+        fields = dict(items=s.total, new=s.new, updated=s.updated, stories=s.new_stories)
+        log_event(
+            log, "info", "poll.ok", feed=out.name, status=out.status, **fields,
+            alerts=len(s.alerts), ms=ms, **({"warning": out.warning} if out.warning else {}),
+        )  # fmt: skip
+    elif out.result in ("not_modified", "unchanged"):
+        log_event(log, "info", f"poll.{out.result}", feed=out.name, status=out.status, ms=ms)
+    else:
+        nxt = out.next_poll_at.isoformat(timespec="seconds") if out.next_poll_at else None
+        log_event(
+            log, "warning", f"poll.{out.result}", feed=out.name, status=out.status,
+            error=out.error, next_poll=nxt,
+        )  # fmt: skip
+
+
+def poll_all(store: Store, rt: Runtime, *, only_due: bool = False) -> list[PollOutcome]:
+    """Poll every active feed (or every due one) once, ``polling.concurrency`` at a time."""
+    feeds = store.due_feeds(utcnow()) if only_due else [f for f in store.feed_rows() if not f.gone]
+    feeds = [f for f in feeds if f.url in rt.policies]
+    with ThreadPoolExecutor(
+        max_workers=rt.cfg.polling.concurrency, thread_name_prefix="poll"
+    ) as pool:
+        return list(pool.map(lambda f: poll_one(store, rt, f), feeds))
+
+
+def lock_database(url: str) -> Any | None:
+    """SQLite is one process at a time: hold an exclusive lock file beside the database."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    lock_path = Path(path).expanduser().with_name(Path(path).name + ".lock")
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise AlreadyRunning(
+            f"another pantau process is using {path} (SQLite allows one process; "
+            "use PostgreSQL to run several)"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
+    lock = lock_database(loaded.config.database)
+    store = Store.open(loaded.config.database)
+    try:
+        store.upgrade()
+        rt = build_runtime(loaded, store, threading.Event())
+        sync_feeds(store, rt)
+        outcomes = poll_all(store, rt)
+        stats = rt.dispatcher.run()
+        return outcomes, stats
+    finally:
+        store.close()
+        if lock:
+            lock.close()
+
+
+@dataclass
+class Health:
+    last_tick: float = field(default_factory=time.monotonic)
+    last_db_ok: float = field(default_factory=time.monotonic)
+
+
+class Daemon:
+    """``pantau run``: until SIGTERM/SIGINT; SIGHUP reloads the config."""
+
+    TICK = 1.0
+
+    def __init__(self, loaded: LoadedConfig, *, notify: Any | None = None) -> None:
+        self.loaded = loaded
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.health = Health()
+        self.notify = notify
+        self._inflight: dict[int, Future[PollOutcome]] = {}
+        self._lock = threading.Lock()
+        self.store: Store | None = None
+        self.rt: Runtime | None = None
+        self.on_poll: Callable[[PollOutcome], None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def run(self) -> int:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        cfg = self.loaded.config
+        lock = lock_database(cfg.database)
+        self.store = store = Store.open(cfg.database)
+        try:
+            store.upgrade()
+            self.rt = build_runtime(self.loaded, store, self.stop)
+            sync_feeds(store, self.rt)
+            self.pool = ThreadPoolExecutor(
+                max_workers=cfg.polling.concurrency, thread_name_prefix="poll"
+            )
+            sched = BackgroundScheduler(
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                timezone="UTC",
+            )
+            sched.add_job(
+                self._tick_feeds,
+                "interval",
+                seconds=self.TICK,
+                id="feeds",
+                next_run_time=datetime.now().astimezone(),
+            )
+            sched.add_job(self._tick_deliver, "interval", seconds=cfg.delivery.tick, id="deliver")
+            sched.start()
+            self._install_signals()
+            n = len(self.rt.policies)
+            log_event(
+                log, "info", "daemon.ready", feeds=n, topics=len(cfg.topics),
+                notifiers=len(cfg.notifiers), db=store.engine.url.render_as_string(hide_password=True),
+            )  # fmt: skip
+            if self.notify:
+                self.notify.ready()
+                self.notify.status(self.status_line())
+            while not self.stop.is_set():
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload()
+                self.stop.wait(0.5)
+            log_event(log, "info", "daemon.stopping")
+            if self.notify:
+                self.notify.stopping()
+            sched.shutdown(wait=False)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            pending = [f for f in self._inflight.values() if not f.done()]
+            if pending:
+                wait(pending, timeout=8.0)
+            return 0
+        finally:
+            store.close()
+            if lock:
+                lock.close()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+    def reload(self) -> bool:
+        assert self.store is not None and self.rt is not None
+        if self.notify:
+            self.notify.reloading()
+        try:
+            loaded = load_config(self.loaded.path)
+            rt = build_runtime(loaded, self.store, self.stop)
+        except ConfigError as exc:
+            log_event(log, "error", "reload.invalid", path=exc.path, errors=exc.errors, kept="old config")
+            if self.notify:
+                self.notify.ready()
+            return False
+        except Exception as exc:
+            log_event(log, "error", "reload.failed", error=str(exc), kept="old config")
+            if self.notify:
+                self.notify.ready()
+            return False
+        self.loaded, self.rt = loaded, rt
+        sync_feeds(self.store, rt)
+        log_event(
+            log, "info", "reload.ok", feeds=len(rt.policies), topics=len(loaded.config.topics),
+            notifiers=len(rt.notifiers),
+        )  # fmt: skip
+        if self.notify:
+            self.notify.ready()
+            self.notify.status(self.status_line())
+        return True
+
+    # -- jobs ----------------------------------------------------------------------------
+    def _tick_feeds(self) -> None:
+        if self.stop.is_set():
+            return
+        assert self.store is not None and self.rt is not None
+        rt, store = self.rt, self.store
+        with self._lock:
+            for fid in [k for k, f in self._inflight.items() if f.done()]:
+                del self._inflight[fid]
+            busy = list(self._inflight)
+        free = rt.cfg.polling.concurrency * 2 - len(busy)
+        if free > 0:
+            try:
+                due = store.due_feeds(utcnow(), exclude=busy, limit=free)
+                self.health.last_db_ok = time.monotonic()
+            except Exception:
+                log_event(log, "error", "tick.db_error", exc_info=True)
+                return
+            for feed in due:
+                if feed.url not in rt.policies:
+                    continue
+                fut = self.pool.submit(self._poll, feed)
+                with self._lock:
+                    self._inflight[feed.id] = fut
+        self.health.last_tick = time.monotonic()
+
+    def _poll(self, feed: FeedRow) -> PollOutcome:
+        assert self.store is not None and self.rt is not None
+        out = poll_one(self.store, self.rt, feed)
+        if out.stats.alerts and not self.stop.is_set():
+            self._tick_deliver()
+        if self.on_poll:
+            self.on_poll(out)
+        return out
+
+    def _tick_deliver(self) -> None:
+        if self.stop.is_set() or self.rt is None:
+            return
+        try:
+            self.rt.dispatcher.run(stop=self.stop)
+        except Exception:
+            log_event(log, "error", "deliver.error", exc_info=True)
+
+    # -- health --------------------------------------------------------------------------
+    def healthy(self) -> bool:
+        """For the watchdog: the feeds tick ran recently and the database answered."""
+        now = time.monotonic()
+        return now - self.health.last_tick < 30 and now - self.health.last_db_ok < 60
+
+    def status_line(self) -> str:
+        if self.store is None:
+            return "starting"
+        rows = self.store.feed_rows()
+        bad = sum(1 for f in rows if f.last_error)
+        pending = self.store.delivery_counts().get("pending", 0)
+        return f"{len(rows) - bad} feeds ok, {bad} in error, {pending} deliveries pending"

@@ -1,0 +1,697 @@
+"""Storage behind one typed interface (the idea of lemon24/reader's storage layer).
+
+``Store`` owns the engine and offers short transactions for the CLI and the scheduler;
+``Tx`` wraps the one connection of a write transaction so that the ingest of a poll (items,
+stories, alerts and their outbox rows) commits or rolls back as a unit. Everything here is
+SQL; what to do with the rows is decided in ``ingest``, ``schedule`` and ``dispatch``.
+Every statement runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from daemon import db
+from daemon.schema import alerts, deliveries, feeds, items, stories, story_bands, tombstones
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class FeedRow:
+    id: int
+    url: str
+    name: str
+    active: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval: float | None
+    next_poll_at: datetime | None
+    last_polled_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    last_ok_at: datetime | None
+    last_new_at: datetime | None
+    error_count: int
+    gone: bool
+    item_count: int
+    polls: int
+    polls_not_modified: int
+    polls_failed: int
+    title: str | None = None
+
+    @classmethod
+    def from_row(cls, r: Any) -> FeedRow:
+        m = r._mapping
+        return cls(**{k: m[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class FeedSpec:
+    """What the config says about a feed, as the store needs it."""
+
+    url: str
+    name: str
+    interval: float
+
+
+@dataclass
+class ExistingItem:
+    id: int
+    identity: str
+    content_hash: str
+    story_id: int | None
+
+
+@dataclass
+class NewItem:
+    feed_id: int
+    identity: str
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    content: str
+    title_html: str
+    summary_html: str
+    author: str
+    published_at: datetime
+    published_raw: str | None
+    has_date: bool
+    first_seen_at: datetime
+    content_hash: str
+
+
+@dataclass
+class AlertRecord:
+    topic: str
+    story_id: int
+    item_id: int
+    title: str
+    url: str | None
+    outlet: str
+    published_at: datetime
+    matched: Sequence[str]
+    snippet: str
+    notifiers: Sequence[str]
+
+
+@dataclass
+class DeliveryRow:
+    id: int
+    alert_id: int
+    notifier: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+
+
+@dataclass
+class SourceView:
+    outlet: str
+    url: str | None
+    title: str
+
+
+@dataclass
+class AlertView:
+    id: int
+    topic: str
+    story_id: int
+    title: str
+    url: str | None
+    outlet: str
+    published_at: datetime
+    matched: list[str]
+    snippet: str
+    created_at: datetime
+    sources: list[SourceView] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "story_id": self.story_id,
+            "title": self.title,
+            "url": self.url,
+            "outlet": self.outlet,
+            "published_at": iso(self.published_at),
+            "matched": self.matched,
+            "snippet": self.snippet,
+            "sources": [s.__dict__ for s in self.sources],
+            "created_at": iso(self.created_at),
+            "deliveries": self.deliveries,
+        }
+
+
+def insert_ignore(
+    conn: Connection, table: sa.Table, values: dict[str, Any], index: list[str]
+) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING; the new row's id, or None when it already existed."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+    if "id" in table.c:
+        stmt = stmt.returning(table.c.id)
+        row = conn.execute(stmt).first()
+        return row[0] if row else None
+    conn.execute(stmt)
+    return None
+
+
+class Tx:
+    """The statements of one ingest transaction, on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- items -----------------------------------------------------------------------------
+    def existing_items(self, feed_id: int, identities: Sequence[str]) -> dict[str, ExistingItem]:
+        out: dict[str, ExistingItem] = {}
+        for chunk in _chunks(list(identities), 500):
+            rows = self.conn.execute(
+                sa.select(
+                    items.c.id, items.c.identity, items.c.content_hash, items.c.story_id
+                ).where(items.c.feed_id == feed_id, items.c.identity.in_(chunk))
+            )
+            for r in rows:
+                out[r.identity] = ExistingItem(r.id, r.identity, r.content_hash, r.story_id)
+        return out
+
+    def tombstoned(self, feed_id: int, identities: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(list(identities), 500):
+            rows = self.conn.execute(
+                sa.select(tombstones.c.identity).where(
+                    tombstones.c.feed_id == feed_id, tombstones.c.identity.in_(chunk)
+                )
+            )
+            out.update(r[0] for r in rows)
+        return out
+
+    def insert_items(self, new: Sequence[NewItem]) -> list[int]:
+        if not new:
+            return []
+        rows = self.conn.execute(
+            sa.insert(items).returning(items.c.id, sort_by_parameter_order=True),
+            [n.__dict__ for n in new],
+        )
+        return [r[0] for r in rows]
+
+    def update_item(self, item_id: int, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.update(items).where(items.c.id == item_id).values(**values))
+
+    def set_item_story(self, item_id: int, story_id: int) -> None:
+        self.conn.execute(sa.update(items).where(items.c.id == item_id).values(story_id=story_id))
+
+    # -- stories ---------------------------------------------------------------------------
+    def story_by_url(self, url: str, exclude_item: int | None = None) -> int | None:
+        q = sa.select(items.c.story_id).where(items.c.url == url, items.c.story_id.is_not(None))
+        if exclude_item is not None:
+            q = q.where(items.c.id != exclude_item)
+        return self.conn.execute(q.order_by(items.c.story_id).limit(1)).scalar()
+
+    def new_story(self, title: str, first_seen_at: datetime, published_at: datetime) -> int:
+        return self.conn.execute(
+            sa.insert(stories)
+            .values(
+                title=title, first_seen_at=first_seen_at, published_at=published_at, item_count=1
+            )
+            .returning(stories.c.id)
+        ).scalar_one()
+
+    def join_story(self, story_id: int) -> None:
+        self.conn.execute(
+            sa.update(stories)
+            .where(stories.c.id == story_id)
+            .values(item_count=stories.c.item_count + 1)
+        )
+
+    def insert_bands(
+        self, item_id: int, story_id: int, published_at: datetime, bands: Iterable[int]
+    ) -> None:
+        rows = [
+            {"band": b, "item_id": item_id, "story_id": story_id, "published_at": published_at}
+            for b in bands
+        ]
+        if rows:
+            self.conn.execute(sa.insert(story_bands), rows)
+
+    def band_candidates(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[Any]:
+        """Items sharing at least one band key, published in [since, until], most shared first."""
+        if not bands:
+            return []
+        hits = (
+            sa.select(story_bands.c.item_id, sa.func.count().label("shared"))
+            .where(
+                story_bands.c.band.in_(list(bands)),
+                story_bands.c.published_at >= since,
+                story_bands.c.published_at <= until,
+            )
+            .group_by(story_bands.c.item_id)
+            .order_by(sa.desc("shared"), story_bands.c.item_id)
+            .limit(limit)
+            .subquery()
+        )
+        q = sa.select(
+            items.c.id,
+            items.c.story_id,
+            items.c.title,
+            items.c.summary,
+            items.c.content,
+            items.c.fulltext,
+            items.c.url,
+            items.c.published_at,
+        ).join(hits, hits.c.item_id == items.c.id)
+        return list(self.conn.execute(q))
+
+    # -- alerts and the outbox -------------------------------------------------------------
+    def alerted_topics(self, story_id: int) -> set[str]:
+        rows = self.conn.execute(sa.select(alerts.c.topic).where(alerts.c.story_id == story_id))
+        return {r[0] for r in rows}
+
+    def insert_alert(self, a: AlertRecord, now: datetime) -> int | None:
+        """The alert and one pending delivery per notifier, or None if (topic, story) exists."""
+        alert_id = insert_ignore(
+            self.conn,
+            alerts,
+            {
+                "topic": a.topic,
+                "story_id": a.story_id,
+                "item_id": a.item_id,
+                "title": a.title,
+                "url": a.url,
+                "outlet": a.outlet,
+                "published_at": a.published_at,
+                "matched": json.dumps(list(a.matched), ensure_ascii=False),
+                "snippet": a.snippet,
+                "created_at": now,
+            },
+            ["topic", "story_id"],
+        )
+        if alert_id is None:
+            return None
+        if a.notifiers:
+            self.conn.execute(
+                sa.insert(deliveries),
+                [
+                    {
+                        "alert_id": alert_id,
+                        "notifier": n,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for n in dict.fromkeys(a.notifiers)
+                ],
+            )
+        return alert_id
+
+    # -- feed state ------------------------------------------------------------------------
+    def update_feed(self, feed_id: int, **values: Any) -> None:
+        self.conn.execute(sa.update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+    def add_feed_stats(
+        self,
+        feed_id: int,
+        *,
+        polls: int = 0,
+        not_modified: int = 0,
+        failed: int = 0,
+        items_added: int = 0,
+    ) -> None:
+        self.conn.execute(
+            sa.update(feeds)
+            .where(feeds.c.id == feed_id)
+            .values(
+                polls=feeds.c.polls + polls,
+                polls_not_modified=feeds.c.polls_not_modified + not_modified,
+                polls_failed=feeds.c.polls_failed + failed,
+                item_count=feeds.c.item_count + items_added,
+            )
+        )
+
+
+def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(db.create_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)
+
+    def is_current(self) -> bool:
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+        return db.current_revision(self.engine) == head
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        with db.write_tx(self.engine) as conn:
+            yield Tx(conn)
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    # -- feeds -----------------------------------------------------------------------------
+    def sync_feeds(
+        self, specs: Sequence[FeedSpec], now: datetime, first_poll: dict[str, datetime]
+    ) -> dict[str, int]:
+        """Make the feeds table match the config: add new feeds, rename, deactivate removed."""
+        wanted = {s.url: s for s in specs}
+        ids: dict[str, int] = {}
+        with self.tx() as tx:
+            existing = {
+                r.url: r
+                for r in tx.conn.execute(
+                    sa.select(
+                        feeds.c.id, feeds.c.url, feeds.c.name, feeds.c.active, feeds.c.next_poll_at
+                    )
+                )
+            }
+            for url, spec in wanted.items():
+                row = existing.get(url)
+                if row is None:
+                    ids[url] = tx.conn.execute(
+                        sa.insert(feeds)
+                        .values(
+                            url=url,
+                            name=spec.name,
+                            active=True,
+                            added_at=now,
+                            next_poll_at=first_poll.get(url, now),
+                        )
+                        .returning(feeds.c.id)
+                    ).scalar_one()
+                else:
+                    ids[url] = row.id
+                    values: dict[str, Any] = {}
+                    if row.name != spec.name:
+                        values["name"] = spec.name
+                    if not row.active:
+                        values["active"] = True
+                        values["next_poll_at"] = first_poll.get(url, now)
+                    elif row.next_poll_at is None:
+                        values["next_poll_at"] = first_poll.get(url, now)
+                    if values:
+                        tx.update_feed(row.id, **values)
+            gone = [r.id for url, r in existing.items() if url not in wanted and r.active]
+            if gone:
+                tx.conn.execute(sa.update(feeds).where(feeds.c.id.in_(gone)).values(active=False))
+        return ids
+
+    def feed(self, feed_id: int) -> FeedRow:
+        with db.read_tx(self.engine) as conn:
+            return FeedRow.from_row(
+                conn.execute(sa.select(feeds).where(feeds.c.id == feed_id)).one()
+            )
+
+    def feed_rows(self, *, active_only: bool = True) -> list[FeedRow]:
+        q = sa.select(feeds).order_by(feeds.c.id)
+        if active_only:
+            q = q.where(feeds.c.active.is_(True))
+        with db.read_tx(self.engine) as conn:
+            return [FeedRow.from_row(r) for r in conn.execute(q)]
+
+    def due_feeds(
+        self, now: datetime, *, exclude: Iterable[int] = (), limit: int = 1000
+    ) -> list[FeedRow]:
+        q = (
+            sa.select(feeds)
+            .where(
+                feeds.c.active.is_(True),
+                feeds.c.gone.is_(False),
+                feeds.c.next_poll_at <= now,
+            )
+            .order_by(feeds.c.next_poll_at)
+            .limit(limit)
+        )
+        ex = list(exclude)
+        if ex:
+            q = q.where(feeds.c.id.not_in(ex))
+        with db.read_tx(self.engine) as conn:
+            return [FeedRow.from_row(r) for r in conn.execute(q)]
+
+    def next_due_at(self) -> datetime | None:
+        with db.read_tx(self.engine) as conn:
+            return conn.execute(
+                sa.select(sa.func.min(feeds.c.next_poll_at)).where(
+                    feeds.c.active.is_(True), feeds.c.gone.is_(False)
+                )
+            ).scalar()
+
+    # -- reading -----------------------------------------------------------------------------
+    def stories_since(self, since: datetime, limit: int = 10_000) -> list[dict[str, Any]]:
+        with db.read_tx(self.engine) as conn:
+            srows = list(
+                conn.execute(
+                    sa.select(stories)
+                    .where(stories.c.first_seen_at >= since)
+                    .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
+                    .limit(limit)
+                )
+            )
+            by_story: dict[int, list[dict[str, Any]]] = {r.id: [] for r in srows}
+            for chunk in _chunks(list(by_story), 500):
+                q = (
+                    sa.select(
+                        items.c.story_id,
+                        items.c.title,
+                        items.c.url,
+                        items.c.guid,
+                        items.c.published_at,
+                        items.c.first_seen_at,
+                        feeds.c.name.label("feed"),
+                    )
+                    .join(feeds, feeds.c.id == items.c.feed_id)
+                    .where(items.c.story_id.in_(chunk))
+                    .order_by(items.c.first_seen_at, items.c.id)
+                )
+                for r in conn.execute(q):
+                    by_story[r.story_id].append(
+                        {
+                            "feed": r.feed,
+                            "title": r.title,
+                            "url": r.url,
+                            "guid": r.guid,
+                            "published_at": iso(r.published_at),
+                        }
+                    )
+        return [
+            {
+                "id": r.id,
+                "title": r.title,
+                "first_seen_at": iso(r.first_seen_at),
+                "items": by_story[r.id],
+            }
+            for r in srows
+        ]
+
+    def story_sources(
+        self, conn: Connection, story_ids: Sequence[int]
+    ) -> dict[int, list[SourceView]]:
+        out: dict[int, list[SourceView]] = {s: [] for s in story_ids}
+        for chunk in _chunks(list(story_ids), 500):
+            q = (
+                sa.select(items.c.story_id, items.c.title, items.c.url, feeds.c.name)
+                .join(feeds, feeds.c.id == items.c.feed_id)
+                .where(items.c.story_id.in_(chunk))
+                .order_by(items.c.first_seen_at, items.c.id)
+            )
+            for r in conn.execute(q):
+                out[r.story_id].append(SourceView(r.name, r.url, r.title))
+        return out
+
+    def alerts_since(
+        self, since: datetime, topic: str | None = None, ids: Sequence[int] | None = None
+    ) -> list[AlertView]:
+        q = sa.select(alerts).order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+        if ids is not None:
+            q = q.where(alerts.c.id.in_(list(ids)))
+        else:
+            q = q.where(alerts.c.created_at >= since)
+        if topic is not None:
+            q = q.where(alerts.c.topic == topic)
+        with db.read_tx(self.engine) as conn:
+            rows = list(conn.execute(q))
+            sources = self.story_sources(conn, list({r.story_id for r in rows}))
+            dels: dict[int, list[dict[str, Any]]] = {r.id: [] for r in rows}
+            for chunk in _chunks(list(dels), 500):
+                for d in conn.execute(
+                    sa.select(deliveries)
+                    .where(deliveries.c.alert_id.in_(chunk))
+                    .order_by(deliveries.c.id)
+                ):
+                    dels[d.alert_id].append(
+                        {
+                            "notifier": d.notifier,
+                            "status": d.status,
+                            "attempts": d.attempts,
+                            "last_error": d.last_error,
+                            "sent_at": iso(d.sent_at),
+                            "next_attempt_at": iso(d.next_attempt_at)
+                            if d.status == "pending"
+                            else None,
+                        }
+                    )
+        return [
+            AlertView(
+                id=r.id,
+                topic=r.topic,
+                story_id=r.story_id,
+                title=r.title,
+                url=r.url,
+                outlet=r.outlet,
+                published_at=r.published_at,
+                matched=json.loads(r.matched),
+                snippet=r.snippet,
+                created_at=r.created_at,
+                sources=sources.get(r.story_id, []),
+                deliveries=dels[r.id],
+            )
+            for r in rows
+        ]
+
+    # -- the outbox ----------------------------------------------------------------------------
+    def claim_deliveries(
+        self, now: datetime, owner: str, lease: float, *, notifiers: Sequence[str], limit: int = 100
+    ) -> list[DeliveryRow]:
+        """Claim due pending rows: a claimed row is not handed to another dispatcher until the
+        claim expires (a crashed dispatcher's rows are retried after ``lease`` seconds)."""
+        if not notifiers:
+            return []
+        until = now + timedelta(seconds=lease)
+        with self.tx() as tx:
+            q = (
+                sa.select(deliveries.c.id)
+                .where(
+                    deliveries.c.status == "pending",
+                    deliveries.c.next_attempt_at <= now,
+                    deliveries.c.notifier.in_(list(notifiers)),
+                    sa.or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now),
+                )
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+                .limit(limit)
+            )
+            if tx.conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            ids = [r[0] for r in tx.conn.execute(q)]
+            if not ids:
+                return []
+            tx.conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id.in_(ids))
+                .values(claimed_by=owner, claimed_until=until)
+            )
+            rows = tx.conn.execute(
+                sa.select(deliveries).where(deliveries.c.id.in_(ids)).order_by(deliveries.c.id)
+            )
+            return [
+                DeliveryRow(
+                    r.id,
+                    r.alert_id,
+                    r.notifier,
+                    r.status,
+                    r.attempts,
+                    r.created_at,
+                    r.next_attempt_at,
+                )
+                for r in rows
+            ]
+
+    def finish_delivery(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        status: str,
+        attempts: int,
+        now: datetime,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "attempts": attempts,
+            "last_error": error,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        if status == "sent":
+            values["sent_at"] = now
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        with self.tx() as tx:
+            tx.conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.claimed_by == owner)
+                .values(**values)
+            )
+
+    def delivery_counts(self) -> dict[str, int]:
+        with db.read_tx(self.engine) as conn:
+            rows = conn.execute(
+                sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
+            )
+            return {r[0]: r[1] for r in rows}
+
+    def oldest_pending_delivery(self) -> datetime | None:
+        with db.read_tx(self.engine) as conn:
+            return conn.execute(
+                sa.select(sa.func.min(deliveries.c.created_at)).where(
+                    deliveries.c.status == "pending"
+                )
+            ).scalar()
+
+    def counts(self) -> dict[str, int]:
+        with db.read_tx(self.engine) as conn:
+            return {
+                name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for name, t in (
+                    ("feeds", feeds),
+                    ("items", items),
+                    ("stories", stories),
+                    ("alerts", alerts),
+                )
+            }

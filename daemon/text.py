@@ -1,0 +1,62 @@
+"""Text hygiene shared by the parser, the story grouper and the matcher.
+
+Feed text arrives with soft hyphens inside words ("Ukra\u00adina"), zero-width joiners,
+no-break spaces, NUL bytes and C0/C1 control characters. Everything that compares or stores
+text goes through these functions so that the same string always normalises the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Removed outright: they sit inside words and must not split them.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u034f\u061c\u200e\u200f"), None
+)
+# Made spaces: they separate words.
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2028\u2029\u3000\u1680"), " ")
+_TRANSLATE = {**_INVISIBLE, **_SPACES}
+# C0 and C1 controls except tab/newline/CR (those are folded as whitespace), plus DEL.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_WS_RE = re.compile(r"\s+")
+
+
+def normalize(s: str) -> str:
+    """NFKC, invisible characters removed, exotic spaces made plain spaces."""
+    if not s:
+        return ""
+    return unicodedata.normalize("NFKC", s.translate(_TRANSLATE)).translate(_TRANSLATE)
+
+
+def strip_control(s: str) -> str:
+    """Remove NUL and other control characters (keeps tab, newline, CR)."""
+    return _CONTROL_RE.sub("", s)
+
+
+def fold_ws(s: str) -> str:
+    return _WS_RE.sub(" ", s).strip()
+
+
+def cap(s: str, max_len: int) -> str:
+    """Cut to at most ``max_len`` characters, on a word boundary when one is near."""
+    if len(s) <= max_len:
+        return s
+    cut = s[: max_len - 1]
+    space = cut.rfind(" ")
+    if space > max_len * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def clean_text(s: str | None, max_len: int = 10_000) -> str:
+    """The form every stored plain-text field takes: normalised, no controls, one-line
+    whitespace, capped."""
+    if not s:
+        return ""
+    return cap(fold_ws(strip_control(normalize(s))), max_len)
+
+
+def clean_line(s: str | None, max_len: int = 500) -> str:
+    """For values that go into headers and log lines: no CR/LF or controls at all."""
+    return clean_text(s, max_len)

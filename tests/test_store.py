@@ -1,0 +1,244 @@
+"""Storage on SQLite and PostgreSQL: migrations, feeds, items, tombstones, alerts, the outbox."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from daemon import db
+from daemon.ingest import Rules, ingest_items
+from daemon.match import Matcher, TopicSpec
+from daemon.parse import ParsedItem
+from daemon.schema import metadata, tombstones
+from daemon.store import AlertRecord, FeedSpec, Store
+
+NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+
+
+_WORDS = (
+    "warga petugas gempa longsor banjir sekolah jembatan pasar rumah jalan desa kota listrik "
+    "air tenda bantuan relawan polisi bupati gubernur menteri rapat anggaran tol kereta bandara "
+    "pelabuhan nelayan petani beras cabai harga minyak gula garam kopi teh hujan angin gelombang "
+    "laut sungai gunung hutan kebakaran asap kabut sampah parkir ojek bus truk mobil motor"
+).split()
+
+
+def item(n: int, title: str | None = None, summary: str | None = None, *, age_h: float = 1) -> ParsedItem:
+    """A distinct Indonesian-looking report per ``n`` (its own words, not only its own numbers)."""
+    rng = random.Random(n)
+    words = [rng.choice(_WORDS) for _ in range(40)]
+    url = f"https://www.antaranews.com/berita/{n}/judul"
+    return ParsedItem(
+        identity=f"guid:{url}",
+        guid=url,
+        url=url,
+        title=title or f"Gempa: {' '.join(words[:8])}",
+        summary=summary or "Laporan gempa " + " ".join(words[8:]) + ".",
+        content="",
+        title_html="",
+        summary_html="",
+        author="",
+        published_at=NOW - timedelta(hours=age_h),
+        published_raw=None,
+        has_date=True,
+    )
+
+
+def rules(*topics: tuple[str, str], notify: tuple[str, ...] = ("slack",)) -> Rules:
+    return Rules(
+        matcher=Matcher.compile([TopicSpec(n, q) for n, q in topics]),
+        routes={n: notify for n, _ in topics},
+        window=timedelta(hours=72),
+        max_age=timedelta(hours=48),
+    )
+
+
+def feed_id(store: Store, url: str = "https://www.antaranews.com/rss/terkini.xml") -> int:
+    return store.sync_feeds([FeedSpec(url, "Antara", 600)], NOW, {})[url]
+
+
+def test_migrations_from_empty_match_the_schema(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    assert store.is_current()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        names = set(sa.inspect(conn).get_table_names())
+    assert diff == []
+    assert {
+        "feeds",
+        "items",
+        "stories",
+        "story_bands",
+        "tombstones",
+        "alerts",
+        "deliveries",
+    } <= names
+    store.upgrade()  # idempotent
+    assert store.is_current()
+
+
+def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
+    a, b = "https://a.example/rss", "https://b.example/rss"
+    ids = store.sync_feeds([FeedSpec(a, "A", 600), FeedSpec(b, "B", 600)], NOW, {})
+    assert set(ids) == {a, b}
+    ids2 = store.sync_feeds([FeedSpec(a, "A baru", 600)], NOW, {})
+    assert ids2[a] == ids[a]
+    rows = {f.url: f for f in store.feed_rows(active_only=False)}
+    assert rows[a].name == "A baru" and rows[a].active and not rows[b].active
+    assert [f.url for f in store.feed_rows()] == [a]
+    assert {f.url for f in store.due_feeds(NOW + timedelta(seconds=1))} == {a}
+
+
+def test_new_known_updated_items(store: Store) -> None:
+    fid = feed_id(store)
+    r = rules(("Gempa", "gempa"))
+    with store.tx() as tx:
+        s1 = ingest_items(
+            tx, feed_id=fid, outlet="Antara", parsed=[item(1), item(2)], rules=r, now=NOW
+        )
+    assert (s1.new, s1.known, s1.updated) == (2, 0, 0)
+    changed = item(
+        2, title="Gempa magnitudo 2 guncang wilayah selatan, BMKG: tidak berpotensi tsunami"
+    )
+    with store.tx() as tx:
+        s2 = ingest_items(
+            tx, feed_id=fid, outlet="Antara", parsed=[item(1), changed, item(3)], rules=r, now=NOW
+        )
+    assert (s2.new, s2.known, s2.updated) == (1, 2, 1)
+    stories = store.stories_since(NOW - timedelta(days=1))
+    titles = {i["title"] for s in stories for i in s["items"]}
+    assert changed.title in titles and len(titles) == 3
+    # one alert per story, never a second one for the updated item
+    assert len(store.alerts_since(NOW - timedelta(days=1))) == 3
+
+
+def test_tombstone_keeps_pruned_item_from_returning(store: Store) -> None:
+    fid = feed_id(store)
+    r = rules(("Gempa", "gempa"))
+    with store.tx() as tx:
+        tx.conn.execute(
+            sa.insert(tombstones).values(feed_id=fid, identity=item(7).identity, pruned_at=NOW)
+        )
+        s = ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[item(7)], rules=r, now=NOW)
+    assert s.new == 0 and s.known == 1
+    assert store.counts()["items"] == 0
+
+
+def test_old_item_never_alerts(store: Store) -> None:
+    fid = feed_id(store)
+    with store.tx() as tx:
+        s = ingest_items(
+            tx,
+            feed_id=fid,
+            outlet="Antara",
+            parsed=[item(1, age_h=24 * 10)],
+            rules=rules(("Gempa", "gempa")),
+            now=NOW,
+        )
+    assert s.new == 1 and s.alerts == []
+
+
+def test_alert_unique_per_topic_and_story_with_outbox_rows(store: Store) -> None:
+    fid = feed_id(store)
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[item(1)], rules=rules(), now=NOW)
+    (story,) = store.stories_since(NOW - timedelta(days=1))
+    rec = AlertRecord(
+        "Gempa", story["id"], 1, "t", None, "Antara", NOW, ["gempa"], "", ["slack", "mail"]
+    )
+    with store.tx() as tx:
+        first = tx.insert_alert(rec, NOW)
+        second = tx.insert_alert(rec, NOW)
+    assert first is not None and second is None
+    (alert,) = store.alerts_since(NOW - timedelta(days=1))
+    assert sorted(d["notifier"] for d in alert.deliveries) == ["mail", "slack"]
+    assert all(d["status"] == "pending" for d in alert.deliveries)
+
+
+def test_claims_never_hand_one_row_to_two_dispatchers(store: Store) -> None:
+    fid = feed_id(store)
+    with store.tx() as tx:
+        ingest_items(
+            tx, feed_id=fid, outlet="Antara", parsed=[item(i) for i in range(1, 21)],
+            rules=rules(("Gempa", "gempa")), now=NOW,
+        )  # fmt: skip
+    got: list[list[int]] = []
+    lock = threading.Lock()
+
+    def claim(owner: str) -> None:
+        rows = store.claim_deliveries(NOW, owner, 300, notifiers=["slack"], limit=7)
+        with lock:
+            got.append([r.id for r in rows])
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for g in got for i in g]
+    assert len(ids) == len(set(ids)) == 20
+    # an expired claim is taken over
+    later = store.claim_deliveries(
+        NOW + timedelta(seconds=301), "w9", 300, notifiers=["slack"], limit=50
+    )
+    assert len(later) == 20
+
+
+def test_concurrent_writers_wait_instead_of_failing(store: Store) -> None:
+    """BEGIN IMMEDIATE + busy timeout: read-then-write transactions from many threads all land."""
+    fid = feed_id(store)
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for j in range(5):
+                with store.tx() as tx:
+                    tx.existing_items(fid, ["x"])
+                    ingest_items(
+                        tx,
+                        feed_id=fid,
+                        outlet="A",
+                        parsed=[item(k * 100 + j)],
+                        rules=rules(),
+                        now=NOW,
+                    )
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.counts()["items"] == 40
+
+
+def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = db.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_failed_ingest_rolls_back_the_whole_poll(store: Store) -> None:
+    fid = feed_id(store)
+
+    class Boom(Exception):
+        pass
+
+    class BadMatcher:
+        def match(self, *a: object) -> list[object]:
+            raise Boom
+
+    bad = Rules(BadMatcher(), {}, timedelta(hours=72), timedelta(hours=48))  # type: ignore[arg-type]
+    with pytest.raises(Boom), store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="A", parsed=[item(1), item(2)], rules=bad, now=NOW)
+    assert store.counts()["items"] == 0 and store.counts()["stories"] == 0
