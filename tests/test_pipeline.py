@@ -1,0 +1,215 @@
+"""The ingest pipeline end to end: loopback outlets → `pantau run --once` → the database → CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from daemon.config import parse_config
+from daemon.service import run_once
+from daemon.store import Store
+from tests.feedgen import entries, rss
+from tests.loopback import LoopbackServer, send
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pantau(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def write_config(tmp: Path, feeds: list[tuple[str, str]], extra: str = "") -> Path:
+    lines = [
+        f"database: sqlite:///{tmp / 'pantau.db'}",
+        "polling: {timeout: 3s, concurrency: 8, per_host: 4}",
+    ]
+    lines.append("feeds:")
+    lines += [f"  - {{url: '{u}', name: '{n}'}}" for n, u in feeds]
+    lines.append(extra)
+    p = tmp / "config.yaml"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.fixture
+def outlets() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as srv:
+        yield srv
+
+
+def test_thirty_feeds_stored_then_all_304(outlets: LoopbackServer, tmp_path: Path) -> None:
+    feeds = []
+    expected = 0
+    for k in range(30):
+        items = entries(k, 5 + k % 10)
+        expected += len(items)
+        feeds.append((f"Outlet{k}", outlets.static(f"/f{k}.xml", rss(f"Outlet{k}", items))))
+    cfg = write_config(tmp_path, feeds)
+    r = pantau("--config", str(cfg), "run", "--once")
+    assert r.returncode == 0, r.stderr
+    store = Store.open(f"sqlite:///{tmp_path / 'pantau.db'}")
+    try:
+        assert store.counts()["items"] == expected
+        rows = store.feed_rows()
+        assert len(rows) == 30 and all(f.last_error is None and f.last_status == 200 for f in rows)
+    finally:
+        store.close()
+
+    before = len(outlets.hits)
+    r = pantau("--config", str(cfg), "run", "--once")
+    assert r.returncode == 0, r.stderr
+    second = outlets.hits[before:]
+    assert len(second) == 30
+    assert all("If-None-Match" in h.headers for h in second)
+    assert r.stderr.count("event=poll.not_modified") == 30
+    data = json.loads(pantau("--config", str(cfg), "feeds", "--json").stdout)
+    assert all(f["item_count"] == n for f, n in zip(data, [5 + k % 10 for k in range(30)]))
+
+
+def test_failing_feeds_recorded_others_healthy(outlets: LoopbackServer, tmp_path: Path) -> None:
+    good = outlets.static("/ok.xml", rss("Baik", entries(1, 3)))
+    missing = outlets.url("/hilang.xml")
+    outlets.route(
+        "/rusak.xml",
+        lambda r: send(r, 500, b"Internal Server Error", {"Content-Type": "text/plain"}),
+    )
+    outlets.route("/ramai.xml", lambda r: send(r, 429, b"slow down", {"Retry-After": "3600"}))
+    outlets.static("/html.xml", b"<html><body><h1>Maintenance</h1></body></html>", "text/html")
+    html = outlets.url("/html.xml")
+    cfg = write_config(
+        tmp_path,
+        [("Baik", good), ("Hilang", missing), ("Rusak", outlets.url("/rusak.xml")),
+         ("Ramai", outlets.url("/ramai.xml")), ("Html", html), ("Mati", "http://127.0.0.1:9/feed")],
+    )  # fmt: skip
+    r = pantau("--config", str(cfg), "run", "--once")
+    assert r.returncode == 0, r.stderr
+    out = pantau("--config", str(cfg), "feeds", "--json")
+    assert out.returncode == 0 and out.stderr == ""
+    feeds = {f["name"]: f for f in json.loads(out.stdout)}
+    assert feeds["Baik"]["last_error"] is None and feeds["Baik"]["item_count"] == 3
+    assert feeds["Hilang"]["last_status"] == 404 and "404" in feeds["Hilang"]["last_error"]
+    assert feeds["Rusak"]["last_status"] == 500 and "500" in feeds["Rusak"]["last_error"]
+    assert "not a feed" in feeds["Html"]["last_error"]
+    assert feeds["Mati"]["last_status"] is None and feeds["Mati"]["last_error"]
+    # Retry-After delays only that feed
+    now = datetime.now(timezone.utc)
+    ramai_next = datetime.fromisoformat(feeds["Ramai"]["next_poll_at"].replace("Z", "+00:00"))
+    assert ramai_next - now > timedelta(minutes=50)
+    for name in ("Hilang", "Rusak", "Html", "Mati"):
+        nxt = datetime.fromisoformat(feeds[name]["next_poll_at"].replace("Z", "+00:00"))
+        assert timedelta(minutes=5) < nxt - now < timedelta(minutes=15)
+    # the human table shows the errors too
+    table = pantau("--config", str(cfg), "feeds").stdout
+    assert "HTTP 404" in table and "error" in table
+
+
+def test_body_hash_skips_reparse_when_server_ignores_validators(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    url = outlets.static(
+        "/nocache.xml", rss("Tanpa", entries(3, 4)), etag=False, last_modified=False
+    )
+    loaded = parse_config(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}', name: Tanpa}}]\n", env={}
+    )
+    run_once(loaded)
+    outcomes, _ = run_once(loaded)
+    assert [o.result for o in outcomes] == ["unchanged"]
+    store = Store.open(loaded.config.database)
+    try:
+        (f,) = store.feed_rows()
+        assert f.polls == 2 and f.polls_not_modified == 1 and f.item_count == 4
+    finally:
+        store.close()
+
+
+def test_new_items_on_second_poll_are_added(outlets: LoopbackServer, tmp_path: Path) -> None:
+    now = datetime.now(timezone.utc)
+    outlets.static("/berita.xml", rss("B", entries(5, 5, now=now)))
+    url = outlets.url("/berita.xml")
+    loaded = parse_config(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}', name: B}}]\n", env={}
+    )
+    run_once(loaded)
+    # the outlet publishes two new items; the oldest two scroll out of the document
+    outlets.static(
+        "/berita.xml", rss("B", entries(5, 2, start=100, now=now) + entries(5, 3, now=now))
+    )
+    (o,), _ = run_once(loaded)
+    assert (o.result, o.stats.new, o.stats.known) == ("ok", 2, 3)
+
+
+def test_second_run_on_same_sqlite_is_refused(outlets: LoopbackServer, tmp_path: Path) -> None:
+    slow_started = []
+
+    def hang(req) -> None:  # type: ignore[no-untyped-def]
+        slow_started.append(1)
+        time.sleep(30)
+
+    url = outlets.route("/lambat.xml", hang)
+    cfg = write_config(tmp_path, [("Lambat", url)])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), "run"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not slow_started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow_started, "the daemon never polled"
+        r = pantau("--config", str(cfg), "run", "--once")
+        assert r.returncode == 1 and "another pantau process" in r.stderr
+        # SIGTERM during a hung fetch: exit 0 within 10 s
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - t0 < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_wheel_ships_migrations_and_upgrades_outside_checkout(tmp_path: Path) -> None:
+    wheel_dir = tmp_path / "wheel"
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    if r.returncode != 0 and "No module named" in r.stderr:
+        pytest.skip(f"cannot build a wheel here: {r.stderr.strip().splitlines()[-1]}")
+    assert r.returncode == 0, r.stderr
+    (whl,) = wheel_dir.glob("pantau-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(whl) as z:
+        names = z.namelist()
+        z.extractall(site)
+    assert "migrations/env.py" in names and "migrations/script.py.mako" in names
+    assert any(n.startswith("migrations/versions/0001") for n in names)
+    assert any(n.startswith("daemon/demo/feeds/") for n in names)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "config.yaml").write_text(f"database: sqlite:///{elsewhere / 'x.db'}\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    r = subprocess.run(
+        [sys.executable, "-c", "import daemon, sys; assert 'site' in daemon.__file__; from daemon.cli import main; sys.exit(main(['db', 'upgrade']))"],
+        capture_output=True, text=True, timeout=120, cwd=elsewhere, env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert (elsewhere / "x.db").exists()
