@@ -243,6 +243,8 @@ def feed_json(f: FeedRow) -> dict[str, Any]:
         "last_new_at": iso(f.last_new_at),
         "error_count": f.error_count,
         "gone": f.gone,
+        "health": f.health or ("new" if f.last_polled_at is None else None),
+        "health_reason": f.health_reason or None,
         "interval": f.interval,
         "polls": f.polls,
         "polls_not_modified": f.polls_not_modified,

@@ -24,11 +24,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from daemon import schedule
+from daemon import health as feedhealth
+from daemon import metrics, schedule
 from daemon.config import Config, ConfigError, LoadedConfig, load_config
 from daemon.db import sqlite_path
 from daemon.deliver import build_notifier
-from daemon.deliver.base import Notifier
+from daemon.deliver.base import AlertMessage, Notifier
 from daemon.dispatch import Dispatcher, DispatchStats, RetryPolicy
 from daemon.fetch import Fetcher, FetchPolicy
 from daemon.ingest import Rules
@@ -131,7 +132,100 @@ def poll_one(store: Store, rt: Runtime, feed: FeedRow) -> PollOutcome:
         )
         _record_crash(store, feed, out.error or "", rt)
     _log_outcome(out)
+    _count(out)
+    try:
+        update_health(store, rt, feed.id)
+    except Exception:
+        log_event(log, "error", "health.error", exc_info=True, feed=feed.name)
     return out
+
+
+def _count(out: PollOutcome) -> None:
+    result = out.result if out.result in metrics.POLL_RESULTS else "error"
+    metrics.POLLS.labels(result=result).inc()
+    if out.fetch_seconds:
+        metrics.FETCH_SECONDS.observe(out.fetch_seconds)
+    s = out.stats
+    if s.new:
+        metrics.ITEMS_NEW.labels(feed=out.name).inc(s.new)
+    if s.new_stories:
+        metrics.STORIES_NEW.inc(s.new_stories)
+    for topic, n in s.alerts_by_topic.items():
+        metrics.ALERTS.labels(topic=topic).inc(n)
+
+
+def update_health(store: Store, rt: Runtime, feed_id: int) -> feedhealth.Health:
+    """Re-assess a feed after a poll; announce a turn for the worse or a recovery once."""
+    f = store.feed(feed_id)
+    now = utcnow()
+    h = feedhealth.assess(
+        feedhealth.FeedHistory(
+            added_at=f.added_at or now,
+            last_ok_at=f.last_ok_at,
+            last_new_at=f.last_new_at,
+            last_error=f.last_error,
+            error_count=f.error_count,
+            item_count=f.item_count,
+            gone=f.gone,
+        ),
+        now,
+    )
+    if h.state == f.health and h.reason == f.health_reason:
+        return h
+    turn = feedhealth.transition(f.health, h)
+    with store.tx() as tx:
+        values = {"health": h.state, "health_reason": h.reason[:1000]}
+        if h.state != f.health:
+            values["health_since"] = now
+        tx.update_feed(feed_id, **values)
+    if turn:
+        log_event(
+            log,
+            "warning" if turn == "bad" else "info",
+            f"feed.{turn}",
+            feed=f.name,
+            state=h.state,
+            reason=h.reason,
+        )
+        announce_health(rt, f, h, turn)
+    return h
+
+
+def announce_health(rt: Runtime, f: FeedRow, h: feedhealth.Health, turn: str) -> None:
+    """One message through each `health.notify` notifier; best effort, logged."""
+    title = (
+        f"Feed {f.name} bermasalah ({h.state}): {h.reason}"
+        if turn == "bad"
+        else f"Feed {f.name} pulih: polling berhasil lagi"
+    )
+    msg = AlertMessage(
+        alert_id=0,
+        topic="kesehatan feed",
+        title=title,
+        url=f.url,
+        outlet=f.name,
+        published_at=utcnow(),
+        matched=(),
+        snippet=h.reason,
+        sources=(),
+    )
+    for name in rt.cfg.health.notify:
+        n = rt.notifiers.get(name)
+        if n is None:
+            continue
+        try:
+            res = n.send([msg])
+            log_event(
+                log,
+                "info",
+                "health.notified",
+                notifier=name,
+                feed=f.name,
+                ok=res.ok,
+                detail=res.detail,
+            )
+        except Exception:
+            log_event(log, "error", "health.notify_failed", exc_info=True, notifier=name)
 
 
 def _record_crash(store: Store, feed: FeedRow, error: str, rt: Runtime) -> None:
@@ -272,6 +366,19 @@ class Daemon:
                 next_run_time=datetime.now().astimezone(),
             )
             sched.add_job(self._tick_deliver, "interval", seconds=cfg.delivery.tick, id="deliver")
+            sched.add_job(
+                self._maintenance, "interval", seconds=3600, id="maintenance",
+                next_run_time=datetime.now().astimezone() + timedelta(seconds=30),
+            )  # fmt: skip
+            self.metrics_server = None
+            if cfg.metrics is not None:
+                from daemon.metrics import MetricsServer
+
+                self.metrics_server = MetricsServer(
+                    cfg.metrics.listen, collect=self.collect_metrics
+                )
+                self.metrics_server.start()
+                log_event(log, "info", "metrics.listening", url=self.metrics_server.url)
             sched.start()
             self._install_signals()
             n = len(self.rt.policies)
@@ -291,6 +398,8 @@ class Daemon:
             if self.notify:
                 self.notify.stopping()
             sched.shutdown(wait=False)
+            if self.metrics_server is not None:
+                self.metrics_server.stop()
             self.pool.shutdown(wait=False, cancel_futures=True)
             pending = [f for f in self._inflight.values() if not f.done()]
             if pending:
@@ -316,7 +425,9 @@ class Daemon:
             loaded = load_config(self.loaded.path)
             rt = build_runtime(loaded, self.store, self.stop)
         except ConfigError as exc:
-            log_event(log, "error", "reload.invalid", path=exc.path, errors=exc.errors, kept="old config")
+            log_event(
+                log, "error", "reload.invalid", path=exc.path, errors=exc.errors, kept="old config"
+            )
             if self.notify:
                 self.notify.ready()
             return False
@@ -378,6 +489,33 @@ class Daemon:
             self.rt.dispatcher.run(stop=self.stop)
         except Exception:
             log_event(log, "error", "deliver.error", exc_info=True)
+
+    def _maintenance(self) -> None:
+        if self.stop.is_set() or self.rt is None or self.store is None:
+            return
+        keep = self.rt.cfg.retention.items
+        if not keep:
+            return
+        from daemon.retention import prune
+
+        try:
+            st = prune(self.store, utcnow(), timedelta(seconds=keep))
+            log_event(log, "info", "retention.pruned", items=st.items, stories=st.stories)
+        except Exception:
+            log_event(log, "error", "retention.error", exc_info=True)
+
+    def collect_metrics(self) -> None:
+        """Refresh the database-derived gauges right before a scrape."""
+        if self.store is None:
+            return
+        counts = self.store.delivery_counts()
+        metrics.DELIVERIES.replace({s: float(counts.get(s, 0)) for s in metrics.DELIVERY_STATUSES})
+        oldest = self.store.oldest_pending_delivery()
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        metrics.OLDEST_PENDING_DELIVERY_SECONDS.set(max(0.0, age))
+        metrics.LAST_SUCCESS.replace(
+            {f.name: f.last_ok_at.timestamp() for f in self.store.feed_rows() if f.last_ok_at}
+        )
 
     # -- health --------------------------------------------------------------------------
     def healthy(self) -> bool:

@@ -56,6 +56,10 @@ class FeedRow:
     polls_not_modified: int
     polls_failed: int
     title: str | None = None
+    added_at: datetime | None = None
+    health: str | None = None
+    health_reason: str | None = None
+    health_since: datetime | None = None
 
     @classmethod
     def from_row(cls, r: Any) -> FeedRow:
