@@ -195,20 +195,9 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
                 failed_deliveries=stats.failed,
             )  # fmt: skip
             return 0
-        from daemon.sdnotify import SdNotifier, Watchdog
+        from daemon.sdnotify import SdNotifier
 
-        notifier = SdNotifier()
-        daemon = Daemon(loaded, notify=notifier)
-        interval = notifier.watchdog_interval()
-        wd = None
-        if interval:
-            wd = Watchdog(notifier, interval, daemon.healthy)
-            wd.start()
-        try:
-            return daemon.run()
-        finally:
-            if wd:
-                wd.stop()
+        return Daemon(loaded, notify=SdNotifier()).run()
     except AlreadyRunning as exc:
         print(f"pantau: {exc}", file=sys.stderr)
         return 1

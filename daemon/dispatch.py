@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from daemon import metrics
 from daemon.deliver.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event
 from daemon.store import AlertView, DeliveryRow, Store, utcnow
@@ -170,15 +171,24 @@ class Dispatcher:
         attempts = r.attempts + 1
         detail = clean_line(result.detail, 900) or None
         if result.ok:
+            metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="sent").inc()
             stats.sent += 1
             self.store.finish_delivery(
                 r.id, owner, status="sent", attempts=attempts, now=now, error=None
             )
-            log_event(log, "info", "delivery.sent", notifier=r.notifier, alert=r.alert_id, attempts=attempts)
+            log_event(
+                log,
+                "info",
+                "delivery.sent",
+                notifier=r.notifier,
+                alert=r.alert_id,
+                attempts=attempts,
+            )
             return
         age = (now - r.created_at).total_seconds()
         delay = retry_delay(attempts, self.policy, result.retry_after)
         if result.permanent or age + delay > self.policy.give_up_after:
+            metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="failed").inc()
             stats.failed += 1
             why = detail or "failed"
             if not result.permanent:
@@ -186,8 +196,11 @@ class Dispatcher:
             self.store.finish_delivery(
                 r.id, owner, status="failed", attempts=attempts, now=now, error=why
             )
-            log_event(log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why)
+            log_event(
+                log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why
+            )
             return
+        metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="retry").inc()
         stats.retried += 1
         self.store.finish_delivery(
             r.id,

@@ -386,10 +386,19 @@ class Daemon:
                 log, "info", "daemon.ready", feeds=n, topics=len(cfg.topics),
                 notifiers=len(cfg.notifiers), db=store.engine.url.render_as_string(hide_password=True),
             )  # fmt: skip
+            watchdog = None
             if self.notify:
                 self.notify.ready()
                 self.notify.status(self.status_line())
+                from daemon.sdnotify import Watchdog
+
+                watchdog = Watchdog(self.notify, self.healthy)
+                watchdog.start()  # a no-op unless systemd asked for a watchdog
+            next_status = time.monotonic() + 30
             while not self.stop.is_set():
+                if self.notify and time.monotonic() >= next_status:
+                    next_status = time.monotonic() + 30
+                    self.notify.status(self.status_line())
                 if self.reload_requested.is_set():
                     self.reload_requested.clear()
                     self.reload()
@@ -397,6 +406,8 @@ class Daemon:
             log_event(log, "info", "daemon.stopping")
             if self.notify:
                 self.notify.stopping()
+            if watchdog is not None:
+                watchdog.stop()
             sched.shutdown(wait=False)
             if self.metrics_server is not None:
                 self.metrics_server.stop()

@@ -1,0 +1,204 @@
+"""Feed and article dates with Indonesian conventions.
+
+feedparser's own date handlers map ``WIB`` to UTC and know no Indonesian month names, so every
+raw date string is read here instead. Accepted shapes (case-insensitive; the weekday, when
+present, is ignored and never validated, because feeds get it wrong):
+
+* RFC 822 / 2822: ``Thu, 27 Apr 2017 22:28:55 +0700``, ``... GMT``, two-digit years;
+* ISO 8601 / W3C-DTF: ``2009-11-30T12:19:29+00:00``, ``+0000``, ``Z``, fractions, date only;
+* day-first text: ``Kamis, 24 Apr 2025 18:20 WIB``, ``Senin, 3 Maret 2025 | 08.15 WIB``,
+  ``Thursday, 16 Dec 2021 20:20 WIB``, ``24 April 2025`` (a dot may separate hours and
+  minutes; ``,``, ``|``, ``-``, ``pukul`` or ``jam`` may separate the date from the time);
+* day-first numbers: ``13/05/2025, 15:37 WIB``, ``13-05-2025 15.37``;
+* month-first English: ``April 24, 2025 6:20 PM``, and asctime ``Thu Apr 27 22:28:55 2017``.
+
+Zones: ``WIB`` +07:00, ``WITA`` +08:00, ``WIT`` +09:00, ``GMT``/``UTC``/``UT``/``Z``, the
+RFC 822 US zones, numeric offsets (``+0700``, ``+07:00``, ``+07``, ``GMT+7``). A numeric offset
+is kept exactly as written even when the outlet is known to mislabel it (Tempo's ``+0100``):
+guessing would break the feeds that are right. A date without a zone is wall-clock time in the
+feed's zone. Anything else, including an unknown zone name, is None rather than a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+__all__ = ["CLOCK_SKEW", "effective_published", "parse_date"]
+
+#: A date this far ahead of "now" is still taken as given (the outlet's clock may run fast).
+CLOCK_SKEW = timedelta(minutes=5)
+
+_MAX_RAW = 120
+_JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+_MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    (
+        "januari jan january",
+        "februari feb pebruari peb february",
+        "maret mar march mrt",
+        "april apr",
+        "mei may",
+        "juni jun june",
+        "juli jul july",
+        "agustus agu agt ags aug august agst",
+        "september sep sept",
+        "oktober okt oct october",
+        "november nov nop nopember",
+        "desember des dec december",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS[_name] = _num
+
+_ZONES: dict[str, int] = {  # minutes east of UTC
+    "z": 0,
+    "ut": 0,
+    "utc": 0,
+    "gmt": 0,
+    "wib": 7 * 60,
+    "wita": 8 * 60,
+    "wit": 9 * 60,
+    "est": -5 * 60,
+    "edt": -4 * 60,
+    "cst": -6 * 60,
+    "cdt": -5 * 60,
+    "mst": -7 * 60,
+    "mdt": -6 * 60,
+    "pst": -8 * 60,
+    "pdt": -7 * 60,
+}
+
+_WD = r"(?:[a-z'\u2019]+\.?(?:\s*,\s*|\s+))"
+_TIME = (
+    r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2})(?:[.,]\d{1,9})?)?"
+    r"(?:\s*(?P<ampm>[ap]\.?m\.?))?"
+)
+_ZONE = (
+    r"\(?(?P<Z>[+-]\d{2}:?\d{2}|[+-]\d{2}"
+    r"|(?:gmt|utc)\s*[+-]\d{1,2}(?::?\d{2})?"
+    r"|z|ut|utc|gmt|wita|wib|wit|[ecmp][sd]t)\)?"
+)
+_DATE_TIME_SEP = r"(?:\s*(?:[,|/\-]|\bpukul\b|\bjam\b|\bat\b)?\s*)"
+_TAIL = rf"(?:{_DATE_TIME_SEP}{_TIME})?\s*(?:{_ZONE})?\s*$"
+_FLAGS = re.IGNORECASE | re.ASCII
+
+_ISO_RE = re.compile(
+    r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})"
+    r"(?:(?:t|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d{1,9})?)?)?"
+    rf"\s*(?:{_ZONE})?\s*$",
+    _FLAGS,
+)
+_DAY_FIRST_RE = re.compile(
+    rf"^{_WD}?(?P<d>\d{{1,2}})\s*[-\s/.]\s*(?P<mon>[a-z]+)\.?\s*[-\s/.,]\s*(?P<y>\d{{4}}|\d{{2}})"
+    + _TAIL,
+    _FLAGS,
+)
+_NUMERIC_RE = re.compile(
+    rf"^{_WD}?(?P<d>\d{{1,2}})[/.\-](?P<m>\d{{1,2}})[/.\-](?P<y>\d{{4}})" + _TAIL,
+    _FLAGS,
+)
+_MONTH_FIRST_RE = re.compile(
+    rf"^{_WD}?(?P<mon>[a-z]+)\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y>\d{{4}})" + _TAIL,
+    _FLAGS,
+)
+_ASCTIME_RE = re.compile(
+    r"^[a-z]+\s+(?P<mon>[a-z]+)\s+(?P<d>\d{1,2})\s+"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s+(?P<y>\d{4})"
+    rf"\s*(?:{_ZONE})?\s*$",
+    _FLAGS,
+)
+_OFFSET_RE = re.compile(r"^(?:gmt|utc)?\s*([+-])(\d{1,2}):?(\d{2})?$", _FLAGS)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    """The configured zone; an unknown name (or a system without tzdata) falls back to WIB."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        return _JAKARTA
+
+
+@lru_cache(maxsize=256)
+def _fixed_zone(token: str) -> tzinfo | None:
+    low = token.lower()
+    minutes = _ZONES.get(low)
+    if minutes is None:
+        m = _OFFSET_RE.match(low)
+        if not m:
+            return None
+        hours, mins = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or mins > 59:
+            return None
+        minutes = (hours * 60 + mins) * (-1 if m.group(1) == "-" else 1)
+    return timezone(timedelta(minutes=minutes))
+
+
+def _year(raw: str) -> int:
+    y = int(raw)
+    if len(raw) == 2:  # RFC 822 two-digit year
+        y += 2000 if y < 50 else 1900
+    return y
+
+
+def _build(m: re.Match[str], month: int, tz: str) -> datetime | None:
+    g = m.groupdict()
+    year = _year(g["y"])
+    if not 1900 <= year <= 2200:
+        return None
+    hour = int(g["H"] or 0)
+    minute = int(g["M"] or 0)
+    second = min(int(g.get("S") or 0), 59)  # leap second
+    ampm = (g.get("ampm") or "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm.startswith("p") else 0)
+    zone_tok = g.get("Z")
+    zone = _fixed_zone(zone_tok) if zone_tok else _zone(tz)
+    if zone is None:
+        return None
+    local = datetime(year, month, int(g["d"]), hour, minute, second, tzinfo=zone)
+    return local.astimezone(timezone.utc)
+
+
+def _month_of(m: re.Match[str]) -> int | None:
+    mon = m.groupdict().get("mon")
+    if mon is None:
+        return int(m.group("m"))
+    return _MONTHS.get(mon.lower())
+
+
+def parse_date(raw: str | None, tz: str = "Asia/Jakarta") -> datetime | None:
+    """An aware UTC datetime for ``raw``, or None when it cannot be read. Never raises."""
+    if not raw or not isinstance(raw, str):
+        return None
+    s = raw.strip()
+    if not s or len(s) > _MAX_RAW:
+        return None
+    s = s.replace("\u00a0", " ")
+    try:
+        for regex in (_ISO_RE, _DAY_FIRST_RE, _NUMERIC_RE, _MONTH_FIRST_RE, _ASCTIME_RE):
+            m = regex.match(s)
+            if m is None:
+                continue
+            month = _month_of(m)
+            if month is None:
+                return None
+            return _build(m, month, tz)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return None
+
+
+def effective_published(parsed: datetime | None, now: datetime) -> tuple[datetime, bool]:
+    """The date an item is filed under: its own, unless it has none or claims to be from the
+    future (then the time it was first seen). The flag says whether the item's date was used."""
+    if parsed is None or parsed.tzinfo is None or parsed > now + CLOCK_SKEW:
+        return now, False
+    return parsed, True

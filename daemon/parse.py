@@ -1,0 +1,514 @@
+"""Feed parsing: the bytes of one fetched document in, clean typed items out.
+
+feedparser does the RSS 0.9x/1.0/2.0 and Atom mapping; everything around it is ours because
+the feeds we read are hostile or sloppy in ways feedparser does not cover well:
+
+* **Encoding** is decided here, not by feedparser (which trusts ``text/xml`` to mean ASCII and
+  re-reads a whole UTF-8 feed as windows-1252 because of one stray byte). Valid UTF-8 wins over
+  any declaration; otherwise the declared charset (HTTP, then the XML prolog; ISO-8859-1 and
+  ASCII are read as windows-1252, as browsers do); otherwise UTF-8 with each invalid byte read
+  as windows-1252. feedparser then gets clean UTF-8.
+* **Entity bombs**: the DOCTYPE and every ``<!ENTITY`` declaration are cut out before any XML
+  parser sees the text, so no entity can expand. HTML named entities (``&nbsp;``, ``&ndash;``)
+  that XML does not know are rewritten as numeric references, which keeps the fast strict
+  parser usable for the many feeds that use them outside CDATA.
+* **Controls**: C0 control characters (never legal in XML 1.0) are removed up front.
+* **Dates** are read by :mod:`daemon.dates` from the raw strings (feedparser maps ``WIB`` to
+  UTC). feedparser's own date handling still runs; it costs about 1-2 % of a parse, and
+  switching it off would mean patching a module global.
+* **Text**: title/summary/content become plain text with a linear-time regex stripper (no
+  BeautifulSoup); descriptions that are HTML escaped twice (``&lt;img``) are stripped again.
+  The ``*_html`` fields are the values as feedparser gave them, with sanitising turned off:
+  they are NOT safe HTML and must be escaped or sanitised by whatever displays them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import html
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html.entities import html5 as _HTML5
+from typing import Any
+
+import feedparser
+
+from daemon import text
+from daemon.dates import effective_published, parse_date
+from daemon.urls import canonical_url, host_of
+
+__all__ = ["ParsedFeed", "ParsedItem", "parse_feed", "strip_html"]
+
+TITLE_MAX = 1_000
+SUMMARY_MAX = 5_000
+CONTENT_MAX = 100_000
+AUTHOR_MAX = 300
+GUID_MAX = 1_000
+TITLE_HTML_MAX = 4_000
+SUMMARY_HTML_MAX = 20_000
+FEED_TITLE_MAX = 500
+RAW_DATE_MAX = 200
+# Raw markup longer than this multiple of the plain-text cap is cut before stripping, which
+# bounds the work per field whatever the feed sends.
+_RAW_FACTOR = 8
+
+#: Link hosts that are click redirectors; a URL in the guid is the real article then.
+REDIRECT_HOSTS = ("feedsportal.com", "feedburner.com", "feedproxy.google.com")
+
+
+@dataclass
+class ParsedItem:
+    identity: str
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    content: str
+    title_html: str
+    summary_html: str
+    author: str
+    published_at: datetime
+    published_raw: str | None
+    has_date: bool
+
+
+@dataclass
+class ParsedFeed:
+    title: str
+    link: str | None
+    items: list[ParsedItem]
+    warning: str | None
+    error: str | None
+
+
+# --------------------------------------------------------------------------- encoding
+
+_CP1252_HIGH = [bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0x100)]
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: read each undecodable byte as windows-1252."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(_CP1252_HIGH[b - 0x80] if b >= 0x80 else chr(b) for b in bad), exc.end
+
+
+codecs.register_error("pantau_cp1252", _cp1252_fallback)
+
+_XML_ENC_RE = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._:\-]{1,40})")
+_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]{1,40})", re.I)
+_LATIN = {"ascii", "iso8859-1", "latin-1", "latin_1"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return "cp1252" if codec in _LATIN else codec
+
+
+def decode_body(body: bytes, content_type: str | None) -> tuple[str, str | None]:
+    """The document as text, and a note when the declared encoding was not the one used."""
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(enc, "replace"), None
+    if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        return body.decode("utf-16-le" if body[0] else "utf-16-be", "replace"), None
+    if body.isascii():
+        return body.decode("ascii"), None
+    m = _CHARSET_RE.search(content_type or "")
+    x = _XML_ENC_RE.match(body)
+    declared = [c for c in (_codec(m and m.group(1)), _codec(x and x.group(1).decode())) if c]
+    try:
+        s = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if declared and declared[0] != "utf-8":
+            return s, f"declared {declared[0]} but the bytes are UTF-8; read as UTF-8"
+        return s, None
+    for enc in declared:
+        if enc == "utf-8":
+            break
+        try:
+            return body.decode(enc), None
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if declared and declared[0] != "utf-8":
+        return body.decode(declared[0], "replace"), f"bytes invalid in {declared[0]} replaced"
+    return body.decode("utf-8", "pantau_cp1252"), "invalid UTF-8 bytes read as windows-1252"
+
+
+# --------------------------------------------------------------------------- XML hygiene
+
+_PROLOG_TOKEN_RE = re.compile(r"<(?:(!DOCTYPE)|(!--)|(!ENTITY)|[A-Za-z_:])", re.I)
+_SUBSET_END_RE = re.compile(r"\]\s*>")
+_ENTITY_DECL_RE = re.compile(r"<!ENTITY[^>]*>", re.I)
+_XML_BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_HTML_ENTITY_RE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _numeric_entity(m: re.Match[str]) -> str:
+    value = _HTML5.get(m.group(1) + ";")
+    if value is None:
+        return m.group(0)
+    return "".join(f"&#{ord(c)};" for c in value)
+
+
+def _doctype_end(s: str, start: int) -> int:
+    gt = s.find(">", start)
+    bracket = s.find("[", start, gt if gt != -1 else len(s))
+    if bracket != -1:  # internal subset: up to "]>"; unterminated means up to the "["
+        end_m = _SUBSET_END_RE.search(s, bracket)
+        return end_m.end() if end_m else bracket + 1
+    return gt + 1 if gt != -1 else len(s)
+
+
+def neutralise_dtd(s: str) -> str:
+    """Remove every DOCTYPE (with its internal subset) and ENTITY declaration before the root
+    element, however long the prolog, so that no parser downstream (expat, or feedparser's
+    loose parser, which re-declares "safe" entities) can expand a user-defined entity.
+    Stray ENTITY declarations after the prolog are removed too; they are never legitimate."""
+    pieces: list[str] = []
+    pos = 0
+    while True:
+        m = _PROLOG_TOKEN_RE.search(s, pos)
+        if m is None or not (m.group(1) or m.group(2) or m.group(3)):
+            break  # the root element (or nothing): the prolog is over
+        if m.group(2):  # a comment may hide "<rss>" or "<!DOCTYPE": skip it whole
+            close = s.find("-->", m.end())
+            if close == -1:
+                break
+            pieces.append(s[pos : close + 3])
+            pos = close + 3
+            continue
+        pieces.append(s[pos : m.start()])
+        pos = _doctype_end(s, m.start()) if m.group(1) else _entity_end(s, m.start())
+    if pieces:
+        s = "".join(pieces) + s[pos:]
+    if "<!ENTITY" in s or "<!entity" in s:
+        s = _ENTITY_DECL_RE.sub("", s)
+    return s
+
+
+def _entity_end(s: str, start: int) -> int:
+    gt = s.find(">", start)
+    return gt + 1 if gt != -1 else len(s)
+
+
+def prepare_xml(s: str) -> str:
+    """Text that is safe and as well-formed as cheaply possible for feedparser."""
+    s = s.lstrip("\ufeff \t\r\n")
+    s = neutralise_dtd(s)
+    if _XML_BAD_CHARS_RE.search(s):
+        s = _XML_BAD_CHARS_RE.sub("", s)
+    if "&" in s:
+        s = _HTML_ENTITY_RE.sub(_numeric_entity, s)
+    return s
+
+
+# --------------------------------------------------------------------------- plain text
+
+_DROP_OPEN_RE = re.compile(r"<(?:(script|style|noscript|iframe|template|object)\b|!--)", re.I)
+_BLOCK_TAG_RE = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|th|table|thead|tbody|blockquote|figure|figcaption"
+    r"|section|article|header|footer|aside|hr|img|dd|dt|dl|pre|caption)\b[^<>]*>",
+    re.I,
+)
+_TAG_RE = re.compile(r"<[A-Za-z/!?][^<>]*>")
+_ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z][^<>&]*&gt;")
+_MOJIBAKE_CONT = "".join(
+    re.escape(bytes([b]).decode("cp1252", "ignore") or chr(b)) for b in range(0x80, 0xC0)
+)
+_MOJIBAKE_RE = re.compile(f"\u00e2[\u20ac\u201a\u201e][{_MOJIBAKE_CONT}]")
+
+
+def _drop_blocks(s: str) -> str:
+    """Cut script/style/iframe elements and comments with their content, in linear time."""
+    low = s.lower()
+    if "<!--" not in low and not _DROP_OPEN_RE.search(low):
+        return s
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _DROP_OPEN_RE.search(low, pos)
+        if m is None:
+            out.append(s[pos:])
+            break
+        out.append(s[pos : m.start()])
+        out.append(" ")
+        if m.group(1):
+            close = low.find("</" + m.group(1), m.end())
+            end = low.find(">", close) + 1 if close != -1 else 0
+        else:
+            close = low.find("-->", m.end())
+            end = close + 3 if close != -1 else 0
+        if end <= 0:
+            break
+        pos = end
+    return "".join(out)
+
+
+def _strip_once(s: str) -> str:
+    s = _drop_blocks(s)
+    s = _BLOCK_TAG_RE.sub(" ", s)
+    s = _TAG_RE.sub("", s)
+    lt = s.rfind("<")
+    if lt != -1 and ">" not in s[lt:] and s[lt + 1 : lt + 2].isalpha():
+        s = s[:lt]  # a tag cut off at the end of a truncated excerpt
+    return html.unescape(s) if "&" in s else s
+
+
+def _fix_mojibake_match(m: re.Match[str]) -> str:
+    raw = m.group(0)
+    try:
+        return bytes(_CP1252_HIGH.index(c) + 0x80 for c in raw).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return raw
+
+
+def strip_html(value: str | None, max_len: int) -> str:
+    """Plain text of an HTML (or plain) value: tags and scripts gone, entities decoded (also
+    when escaped twice), UTF-8 read twice (``â€™``) repaired, cleaned and capped."""
+    if not value:
+        return ""
+    s = value[: max_len * _RAW_FACTOR + 1000]
+    for _ in range(3):
+        if "<" not in s and "&" not in s:
+            break
+        s = _strip_once(s)
+        if not _TAG_RE.search(s) and not _ESCAPED_TAG_RE.search(s):
+            break
+    if "\u00e2" in s:
+        s = _MOJIBAKE_RE.sub(_fix_mojibake_match, s)
+    return text.clean_text(s, max_len)
+
+
+def _raw_value(value: str | None, max_len: int) -> str:
+    if not value:
+        return ""
+    return text.strip_control(value[:max_len]).strip()
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass
+class _Candidate:
+    guid: str | None
+    url: str | None
+    title: str
+    item: dict[str, Any]
+
+
+def _clean_guid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    guid = text.strip_control(value).strip()[:GUID_MAX]
+    return guid or None
+
+
+def _pick_url(link: Any, guid: str | None, base: str) -> str | None:
+    """The entry's link; the guid instead when the link is a feed redirector (feedsportal,
+    FeedBurner) or missing and the guid is an http(s) URL."""
+    url = canonical_url(link, base) if isinstance(link, str) else None
+    if guid and guid[:4].lower() == "http":
+        redirected = url is not None and host_of(url).endswith(REDIRECT_HOSTS)
+        if url is None or redirected:
+            return canonical_url(guid) or url
+    return url
+
+
+def _raw_date(entry: Mapping[str, Any]) -> str | None:
+    for key in ("published", "updated", "created"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return text.clean_line(value, RAW_DATE_MAX)
+    return None
+
+
+def _content_value(entry: Mapping[str, Any], atom: bool) -> str:
+    """``content:encoded`` or Atom ``content``. In RSS, feedparser also files Media RSS
+    captions (``media:description``) as text/plain content; those are not the article."""
+    for c in entry.get("content") or ():
+        if not isinstance(c, Mapping) or (not atom and c.get("type") == "text/plain"):
+            continue
+        value = c.get("value")
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _candidate(
+    entry: Mapping[str, Any], base: str, tz: str, now: datetime, atom: bool
+) -> _Candidate | None:
+    guid = _clean_guid(entry.get("id"))
+    url = _pick_url(entry.get("link"), guid, base)
+    raw_title = entry.get("title") or ""
+    raw_summary = entry.get("summary") or ""
+    title = strip_html(raw_title, TITLE_MAX)
+    summary = strip_html(raw_summary, SUMMARY_MAX)
+    content = strip_html(_content_value(entry, atom), CONTENT_MAX)
+    if not summary and content:
+        summary = text.cap(content, SUMMARY_MAX)
+    if content == summary:
+        content = ""
+    if not title:
+        title = text.cap(summary, 200) or (url or "")
+    if not title and not guid:
+        return None
+    published_raw = _raw_date(entry)
+    published_at, has_date = effective_published(parse_date(published_raw, tz), now)
+    item = {
+        "guid": guid,
+        "url": url,
+        "title": title,
+        "summary": summary,
+        "content": content,
+        "title_html": _raw_value(raw_title, TITLE_HTML_MAX),
+        "summary_html": _raw_value(raw_summary, SUMMARY_HTML_MAX),
+        "author": text.clean_text(entry.get("author") or "", AUTHOR_MAX),
+        "published_at": published_at,
+        "published_raw": published_raw,
+        "has_date": has_date,
+    }
+    return _Candidate(guid=guid, url=url, title=title, item=item)
+
+
+def _all_unique(values: list[str | None]) -> bool:
+    return all(values) and len(set(values)) == len(values)
+
+
+def _hash_identity(c: _Candidate) -> str:
+    digest = hashlib.sha256(f"{c.url or ''}\n{c.title}".encode()).hexdigest()
+    return "hash:" + digest
+
+
+def assign_identities(cands: list[_Candidate]) -> list[tuple[str, _Candidate]]:
+    """Identity per item, decided for the whole document: guids if every item has one and none
+    repeats, else canonical links under the same condition, else a hash of link and title.
+    Exact duplicate entries (same guid, link and title) count once; later items whose identity
+    was already taken are dropped."""
+    seen_exact: set[tuple[str | None, str | None, str]] = set()
+    unique: list[_Candidate] = []
+    for c in cands:
+        key = (c.guid, c.url, c.title)
+        if key not in seen_exact:
+            seen_exact.add(key)
+            unique.append(c)
+    if _all_unique([c.guid for c in unique]):
+        ids = [f"guid:{c.guid}" for c in unique]
+    elif _all_unique([c.url for c in unique]):
+        ids = [f"link:{c.url}" for c in unique]
+    else:
+        ids = [_hash_identity(c) for c in unique]
+    out: list[tuple[str, _Candidate]] = []
+    taken: set[str] = set()
+    for ident, c in zip(ids, unique):
+        if ident not in taken:
+            taken.add(ident)
+            out.append((ident, c))
+    return out
+
+
+# --------------------------------------------------------------------------- feed
+
+_UTC = timezone.utc
+
+
+def _not_a_feed_reason(s: str, bozo_exc: BaseException | None) -> str:
+    head = s[:2048].lstrip().lower()
+    if not head:
+        return "empty body"
+    if head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<rss" not in head):
+        m = re.search(r"<title[^<>]*>([^<]{0,300})", s[:65536], re.I)
+        title = text.clean_line(html.unescape(m.group(1)), 120) if m else ""
+        return f"HTML page (title: {title!r})" if title else "HTML page"
+    if head[:1] in "{[":
+        return "JSON or other non-XML text"
+    if bozo_exc is not None:
+        return _bozo_text(bozo_exc)
+    return "no RSS or Atom elements"
+
+
+def _bozo_text(exc: BaseException) -> str:
+    line = getattr(exc, "getLineNumber", None)
+    where = f" (line {line()})" if callable(line) else ""
+    msg = text.clean_line(getattr(exc, "getMessage", lambda: str(exc))(), 200)
+    return f"not well-formed XML{where}: {msg}"
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    timezone: str = "Asia/Jakarta",
+    now: datetime | None = None,
+    max_items: int = 1000,
+) -> ParsedFeed:
+    """Parse one fetched feed document. Never raises for any ``body``: a document that is not
+    a feed comes back with ``error`` set and no items."""
+    now = datetime.now(_UTC) if now is None else now
+    now = now.replace(tzinfo=_UTC) if now.tzinfo is None else now.astimezone(_UTC)
+    lower_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    try:
+        return _parse(body, url, lower_headers, timezone, now, max_items)
+    except Exception as exc:  # noqa: BLE001 - a hostile body must never take the poller down
+        reason = text.clean_line(f"{type(exc).__name__}: {exc}", 300)
+        return ParsedFeed(
+            title="", link=None, items=[], warning=None, error=f"parser failure: {reason}"
+        )
+
+
+def _parse(
+    body: bytes, url: str, headers: dict[str, str], tz: str, now: datetime, max_items: int
+) -> ParsedFeed:
+    if not body or not body.strip():
+        return ParsedFeed("", None, [], None, "not a feed: empty body")
+    decoded, note = decode_body(body, headers.get("content-type"))
+    prepared = prepare_xml(decoded)
+    d = feedparser.parse(
+        io.BytesIO(prepared.encode("utf-8")),
+        response_headers={"content-type": "application/xml; charset=utf-8"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    bozo_exc = d.get("bozo_exception") if d.get("bozo") else None
+    entries = d.get("entries") or []
+    if not entries and (bozo_exc is not None or not d.get("version")):
+        return ParsedFeed(
+            "", None, [], None, "not a feed: " + _not_a_feed_reason(decoded, bozo_exc)
+        )
+    warnings = [note] if note else []
+    if bozo_exc is not None:
+        warnings.append(f"{_bozo_text(bozo_exc)}; {len(entries)} entries recovered")
+    if len(entries) > max_items:
+        warnings.append(f"{len(entries) - max_items} entries beyond the first {max_items} ignored")
+        entries = entries[:max_items]
+    atom = str(d.get("version") or "").startswith("atom")
+    cands = [c for e in entries if (c := _candidate(e, url, tz, now, atom)) is not None]
+    items = [ParsedItem(identity=ident, **c.item) for ident, c in assign_identities(cands)]
+    feed = d.get("feed") or {}
+    return ParsedFeed(
+        title=strip_html(feed.get("title"), FEED_TITLE_MAX),
+        link=canonical_url(feed.get("link"), url) if isinstance(feed.get("link"), str) else None,
+        items=items,
+        warning="; ".join(warnings) or None,
+        error=None,
+    )

@@ -1,0 +1,163 @@
+"""Canonical article URLs.
+
+The canonical form is what item identity, story grouping and the stored ``url`` compare, so
+two spellings of one article must map to the same string, and a real URL must never be broken
+by the normalisation. The rules, in order:
+
+* whitespace around the URL is stripped; CR/LF/TAB inside it are removed (wrapped feed text);
+* a relative URL is resolved against ``base``; only ``http`` and ``https`` survive;
+* scheme and host are lower-cased, an IDN host becomes punycode, a trailing dot on the host
+  and the default port (80/443) are dropped, and so is any ``user:password@`` part (no
+  secrets in stored URLs);
+* the path keeps its case; characters that must be escaped (spaces, non-ASCII) are
+  percent-encoded, existing escapes get upper-case hex, and escapes of unreserved characters
+  (``%7E`` -> ``~``) are decoded; nothing else is re-encoded or decoded;
+* query parameters named in :data:`TRACKING_PARAMS` or starting with ``utm_`` are removed,
+  the others are kept verbatim, in their original order;
+* the fragment is removed, except a ``#!`` "hash-bang" fragment, which addresses content.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+__all__ = ["TRACKING_PARAMS", "canonical_url", "host_of"]
+
+#: Query parameters that only track the click (compared lower-case); plus every ``utm_*``.
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {
+        "fbclid",  # Facebook
+        "gclid",  # Google Ads
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "_ga",  # Google Analytics cross-domain
+        "_gl",
+        "msclkid",  # Microsoft Ads
+        "yclid",  # Yandex
+        "mc_cid",  # Mailchimp
+        "mc_eid",
+        "ref_src",  # Twitter/X embeds
+        "ref_url",
+        "igshid",  # Instagram
+        "twclid",
+        "ttclid",  # TikTok
+        "_hsenc",  # HubSpot
+        "_hsmi",
+        "mkt_tok",  # Marketo
+        "oly_anon_id",  # Omeda
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "s_cid",  # Adobe
+    }
+)
+
+_MAX_URL = 4096
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_INNER_WS_RE = re.compile(r"[\r\n\t]+")
+_PCT_RE = re.compile(r"%([0-9A-Fa-f]{2})")
+_HOST_OK_RE = re.compile(r"^[a-z0-9.\-_]+$")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Everything legal in a path or query stays as written; "%" keeps existing escapes intact.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/?%:@!$&'()*+,;=-._~[]"
+
+
+def _fix_escape(m: re.Match[str]) -> str:
+    ch = chr(int(m.group(1), 16))
+    return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
+
+
+def _norm_component(s: str, safe: str) -> str:
+    """Escape what must be escaped, tidy existing escapes, leave everything else alone."""
+    if not s:
+        return s
+    s = quote(s, safe=safe)
+    if "%" in s:
+        s = _PCT_RE.sub(_fix_escape, s)
+    return s
+
+
+def _idna_host(host: str) -> str | None:
+    host = host.rstrip(".")
+    if not host:
+        return None
+    if host.isascii():
+        return host if _HOST_OK_RE.match(host) else None
+    labels = []
+    for label in host.split("."):
+        if label.isascii():
+            labels.append(label)
+            continue
+        try:
+            labels.append(label.encode("idna").decode("ascii"))
+        except (UnicodeError, ValueError):
+            return None
+    out = ".".join(labels).lower()
+    return out if _HOST_OK_RE.match(out) else None
+
+
+def _clean_query(query: str) -> str:
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name = unquote(pair.split("=", 1)[0]).strip().lower()
+        if name.startswith("utm_") or name in TRACKING_PARAMS:
+            continue
+        kept.append(_norm_component(pair, _QUERY_SAFE))
+    return "&".join(kept)
+
+
+def canonical_url(url: str | None, base: str | None = None) -> str | None:
+    """The canonical form of ``url`` (see the module docstring), or None when it is not a
+    usable http(s) URL. Never raises."""
+    try:
+        return _canonical(url, base)
+    except (ValueError, TypeError, UnicodeError):
+        return None
+
+
+def _canonical(url: str | None, base: str | None) -> str | None:
+    if not isinstance(url, str):
+        return None
+    url = _INNER_WS_RE.sub("", url.strip())
+    if not url or len(url) > _MAX_URL:
+        return None
+    if base and not url[:8].lower().startswith(("http://", "https://")):
+        url = urljoin(_INNER_WS_RE.sub("", base.strip()), url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return None
+    raw_host = parts.hostname  # lower-cased, brackets and userinfo removed
+    if not raw_host:
+        return None
+    port = parts.port  # ValueError for a non-numeric or out-of-range port
+    if ":" in raw_host:  # IPv6 literal
+        host: str | None = f"[{raw_host}]"
+    else:
+        host = _idna_host(raw_host)
+    if host is None:
+        return None
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    path = _norm_component(parts.path, _PATH_SAFE) or "/"
+    query = _clean_query(parts.query) if parts.query else ""
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    if fragment:
+        fragment = _norm_component(fragment, _QUERY_SAFE)
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def host_of(url: str | None) -> str:
+    """Lower-case host name of ``url`` without port ("" when there is none). Never raises."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        host = urlsplit(_INNER_WS_RE.sub("", url.strip())).hostname or ""
+    except ValueError:
+        return ""
+    return host.rstrip(".")

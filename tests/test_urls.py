@@ -1,0 +1,116 @@
+"""Canonical URLs: the identity and dedup key of every item, so each rule is pinned here."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.urls import TRACKING_PARAMS, canonical_url, host_of
+
+CASES = [
+    # (input, base, expected)
+    ("https://www.kabarnusa.example/berita/1", None, "https://www.kabarnusa.example/berita/1"),
+    ("  https://a.example/x  \n", None, "https://a.example/x"),
+    ("https://a.example/x\n/y", None, "https://a.example/x/y"),
+    ("HTTP://WWW.Kabar.EXAMPLE/Berita/Satu", None, "http://www.kabar.example/Berita/Satu"),
+    ("http://a.example:80/p", None, "http://a.example/p"),
+    ("https://a.example:443/p", None, "https://a.example/p"),
+    ("https://a.example:8443/p", None, "https://a.example:8443/p"),
+    ("http://a.example:443/p", None, "http://a.example:443/p"),
+    ("https://a.example", None, "https://a.example/"),
+    ("https://a.example./p", None, "https://a.example/p"),
+    ("https://a.example/p#komentar", None, "https://a.example/p"),
+    ("https://a.example/#!/berita/12", None, "https://a.example/#!/berita/12"),
+    (
+        "http://bola.liputan.example/read/1/x?utm_source=lpfeed&utm_medium=lpfeed&utm_campaign=rss",
+        None,
+        "http://bola.liputan.example/read/1/x",
+    ),
+    ("https://a.example/p?id=5&utm_source=x&page=2", None, "https://a.example/p?id=5&page=2"),
+    ("https://a.example/p?b=2&a=1", None, "https://a.example/p?b=2&a=1"),  # order kept
+    ("https://a.example/p?fbclid=AbC&gclid=1&x=1", None, "https://a.example/p?x=1"),
+    (
+        "https://a.example/p?UTM_Source=x&mc_cid=1&mc_eid=2&yclid=3&_ga=4",
+        None,
+        "https://a.example/p",
+    ),
+    ("https://a.example/p?ref_src=twsrc%5Etfw&q=banjir", None, "https://a.example/p?q=banjir"),
+    ("https://a.example/p?ref=home", None, "https://a.example/p?ref=home"),  # not tracking
+    ("https://a.example/p?&&x=1&", None, "https://a.example/p?x=1"),
+    ("https://a.example/p?q=a+b&r=%2f", None, "https://a.example/p?q=a+b&r=%2F"),
+    ("https://a.example/cari?q=kopi%20susu", None, "https://a.example/cari?q=kopi%20susu"),
+    ("https://a.example/%7Euser/%41bc", None, "https://a.example/~user/Abc"),
+    ("https://a.example/a%2fb", None, "https://a.example/a%2Fb"),  # reserved stays escaped
+    ("https://a.example/kopi susu", None, "https://a.example/kopi%20susu"),
+    ("https://a.example/kafé", None, "https://a.example/kaf%C3%A9"),
+    ("https://a.example/diskon-100%", None, "https://a.example/diskon-100%"),
+    ("https://a.example/p?a[]=1", None, "https://a.example/p?a[]=1"),
+    ("https://bücher.example/buku", None, "https://xn--bcher-kva.example/buku"),
+    ("https://user:rahasia@a.example/p", None, "https://a.example/p"),
+    ("https://[2001:db8::1]:443/p", None, "https://[2001:db8::1]/p"),
+    # relative links resolved against the feed
+    ("/berita/2", "https://www.a.example/rss/terkini.xml", "https://www.a.example/berita/2"),
+    ("berita/2", "https://www.a.example/rss/terkini.xml", "https://www.a.example/rss/berita/2"),
+    ("//cdn.a.example/x", "https://www.a.example/rss", "https://cdn.a.example/x"),
+    ("https://b.example/x", "https://www.a.example/rss", "https://b.example/x"),
+    # not usable
+    ("", None, None),
+    ("   ", None, None),
+    ("/berita/2", None, None),
+    ("javascript:alert(1)", None, None),
+    ("javascript:alert(1)", "https://a.example/", None),
+    ("mailto:redaksi@a.example", None, None),
+    ("ftp://a.example/file", None, None),
+    ("file:///etc/passwd", None, None),
+    ("data:text/html,<b>x</b>", None, None),
+    ("https:///nohost", None, None),
+    ("https://a.example:99999/p", None, None),
+    ("https://a.example:port/p", None, None),
+    ("https://a b.example/p", None, None),
+    ("https://a.example/" + "x" * 5000, None, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "base", "expected"), CASES)
+def test_canonical_url(raw: str, base: str | None, expected: str | None) -> None:
+    assert canonical_url(raw, base) == expected
+
+
+@pytest.mark.parametrize("raw", [None, 12, b"https://a.example/", ["x"]])
+def test_canonical_url_rejects_non_strings(raw: object) -> None:
+    assert canonical_url(raw) is None  # type: ignore[arg-type]
+
+
+def test_canonical_url_is_idempotent() -> None:
+    for raw, _base, expected in CASES:
+        if expected is not None:
+            assert canonical_url(expected) == expected, raw
+
+
+def test_spellings_of_one_article_meet() -> None:
+    spellings = [
+        "https://www.a.example/berita/9?utm_source=rss&utm_medium=feed",
+        "HTTPS://WWW.A.EXAMPLE:443/berita/9#baca",
+        " https://www.a.example/berita/9?fbclid=xyz ",
+        "https://www.a.example/berita/%39",
+    ]
+    assert {canonical_url(s) for s in spellings} == {"https://www.a.example/berita/9"}
+
+
+def test_tracking_set_is_documented_and_lower_case() -> None:
+    assert {"fbclid", "gclid", "mc_cid", "mc_eid", "yclid", "_ga", "ref_src"} <= TRACKING_PARAMS
+    assert all(p == p.lower() for p in TRACKING_PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://WWW.Antara.example:8080/x", "www.antara.example"),
+        ("http://a.example./", "a.example"),
+        ("/relative", ""),
+        ("", ""),
+        (None, ""),
+        ("http://[::1", ""),
+    ],
+)
+def test_host_of(raw: str | None, expected: str) -> None:
+    assert host_of(raw) == expected
