@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,36 +72,45 @@ class DispatchStats:
 
 class Dispatcher:
     def __init__(
-        self, store: Store, notifiers: Mapping[str, Notifier], policy: RetryPolicy
+        self,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        policy: RetryPolicy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
         self.policy = policy
+        self.clock = clock
         self._lock = threading.Lock()  # one dispatch pass at a time in this process
 
-    def run(
-        self, now: datetime | None = None, *, stop: threading.Event | None = None
-    ) -> DispatchStats:
+    def run(self, *, stop: threading.Event | None = None) -> DispatchStats:
+        """Send everything due now; returns when nothing due is left, or on ``stop``."""
         stats = DispatchStats()
         if not self._lock.acquire(blocking=False):
             return stats
         try:
-            self._run(now, stop, stats)
+            self._run(stop, stats)
         finally:
             self._lock.release()
         return stats
 
-    def _run(
-        self, now: datetime | None, stop: threading.Event | None, stats: DispatchStats
-    ) -> None:
+    def _run(self, stop: threading.Event | None, stats: DispatchStats) -> None:
         owner = owner_id()
+        seen: set[int] = set()  # a row retried "now" (Retry-After: 0) waits for the next pass
         while not (stop and stop.is_set()):
-            t = now or utcnow()
+            t = self.clock()
             rows = self.store.claim_deliveries(
-                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=50
+                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=200
             )
+            again = [r for r in rows if r.id in seen]
+            if again:
+                self._release(again, owner, t)
+            rows = [r for r in rows if r.id not in seen]
             if not rows:
                 return
+            seen.update(r.id for r in rows)
             by_notifier: dict[str, list[DeliveryRow]] = defaultdict(list)
             for r in rows:
                 by_notifier[r.notifier].append(r)
@@ -116,8 +125,6 @@ class Dispatcher:
                             self._release([row], owner, t)
                             continue
                         self._send(notifier, [row], views, owner, stats)
-            if now is not None:  # a fixed clock: one pass only
-                return
 
     def _digest(
         self,
@@ -128,10 +135,14 @@ class Dispatcher:
         now: datetime,
         stats: DispatchStats,
     ) -> None:
-        """A digest is due when its oldest row has waited one period; else put rows back."""
-        oldest = min(r.created_at for r in rows)
-        if now - oldest < timedelta(seconds=notifier.digest or 0):
-            due = oldest + timedelta(seconds=notifier.digest or 0)
+        """A digest is due when the notifier's oldest pending row has waited one period; until
+        then every row of that notifier is put back with that one due time, so they are
+        claimed, and sent, together. The batch lives in the table, so it survives restarts."""
+        oldest = self.store.oldest_pending_delivery(notifier.name) or min(
+            r.created_at for r in rows
+        )
+        due = oldest + timedelta(seconds=notifier.digest or 0)
+        if now < due:
             self._release(rows, owner, due)
             return
         self._send(notifier, rows, views, owner, stats)
@@ -161,7 +172,7 @@ class Dispatcher:
         except Exception as exc:  # a notifier bug must not kill the dispatcher
             log_event(log, "error", "delivery.crash", exc_info=True, notifier=notifier.name)
             result = SendResult(False, f"internal error: {type(exc).__name__}")
-        done = utcnow()
+        done = self.clock()
         for r in rows:
             self._mark(r, result, owner, done, stats)
 

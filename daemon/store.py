@@ -20,7 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from daemon import db
-from daemon.schema import alerts, deliveries, feeds, items, stories, story_bands, tombstones
+from daemon.schema import (
+    UTCDateTime,
+    alerts,
+    deliveries,
+    feeds,
+    items,
+    stories,
+    story_bands,
+    tombstones,
+)
 
 
 def utcnow() -> datetime:
@@ -480,7 +489,7 @@ class Store:
     def next_due_at(self) -> datetime | None:
         with db.read_tx(self.engine) as conn:
             return conn.execute(
-                sa.select(sa.func.min(feeds.c.next_poll_at)).where(
+                sa.select(sa.func.min(feeds.c.next_poll_at, type_=UTCDateTime())).where(
                     feeds.c.active.is_(True), feeds.c.gone.is_(False)
                 )
             ).scalar()
@@ -680,13 +689,14 @@ class Store:
             )
             return {r[0]: r[1] for r in rows}
 
-    def oldest_pending_delivery(self) -> datetime | None:
+    def oldest_pending_delivery(self, notifier: str | None = None) -> datetime | None:
+        q = sa.select(sa.func.min(deliveries.c.created_at, type_=UTCDateTime())).where(
+            deliveries.c.status == "pending"
+        )
+        if notifier is not None:
+            q = q.where(deliveries.c.notifier == notifier)
         with db.read_tx(self.engine) as conn:
-            return conn.execute(
-                sa.select(sa.func.min(deliveries.c.created_at)).where(
-                    deliveries.c.status == "pending"
-                )
-            ).scalar()
+            return conn.execute(q).scalar()
 
     def counts(self) -> dict[str, int]:
         with db.read_tx(self.engine) as conn:

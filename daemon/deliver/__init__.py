@@ -1,0 +1,14 @@
+"""Notifier senders: Slack webhook, email and console, behind one small interface."""
+
+from __future__ import annotations
+
+from daemon.deliver.base import (
+    AlertMessage,
+    Notifier,
+    SendResult,
+    Source,
+    build_notifier,
+    format_wib,
+)
+
+__all__ = ["AlertMessage", "Notifier", "SendResult", "Source", "build_notifier", "format_wib"]

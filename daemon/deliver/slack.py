@@ -1,0 +1,323 @@
+"""Slack incoming-webhook sender.
+
+Slack parses ``<...>`` in message text as links and mentions, so a feed title such as
+``<!channel>`` would ping a whole channel and ``<https://evil|klik>`` would hide a link.
+Every feed string is escaped (``&``, ``<``, ``>``) before it goes near mrkdwn, and links are
+built only from the item's own http(s) URL with the characters that end link markup
+percent-encoded. The webhook URL is a secret: it never appears in a result or a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from daemon import USER_AGENT
+from daemon.deliver.base import (
+    AlertMessage,
+    SendResult,
+    format_wib,
+    option,
+    other_outlets,
+    probe_text,
+    redact,
+    safe_line,
+    safe_url,
+)
+
+# Slack's documented limits.
+SECTION_TEXT_MAX = 3000
+FALLBACK_TEXT_MAX = 40_000
+HEADER_TEXT_MAX = 150
+CONTEXT_ELEMENTS_MAX = 10
+BLOCKS_MAX = 50
+
+MAX_LINK = 1500  # longer links are dropped so the title and snippet still fit a section
+MIN_INTERVAL = 1.0  # Slack allows about one message per second per webhook
+MAX_LOCAL_WAIT = 5.0  # longer than this, hand the wait back to the dispatcher
+MAX_RETRY_AFTER = 3600.0
+_BODY_READ = 1024
+# Statuses that mean the webhook or payload will never work as is (any other 4xx too,
+# except 408 and 429).
+_PERMANENT_STATUSES = {400, 401, 403, 404, 410, 413}
+# Plain-text mass mentions, in case a workspace links names in webhook text.
+_MASS_MENTION_RE = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------
+# Rate limiting
+
+
+def next_slot(reserved_until: float | None, now: float) -> float:
+    """When the next message may go: now, or when the previous reservation ends."""
+    return now if reserved_until is None else max(now, reserved_until)
+
+
+class RateLimiter:
+    """At most one message per ``interval`` per key, across all threads of the process.
+
+    A caller reserves a slot under the lock and sleeps outside it, so concurrent senders
+    queue up in order instead of all waking at once.
+    """
+
+    def __init__(
+        self,
+        interval: float = MIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+
+    @staticmethod
+    def key(url: str) -> str:
+        """A digest, so the process does not keep the secret URL as a dict key."""
+        return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def reserve(self, key: str, max_wait: float) -> tuple[bool, float]:
+        """(granted, wait): granted means the caller owns the slot after ``wait`` seconds;
+        refused means the wait would exceed ``max_wait`` and nothing was reserved."""
+        with self._lock:
+            now = self._clock()
+            slot = next_slot(self._until.get(key), now)
+            wait = slot - now
+            if wait > max_wait:
+                return False, wait
+            self._until[key] = slot + self.interval
+            return True, wait
+
+    def acquire(self, key: str, max_wait: float = MAX_LOCAL_WAIT) -> float | None:
+        """Block until this key may send; None when sent is allowed, else the seconds to
+        come back after."""
+        granted, wait = self.reserve(key, max_wait)
+        if not granted:
+            return wait
+        if wait > 0:
+            self._sleep(wait)
+        return None
+
+    def defer(self, key: str, seconds: float) -> None:
+        """The server said wait (429): hold every sender to this key for that long."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._until[key] = max(self._until.get(key, until), until)
+
+
+LIMITER = RateLimiter()
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting (pure)
+
+
+def escape(s: str) -> str:
+    """Slack's three control characters; ``&`` first so nothing is escaped twice."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text(s: object, max_len: int = 3000) -> str:
+    """Feed text made safe for mrkdwn and cut to ``max_len`` *after* escaping, without
+    splitting an entity."""
+    raw = _MASS_MENTION_RE.sub("@\u2060", safe_line(s, max(max_len, 1)))
+    out = escape(raw)
+    if len(out) <= max_len:
+        return out
+    pieces: list[str] = []
+    used = 0
+    for ch in raw:
+        e = escape(ch)
+        if used + len(e) > max_len - 1:
+            break
+        pieces.append(e)
+        used += len(e)
+    return "".join(pieces).rstrip() + "…"
+
+
+def link(url: str | None, label: str) -> str:
+    """``<url|label>`` for an http(s) URL, else the label alone. ``label`` is escaped."""
+    target = safe_url(url)
+    if target is None or len(escape(target)) > MAX_LINK:
+        return label
+    return f"<{escape(target)}|{label}>"
+
+
+def _cut(s: str, max_len: int) -> str:
+    return s if len(s) <= max_len else s[: max_len - 1] + "…"
+
+
+def build_payload(alert: AlertMessage) -> dict[str, Any]:
+    """Block Kit message for one alert plus a plain ``text`` fallback for notifications."""
+    title = text(alert.title, 500) or "(tanpa judul)"
+    topic = text(alert.topic, 100)
+    outlet = text(alert.outlet, 100)
+    when = format_wib(alert.published_at)
+    matched = ", ".join(text(m, 100) for m in alert.matched[:20] if safe_line(m))
+    others = [escape(o) for o in other_outlets(alert)]
+
+    head = f"*{link(alert.url, title)}*\n{outlet} · {when}"
+    budget = SECTION_TEXT_MAX - len(head) - 1
+    snippet = text(alert.snippet, budget) if budget > 20 else ""
+    section = head + (f"\n{snippet}" if snippet else "")
+
+    context = [f"Topik: *{topic}*"]
+    if matched:
+        context.append(f"Cocok: {matched}")
+    if others:
+        context.append(f"Juga dimuat: {', '.join(others)}")
+    elements = [
+        {"type": "mrkdwn", "text": _cut(c, SECTION_TEXT_MAX)}
+        for c in context[:CONTEXT_ELEMENTS_MAX]
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": section}},
+        {"type": "context", "elements": elements},
+    ][:BLOCKS_MAX]
+
+    fallback = f"[{topic}] {title} ({outlet}, {when})"
+    target = safe_url(alert.url)
+    if target and len(target) <= MAX_LINK:
+        fallback += " " + escape(target)
+    return {
+        "text": _cut(fallback, FALLBACK_TEXT_MAX),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def test_payload() -> dict[str, Any]:
+    return {"text": text(probe_text(), 500)}
+
+
+# --------------------------------------------------------------------------------------------
+# Response classification (pure)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), clamped."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def classify(status: int, body: str, retry_after: str | None = None) -> SendResult:
+    """Map Slack's answer to ok / retry later / give up."""
+    answer = safe_line(body, 200)
+    detail = f"{status} {answer}".strip()
+    if 200 <= status < 300:
+        return SendResult(True, detail)
+    if status == 429:
+        return SendResult(False, detail, retry_after=parse_retry_after(retry_after) or 1.0)
+    if 300 <= status < 400:
+        return SendResult(False, f"{status} redirect refused", permanent=True)
+    if status in _PERMANENT_STATUSES or (400 <= status < 500 and status != 408):
+        return SendResult(False, detail, permanent=True)
+    return SendResult(False, detail)
+
+
+# --------------------------------------------------------------------------------------------
+# The sender
+
+
+class SlackNotifier:
+    """One Slack incoming webhook."""
+
+    digest: float | None = None
+
+    def __init__(
+        self,
+        name: str,
+        webhook_url: str,
+        *,
+        timeout: float = 10.0,
+        user_agent: str = USER_AGENT,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if safe_url(webhook_url) is None:
+            raise ValueError(f"notifier {name!r}: webhook_url must be an http(s) URL")
+        self.name = name
+        self._url = webhook_url.strip()
+        self._timeout = float(timeout)
+        self._user_agent = user_agent
+        self._limiter = limiter or LIMITER
+        self._key = RateLimiter.key(self._url)
+
+    @classmethod
+    def from_config(
+        cls, name: str, cfg: Mapping[str, Any] | object, *, user_agent: str = USER_AGENT
+    ) -> SlackNotifier:
+        return cls(
+            name,
+            str(option(cfg, "webhook_url") or ""),
+            timeout=float(option(cfg, "timeout", 10.0) or 10.0),
+            user_agent=user_agent,
+        )
+
+    def __repr__(self) -> str:  # never the URL
+        return f"SlackNotifier(name={self.name!r})"
+
+    def send(self, alerts: Sequence[AlertMessage]) -> SendResult:
+        if len(alerts) != 1:
+            raise ValueError("Slack sends one message per alert")
+        return self._post(build_payload(alerts[0]))
+
+    def send_test(self) -> SendResult:
+        return self._post(test_payload())
+
+    def _post(self, payload: dict[str, Any]) -> SendResult:
+        wait = self._limiter.acquire(self._key)
+        if wait is not None:
+            return SendResult(False, "rate limited (local)", retry_after=wait)
+        try:
+            resp = requests.post(
+                self._url,
+                json=payload,
+                headers={"User-Agent": self._user_agent},
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as e:
+            return SendResult(False, f"timeout ({type(e).__name__})")
+        except requests.RequestException as e:
+            # str(e) names the URL, which is the secret: report the kind only.
+            return SendResult(False, f"connection error ({type(e).__name__})")
+        try:
+            body = resp.raw.read(_BODY_READ, decode_content=True) or b""
+        except Exception:  # a broken body still leaves a usable status
+            body = b""
+        finally:
+            resp.close()
+        result = classify(
+            resp.status_code, body.decode("utf-8", "replace"), resp.headers.get("Retry-After")
+        )
+        if result.retry_after:
+            self._limiter.defer(self._key, result.retry_after)
+        return SendResult(
+            result.ok, redact(result.detail, [self._url]), result.permanent, result.retry_after
+        )
