@@ -91,21 +91,20 @@ def doc_of(it: ParsedItem | NewItem, fulltext: str | None = None) -> grouping.Do
     )
 
 
-def assign_story(tx: Tx, item_id: int, it: NewItem, window: timedelta) -> tuple[int, bool]:
+def assign_story(
+    tx: Tx, item_id: int, it: NewItem, window: timedelta, fp: grouping.Fingerprint | None = None
+) -> tuple[int, bool]:
     """The story the item joins (and whether it is a new one); records its band keys."""
     doc = doc_of(it)
-    fp = grouping.fingerprint(doc)
-    story_id = tx.story_by_url(it.url, exclude_item=item_id) if it.url else None
-    if story_id is None and fp.enough_text:
-        story_id = grouping.choose_story(doc, fp, _Candidates(tx), window)
+    fp = fp or grouping.fingerprint(doc)
+    story_id = grouping.choose_story(doc, fp, _Candidates(tx), window)
     created = story_id is None
     if story_id is None:
         story_id = tx.new_story(it.title, it.first_seen_at, it.published_at)
     else:
         tx.join_story(story_id)
     tx.set_item_story(item_id, story_id)
-    if fp.enough_text:
-        tx.insert_bands(item_id, story_id, it.published_at, fp.bands)
+    tx.insert_bands(item_id, story_id, it.published_at, fp.bands)
     return story_id, created
 
 
@@ -213,8 +212,10 @@ def ingest_items(
         )
     ids = tx.insert_items(new)
     stats.new = len(new)
-    for item_id, it in zip(ids, new, strict=True):
-        story_id, created = assign_story(tx, item_id, it, rules.window)
+    fps = [grouping.fingerprint(doc_of(it)) for it in new]
+    tx.lock_story_keys(k for fp in fps for k in fp.bands)
+    for item_id, it, fp in zip(ids, new, fps, strict=True):
+        story_id, created = assign_story(tx, item_id, it, rules.window, fp)
         stats.new_stories += created
         raise_alerts(
             tx, rules, item_id=item_id, story_id=story_id, it=it,

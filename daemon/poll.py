@@ -22,6 +22,9 @@ from daemon.text import clean_line
 
 log = logging.getLogger("pantau.poll")
 
+# Every write of a poll's outcome also drops the poll's lease (see Store.claim_feeds).
+RELEASE = {"lease_owner": None, "lease_until": None}
+
 
 @dataclass(frozen=True)
 class FeedPolicy:
@@ -100,6 +103,7 @@ def poll_feed(
                 last_modified=res.last_modified or feed.last_modified,
                 interval=interval,
                 next_poll_at=out.next_poll_at,
+                **RELEASE,
             )
             tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
@@ -146,6 +150,7 @@ def poll_feed(
                     body_hash=res.body_hash,
                     interval=interval,
                     next_poll_at=out.next_poll_at,
+                    **RELEASE,
                     title=(parsed.title or None) and parsed.title[:500],
                 )
                 if stats.new:
@@ -181,6 +186,7 @@ def _record_failure(
             error_count=count,
             gone=gone,
             next_poll_at=nxt,
+            **RELEASE,
         )
         tx.add_feed_stats(feed.id, polls=1, failed=1)
     return nxt

@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -245,6 +246,8 @@ def _record_crash(store: Store, feed: FeedRow, error: str, rt: Runtime) -> None:
                 error_count=feed.error_count + 1,
                 next_poll_at=now
                 + timedelta(seconds=schedule.error_delay(feed.error_count + 1, limits)),
+                lease_owner=None,
+                lease_until=None,
             )
     except Exception:
         log_event(log, "error", "poll.record_failed", exc_info=True, feed=feed.name)
@@ -339,6 +342,9 @@ class Daemon:
         self.store: Store | None = None
         self.rt: Runtime | None = None
         self.on_poll: Callable[[PollOutcome], None] | None = None
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # a poll ends within the fetch deadline plus parse and ingest time
+        self.lease = max(120.0, loaded.config.polling.timeout * 3)
 
     # -- lifecycle -----------------------------------------------------------------------
     def run(self) -> int:
@@ -471,13 +477,14 @@ class Daemon:
         free = rt.cfg.polling.concurrency * 2 - len(busy)
         if free > 0:
             try:
-                due = store.due_feeds(utcnow(), exclude=busy, limit=free)
+                due = store.claim_feeds(utcnow(), self.owner, self.lease, limit=free, exclude=busy)
                 self.health.last_db_ok = time.monotonic()
             except Exception:
                 log_event(log, "error", "tick.db_error", exc_info=True)
                 return
             for feed in due:
                 if feed.url not in rt.policies:
+                    store.release_feed(feed.id, self.owner)
                     continue
                 fut = self.pool.submit(self._poll, feed)
                 with self._lock:
@@ -486,7 +493,11 @@ class Daemon:
 
     def _poll(self, feed: FeedRow) -> PollOutcome:
         assert self.store is not None and self.rt is not None
-        out = poll_one(self.store, self.rt, feed)
+        try:
+            out = poll_one(self.store, self.rt, feed)  # records the outcome, dropping the lease
+        except BaseException:
+            self.store.release_feed(feed.id, self.owner)
+            raise
         if out.stats.alerts and not self.stop.is_set():
             self._tick_deliver()
         if self.on_poll:

@@ -31,6 +31,9 @@ from daemon.schema import (
     tombstones,
 )
 
+STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
+STORY_LOCK_BUCKETS = 64
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -239,12 +242,6 @@ class Tx:
         self.conn.execute(sa.update(items).where(items.c.id == item_id).values(story_id=story_id))
 
     # -- stories ---------------------------------------------------------------------------
-    def story_by_url(self, url: str, exclude_item: int | None = None) -> int | None:
-        q = sa.select(items.c.story_id).where(items.c.url == url, items.c.story_id.is_not(None))
-        if exclude_item is not None:
-            q = q.where(items.c.id != exclude_item)
-        return self.conn.execute(q.order_by(items.c.story_id).limit(1)).scalar()
-
     def new_story(self, title: str, first_seen_at: datetime, published_at: datetime) -> int:
         return self.conn.execute(
             sa.insert(stories)
@@ -300,6 +297,30 @@ class Tx:
             items.c.published_at,
         ).join(hits, hits.c.item_id == items.c.id)
         return list(self.conn.execute(q))
+
+    def lock_story_keys(self, keys: Iterable[int]) -> None:
+        """Serialise story assignment across processes on PostgreSQL.
+
+        Two processes ingesting two copies of one story at the same moment would each miss
+        the other's uncommitted band rows and open two stories. Before assigning stories,
+        a transaction takes transaction-scoped advisory locks on the buckets of the band
+        keys (and URL keys) of its new items, in sorted order (so no deadlock): copies of
+        one story share keys, hence buckets, so the second transaction waits for the first
+        to commit and then finds its rows. 64 buckets bound the locks one transaction
+        holds (PostgreSQL's lock table is finite) at the price of occasional waits between
+        unrelated stories. SQLite needs none of this: BEGIN IMMEDIATE already serialises
+        writers."""
+        if self.conn.dialect.name != "postgresql":
+            return
+        buckets = sorted({k % STORY_LOCK_BUCKETS for k in keys})
+        if buckets:
+            self.conn.execute(
+                sa.text(
+                    "SELECT pg_advisory_xact_lock(:cls, b) FROM "
+                    "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
+                ),
+                {"cls": STORY_LOCK_CLASS, "buckets": buckets},
+            )
 
     # -- alerts and the outbox -------------------------------------------------------------
     def alerted_topics(self, story_id: int) -> set[str]:
@@ -485,6 +506,55 @@ class Store:
             q = q.where(feeds.c.id.not_in(ex))
         with db.read_tx(self.engine) as conn:
             return [FeedRow.from_row(r) for r in conn.execute(q)]
+
+    def claim_feeds(
+        self, now: datetime, owner: str, lease: float, *, limit: int, exclude: Iterable[int] = ()
+    ) -> list[FeedRow]:
+        """Claim due feeds for polling: a lease in the row, so that several processes on one
+        PostgreSQL database split the work without a coordinator (``FOR UPDATE SKIP LOCKED``
+        lets each claim a disjoint set at once). A process that dies leaves its leases to
+        expire; its feeds are then claimed by the others. The lease is dropped when the poll
+        records its outcome (``release_feed``)."""
+        if limit <= 0:
+            return []
+        q = (
+            sa.select(feeds.c.id)
+            .where(
+                feeds.c.active.is_(True),
+                feeds.c.gone.is_(False),
+                feeds.c.next_poll_at <= now,
+                sa.or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now),
+            )
+            .order_by(feeds.c.next_poll_at, feeds.c.id)
+            .limit(limit)
+        )
+        ex = list(exclude)
+        if ex:
+            q = q.where(feeds.c.id.not_in(ex))
+        with self.tx() as tx:
+            if tx.conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            ids = [r[0] for r in tx.conn.execute(q)]
+            if not ids:
+                return []
+            tx.conn.execute(
+                sa.update(feeds)
+                .where(feeds.c.id.in_(ids))
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
+            )
+            rows = tx.conn.execute(
+                sa.select(feeds).where(feeds.c.id.in_(ids)).order_by(feeds.c.next_poll_at)
+            )
+            return [FeedRow.from_row(r) for r in rows]
+
+    def release_feed(self, feed_id: int, owner: str) -> None:
+        """Drop a lease that a poll did not get to clear itself (a crash inside the poll)."""
+        with self.tx() as tx:
+            tx.conn.execute(
+                sa.update(feeds)
+                .where(feeds.c.id == feed_id, feeds.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def next_due_at(self) -> datetime | None:
         with db.read_tx(self.engine) as conn:
