@@ -1,0 +1,120 @@
+"""Indonesian word families for ``root~`` queries, generated once when the config loads.
+
+Why rules and not a stemmer: stemming every word at match time is slow and wrong in exactly
+the cases that matter ("terserang" = falls ill, "pemerintah" = government are not attacks or
+orders). Generating the derivations of the *root the operator wrote* gives a finite, explicit
+set of exact words that the matcher puts in its dictionary; a form that is not generated is
+simply not matched, which is better than an over-broad family raising false alerts.
+
+Included (with the meN-/peN- nasal rules: mem-/men-/meny-/meng-/menge-, initial k/p/t/s
+dropped unless followed by a consonant): the root; root-an/-kan/-i; meN-, meN-…-kan,
+meN-…-i; di-, di-…-kan, di-…-i; peN-, peN-…-an; ke-…-an; per-…-an; memper-/diper-(…-kan/-i);
+ber-/be- (…-an/-kan); each also with the clitics -nya, -lah, -kah.
+
+Deliberately excluded: ter- (terserang "falls ill", tertarik "interested", terlalu "too":
+its meanings drift; write ``(serang~ OR terserang)`` to opt in), bare ke-/se-/per- (collide
+with unrelated words: ke+tua = ketua "chairman"), and a short list of lexicalised words whose
+meaning left the root (pemerintah, penduduk, pengadilan, ...).
+"""
+
+from __future__ import annotations
+
+VOWELS = frozenset("aeiou")
+CLITICS = ("", "nya", "lah", "kah")
+
+# Derivations whose meaning drifted far from the root and that are frequent in news.
+LEXICALISED = frozenset(
+    {
+        "pemerintah",  # government, not "order"
+        "pemerintahan",
+        "penduduk",  # resident, not "sit"
+        "kependudukan",
+        "pendapat",  # opinion, not "get"
+        "pendapatan",  # income
+        "pengadilan",  # court, not "just"
+        "pengacara",  # lawyer, not "event"
+        "perempuan",  # woman
+        "pelabuhan",  # port
+        "perusahaan",  # company, not "effort"
+    }
+)
+
+# ber-/peN- forms that do not follow the rules.
+IRREGULAR = {
+    "ajar": ("belajar", "pelajar", "pelajaran", "mempelajari", "dipelajari"),
+    "kerja": ("bekerja", "pekerja", "pekerjaan", "berkerja"),
+    "ternak": ("beternak", "peternak", "peternakan"),
+}
+
+
+def _syllables(word: str) -> int:
+    count, prev = 0, False
+    for c in word:
+        v = c in VOWELS
+        if v and not prev:
+            count += 1
+        prev = v
+    return count
+
+
+def nasal_stems(root: str) -> list[str]:
+    """What follows me-/pe- for meN-/peN-: serang -> nyerang, pukul -> mukul, ambil ->
+    ngambil; monosyllables take nge- (bom -> ngebom) and keep the regular form too."""
+    r = root
+    c0 = r[0]
+    cluster = len(r) > 1 and c0 not in VOWELS and r[1] not in VOWELS
+    if c0 in VOWELS or c0 in "gh":
+        out = ["ng" + r]
+    elif c0 == "k":
+        out = ["ng" + r] if cluster else ["ng" + r[1:]]
+    elif c0 in "bfv":
+        out = ["m" + r]
+    elif c0 == "p":
+        out = ["m" + r] if cluster else ["m" + r[1:]]
+    elif c0 in "dcjz":
+        out = ["n" + r]
+    elif c0 == "t":
+        out = ["n" + r] if cluster else ["n" + r[1:]]
+    elif c0 == "s":
+        out = ["n" + r] if cluster else ["ny" + r[1:]]
+    elif c0 in "qx":
+        out = ["ng" + r]
+    else:  # l m n r w y (and ny-, ng-): plain me-/pe-
+        out = [r]
+    if _syllables(r) == 1:
+        out.append("nge" + r)
+    return out
+
+
+def _with_suffixes(stem: str, root: str, suffixes: tuple[str, ...]) -> list[str]:
+    out = []
+    for suf in suffixes:
+        if suf == "i" and root.endswith("i"):
+            continue
+        out.append(stem + suf)
+    return out
+
+
+def _bases(root: str) -> set[str]:
+    nasal = nasal_stems(root)
+    verb_suffixes = ("", "kan", "i")
+    forms: set[str] = set(_with_suffixes(root, root, ("", "an", "kan", "i")))
+    for n in nasal:
+        forms.update(_with_suffixes("me" + n, root, verb_suffixes))
+        forms.update(("pe" + n, "pe" + n + "an"))
+    forms.update(_with_suffixes("di" + root, root, verb_suffixes))
+    forms.update(_with_suffixes("memper" + root, root, verb_suffixes))
+    forms.update(_with_suffixes("diper" + root, root, verb_suffixes))
+    forms.update(("ke" + root + "an", "per" + root + "an"))
+    ber = "be" if root.startswith("r") else "ber"
+    forms.update(_with_suffixes(ber + root, root, ("", "an", "kan")))
+    forms.update(IRREGULAR.get(root, ()))
+    return forms - LEXICALISED
+
+
+def word_family(root: str) -> frozenset[str]:
+    """The lower-cased exact words of ``root``'s family, the root included."""
+    root = root.lower()
+    if not root.isalpha():
+        raise ValueError(f"a word-family root must be letters only: {root!r}")
+    return frozenset(base + clitic for base in _bases(root) for clitic in CLITICS)
