@@ -26,7 +26,11 @@ from daemon.text import clean_line
 
 log = logging.getLogger("pantau.deliver")
 
-CLAIM_LEASE = 300.0  # seconds; longer than any single send (timeouts are 10–30 s)
+# Rows are claimed a few at a time so that a crash strands few of them, and the claim
+# outlives any one send (timeouts are 10–30 s; an email step may take 3× its timeout).
+CLAIM_LEASE = 120.0
+CLAIM_BATCH = 10
+DIGEST_MAX = 500  # alerts in one digest email; more wait for the next
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class Dispatcher:
         while not (stop and stop.is_set()):
             t = self.clock()
             rows = self.store.claim_deliveries(
-                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=200
+                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=CLAIM_BATCH
             )
             again = [r for r in rows if r.id in seen]
             if again:
@@ -145,6 +149,14 @@ class Dispatcher:
         if now < due:
             self._release(rows, owner, due)
             return
+        # due: the whole batch goes in one email, not only the rows of this claim
+        more = self.store.claim_deliveries(
+            now, owner, CLAIM_LEASE, notifiers=[notifier.name], limit=DIGEST_MAX
+        )
+        if more:
+            rows = rows + more
+            extra = self.store.alerts_since(now, ids=[r.alert_id for r in more])
+            views = {**views, **{a.id: a for a in extra}}
         self._send(notifier, rows, views, owner, stats)
 
     def _release(self, rows: Sequence[DeliveryRow], owner: str, next_at: datetime) -> None:

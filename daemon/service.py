@@ -309,6 +309,8 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
     store = Store.open(loaded.config.database)
     try:
         store.upgrade()
+        if lock is not None:
+            store.release_all_claims()
         rt = build_runtime(loaded, store, threading.Event())
         sync_feeds(store, rt)
         outcomes = poll_all(store, rt)
@@ -355,6 +357,12 @@ class Daemon:
         self.store = store = Store.open(cfg.database)
         try:
             store.upgrade()
+            if lock is not None:  # SQLite: we are the only process, so old claims are ours
+                feeds_, dels = store.release_all_claims()
+                if feeds_ or dels:
+                    log_event(
+                        log, "info", "daemon.recovered", feed_leases=feeds_, delivery_claims=dels
+                    )
             self.rt = build_runtime(self.loaded, store, self.stop)
             sync_feeds(store, self.rt)
             self.pool = ThreadPoolExecutor(

@@ -547,6 +547,23 @@ class Store:
             )
             return [FeedRow.from_row(r) for r in rows]
 
+    def release_all_claims(self) -> tuple[int, int]:
+        """Drop every feed lease and delivery claim. Only for a process that knows it is the
+        only one (SQLite, under the lock file): after a crash its old claims would otherwise
+        hold feeds and deliveries until the leases expire."""
+        with self.tx() as tx:
+            f = tx.conn.execute(
+                sa.update(feeds)
+                .where(feeds.c.lease_owner.is_not(None))
+                .values(lease_owner=None, lease_until=None)
+            ).rowcount
+            d = tx.conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_until=None)
+            ).rowcount
+        return f or 0, d or 0
+
     def release_feed(self, feed_id: int, owner: str) -> None:
         """Drop a lease that a poll did not get to clear itself (a crash inside the poll)."""
         with self.tx() as tx:

@@ -246,11 +246,15 @@ def test_digest_batches_into_one_email_and_survives_restart(
             f"  m: {{type: email, host: 127.0.0.1, port: {stub.port}, security: none, from: pantau@example.org, "
             f"to: [redaksi@example.org], digest: 1h}}\n"
         )
-        loaded, store, rt = setup_alerts(tmp_path, server, 5, notifiers, "m")
+        loaded, store, rt = setup_alerts(tmp_path, server, 15, notifiers, "m")
         clock = Clock()
-        Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock).run()
+        Dispatcher(
+            store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock
+        ).run()
         clock.advance(1800)
-        Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock).run()
+        Dispatcher(
+            store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock
+        ).run()
         assert stub.received == []
         # "restart": a new dispatcher and store over the same database
         store.close()
@@ -260,7 +264,7 @@ def test_digest_batches_into_one_email_and_survives_restart(
         assert len(stub.received) == 1
         msg = email.message_from_bytes(stub.received[0].content, policy=policy.default)
         body = msg.get_body(("plain",)).get_content()
-        assert body.count("Ukraina laporkan kerusakan") == 5
+        assert body.count("Ukraina laporkan kerusakan") == 15  # more than one claim batch
         assert all(
             x["status"] == "sent"
             for a in store2.alerts_since(clock.now - timedelta(1))
@@ -317,6 +321,24 @@ def test_run_once_delivers_what_is_due(tmp_path: Path, server: LoopbackServer) -
     assert stats.sent == 3 and len(slack.hits) == 3
     outcomes, stats = run_once(loaded)
     assert stats.sent == 0 and len(slack.hits) == 3
+
+
+def test_restart_after_crash_takes_back_stranded_claims(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Regression (found by the kill -9 loop): a process killed while delivering left its
+    claimed rows leased for minutes. On SQLite the next process is the only one, so it
+    releases them at start and delivers at once."""
+    slack = SlackStub(server)
+    loaded, store, rt = setup_alerts(
+        tmp_path, server, 3, f"  s: {{type: slack, webhook_url: '{slack.url}'}}\n", "s"
+    )
+    now = datetime.now(timezone.utc)
+    claimed = store.claim_deliveries(now, "dead-host:4242", 3600, notifiers=["s"], limit=10)
+    assert len(claimed) == 3
+    store.close()
+    outcomes, stats = run_once(loaded)
+    assert stats.sent == 3 and len(slack.hits) == 3
 
 
 @pytest.mark.slow

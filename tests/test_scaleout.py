@@ -65,7 +65,9 @@ def test_simultaneous_copies_make_one_story_and_one_alert(pg_store: Store) -> No
         barrier = threading.Barrier(4)
         errors: list[BaseException] = []
 
-        def worker(k: int, rnd: int = rnd, barrier: threading.Barrier = barrier) -> None:
+        def worker(
+            k: int, rnd: int = rnd, barrier: threading.Barrier = barrier, errors: list = errors
+        ) -> None:
             try:
                 with pg_store.tx() as tx:
                     barrier.wait(timeout=10)

@@ -1,0 +1,471 @@
+"""Story grouping: which earlier story, if any, a new item joins.
+
+Syndication rewrites headlines but keeps the body, so items are compared by the lead of their
+text, never by title. A new item is fingerprinted (word 3-shingles of its lead, MinHash, LSH
+band keys); the store returns the earlier items that share a band key inside the time window;
+each candidate is confirmed by exact shingle containment and by guards that keep templated
+reports apart (the day's gold price differs from yesterday's only in dates and figures).
+
+Pure code: no database access. The store keeps ``Fingerprint.bands`` in an indexed table and
+implements :class:`CandidateSource` over it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Protocol
+
+from daemon.text import normalize, strip_control
+
+__all__ = [
+    "Candidate",
+    "CandidateSource",
+    "Doc",
+    "Fingerprint",
+    "choose_story",
+    "fingerprint",
+    "same_story",
+    "similarity",
+]
+
+# Tuned on tests/data/stories_labelled.jsonl with bench/eval_stories.py (see bench/README).
+LEAD_WORDS = 40  # words of the lead that feed the MinHash
+CONFIRM_WORDS = 400  # words of each text compared exactly
+GUARD_WORDS = 120  # words searched for dates and figures
+MIN_WORDS = 12  # fewer distinct words than this: never merged by text
+NUM_HASHES = 16
+ROWS = 1  # hashes per LSH band: NUM_HASHES bands (rewritten copies share ~30% of shingles)
+THRESHOLD = 0.5  # shingle containment needed to confirm a candidate
+ANCHORED_THRESHOLD = 0.3  # ... when both state the same two money figures
+CANDIDATE_LIMIT = 50
+_LEAD_DAY_CHARS = 300  # the report's own day is named in its first sentence or two
+_URL_SPAN_DAYS = 3650  # an identical link joins its story this far apart
+_MAX_CHARS = 30_000  # never run a regex over more of a field than this
+
+_UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What grouping sees of one item: plain text already cleaned by the parser."""
+
+    title: str
+    summary: str
+    content: str = ""
+    url: str | None = None
+    published_at: datetime = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        # A naive time is taken as UTC so comparisons never raise.
+        if self.published_at.tzinfo is None:
+            object.__setattr__(self, "published_at", self.published_at.replace(tzinfo=_UTC))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    bands: tuple[int, ...]
+    enough_text: bool
+    url: str | None = None
+    shingles: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+    weekdays: frozenset[str] = frozenset()
+    figures: frozenset[str] = frozenset()
+    lead_day: str | None = None  # weekday of the first day the lead names: the report's day
+    lead_move: str | None = None  # "up", "down" or "flat": the first movement the lead reports
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item_id: int
+    story_id: int
+    doc: Doc
+
+
+class CandidateSource(Protocol):
+    def candidates(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[Candidate]:
+        """Earlier items sharing any of ``bands``, published in [since, until]; those sharing
+        the most bands first, at most ``limit``."""
+        ...
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+_DASH = r"(?:-{1,2}|–|—)"
+# "Jakarta (ANTARA) -", "Kiev (ANTARA/Reuters) -", "REPUBLIKA.CO.ID, JAKARTA --",
+# "Liputan6.com, Jakarta -", "JAKARTA, KOMPAS.com -", "KONTAN.CO.ID - JAKARTA."
+_DATELINE_CI = re.compile(
+    r"^\s*(?:"
+    r"[^\W\d_][\w .,'/-]{0,40}?\s*\((?:antara|ant)\b[^)]{0,30}\)\s*" + _DASH + r"\s*"
+    r"|[\w-]*\.(?:co\.id|com|id|co)\b[^\n]{0,40}?\s" + _DASH + r"\s*"
+    r"|[^\W\d_][\w .]{0,30},\s*[\w-]+\.(?:co\.id|com|id)\s*" + _DASH + r"\s*"
+    r")",
+    re.IGNORECASE,
+)
+# "KIEV -", "WASHINGTON, D.C. —": a capitalised place before a dash (only in original case).
+_DATELINE_CAPS = re.compile(r"^\s*[A-Z][A-Z .,'()-]{1,40}?\s" + _DASH + r"\s+")
+# An inserted "Baca Juga: Harga Emas Hari Ini Naik Lagi" is a Title Case run with no period.
+_BACA_JUGA_TITLE = re.compile(r"\b[Bb]aca [Jj]uga\s*:?\s*(?:[A-Z0-9][\w'’%,.-]*\s+){1,20}")
+_BACA_JUGA = re.compile(r"\bbaca (?:juga|pula)\s*:?\s*(?:[^.!?]{0,160}?(?:[.!?]|$))?")
+_CREDIT = re.compile(r"\((?:ant(?:ara)?|[a-z]{1,6}(?:/[a-z]{1,6})+|\*)\)")
+_TAIL = re.compile(
+    r"\b(?:editor|pewarta|penerjemah|reporter|penulis|redaktur)\s*:.{0,120}$"
+    r"|copyright\s*(?:©|\(c\))?.{0,80}$"
+)
+_MONTHS = {
+    "januari": 1, "jan": 1, "january": 1, "februari": 2, "feb": 2, "february": 2,
+    "maret": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mei": 5, "may": 5,
+    "juni": 6, "jun": 6, "june": 6, "juli": 7, "jul": 7, "july": 7, "agustus": 8,
+    "agu": 8, "agt": 8, "aug": 8, "august": 8, "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11,
+    "desember": 12, "des": 12, "dec": 12, "december": 12,
+}  # fmt: skip
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)")
+_NAMED_DATE = re.compile(r"\b(\d{1,2})\s+(" + _MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+_WEEKDAY = re.compile(
+    r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
+    r"|\b(senin|selasa|rabu|kamis|jum'?at|sabtu)\b"
+)
+_MOVE = re.compile(
+    r"\b(?:(?P<up>naik|menguat|melonjak|meroket|melesat|melambung|melejit|terkerek)"
+    r"|(?P<down>turun|melemah|merosot|anjlok|terkoreksi|melorot|longsor|ambles)"
+    r"|(?P<flat>tetap|stagnan|stabil|tidak berubah|tak berubah|tidak bergerak))\b"
+)
+_NUM = r"(\d+(?:[.,]\d+)*)"
+_SCALE = {"ribu": 3, "rb": 3, "juta": 6, "jt": 6, "miliar": 9, "milyar": 9, "triliun": 12}
+_SCALE_RE = r"(?:\s*(ribu|rb|juta|jt|miliar|milyar|triliun)\b)?"
+_MONEY_PRE = re.compile(r"(rp\.?|us\$|\$|usd|€|eur)\s?" + _NUM + _SCALE_RE)
+_MONEY_POST = re.compile(
+    r"\b" + _NUM + _SCALE_RE + r"\s*(dolar|dollar|usd|euro|yen|yuan|ringgit|rupiah)\b"
+)
+_PERCENT = re.compile(r"\b" + _NUM + r"\s*(?:%|persen\b)")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+_CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd",
+             "usd": "usd", "dolar": "usd", "dollar": "usd", "€": "eur", "eur": "eur",
+             "euro": "eur", "yen": "jpy", "yuan": "cny", "ringgit": "myr"}  # fmt: skip
+
+
+def _clean(s: str) -> str:
+    """Lower-cased body text without datelines, credits and "Baca Juga" inserts."""
+    if not s:
+        return ""
+    s = strip_control(normalize(s[:_MAX_CHARS]))
+    for _ in range(2):  # "REPUBLIKA.CO.ID, JAKARTA -- KIEV -" has two
+        s2 = _DATELINE_CAPS.sub("", s, count=1)
+        s2 = _DATELINE_CI.sub("", s2, count=1)
+        if s2 == s:
+            break
+        s = s2
+    s = _BACA_JUGA_TITLE.sub(" ", s).lower()
+    s = _BACA_JUGA.sub(" ", s)
+    s = _CREDIT.sub(" ", s)
+    return _TAIL.sub(" ", s)
+
+
+def _canonical_dates(s: str) -> str:
+    """ "(12/6/2025)" and "(12/6)", "12 Juni 2025" and "12 Juni" read alike."""
+    s = _SLASH_DATE.sub(lambda m: f" {int(m[1])}/{int(m[2])} ", s)
+    return _NAMED_DATE.sub(lambda m: f"{int(m[1])} {m[2]}", s)
+
+
+def _words(s: str, limit: int) -> list[str]:
+    words = _TOKEN.findall(s, 0, limit * 40)[:limit]  # no word is 40 characters on average
+    return [w.replace(".", "") if "." in w and _THOUSANDS.match(w) else w for w in words]
+
+
+def _shingles(words: Sequence[str]) -> set[str]:
+    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _number(num: str, scale: str | None) -> str | None:
+    """Indonesian convention: "." groups thousands, "," is the decimal point."""
+    if _THOUSANDS.match(num):
+        num = num.replace(".", "")
+    num = num.replace(",", ".")
+    if num.count(".") > 1:
+        num = num.replace(".", "")
+    try:
+        value = Decimal(num).scaleb(_SCALE.get(scale or "", 0))
+    except InvalidOperation:
+        return None
+    return format(value.normalize(), "f")
+
+
+_WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+
+
+def _weekday(day: int, month: int, published: datetime) -> str | None:
+    """The weekday of "d/m" in the year that puts it nearest the publication date."""
+    best: date | None = None
+    for year in (published.year - 1, published.year, published.year + 1):
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs(d - published.date()) < abs(best - published.date()):
+            best = d
+    return None if best is None else _WEEKDAYS[best.weekday()]
+
+
+def _guards(s: str, published: datetime) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Dates, weekdays and figures (money, percentages) stated in the text. A date also
+    names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday."""
+    pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
+    pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in _NAMED_DATE.finditer(s)}
+    pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
+    dates = {f"{d}/{m}" for d, m in pairs}
+    weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
+    weekdays |= {w for d, m in pairs if (w := _weekday(d, m, published))}
+    figures: set[str] = set()
+    for m in _MONEY_PRE.finditer(s):
+        v = _number(m[2], m[3])
+        if v is not None:
+            figures.add(f"{_CURRENCY[m[1]]}:{v}")
+    for m in _MONEY_POST.finditer(s):
+        v = _number(m[1], m[2])
+        if v is not None:
+            figures.add(f"{_CURRENCY[m[3]]}:{v}")
+    for m in _PERCENT.finditer(s):
+        v = _number(m[1], None)
+        if v is not None:
+            figures.add(f"%:{v}")
+    return frozenset(dates), frozenset(weekdays), frozenset(figures)
+
+
+# --- MinHash / LSH ------------------------------------------------------------------------
+
+# Each 4-byte slot of a SHAKE-128 output is an independent hash function: one C call per
+# shingle yields all NUM_HASHES values (5x faster than a*x+b mod p in Python, no state).
+_SLOTS = struct.Struct(f"<{NUM_HASHES}I")
+_BAND = struct.Struct(f"<I{ROWS}I")
+
+
+def _minhash(shingles: set[str]) -> list[int]:
+    rows = [_SLOTS.unpack(hashlib.shake_128(s.encode()).digest(_SLOTS.size)) for s in shingles]
+    return list(map(min, zip(*rows)))
+
+
+def _key(data: bytes) -> int:
+    """Signed 64-bit key: fits BIGINT on PostgreSQL and INTEGER on SQLite."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def _band_keys(shingles: set[str]) -> list[int]:
+    sig = _minhash(shingles)
+    return [_key(_BAND.pack(b, *sig[b * ROWS : (b + 1) * ROWS])) for b in range(len(sig) // ROWS)]
+
+
+def _url_key(url: str) -> int:
+    return _key(b"url\0" + url.encode("utf-8", "surrogatepass"))
+
+
+# --- features and fingerprint --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Texts:
+    leads: tuple[tuple[str, ...], ...]  # word lists whose shingles feed the LSH
+    confirm: frozenset[str]
+    guard_text: str
+    distinct_words: int
+
+
+@lru_cache(maxsize=1024)
+def _texts(doc: Doc) -> _Texts:
+    budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
+    summary = _canonical_dates(_clean(doc.summary[:budget]))
+    content = _canonical_dates(_clean(doc.content[:budget]))
+    if summary and len(summary) <= 2 * len(doc.title) + 16:
+        title = _canonical_dates(_clean(doc.title))
+        if _words(summary, 64) == _words(title, 64):
+            summary = ""  # a summary that only repeats the title adds no text
+    sw = _words(summary, CONFIRM_WORDS)
+    cw = _words(content, CONFIRM_WORDS)
+    body = cw if len(set(cw)) >= len(set(sw)) else sw
+    leads = tuple(tuple(w[:LEAD_WORDS]) for w in (sw, cw) if len(set(w)) >= MIN_WORDS)
+    # Guards read the text, not the tokens: tokens have lost "rp1.500" and "12/6".
+    guard = " ".join(_first_words(t, GUARD_WORDS) for t in (summary, content) if t)
+    return _Texts(
+        leads=leads,
+        confirm=frozenset(_shingles(sw) | _shingles(cw)),
+        guard_text=guard,
+        distinct_words=len(set(body)),
+    )
+
+
+def _first_words(s: str, n: int) -> str:
+    parts = s.split(None, n)
+    return " ".join(parts[:n])
+
+
+@lru_cache(maxsize=8192)
+def _text_features(doc: Doc) -> Fingerprint:
+    """Shingles only: enough to discard the many candidates that share one band by chance."""
+    t = _texts(doc)
+    return Fingerprint(
+        bands=(),
+        enough_text=t.distinct_words >= MIN_WORDS,
+        url=doc.url or None,
+        shingles=t.confirm,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _features(doc: Doc) -> Fingerprint:
+    """Everything but the band keys: what exact confirmation of a candidate needs."""
+    guard_text = _texts(doc).guard_text
+    dates, weekdays, figures = _guards(guard_text, doc.published_at)
+    return replace(
+        _text_features(doc),
+        dates=dates,
+        weekdays=weekdays,
+        figures=figures,
+        lead_day=_lead_day(guard_text, doc.published_at),
+        lead_move=_lead_move(guard_text),
+    )
+
+
+def _lead_move(s: str) -> str | None:
+    """Yesterday's "rises to Rp1.901.000" and today's "unchanged at Rp1.901.000" share their
+    figures; the direction the lead reports tells the two editions apart."""
+    m = _MOVE.search(s, 0, _LEAD_DAY_CHARS)
+    if m is None:
+        return None
+    return "up" if m["up"] else "down" if m["down"] else "flat"
+
+
+def _lead_day(s: str, published: datetime) -> str | None:
+    """Monday's "unchanged since Saturday (11/1)" names Saturday too, but names Monday first."""
+    s = s[:_LEAD_DAY_CHARS]
+    found: list[tuple[int, str | None]] = []
+    if m := _WEEKDAY.search(s):
+        found.append((m.start(), (m[1] or m[2]).replace("'", "")))
+    for rx in (_SLASH_DATE, _NAMED_DATE):
+        if m := rx.search(s):
+            month = int(m[2]) if rx is _SLASH_DATE else _MONTHS[m[2]]
+            ok = 1 <= int(m[1]) <= 31 and 1 <= month <= 12
+            found.append((m.start(), _weekday(int(m[1]), month, published) if ok else None))
+    return min(found)[1] if found else None
+
+
+def fingerprint(doc: Doc) -> Fingerprint:
+    """Band keys (URL identity first, then the lead's LSH bands) plus confirmation features."""
+    base = _features(doc)
+    keys: list[int] = []
+    if base.url:
+        keys.append(_url_key(base.url))
+    if base.enough_text:
+        for lead in _texts(doc).leads:
+            for k in _band_keys(_shingles(lead)):
+                if k not in keys:
+                    keys.append(k)
+    return replace(base, bands=tuple(keys))
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def _contradict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Each side states something the other does not: a different edition, not a cut copy."""
+    return bool(a - b) and bool(b - a)
+
+
+def _differ(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a != b
+
+
+def _guards_contradict(fa: Fingerprint, fb: Fingerprint) -> bool:
+    return (
+        _differ(fa.lead_day, fb.lead_day)
+        or _differ(fa.lead_move, fb.lead_move)
+        or _contradict(fa.dates, fb.dates)
+        or _contradict(fa.weekdays, fb.weekdays)
+        or _contradict(fa.figures, fb.figures)
+    )
+
+
+def similarity(fa: Fingerprint, fb: Fingerprint) -> float:
+    """Share of the smaller text's shingles found in the other (a cut summary scores high)."""
+    small, big = sorted((fa.shingles, fb.shingles), key=len)
+    if not small:
+        return 0.0
+    return len(small & big) / len(small)
+
+
+def _score(a: Doc, b: Doc, window: timedelta, fa: Fingerprint, fb: Fingerprint) -> float:
+    """Confirmation score; 0.0 means "not the same story"."""
+    if a.url and a.url == b.url:
+        return 2.0
+    if abs(a.published_at - b.published_at) > window:
+        return 0.0
+    if not (fa.enough_text and fb.enough_text):
+        return 0.0
+    if _guards_contradict(fa, fb):
+        return 0.0
+    sim = similarity(fa, fb)
+    return sim if sim >= _threshold(fa, fb) else 0.0
+
+
+def _threshold(fa: Fingerprint, fb: Fingerprint) -> float:
+    """Outlets rewrite the wording of a price report but copy its figures: two or more shared
+    money figures (and no contradiction) let a looser text match confirm."""
+    shared = sum(1 for f in fa.figures & fb.figures if not f.startswith("%"))
+    return ANCHORED_THRESHOLD if shared >= 2 else THRESHOLD
+
+
+def same_story(
+    a: Doc,
+    b: Doc,
+    window: timedelta,
+    fa: Fingerprint | None = None,
+    fb: Fingerprint | None = None,
+) -> bool:
+    """Exact confirmation: same canonical URL, or near-duplicate text within ``window`` whose
+    dates and figures do not contradict."""
+    fa = fa if fa is not None else _features(a)
+    fb = fb if fb is not None else _features(b)
+    return _score(a, b, window, fa, fb) > 0.0
+
+
+def choose_story(
+    doc: Doc, fp: Fingerprint, source: CandidateSource, window: timedelta
+) -> int | None:
+    """The story ``doc`` joins: the best-confirmed candidate (ties: the earliest story), or
+    None for a new story. Only joins, never splits, so a story that alerted stays whole."""
+    if not fp.bands:
+        return None
+    cands = []
+    if fp.url:
+        # The same canonical link is the same article however far apart the copies are.
+        span = timedelta(days=_URL_SPAN_DAYS)
+        key = _url_key(fp.url)
+        cands = source.candidates([key], doc.published_at - span, doc.published_at + span, 1)
+    cands += source.candidates(
+        fp.bands, doc.published_at - window, doc.published_at + window, CANDIDATE_LIMIT
+    )
+    scores: dict[int, float] = {}
+    vetoed: set[int] = set()
+    for c in cands:
+        same_url = bool(doc.url and doc.url == c.doc.url)
+        if not same_url and similarity(fp, _text_features(c.doc)) < ANCHORED_THRESHOLD:
+            continue  # shares a band by chance: not worth reading its dates and figures
+        fc = _features(c.doc)
+        s = _score(doc, c.doc, window, fp, fc)
+        if s > 0.0:
+            scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))
+        elif _guards_contradict(fp, fc):
+            # Complete linkage on the guards: Monday's report may share its figures with
+            # Sunday's copy, but a story holding Sunday's original is not Monday's story.
+            vetoed.add(c.story_id)
+    eligible = [(-s, sid) for sid, s in scores.items() if sid not in vetoed or s >= 2.0]
+    return min(eligible)[1] if eligible else None
