@@ -27,7 +27,9 @@ _WORDS = (
 ).split()
 
 
-def item(n: int, title: str | None = None, summary: str | None = None, *, age_h: float = 1) -> ParsedItem:
+def item(
+    n: int, title: str | None = None, summary: str | None = None, *, age_h: float = 1
+) -> ParsedItem:
     """A distinct Indonesian-looking report per ``n`` (its own words, not only its own numbers)."""
     rng = random.Random(n)
     words = [rng.choice(_WORDS) for _ in range(40)]
