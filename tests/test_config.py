@@ -162,3 +162,17 @@ def test_cli_check_ok_prints_summary() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "feeds:" in r.stdout and "Antara" in r.stdout and "topics:" in r.stdout
+
+
+def test_readme_topic_examples_compile() -> None:
+    """The query examples the README shows must be valid queries."""
+    import re
+
+    from daemon.match import Matcher, TopicSpec
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Topics: the query language") : text.index("## Stories and alerts")]
+    queries = re.findall(r"query: '([^']+)'", section)
+    queries += [q for q in re.findall(r"^\| `([^`]+)`", section, flags=re.M) if "," not in q]
+    assert len(queries) >= 12
+    Matcher.compile([TopicSpec(f"t{i}", q) for i, q in enumerate(queries)])
