@@ -56,6 +56,7 @@ __all__ = [
 RATE_LIMITED = "rate limited: retry later"
 DEFAULT_429_WAIT = 60.0
 MAX_DEPTH = 200  # deeper elements are flattened into their ancestor: no recursion, no blow-up
+MAX_NODES = 100_000  # real article pages have a few thousand elements; parsing stops here
 _MAX_HTML_CHARS = 5_000_000  # never parse more than this (the fetcher caps bytes already)
 
 
@@ -186,7 +187,9 @@ def html_problem(content_type: str | None, body: bytes) -> str | None:
     return f"not HTML ({shown})"
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.I)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.I
+)
 _LATIN1 = frozenset({"latin-1", "iso8859-1", "ascii"})
 
 
@@ -254,8 +257,11 @@ _BOILER_ATTR = re.compile(
     r"|mostpop|most__|trending|widget|caption|credit|byline|author|penulis|paging|pagination"
     r"|anchor-numb|pager|(?:^|[\s_-])tags?(?:$|[\s_-])|tag__|footer|(?:^|[\s_-])nav(?:$|[\s_-])"
     r"|menu|paywall|subscribe|langganan|kompasidrec|sisip|embed|read__more|read__bottom"
-    r"|(?:^|[\s_-])(?:date|time|meta)(?:$|[\s_-])|hidden|sr-only|visually-hidden"
+    r"|(?:^|[\s_-])(?:date|time|meta)(?:$|[\s_-])"
+    r"|(?:^|\s)(?:hidden|is-hidden|d-none|sr-only|visually-hidden)(?:$|\s)"
 )
+# Never dropped for their class: "<body class='has-sidebar'>" must not take the page with it.
+_NEVER_DROPPED_BY_CLASS = frozenset({"html", "body", "main", "article"})
 # The outlets' article-body containers, best first.
 _CONTENT_CLASSES = (
     "detail__body-text",
@@ -294,8 +300,17 @@ def _drops(tag: str, attrs: dict[str, str]) -> bool:
     style = attrs.get("style", "").replace(" ", "").lower()
     if "display:none" in style or "visibility:hidden" in style:
         return True
-    marks = (attrs.get("class", "") + " " + attrs.get("id", "")).lower()
+    if tag in _NEVER_DROPPED_BY_CLASS:
+        return False
+    cls = attrs.get("class", "")
+    if any(name in cls.split() for name in _CONTENT_CLASSES):
+        return False
+    marks = (cls + " " + attrs.get("id", "")).lower()
     return bool(marks.strip()) and _BOILER_ATTR.search(marks) is not None
+
+
+class _TooManyNodes(Exception):
+    """Ends parsing: the tree built so far is what is extracted."""
 
 
 class _TreeBuilder(HTMLParser):
@@ -311,6 +326,7 @@ class _TreeBuilder(HTMLParser):
         self.links: list[tuple[str, str, str]] = []  # (href, rel, anchor text)
         self._anchor: list[str] | None = None
         self._anchor_attrs: tuple[str, str] = ("", "")
+        self._anchor_len = 0
 
     def _pop_to(self, index: int) -> None:
         del self.stack[index:]
@@ -327,7 +343,13 @@ class _TreeBuilder(HTMLParser):
             stops = {"li": ("ul", "ol"), "dt": ("dl",), "dd": ("dl",), "tr": ("table",)}.get(
                 tag, ("tr", "table")
             )
-            same = ("dt", "dd") if tag in ("dt", "dd") else ("td", "th") if tag in ("td", "th") else (tag,)
+            same = (
+                ("dt", "dd")
+                if tag in ("dt", "dd")
+                else ("td", "th")
+                if tag in ("td", "th")
+                else (tag,)
+            )
             for i in range(len(stack) - 1, 0, -1):
                 if stack[i].tag in stops:
                     break
@@ -336,15 +358,22 @@ class _TreeBuilder(HTMLParser):
                     break
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs if k in ("class", "id", "style", "hidden", "aria-hidden", "href", "rel", "itemprop")}
+        a = {
+            k: (v or "")
+            for k, v in attrs
+            if k in ("class", "id", "style", "hidden", "aria-hidden", "href", "rel", "itemprop")
+        }
         if tag == "a":
             self._anchor = []
+            self._anchor_len = 0
             self._anchor_attrs = (a.get("href", ""), a.get("rel", "").lower())
         self._implicit_close(tag)
         parent = self.stack[-1]
         cls = a.get("class", "")
         if a.get("itemprop", "").lower() == "articlebody":
             cls += " itemprop-articlebody"
+        if len(self.nodes) >= MAX_NODES:
+            raise _TooManyNodes
         node = _Node(tag, parent, parent.drop or _drops(tag, a), cls)
         parent.children.append(node)
         self.nodes.append(node)
@@ -381,16 +410,12 @@ class _TreeBuilder(HTMLParser):
         self._data(data)
 
     def _data(self, data: str) -> None:
-        if self._anchor is not None and sum(map(len, self._anchor)) < 400:
+        if self._anchor is not None and self._anchor_len < 400:
             self._anchor.append(data)
+            self._anchor_len += len(data)
         top = self.stack[-1]
-        if top.drop:
-            return
-        kids = top.children
-        if kids and isinstance(kids[-1], str):
-            kids[-1] += data
-        else:
-            kids.append(data)
+        if not top.drop:
+            top.children.append(data)  # never merged: "a<!---->b" x 1e5 must stay linear
 
 
 def _parse(html: str) -> _TreeBuilder:
@@ -398,7 +423,7 @@ def _parse(html: str) -> _TreeBuilder:
     try:
         builder.feed(html[:_MAX_HTML_CHARS])
         builder.close()
-    except Exception:  # html.parser is lenient; keep whatever was built if it ever gives up
+    except Exception:  # too many elements, or html.parser giving up: keep what was built
         pass
     return builder
 
@@ -429,7 +454,9 @@ def _main_node(builder: _TreeBuilder) -> _Node:
             return max(known, key=lambda n: n.size)
     best = builder.root
     for node in nodes:
-        para = node.tag in _PARA_TAGS or (node.tag in ("div", "section", "article") and node.own >= 25)
+        para = node.tag in _PARA_TAGS or (
+            node.tag in ("div", "section", "article") and node.own >= 25
+        )
         if not para or node.size < 25:
             continue
         text = node.own if node.tag not in _PARA_TAGS else node.size
@@ -495,11 +522,16 @@ def _render(root: _Node) -> list[_Block]:
 
 # ---------------------------------------------------------------- pure: line filter
 
+# A line starting with one of these is a pointer elsewhere, never the story.
 _KICKERS = (
-    r"baca(?:\s+juga|\s+selengkapnya|\s+lainnya)?|simak(?:\s+juga)?|lihat\s+juga|tonton\s+juga"
-    r"|saksikan\s+juga|berita\s+terkait|artikel\s+terkait|berita\s+lainnya|artikel\s+lainnya"
-    r"|berita\s+terpopuler|terpopuler|rekomendasi|pilihan\s+redaksi|advertisement"
-    r"|scroll\s+to\s+continue(?:\s+with\s+content)?|sidebar"
+    r"baca\s+(?:juga|selengkapnya|lainnya)|baca\s*:|simak\s+(?:juga|video|breaking|berita|"
+    r"selengkapnya|informasi|update)|simak\s*:|lihat\s+juga|tonton\s+juga|saksikan\s+juga"
+    r"|advertisement|scroll\s+to\s+continue"
+)
+# Section labels: dropped only as a whole line ("Berita terkait penangkapan itu ..." is news).
+_LABELS = (
+    r"baca|simak|berita\s+terkait|artikel\s+terkait|berita\s+lainnya|artikel\s+lainnya"
+    r"|berita\s+terpopuler|terpopuler|rekomendasi|pilihan\s+redaksi|sidebar|iklan"
 )
 _CREDITS = (
     r"rep|red|reporter|editor|pewarta|penulis|redaktur|penyunting|fotografer|kontributor"
@@ -507,7 +539,8 @@ _CREDITS = (
     r"|laporan\s+wartawan|wartawan"
 )
 _DROP_LINE = [
-    re.compile(rf"^(?:{_KICKERS})\b", re.I),  # "Baca juga: ...", "Simak juga Video ..."
+    re.compile(rf"^(?:{_KICKERS})", re.I),  # "Baca juga: ...", "Simak juga Video ..."
+    re.compile(rf"^(?:{_LABELS})\s*(?::.*)?$", re.I),  # "Berita terkait", "Berita Lainnya:"
     re.compile(rf"^\(?\s*(?:{_CREDITS})\s*:", re.I),  # "Editor: ...", "(Foto: ...)"
     re.compile(
         r"^(?:halaman|hal\.?)(?:\s*:?\s*\d+)*(?:\s+(?:selanjutnya|berikutnya|sebelumnya))?\W*$"
@@ -523,7 +556,7 @@ _DROP_SHORT = re.compile(
     r"\(\s*foto\s*:|\bfoto\s*:\s*\S+\s*/|\b(?:antara\s+foto|dok\.)\s*/"
     r"|all\s+rights?\s+reserved|google\s+news|whatsapp\s+channel|saluran\s+whatsapp"
     r"|grup\s+telegram|dapatkan\s+update|download\s+aplikasi|unduh\s+aplikasi"
-    r"|ikuti\s+(?:kami|berita)|klik\s+(?:di\s+sini|link)",
+    r"|ikuti\s+kami|klik\s+(?:di\s+sini|link)",
     re.I,
 )
 # A caption ending in the photographer's credit in capitals: "... KOMPAS.com/AHMAD FAUZI".

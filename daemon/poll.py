@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from daemon import schedule
 from daemon.fetch import CacheState, Fetcher, FetchResult
 from daemon.ingest import IngestStats, Rules, ingest_items
-from daemon.parse import parse_feed
+from daemon.parse import ParsedFeed, parse_feed
 from daemon.store import FeedRow, Store, utcnow
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.poll")
+
+Parser = Callable[..., ParsedFeed]  # parse_feed's signature; ParsePool.parse in the daemon
 
 # Every write of a poll's outcome also drops the poll's lease (see Store.claim_feeds).
 RELEASE = {"lease_owner": None, "lease_until": None}
@@ -69,6 +72,7 @@ def poll_feed(
     max_interval: float,
     max_backoff: float = 86400.0,
     now: datetime | None = None,
+    parser: Parser = parse_feed,
 ) -> PollOutcome:
     started = time.monotonic()
     limits = _limits(policy, min_interval, max_interval, max_backoff)

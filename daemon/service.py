@@ -36,6 +36,8 @@ from daemon.fetch import Fetcher, FetchPolicy
 from daemon.ingest import Rules
 from daemon.logs import log_event
 from daemon.match import Matcher, TopicSpec
+from daemon.parse import parse_feed
+from daemon.parsepool import ParsePool
 from daemon.poll import FeedPolicy, PollOutcome, poll_feed
 from daemon.store import FeedRow, FeedSpec, Store, utcnow
 
@@ -111,7 +113,9 @@ def sync_feeds(store: Store, rt: Runtime) -> dict[str, int]:
     return store.sync_feeds(specs, now, first)
 
 
-def poll_one(store: Store, rt: Runtime, feed: FeedRow) -> PollOutcome:
+def poll_one(
+    store: Store, rt: Runtime, feed: FeedRow, parser: ParsePool | None = None
+) -> PollOutcome:
     """Poll a feed; any unexpected failure is recorded on the feed, never raised."""
     policy = rt.policies.get(feed.url) or FeedPolicy(feed.url, feed.name, rt.cfg.polling.interval)
     p = rt.cfg.polling
@@ -125,6 +129,7 @@ def poll_one(store: Store, rt: Runtime, feed: FeedRow) -> PollOutcome:
             min_interval=p.min_interval,
             max_interval=p.max_interval,
             max_backoff=p.max_backoff,
+            parser=parser.parse if parser is not None else parse_feed,
         )
     except Exception as exc:
         log_event(log, "error", "poll.crash", exc_info=True, feed=feed.name)
@@ -272,14 +277,21 @@ def _log_outcome(out: PollOutcome) -> None:
         )  # fmt: skip
 
 
-def poll_all(store: Store, rt: Runtime, *, only_due: bool = False) -> list[PollOutcome]:
+def poll_all(
+    store: Store, rt: Runtime, *, only_due: bool = False, parser: ParsePool | None = None
+) -> list[PollOutcome]:
     """Poll every active feed (or every due one) once, ``polling.concurrency`` at a time."""
     feeds = store.due_feeds(utcnow()) if only_due else [f for f in store.feed_rows() if not f.gone]
     feeds = [f for f in feeds if f.url in rt.policies]
     with ThreadPoolExecutor(
         max_workers=rt.cfg.polling.concurrency, thread_name_prefix="poll"
     ) as pool:
-        return list(pool.map(lambda f: poll_one(store, rt, f), feeds))
+        return list(pool.map(lambda f: poll_one(store, rt, f, parser), feeds))
+
+
+def parse_timeout(cfg: Config) -> float:
+    """How long one document may take to parse before its worker is replaced."""
+    return max(30.0, cfg.polling.timeout * 3)
 
 
 def lock_database(url: str) -> Any | None:
@@ -313,7 +325,11 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
             store.release_all_claims()
         rt = build_runtime(loaded, store, threading.Event())
         sync_feeds(store, rt)
-        outcomes = poll_all(store, rt)
+        parser = ParsePool(timeout=parse_timeout(loaded.config))
+        try:
+            outcomes = poll_all(store, rt, parser=parser)
+        finally:
+            parser.close()
         stats = rt.dispatcher.run()
         return outcomes, stats
     finally:
@@ -346,7 +362,7 @@ class Daemon:
         self.on_poll: Callable[[PollOutcome], None] | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         # a poll ends within the fetch deadline plus parse and ingest time
-        self.lease = max(120.0, loaded.config.polling.timeout * 3)
+        self.lease = max(30.0, loaded.config.polling.timeout * 3)
 
     # -- lifecycle -----------------------------------------------------------------------
     def run(self) -> int:
@@ -365,6 +381,7 @@ class Daemon:
                     )
             self.rt = build_runtime(self.loaded, store, self.stop)
             sync_feeds(store, self.rt)
+            self.parser = ParsePool(timeout=parse_timeout(cfg))
             self.pool = ThreadPoolExecutor(
                 max_workers=cfg.polling.concurrency, thread_name_prefix="poll"
             )
@@ -429,6 +446,7 @@ class Daemon:
             pending = [f for f in self._inflight.values() if not f.done()]
             if pending:
                 wait(pending, timeout=8.0)
+            self.parser.close()
             return 0
         finally:
             store.close()
@@ -502,7 +520,7 @@ class Daemon:
     def _poll(self, feed: FeedRow) -> PollOutcome:
         assert self.store is not None and self.rt is not None
         try:
-            out = poll_one(self.store, self.rt, feed)  # records the outcome, dropping the lease
+            out = poll_one(self.store, self.rt, feed, self.parser)  # records it, drops the lease
         except BaseException:
             self.store.release_feed(feed.id, self.owner)
             raise

@@ -33,6 +33,7 @@ from daemon.schema import (
 
 STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
+SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table with the config
 
 
 def utcnow() -> datetime:
@@ -436,6 +437,9 @@ class Store:
         wanted = {s.url: s for s in specs}
         ids: dict[str, int] = {}
         with self.tx() as tx:
+            if tx.conn.dialect.name == "postgresql":
+                # processes starting together must not insert the same feeds twice
+                tx.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
             existing = {
                 r.url: r
                 for r in tx.conn.execute(

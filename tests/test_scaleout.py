@@ -114,3 +114,157 @@ def test_feed_claims_are_disjoint_and_expire(pg_store: Store) -> None:
     assert pg_store.claim_feeds(now + timedelta(seconds=60), "p9", 120, limit=100) == []
     # the claiming process died: after the lease its feeds are taken over
     assert len(pg_store.claim_feeds(now + timedelta(seconds=122), "p9", 120, limit=100)) == 60
+
+
+@pytest.mark.slow
+def test_three_processes_share_300_feeds(pg_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three `pantau run` processes, 300 loopback feeds, two minutes with stories arriving
+    (some carried by three outlets, some matching a topic); one process is killed halfway.
+    Every feed keeps being polled about once per interval, no alert or delivery is
+    duplicated, and the killed process's feeds are taken over within the lease."""
+    import random
+    import signal
+    import statistics
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.feedgen import Entry, rss
+    from tests.loopback import LoopbackServer
+    from tests.slackstub import SlackStub
+
+    root = Path(__file__).resolve().parent.parent
+    n_feeds, duration, interval = 300, 120.0, 15
+    rng = random.Random(3)
+    with LoopbackServer() as srv:
+        slack = SlackStub(srv)
+        feeds: dict[int, list[Entry]] = {k: [] for k in range(n_feeds)}
+        lock = threading.Lock()
+
+        def publish(k: int) -> None:
+            with lock:
+                srv.static(f"/f{k}.xml", rss(f"O{k}", list(reversed(feeds[k][-20:]))))
+
+        for k in range(n_feeds):
+            publish(k)
+        stories_published: list[int] = []
+
+        def new_story(n: int) -> None:
+            ukraina = n % 3 == 0
+            body = " ".join(rng.choice(WORDS) for _ in range(45))
+            summary = ("Ukraina: " if ukraina else "Nasional: ") + body + "."
+            outlets = rng.sample(range(n_feeds), 3 if n % 2 == 0 else 1)
+            now = datetime.now(timezone.utc)
+            for o in outlets:
+                url = f"https://o{o}.example/s/{n}"
+                feeds[o].append(Entry(url, f"Berita {n} versi {o}", summary, url, now))
+                publish(o)
+            if ukraina:
+                stories_published.append(n)
+
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: '{pg_url}'\n"
+            f"polling: {{interval: {interval}s, min_interval: 10s, max_interval: 30s, timeout: 5s, concurrency: 8, per_host: 64}}\n"
+            f"delivery: {{tick: 1s}}\n"
+            "feeds:\n" + "".join(f"  - {{url: '{srv.url(f'/f{k}.xml')}', name: O{k}}}\n" for k in range(n_feeds))
+            + f"topics: [{{name: Ukraina, query: Ukraina, notify: [s]}}]\n"
+            f"notifiers: {{s: {{type: slack, webhook_url: '{slack.url}'}}}}\n"
+        )  # fmt: skip
+        logs = [open(tmp_path / f"p{i}.log", "w") for i in range(3)]  # noqa: SIM115
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "daemon", "--config", str(cfg), "run"],
+                cwd=root,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )  # fmt: skip
+            for log in logs
+        ]
+        t0 = time.monotonic()
+        killed_at = None
+        n = 0
+        try:
+            while time.monotonic() - t0 < duration:
+                new_story(n)
+                n += 1
+                if killed_at is None and time.monotonic() - t0 > duration / 2:
+                    procs[0].send_signal(signal.SIGKILL)
+                    procs[0].wait()
+                    killed_at = time.monotonic()
+                time.sleep(1.0)  # the outlets' publishing rate: one story a second
+            # drain: no new stories; wait until every Ukraina story reached Slack
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                got = {p["text"] for p in slack.payloads}
+                if len(got) >= len(stories_published):
+                    break
+                time.sleep(0.5)
+        finally:
+            for p in procs[1:]:
+                p.send_signal(signal.SIGTERM)
+            for p in procs[1:]:
+                assert p.wait(timeout=15) == 0
+            for f in logs:
+                f.close()
+        # polls per feed and the gaps between them
+        by_feed: dict[str, list[float]] = {}
+        for h in srv.hits:
+            if h.path.startswith("/f"):
+                by_feed.setdefault(h.path, []).append(h.at)
+        assert len(by_feed) == n_feeds
+        gaps = sorted(b - a for ts in by_feed.values() for a, b in zip(ts, ts[1:]))
+        worst = max(
+            max(b - a for a, b in zip(ts, ts[1:])) for ts in by_feed.values() if len(ts) > 1
+        )
+        per_feed = [len(ts) for ts in by_feed.values()]
+        print(
+            f"\npolls per feed: min {min(per_feed)} median {statistics.median(per_feed)} max {max(per_feed)}; "
+            f"gap p50 {gaps[len(gaps) // 2]:.1f}s p95 {gaps[int(len(gaps) * 0.95)]:.1f}s max {worst:.1f}s"
+        )
+        assert min(per_feed) >= duration / 30 - 1  # every feed polled about once per interval
+        # no feed waited longer than max_interval + the dead process's lease + slack
+        assert worst < 30 * 1.1 + 30 + 15
+        texts = [p["text"] for p in slack.payloads]
+        store = Store.open(pg_url)
+        try:
+            alerts = store.alerts_since(datetime.now(timezone.utc) - timedelta(hours=1))
+        finally:
+            store.close()
+        alerted_stories = [a.story_id for a in alerts]
+        assert len(alerted_stories) == len(set(alerted_stories))
+        assert len(alerts) == len(stories_published), (len(alerts), len(stories_published))
+        dupes = len(texts) - len(set(texts))
+        print(
+            f"stories {n}, Ukraina stories {len(stories_published)}, alerts {len(alerts)}, slack messages {len(texts)}, duplicates {dupes}"
+        )
+        assert dupes <= 1  # at most the delivery in flight when the process was killed
+        assert len(set(texts)) == len(stories_published)
+
+
+def test_processes_starting_together_sync_feeds_once(pg_store: Store) -> None:
+    """Regression (found by the three-process test): two processes starting at once both
+    inserted the config's feeds and one died on the unique constraint."""
+    from daemon.store import FeedSpec
+
+    now = datetime.now(timezone.utc)
+    specs = [FeedSpec(f"https://s{k}.example/rss", f"S{k}", 600) for k in range(200)]
+    other = Store(pg_store.engine)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=10)
+            other.sync_feeds(specs, now, {})
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(pg_store.feed_rows()) == 200
