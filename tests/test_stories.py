@@ -1,0 +1,342 @@
+"""Story grouping: the labelled corpus targets and each syndication pattern on its own."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from daemon.stories import (
+    Candidate,
+    Doc,
+    Fingerprint,
+    choose_story,
+    fingerprint,
+    same_story,
+)
+
+DATA = Path(__file__).parent / "data" / "stories_labelled.jsonl"
+WINDOW = timedelta(hours=72)
+T0 = datetime(2025, 11, 24, 2, 30, tzinfo=timezone.utc)
+
+LEAD = (
+    "Perum Bulog mempercepat penyaluran beras Stabilisasi Pasokan dan Harga Pangan ke pasar "
+    "tradisional di seluruh provinsi untuk menahan kenaikan harga menjelang akhir tahun. "
+    "Direktur Utama Perum Bulog mengatakan di Jakarta, Senin (24/11), stok beras yang dikuasai "
+    "perusahaan saat ini mencapai 3,8 juta ton dan tersebar di gudang daerah. Penyaluran "
+    "dilakukan melalui pengecer, koperasi desa, serta gerai pangan milik pemerintah daerah."
+)
+
+
+def gold(day: datetime, price: str, prev: str, buyback: str) -> str:
+    hari = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][day.weekday()]
+    return (
+        f"Jakarta (ANTARA) - Harga emas batangan PT Aneka Tambang Tbk yang dipantau dari laman "
+        f"Logam Mulia pada {hari} ({day.day}/{day.month}) naik menjadi Rp{price} per gram dari "
+        f"sebelumnya Rp{prev} per gram. Adapun harga pembelian kembali emas batangan berada di "
+        f"level Rp{buyback} per gram. Transaksi penjualan kembali dengan nominal lebih dari "
+        f"Rp10 juta dikenakan pajak penghasilan sebesar 1,5 persen."
+    )
+
+
+def doc(summary: str, title: str = "Judul", at: datetime = T0, **kw: str) -> Doc:
+    return Doc(title=title, summary=summary, published_at=at, **kw)
+
+
+# --- a store-like candidate source ---------------------------------------------------------
+
+
+class Memory:
+    """story_bands in memory, ranked like the store's query: most shared bands first."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, int, Doc]] = []  # band, item, story, doc
+
+    def add(self, item: int, story: int, d: Doc, fp: Fingerprint) -> None:
+        self.rows += [(b, item, story, d) for b in fp.bands]
+
+    def candidates(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[Candidate]:
+        want = set(bands)
+        hits: Counter[int] = Counter()
+        info: dict[int, Candidate] = {}
+        for b, item, story, d in self.rows:
+            if b in want and since <= d.published_at <= until:
+                hits[item] += 1
+                info[item] = Candidate(item, story, d)
+        ranked = sorted(hits, key=lambda i: (-hits[i], i))[:limit]
+        return [info[i] for i in ranked]
+
+
+def assign(docs: list[Doc]) -> list[int]:
+    """Story id per doc, docs taken in the given (arrival) order."""
+    src = Memory()
+    out = []
+    for i, d in enumerate(docs):
+        fp = fingerprint(d)
+        story = choose_story(d, fp, src, WINDOW)
+        out.append(i if story is None else story)
+        src.add(i, out[-1], d, fp)
+    return out
+
+
+# --- the labelled corpus -------------------------------------------------------------------
+
+
+def test_labelled_corpus_meets_targets() -> None:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 300
+    outlets: dict[str, set[str]] = {}
+    for r in rows:
+        outlets.setdefault(r["story"], set()).add(r["outlet"])
+    assert sum(len(v) > 1 for v in outlets.values()) >= 60
+    rows.sort(key=lambda r: (r["published_at"], r["id"]))
+    docs = [
+        Doc(
+            title=r["title"],
+            summary=r["summary"],
+            url=r["url"],
+            published_at=datetime.fromisoformat(r["published_at"]),
+        )
+        for r in rows
+    ]
+    got = assign(docs)
+    tp = fp = fn = fn_textless = hard = hard_false = 0
+    for (a, ga), (b, gb) in itertools.combinations(zip(rows, got), 2):
+        same, pred = a["story"] == b["story"], ga == gb
+        if a["family"] and a["family"] == b["family"] and not same:
+            hard += 1
+            hard_false += pred
+        tp += same and pred
+        fp += pred and not same
+        if same and not pred:
+            fn += 1
+            fn_textless += not (a["summary"] and b["summary"])
+    precision = tp / (tp + fp)
+    recall_all = tp / (tp + fn)
+    recall_lead = tp / (tp + fn - fn_textless)  # pairs where both items carry a lead
+    assert hard >= 100
+    assert hard_false == 0
+    assert precision >= 0.99, precision
+    assert recall_lead >= 0.95, recall_lead
+    # Title-only copies (empty feed summary) are never merged by text: they cost recall.
+    assert recall_all >= 0.90, recall_all
+
+
+# --- syndication patterns ------------------------------------------------------------------
+
+
+def test_retitled_copy_with_other_dateline_joins() -> None:
+    original = doc("Jakarta (ANTARA) - " + LEAD, title="Bulog percepat penyaluran beras SPHP")
+    copy = doc(
+        "REPUBLIKA.CO.ID, JAKARTA -- " + LEAD.replace("(24/11)", "(24/11/2025)"),
+        title="Stok Beras Aman, Bulog Sebar SPHP ke Pasar |Republika Online",
+        at=T0 + timedelta(hours=3),
+    )
+    assert assign([original, copy]) == [0, 0]
+
+
+def test_dateline_stripped_still_joins() -> None:
+    assert same_story(doc("KIEV - " + LEAD), doc(LEAD, at=T0 + timedelta(hours=1)), WINDOW)
+    assert same_story(
+        doc("Jakarta (ANTARA) - " + LEAD), doc("Liputan6.com, Jakarta - " + LEAD), WINDOW
+    )
+
+
+def test_summary_cut_to_one_sentence_joins() -> None:
+    first = LEAD.split(". ")[0] + "."
+    assert len(first.split()) >= 20
+    later = doc(first, title="Bulog Genjot Distribusi", at=T0 + timedelta(hours=5))
+    assert assign([doc(LEAD), later]) == [0, 0]
+
+
+def test_small_edits_and_boilerplate_still_join() -> None:
+    edited = (
+        LEAD.replace(" mengatakan ", " menuturkan ").replace(". Penyaluran", ". Baca Juga: "
+        "Harga Cabai Naik. Penyaluran") + " (ant) Editor: Budi"
+    )  # fmt: skip
+    assert same_story(doc(LEAD), doc(edited, at=T0 + timedelta(hours=20)), WINDOW)
+
+
+def test_gold_price_on_two_days_stays_apart() -> None:
+    d1, d2 = T0, T0 + timedelta(days=1)
+    day1 = doc(gold(d1, "2.290.000", "2.278.000", "2.135.000"), at=d1)
+    day2 = doc(gold(d2, "2.301.000", "2.290.000", "2.146.000"), at=d2)
+    assert not same_story(day1, day2, WINDOW)
+    assert assign([day1, day2]) == [0, 1]
+
+
+def test_unchanged_price_on_two_days_stays_apart_by_date() -> None:
+    d1, d2 = T0, T0 + timedelta(days=1)
+    day1 = doc(gold(d1, "2.290.000", "2.290.000", "2.135.000"), at=d1)
+    day2 = doc(gold(d2, "2.290.000", "2.290.000", "2.135.000"), at=d2)
+    assert not same_story(day1, day2, WINDOW)
+
+
+def test_contradicting_figures_stay_apart() -> None:
+    a = doc(gold(T0, "1.524.000", "1.510.000", "1.380.000"))
+    b = doc(gold(T0, "1.543.000", "1.510.000", "1.380.000"), at=T0 + timedelta(hours=1))
+    assert not same_story(a, b, WINDOW)
+    # The same figures written another way ("Rp 1,524 juta", "Rp 1.524.000") agree.
+    c = doc(gold(T0, "1.524.000", "1.510.000", "1.380.000").replace("Rp1.524.000", "Rp 1,524 juta"))
+    assert same_story(a, c, WINDOW)
+
+
+def test_contradicting_dates_stay_apart() -> None:
+    a = doc(LEAD)
+    b = doc(LEAD.replace("Senin (24/11)", "Selasa (25/11)"), at=T0 + timedelta(hours=2))
+    assert not same_story(a, b, WINDOW)
+
+
+def test_outside_window_stays_apart() -> None:
+    assert not same_story(doc(LEAD), doc(LEAD, at=T0 + WINDOW + timedelta(minutes=1)), WINDOW)
+    assert same_story(doc(LEAD), doc(LEAD, at=T0 + WINDOW - timedelta(minutes=1)), WINDOW)
+
+
+def test_too_little_text_never_merges() -> None:
+    short = "Harga emas Antam hari ini naik tipis."
+    assert not fingerprint(doc(short)).enough_text
+    assert not same_story(doc(short), doc(short, at=T0 + timedelta(hours=1)), WINDOW)
+    empty = doc("", title="Bulog percepat penyaluran beras SPHP ke pasar tradisional")
+    assert assign([doc(LEAD), empty, doc("", title=empty.title)]) == [0, 1, 2]
+
+
+def test_same_canonical_url_merges_whatever_the_text() -> None:
+    url = "https://www.antaranews.com/berita/123/bulog"
+    a = doc(LEAD, url=url)
+    b = doc("", title="Lain", url=url, at=T0 + timedelta(days=10))
+    assert fingerprint(b).bands and set(fingerprint(b).bands) <= set(fingerprint(a).bands)
+    assert assign([a, b]) == [0, 0]
+
+
+def test_two_different_events_same_day_stay_apart() -> None:
+    a = doc(
+        "Kiev (ANTARA) - Serangan pesawat nirawak Rusia menghantam sebuah gedung apartemen di "
+        "Kota Kharkiv, Ukraina timur, pada Senin dini hari dan menewaskan sedikitnya empat "
+        "orang. Gubernur wilayah Kharkiv mengatakan belasan warga lainnya terluka."
+    )
+    b = doc(
+        "Kiev (ANTARA) - Ukraina dan Rusia kembali melakukan pertukaran tawanan perang pada "
+        "Senin dengan mediasi Uni Emirat Arab. Presiden Volodymyr Zelensky menyebut sebanyak "
+        "150 prajurit Ukraina pulang ke tanah air.",
+        at=T0 + timedelta(hours=4),
+    )
+    assert assign([a, b]) == [0, 1]
+
+
+def test_ties_go_to_the_earliest_story_and_contradicted_stories_are_vetoed() -> None:
+    src = Memory()
+    copy = doc(LEAD, at=T0 + timedelta(hours=1))
+    for item, story in ((7, 5), (8, 3)):
+        d = doc(LEAD)
+        src.add(item, story, d, fingerprint(d))
+    assert choose_story(copy, fingerprint(copy), src, WINDOW) == 3
+    # Story 3 also holds Tuesday's edition: Monday's copy goes to story 5.
+    tuesday = doc(LEAD.replace("Senin (24/11)", "Selasa (25/11)"), at=T0 + timedelta(days=1))
+    src.add(9, 3, tuesday, fingerprint(tuesday))
+    assert choose_story(copy, fingerprint(copy), src, WINDOW) == 5
+
+
+# --- storage properties and hostile input --------------------------------------------------
+
+
+def test_bands_are_signed_64_bit_and_stable_across_processes() -> None:
+    d = doc("Jakarta (ANTARA) - " + LEAD, url="https://example.org/a")
+    bands = fingerprint(d).bands
+    assert bands and all(-(2**63) <= b < 2**63 for b in bands)
+    code = (
+        "import sys, json; from datetime import datetime; from daemon.stories import Doc, "
+        "fingerprint; d = json.loads(sys.argv[1]); print(json.dumps(list(fingerprint(Doc("
+        "title='', summary=d['s'], url=d['u'], published_at=datetime.fromisoformat(d['t'])))"
+        ".bands)))"
+    )
+    arg = json.dumps({"s": d.summary, "u": d.url, "t": T0.isoformat()})
+    out = subprocess.run(
+        [sys.executable, "-c", code, arg],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    )
+    assert tuple(json.loads(out.stdout)) == bands
+
+
+def test_band_lookup_is_an_indexed_sqlite_query(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "bands.db")
+    db.execute(
+        "CREATE TABLE story_bands (band INTEGER NOT NULL, item_id INTEGER NOT NULL, "
+        "story_id INTEGER NOT NULL, published_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX ix_band ON story_bands (band, published_at)")
+    a, b = doc(LEAD), doc(LEAD, at=T0 + timedelta(hours=2))
+    db.executemany(
+        "INSERT INTO story_bands VALUES (?, 1, 1, ?)",
+        [(k, a.published_at.isoformat()) for k in fingerprint(a).bands],
+    )
+    bands = fingerprint(b).bands
+    marks = ",".join("?" * len(bands))
+    sql = (
+        f"SELECT item_id, count(*) FROM story_bands WHERE band IN ({marks}) AND "
+        "published_at BETWEEN ? AND ? GROUP BY item_id"
+    )
+    args = [*bands, (T0 - WINDOW).isoformat(), (T0 + WINDOW).isoformat()]
+    assert db.execute(sql, args).fetchall() == [(1, len(set(bands)))]
+    plan = " ".join(str(r) for r in db.execute("EXPLAIN QUERY PLAN " + sql, args))
+    assert "ix_band" in plan
+
+
+def test_hostile_text_is_bounded_and_harmless() -> None:
+    huge = ("Ukra\u00adina \x00\u200b" + LEAD + " ") * 20_000  # ~6 MB
+    start = time.perf_counter()
+    fp = fingerprint(doc(huge, content=huge))
+    assert time.perf_counter() - start < 1.0
+    assert fp.enough_text
+    naive = Doc(title="t", summary=LEAD, published_at=datetime(2025, 11, 24, 2, 30))
+    assert same_story(naive, doc(LEAD), WINDOW)  # naive time read as UTC, no TypeError
+    weird = doc("((((((" * 5000 + "rp" * 5000 + "1." * 5000 + "/" * 5000)
+    assert not fingerprint(weird).enough_text
+
+
+@pytest.mark.parametrize("junk", ["", "   ", "\x00\x01", "-- -- --", "REPUBLIKA.CO.ID, JAKARTA --"])
+def test_junk_summaries_have_no_text_bands(junk: str) -> None:
+    fp = fingerprint(doc(junk))
+    assert not fp.enough_text and fp.bands == ()
+
+
+def test_monday_report_naming_saturday_stays_apart_from_saturday() -> None:
+    sat = T0 - timedelta(days=2)  # Saturday 22/11
+    saturday = doc(gold(sat, "2.290.000", "2.278.000", "2.135.000"), at=sat)
+    monday = doc(
+        "Jakarta (ANTARA) - Harga emas batangan PT Aneka Tambang Tbk yang dipantau dari laman "
+        "Logam Mulia pada Senin tetap di angka Rp2.290.000 per gram, tidak berubah sejak Sabtu "
+        "(22/11). Adapun harga pembelian kembali emas batangan berada di level Rp2.135.000 per "
+        "gram. Transaksi penjualan kembali dengan nominal lebih dari Rp10 juta dikenakan pajak "
+        "penghasilan sebesar 1,5 persen."
+    )
+    assert not same_story(saturday, monday, WINDOW)
+
+
+def test_unchanged_price_after_a_rise_stays_apart_without_dates() -> None:
+    rise = doc(
+        "Harga emas Antam hari ini naik Rp17.000 ke Rp1.901.000 per gram dari harga sebelumnya "
+        "Rp1.884.000 per gram, sejalan dengan buyback yang naik ke Rp1.746.000 per gram. Harga "
+        "tersebut berlaku di kantor Antam Pulo Gadung, Jakarta."
+    )
+    flat = doc(
+        "Harga emas Antam hari ini stagnan di Rp1.901.000 per gram, sejalan dengan buyback yang "
+        "tidak berubah di Rp1.746.000 per gram. Harga tersebut berlaku di kantor Antam Pulo "
+        "Gadung, Jakarta.",
+        at=T0 + timedelta(days=1),
+    )
+    assert not same_story(rise, flat, WINDOW)
