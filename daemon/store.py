@@ -444,7 +444,12 @@ class Store:
                 r.url: r
                 for r in tx.conn.execute(
                     sa.select(
-                        feeds.c.id, feeds.c.url, feeds.c.name, feeds.c.active, feeds.c.next_poll_at
+                        feeds.c.id,
+                        feeds.c.url,
+                        feeds.c.name,
+                        feeds.c.active,
+                        feeds.c.next_poll_at,
+                        feeds.c.gone,
                     )
                 )
             }
@@ -470,7 +475,7 @@ class Store:
                     if not row.active:
                         values["active"] = True
                         values["next_poll_at"] = first_poll.get(url, now)
-                    elif row.next_poll_at is None:
+                    elif row.next_poll_at is None and not row.gone:
                         values["next_poll_at"] = first_poll.get(url, now)
                     if values:
                         tx.update_feed(row.id, **values)

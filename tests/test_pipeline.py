@@ -213,3 +213,51 @@ def test_wheel_ships_migrations_and_upgrades_outside_checkout(tmp_path: Path) ->
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert (elsewhere / "x.db").exists()
+
+
+def test_410_gone_stops_polling_and_says_so(outlets: LoopbackServer, tmp_path: Path) -> None:
+    gone = outlets.route(
+        "/tutup.xml", lambda r: send(r, 410, b"Gone", {"Content-Type": "text/plain"})
+    )
+    ok = outlets.static("/buka.xml", rss("Buka", entries(9, 2)))
+    cfg = write_config(tmp_path, [("Tutup", gone), ("Buka", ok)])
+    assert pantau("--config", str(cfg), "run", "--once").returncode == 0
+    assert pantau("--config", str(cfg), "run", "--once").returncode == 0
+    assert outlets.count("/tutup.xml") == 1 and outlets.count("/buka.xml") == 2
+    feeds = {
+        f["name"]: f for f in json.loads(pantau("--config", str(cfg), "feeds", "--json").stdout)
+    }
+    assert feeds["Tutup"]["gone"] and feeds["Tutup"]["health"] == "gone"
+    assert "410" in feeds["Tutup"]["last_error"] and feeds["Tutup"]["next_poll_at"] is None
+    assert "gone" in pantau("--config", str(cfg), "feeds").stdout
+
+
+def test_health_notifies_once_when_a_feed_turns_bad_and_once_when_it_recovers(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    from tests.slackstub import SlackStub
+
+    slack = SlackStub(outlets)
+    state = {"up": False}
+    body = rss("Kadang", entries(4, 3))
+
+    def flaky(req) -> None:  # type: ignore[no-untyped-def]
+        if state["up"]:
+            send(req, 200, body, {"Content-Type": "application/rss+xml"})
+        else:
+            send(req, 503, b"maintenance", {"Content-Type": "text/plain"})
+
+    url = outlets.route("/kadang.xml", flaky)
+    loaded = parse_config(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}', name: Kadang}}]\n"
+        f"health: {{notify: [ops]}}\nnotifiers: {{ops: {{type: slack, webhook_url: '{slack.url}'}}}}\n",
+        env={},
+    )
+    for _ in range(5):  # 5 failures: "failing" from the third on, announced once
+        run_once(loaded)
+    assert len(slack.payloads) == 1
+    assert "Kadang" in slack.payloads[0]["text"] and "bermasalah" in slack.payloads[0]["text"]
+    state["up"] = True
+    run_once(loaded)
+    run_once(loaded)
+    assert len(slack.payloads) == 2 and "pulih" in slack.payloads[1]["text"]
