@@ -55,15 +55,16 @@ def content_hash(it: ParsedItem) -> str:
 class _Candidates:
     """stories.CandidateSource over the band index, on the ingest connection."""
 
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
+        self.exclude_item = exclude_item
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[grouping.Candidate]:
         out = []
         for r in self.tx.band_candidates(bands, since, until, limit):
-            if r.story_id is None:
+            if r.story_id is None or r.id == self.exclude_item:
                 continue
             out.append(
                 grouping.Candidate(
@@ -157,7 +158,9 @@ def ingest_items(
     parsed: Sequence[ParsedItem],
     rules: Rules,
     now: datetime,
+    fulltext: bool = False,
 ) -> IngestStats:
+    """``fulltext``: queue each new item for its article page (see ``enrich``)."""
     stats = IngestStats(total=len(parsed))
     identities = [p.identity for p in parsed]
     existing = tx.existing_items(feed_id, identities)
@@ -208,6 +211,8 @@ def ingest_items(
                 has_date=p.has_date,
                 first_seen_at=now,
                 content_hash=h,
+                fulltext_status="pending" if fulltext and p.url else None,
+                fulltext_after=now if fulltext and p.url else None,
             )
         )
     ids = tx.insert_items(new)

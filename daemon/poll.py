@@ -133,6 +133,7 @@ def poll_feed(
                     parsed=parsed.items,
                     rules=rules,
                     now=now,
+                    fulltext=policy.fulltext,
                 )
                 interval = schedule.adapt_interval(
                     feed.interval,

@@ -108,8 +108,15 @@ items = sa.Table(
     sa.Column("content_hash", sa.String(32), nullable=False),
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), index=True),
     sa.Column("fulltext", sa.Text),
+    # full-text queue: status "pending" (set at ingest for fulltext feeds), then "ok …" or the
+    # reason it fell back to the summary; fulltext_after is the earliest next attempt (and
+    # doubles as the claim: a claimed row's is pushed past the claim's lease).
     sa.Column("fulltext_status", sa.String(200)),
+    sa.Column("fulltext_at", UTCDateTime),
+    sa.Column("fulltext_after", UTCDateTime),
+    sa.Column("fulltext_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("feed_id", "identity", name="uq_items_feed_identity"),
+    sa.Index("ix_items_fulltext_pending", "fulltext_status", "fulltext_after"),
 )
 
 # LSH band keys of each item's fingerprint, so a near-duplicate lookup is an indexed query

@@ -32,7 +32,9 @@ from daemon.db import sqlite_path
 from daemon.deliver import build_notifier
 from daemon.deliver.base import AlertMessage, Notifier
 from daemon.dispatch import Dispatcher, DispatchStats, RetryPolicy
+from daemon.enrich import Enricher
 from daemon.fetch import Fetcher, FetchPolicy
+from daemon.fulltext import ArticleFetcher, FulltextPolicy
 from daemon.ingest import Rules
 from daemon.logs import log_event
 from daemon.match import Matcher, TopicSpec
@@ -58,10 +60,19 @@ class Runtime:
     notifiers: dict[str, Notifier]
     fetcher: Fetcher
     dispatcher: Dispatcher
+    articles: ArticleFetcher
+    feed_ids: dict[str, int] = field(default_factory=dict)  # filled by sync_feeds
 
     @property
     def cfg(self) -> Config:
         return self.loaded.config
+
+    @property
+    def fulltext(self) -> bool:
+        return any(p.fulltext for p in self.policies.values())
+
+    def feed_urls(self) -> dict[int, str]:
+        return {i: u for u, i in self.feed_ids.items()}
 
 
 def build_rules(cfg: Config) -> Rules:
@@ -103,14 +114,24 @@ def build_runtime(loaded: LoadedConfig, store: Store, stop: threading.Event) -> 
     dispatcher = Dispatcher(
         store, notifiers, RetryPolicy(d.retry_initial, d.retry_max, d.give_up_after)
     )
-    return Runtime(loaded, policies, build_rules(cfg), notifiers, fetcher, dispatcher)
+    ft = cfg.fulltext
+    articles = ArticleFetcher(
+        fetcher,
+        FulltextPolicy(
+            per_host_per_minute=ft.per_host_per_minute,
+            max_pages=ft.max_pages,
+            max_chars=ft.max_chars,
+        ),
+    )
+    return Runtime(loaded, policies, build_rules(cfg), notifiers, fetcher, dispatcher, articles)
 
 
 def sync_feeds(store: Store, rt: Runtime) -> dict[str, int]:
     now = utcnow()
     specs = [FeedSpec(u, p.name, p.interval) for u, p in rt.policies.items()]
     first = {u: schedule.initial_poll_at(now, p.interval) for u, p in rt.policies.items()}
-    return store.sync_feeds(specs, now, first)
+    rt.feed_ids = store.sync_feeds(specs, now, first)
+    return rt.feed_ids
 
 
 def poll_one(
@@ -330,12 +351,53 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
             outcomes = poll_all(store, rt, parser=parser)
         finally:
             parser.close()
+        if rt.fulltext:
+            drain_fulltext(store, rt)
         stats = rt.dispatcher.run()
         return outcomes, stats
     finally:
         store.close()
         if lock:
             lock.close()
+
+
+def make_enricher(store: Store, get_rt: Callable[[], Runtime]) -> Enricher:
+    return Enricher(
+        store,
+        articles=_LiveArticles(get_rt),  # type: ignore[arg-type]
+        rules=lambda: get_rt().rules,
+        feed_urls=lambda: get_rt().feed_urls(),
+    )
+
+
+class _LiveArticles:
+    """The current runtime's ArticleFetcher (it is replaced on reload)."""
+
+    def __init__(self, get_rt: Callable[[], Runtime]) -> None:
+        self.get_rt = get_rt
+
+    def fetch_text(self, url: str, *, feed_is_private: bool = False):  # type: ignore[no-untyped-def]
+        return self.get_rt().articles.fetch_text(url, feed_is_private=feed_is_private)
+
+
+def drain_fulltext(store: Store, rt: Runtime, *, max_wait: float = 600.0) -> None:
+    """``run --once``: fetch the full text of every queued item, waiting out rate limits
+    (at most ``max_wait`` seconds in all)."""
+    enricher = make_enricher(store, lambda: rt)
+    deadline = time.monotonic() + max_wait
+    while True:
+        enricher.run()
+        nxt = store.next_fulltext_at()
+        if nxt is None:
+            return
+        delay = (nxt - utcnow()).total_seconds()
+        if time.monotonic() + max(0.0, delay) > deadline:
+            log_event(
+                log, "warning", "fulltext.left_queued", reason="rate limit wait beyond the run"
+            )
+            return
+        if delay > 0:
+            time.sleep(min(delay, 5.0))
 
 
 @dataclass
@@ -397,6 +459,8 @@ class Daemon:
                 next_run_time=datetime.now().astimezone(),
             )
             sched.add_job(self._tick_deliver, "interval", seconds=cfg.delivery.tick, id="deliver")
+            self.enricher = make_enricher(store, lambda: self.rt)  # type: ignore[arg-type,return-value]
+            sched.add_job(self._tick_fulltext, "interval", seconds=2, id="fulltext")
             sched.add_job(
                 self._maintenance, "interval", seconds=3600, id="maintenance",
                 next_run_time=datetime.now().astimezone() + timedelta(seconds=30),
@@ -529,6 +593,16 @@ class Daemon:
         if self.on_poll:
             self.on_poll(out)
         return out
+
+    def _tick_fulltext(self) -> None:
+        if self.stop.is_set() or self.rt is None or not self.rt.fulltext:
+            return
+        try:
+            st = self.enricher.run(stop=self.stop)
+            if st.alerts:
+                self._tick_deliver()
+        except Exception:
+            log_event(log, "error", "fulltext.error", exc_info=True)
 
     def _tick_deliver(self) -> None:
         if self.stop.is_set() or self.rt is None:

@@ -114,6 +114,18 @@ class NewItem:
     has_date: bool
     first_seen_at: datetime
     content_hash: str
+    fulltext_status: str | None = None  # "pending" queues the item for full text
+    fulltext_after: datetime | None = None
+
+
+@dataclass
+class PendingText:
+    """An item whose article page is to be fetched."""
+
+    id: int
+    feed_id: int
+    url: str | None
+    attempts: int
 
 
 @dataclass
@@ -238,6 +250,35 @@ class Tx:
 
     def update_item(self, item_id: int, values: dict[str, Any]) -> None:
         self.conn.execute(sa.update(items).where(items.c.id == item_id).values(**values))
+
+    def item_row(self, item_id: int) -> Any:
+        return self.conn.execute(
+            sa.select(items, feeds.c.name.label("outlet"))
+            .join(feeds, feeds.c.id == items.c.feed_id)
+            .where(items.c.id == item_id)
+        ).one()
+
+    def story_size(self, story_id: int) -> int:
+        return self.conn.execute(
+            sa.select(sa.func.count()).select_from(items).where(items.c.story_id == story_id)
+        ).scalar_one()
+
+    def move_item(self, item_id: int, old_story: int, new_story: int) -> None:
+        """Move a lone item into another story and drop its old, now empty, story."""
+        self.conn.execute(sa.update(items).where(items.c.id == item_id).values(story_id=new_story))
+        self.conn.execute(
+            sa.update(story_bands)
+            .where(story_bands.c.item_id == item_id)
+            .values(story_id=new_story)
+        )
+        self.join_story(new_story)
+        self.conn.execute(sa.delete(stories).where(stories.c.id == old_story))
+
+    def item_bands(self, item_id: int) -> set[int]:
+        rows = self.conn.execute(
+            sa.select(story_bands.c.band).where(story_bands.c.item_id == item_id)
+        )
+        return {r[0] for r in rows}
 
     def set_item_story(self, item_id: int, story_id: int) -> None:
         self.conn.execute(sa.update(items).where(items.c.id == item_id).values(story_id=story_id))
@@ -555,6 +596,47 @@ class Store:
                 sa.select(feeds).where(feeds.c.id.in_(ids)).order_by(feeds.c.next_poll_at)
             )
             return [FeedRow.from_row(r) for r in rows]
+
+    # -- the full-text queue -------------------------------------------------------------
+    def claim_fulltext(self, now: datetime, lease: float, *, limit: int) -> list[PendingText]:
+        """Claim pending items due for their article page; a claim pushes ``fulltext_after``
+        past the lease, so a crashed fetcher's items come back by themselves."""
+        q = (
+            sa.select(items.c.id, items.c.feed_id, items.c.url, items.c.fulltext_attempts)
+            .where(items.c.fulltext_status == "pending", items.c.fulltext_after <= now)
+            .order_by(items.c.fulltext_after, items.c.id)
+            .limit(limit)
+        )
+        with self.tx() as tx:
+            if tx.conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = list(tx.conn.execute(q))
+            if rows:
+                tx.conn.execute(
+                    sa.update(items)
+                    .where(items.c.id.in_([r.id for r in rows]))
+                    .values(
+                        fulltext_after=now + timedelta(seconds=lease),
+                        fulltext_attempts=items.c.fulltext_attempts + 1,
+                    )
+                )
+        return [PendingText(r.id, r.feed_id, r.url, r.fulltext_attempts + 1) for r in rows]
+
+    def defer_fulltext(self, item_id: int, until: datetime, *, uncount: bool = False) -> None:
+        """Put an item back in the queue (a rate limit said wait)."""
+        values: dict[str, Any] = {"fulltext_after": until}
+        if uncount:
+            values["fulltext_attempts"] = items.c.fulltext_attempts - 1
+        with self.tx() as tx:
+            tx.conn.execute(sa.update(items).where(items.c.id == item_id).values(**values))
+
+    def next_fulltext_at(self) -> datetime | None:
+        with db.read_tx(self.engine) as conn:
+            return conn.execute(
+                sa.select(sa.func.min(items.c.fulltext_after, type_=UTCDateTime())).where(
+                    items.c.fulltext_status == "pending"
+                )
+            ).scalar()
 
     def release_all_claims(self) -> tuple[int, int]:
         """Drop every feed lease and delivery claim. Only for a process that knows it is the
