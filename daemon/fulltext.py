@@ -45,6 +45,7 @@ __all__ = [
     "FulltextPolicy",
     "FulltextResult",
     "HostRateLimiter",
+    "decode_html",
     "extract_text",
     "filter_lines",
     "home_redirect",
@@ -56,8 +57,8 @@ __all__ = [
 RATE_LIMITED = "rate limited: retry later"
 DEFAULT_429_WAIT = 60.0
 MAX_DEPTH = 200  # deeper elements are flattened into their ancestor: no recursion, no blow-up
-MAX_NODES = 100_000  # real article pages have a few thousand elements; parsing stops here
-_MAX_HTML_CHARS = 5_000_000  # never parse more than this (the fetcher caps bytes already)
+MAX_NODES = 50_000  # real article pages have a few thousand elements; parsing stops here
+_MAX_HTML_CHARS = 3_000_000  # never parse more than this (the fetcher caps bytes already)
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,7 @@ def _drops(tag: str, attrs: dict[str, str]) -> bool:
     if tag in _NEVER_DROPPED_BY_CLASS:
         return False
     cls = attrs.get("class", "")
-    if any(name in cls.split() for name in _CONTENT_CLASSES):
+    if cls and not set(_CONTENT_CLASSES).isdisjoint(cls.split()):
         return False
     marks = (cls + " " + attrs.get("id", "")).lower()
     return bool(marks.strip()) and _BOILER_ATTR.search(marks) is not None
@@ -418,10 +419,51 @@ class _TreeBuilder(HTMLParser):
             top.children.append(data)  # never merged: "a<!---->b" x 1e5 must stay linear
 
 
+def _defuse(html: str) -> str:
+    """``html.parser`` rescans to the end of the document for every "<" that opens a tag or
+    comment it cannot finish ("<a" * 200_000 took 228 s on Python 3.11). Every "<" that does
+    not open a complete construct before the next "<" becomes "&lt;" (text, as browsers read
+    it), so parsing stays linear. Each search below resumes where the last one ended."""
+    out: list[str] = []
+    n = len(html)
+    pos = 0  # copied up to here
+    gt = -1  # the first ">" at or after the current "<" (n: none left)
+    no_comment_end = n + 1  # from here on no "-->" exists
+    i = html.find("<")
+    while i != -1:
+        nxt = html.find("<", i + 1)
+        if html.startswith("<!--", i):
+            end = html.find("-->", i + 4) if i < no_comment_end else -1
+            if end != -1:
+                i = html.find("<", end + 3)
+                continue
+            no_comment_end = min(no_comment_end, i)
+            ok = False
+        elif i + 1 < n and (
+            html[i + 1].isascii() and html[i + 1].isalpha() or html[i + 1] in "/!?"
+        ):
+            if gt < i:
+                gt = html.find(">", i + 1)
+                gt = n if gt == -1 else gt
+            ok = gt < n and (nxt == -1 or gt < nxt)
+            if ok:
+                inner = html[i:gt]
+                ok = inner.count('"') % 2 == 0 and inner.count("'") % 2 == 0
+        else:
+            ok = False
+        if not ok:
+            out.append(html[pos:i])
+            out.append("&lt;")
+            pos = i + 1
+        i = nxt
+    out.append(html[pos:])
+    return "".join(out)
+
+
 def _parse(html: str) -> _TreeBuilder:
     builder = _TreeBuilder()
     try:
-        builder.feed(html[:_MAX_HTML_CHARS])
+        builder.feed(_defuse(html[:_MAX_HTML_CHARS]))
         builder.close()
     except Exception:  # too many elements, or html.parser giving up: keep what was built
         pass

@@ -42,6 +42,7 @@ class LoopbackServer:
 
         class _Req(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out without a 40 ms stall
 
             def log_message(self, *a: object) -> None:  # quiet
                 pass
