@@ -52,12 +52,21 @@ def content_hash(it: ParsedItem) -> str:
     return h.hexdigest()
 
 
+PROVISIONAL = 10**15  # story ids above this are stories opened in the current batch
+
+
 class _Candidates:
-    """stories.CandidateSource over the band index, on the ingest connection."""
+    """stories.CandidateSource over the band index, on the ingest connection, plus the items
+    of the current batch that are not written yet (``overlay``): two copies of one story in
+    one poll must find each other too."""
 
     def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
         self.exclude_item = exclude_item
+        self.overlay: list[tuple[frozenset[int], grouping.Candidate]] = []
+
+    def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
+        self.overlay.append((frozenset(bands), cand))
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -79,6 +88,15 @@ class _Candidates:
                     ),
                 )
             )
+        if self.overlay:
+            keys = set(bands)
+            local = [
+                (len(keys & b), c)
+                for b, c in self.overlay
+                if since <= c.doc.published_at <= until and not keys.isdisjoint(b)
+            ]
+            local.sort(key=lambda x: -x[0])
+            out.extend(c for _, c in local[:limit])
         return out
 
 
@@ -92,21 +110,38 @@ def doc_of(it: ParsedItem | NewItem, fulltext: str | None = None) -> grouping.Do
     )
 
 
-def assign_story(
-    tx: Tx, item_id: int, it: NewItem, window: timedelta, fp: grouping.Fingerprint | None = None
-) -> tuple[int, bool]:
-    """The story the item joins (and whether it is a new one); records its band keys."""
-    doc = doc_of(it)
-    fp = fp or grouping.fingerprint(doc)
-    story_id = grouping.choose_story(doc, fp, _Candidates(tx), window)
-    created = story_id is None
-    if story_id is None:
-        story_id = tx.new_story(it.title, it.first_seen_at, it.published_at)
-    else:
-        tx.join_story(story_id)
-    tx.set_item_story(item_id, story_id)
-    tx.insert_bands(item_id, story_id, it.published_at, fp.bands)
-    return story_id, created
+def assign_stories(tx: Tx, new: Sequence[NewItem], window: timedelta) -> set[int]:
+    """Give every new item a story (``it.story_id``, with its band keys in ``it.bands``);
+    returns the ids of the stories opened. Stories are chosen item by item (each sees the ones before it, written
+    or not), then written in bulk: one INSERT for the new stories, one per joined story."""
+    fps = [grouping.fingerprint(doc_of(it)) for it in new]
+    tx.lock_story_keys(k for fp in fps for k in fp.bands)
+    source = _Candidates(tx)
+    opened: list[NewItem] = []
+    sizes: dict[int, int] = {}
+    chosen: list[int] = []
+    for k, (it, fp) in enumerate(zip(new, fps, strict=True)):
+        doc = doc_of(it)
+        sid = grouping.choose_story(doc, fp, source, window)
+        if sid is None:
+            sid = PROVISIONAL + len(opened)
+            opened.append(it)
+        sizes[sid] = sizes.get(sid, 0) + 1
+        chosen.append(sid)
+        source.add(fp.bands, grouping.Candidate(item_id=-(k + 1), story_id=sid, doc=doc))
+    real = tx.new_stories(
+        [
+            (it.title, it.first_seen_at, it.published_at, sizes[PROVISIONAL + i])
+            for i, it in enumerate(opened)
+        ]
+    )
+    for sid, n in sizes.items():
+        if sid < PROVISIONAL:
+            tx.join_story(sid, n)
+    for it, sid, fp in zip(new, chosen, fps, strict=True):
+        it.story_id = real[sid - PROVISIONAL] if sid >= PROVISIONAL else sid
+        it.bands = fp.bands
+    return set(real)
 
 
 def raise_alerts(
@@ -120,13 +155,21 @@ def raise_alerts(
     fulltext: str | None,
     now: datetime,
     stats: IngestStats,
+    alerted: dict[int, set[str]] | None = None,
 ) -> None:
+    """``alerted``: topics already alerted per story, known to the caller (a story opened in
+    this batch has none), to spare a query per matching item."""
     if now - it.published_at > rules.max_age:
         return
     matches = rules.matcher.match(it.title, it.summary, fulltext or it.content or "")
     if not matches:
         return
-    done = tx.alerted_topics(story_id)
+    if alerted is not None and story_id in alerted:
+        done = alerted[story_id]
+    else:
+        done = tx.alerted_topics(story_id)
+        if alerted is not None:
+            alerted[story_id] = done
     for m in matches:
         if m.topic in done:
             continue
@@ -145,6 +188,7 @@ def raise_alerts(
             ),
             now,
         )
+        done.add(m.topic)
         if alert_id is not None:
             stats.alerts.append(alert_id)
             stats.alerts_by_topic[m.topic] = stats.alerts_by_topic.get(m.topic, 0) + 1
@@ -215,15 +259,21 @@ def ingest_items(
                 fulltext_after=now if fulltext and p.url else None,
             )
         )
-    ids = tx.insert_items(new)
     stats.new = len(new)
-    fps = [grouping.fingerprint(doc_of(it)) for it in new]
-    tx.lock_story_keys(k for fp in fps for k in fp.bands)
-    for item_id, it, fp in zip(ids, new, fps, strict=True):
-        story_id, created = assign_story(tx, item_id, it, rules.window, fp)
-        stats.new_stories += created
+    if not new:
+        return stats
+    opened = assign_stories(tx, new, rules.window)
+    stats.new_stories = len(opened)
+    ids = tx.insert_items(new)
+    tx.insert_bands_many(
+        (item_id, it.story_id, it.published_at, it.bands)
+        for item_id, it in zip(ids, new, strict=True)
+    )
+    alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
+    for item_id, it in zip(ids, new, strict=True):
+        assert it.story_id is not None
         raise_alerts(
-            tx, rules, item_id=item_id, story_id=story_id, it=it,
-            outlet=outlet, fulltext=None, now=now, stats=stats,
+            tx, rules, item_id=item_id, story_id=it.story_id, it=it, outlet=outlet,
+            fulltext=None, now=now, stats=stats, alerted=alerted,
         )  # fmt: skip
     return stats

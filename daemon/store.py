@@ -9,7 +9,9 @@ Every statement runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +36,26 @@ from daemon.schema import (
 STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
 SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table with the config
+
+
+PER_BAND = 50  # newest rows read per band key in a candidate lookup
+
+
+@functools.lru_cache(maxsize=64)
+def _band_union(n: int) -> sa.TextClause:
+    """One statement, one index range scan with a LIMIT per band key (SQLite and PostgreSQL
+    both accept LIMIT inside a FROM subquery of a UNION ALL member)."""
+    part = (
+        "SELECT item_id FROM (SELECT item_id FROM story_bands WHERE band = :b{i} "
+        "AND published_at >= :since AND published_at <= :until "
+        "ORDER BY published_at DESC LIMIT :per_band) AS s{i}"
+    )
+    sql = " UNION ALL ".join(part.format(i=i) for i in range(n))
+    return sa.text(sql).bindparams(
+        sa.bindparam("since", type_=UTCDateTime()),
+        sa.bindparam("until", type_=UTCDateTime()),
+        *[sa.bindparam(f"b{i}", type_=sa.BigInteger()) for i in range(n)],
+    )
 
 
 def utcnow() -> datetime:
@@ -116,6 +138,8 @@ class NewItem:
     content_hash: str
     fulltext_status: str | None = None  # "pending" queues the item for full text
     fulltext_after: datetime | None = None
+    story_id: int | None = None  # set by ingest.assign_stories before the INSERT
+    bands: tuple[int, ...] = field(default=(), repr=False)  # LSH keys, not a column
 
 
 @dataclass
@@ -244,7 +268,7 @@ class Tx:
             return []
         rows = self.conn.execute(
             sa.insert(items).returning(items.c.id, sort_by_parameter_order=True),
-            [n.__dict__ for n in new],
+            [{k: v for k, v in n.__dict__.items() if k != "bands"} for n in new],
         )
         return [r[0] for r in rows]
 
@@ -280,24 +304,25 @@ class Tx:
         )
         return {r[0] for r in rows}
 
-    def set_item_story(self, item_id: int, story_id: int) -> None:
-        self.conn.execute(sa.update(items).where(items.c.id == item_id).values(story_id=story_id))
-
     # -- stories ---------------------------------------------------------------------------
-    def new_story(self, title: str, first_seen_at: datetime, published_at: datetime) -> int:
-        return self.conn.execute(
-            sa.insert(stories)
-            .values(
-                title=title, first_seen_at=first_seen_at, published_at=published_at, item_count=1
-            )
-            .returning(stories.c.id)
-        ).scalar_one()
+    def new_stories(self, rows: Sequence[tuple[str, datetime, datetime, int]]) -> list[int]:
+        """Open stories in bulk: (title, first_seen_at, published_at, item_count) each."""
+        if not rows:
+            return []
+        res = self.conn.execute(
+            sa.insert(stories).returning(stories.c.id, sort_by_parameter_order=True),
+            [
+                {"title": t, "first_seen_at": f, "published_at": p, "item_count": n}
+                for t, f, p, n in rows
+            ],
+        )
+        return [r[0] for r in res]
 
-    def join_story(self, story_id: int) -> None:
+    def join_story(self, story_id: int, n: int = 1) -> None:
         self.conn.execute(
             sa.update(stories)
             .where(stories.c.id == story_id)
-            .values(item_count=stories.c.item_count + 1)
+            .values(item_count=stories.c.item_count + n)
         )
 
     def insert_bands(
@@ -310,24 +335,38 @@ class Tx:
         if rows:
             self.conn.execute(sa.insert(story_bands), rows)
 
+    def insert_bands_many(
+        self, rows: Iterable[tuple[int, int | None, datetime, Iterable[int]]]
+    ) -> None:
+        """Band rows of many items in one statement: (item_id, story_id, published_at, bands)."""
+        values = [
+            {"band": b, "item_id": i, "story_id": s, "published_at": p}
+            for i, s, p, bands in rows
+            for b in bands
+        ]
+        if values:
+            self.conn.execute(sa.insert(story_bands), values)
+
     def band_candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[Any]:
-        """Items sharing at least one band key, published in [since, until], most shared first."""
-        if not bands:
+        """Items sharing at least one band key, published in [since, until], most shared first.
+
+        Each band is read through the (band, published_at) index with its own LIMIT: a band
+        shared by thousands of items (a templated daily report, a boilerplate lead) would
+        otherwise make every lookup read all of them. The newest ``PER_BAND`` rows of each
+        band are enough to find a story's recent copies."""
+        keys = list(dict.fromkeys(bands))
+        if not keys:
             return []
-        hits = (
-            sa.select(story_bands.c.item_id, sa.func.count().label("shared"))
-            .where(
-                story_bands.c.band.in_(list(bands)),
-                story_bands.c.published_at >= since,
-                story_bands.c.published_at <= until,
-            )
-            .group_by(story_bands.c.item_id)
-            .order_by(sa.desc("shared"), story_bands.c.item_id)
-            .limit(limit)
-            .subquery()
-        )
+        params: dict[str, Any] = {f"b{i}": k for i, k in enumerate(keys)}
+        params.update(since=since, until=until, per_band=PER_BAND)
+        counts: dict[int, int] = {}
+        for (item_id,) in self.conn.execute(_band_union(len(keys)), params):
+            counts[item_id] = counts.get(item_id, 0) + 1
+        if not counts:
+            return []
+        best = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
         q = sa.select(
             items.c.id,
             items.c.story_id,
@@ -337,8 +376,9 @@ class Tx:
             items.c.fulltext,
             items.c.url,
             items.c.published_at,
-        ).join(hits, hits.c.item_id == items.c.id)
-        return list(self.conn.execute(q))
+        ).where(items.c.id.in_(best))
+        rows = {r.id: r for r in self.conn.execute(q)}
+        return [rows[i] for i in best if i in rows]
 
     def lock_story_keys(self, keys: Iterable[int]) -> None:
         """Serialise story assignment across processes on PostgreSQL.
@@ -440,6 +480,10 @@ def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Threads that wait for its lock inside SQLite's busy
+        # handler sleep in growing steps (up to 100 ms) and miss the moment it frees; a
+        # Python lock hands it over at once. (PostgreSQL writers run concurrently.)
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -459,7 +503,11 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
-        with db.write_tx(self.engine) as conn:
+        if self._write_lock is None:
+            with db.write_tx(self.engine) as conn:
+                yield Tx(conn)
+            return
+        with self._write_lock, db.write_tx(self.engine) as conn:
             yield Tx(conn)
 
     def ping(self) -> bool:

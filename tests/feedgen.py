@@ -6,6 +6,7 @@ dates, escaped HTML in descriptions, guids that are URLs).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -53,18 +54,28 @@ class Entry:
     published: datetime
 
 
+_VOCAB = (
+    "warga petugas gempa longsor banjir sekolah jembatan pasar rumah jalan desa kota listrik air "
+    "tenda bantuan relawan polisi bupati gubernur menteri rapat anggaran tol kereta bandara "
+    "pelabuhan nelayan petani beras cabai harga minyak gula garam kopi teh hujan angin gelombang "
+    "laut sungai gunung hutan kebakaran asap kabut sampah parkir ojek bus truk mobil motor pajak "
+    "ekspor impor investasi saham rupiah dolar inflasi bunga kredit koperasi pabrik buruh upah "
+    "guru murid kampus dosen rumah sakit dokter perawat obat vaksin puskesmas klinik pasien"
+).split()
+
+
 def entries(feed_no: int, n: int, *, start: int = 0, now: datetime | None = None) -> list[Entry]:
+    """``n`` distinct reports for outlet ``feed_no`` (each its own words, so each its own
+    story), newest first, five minutes apart."""
     now = now or datetime.now(timezone.utc)
     out = []
     for i in range(start, start + n):
-        k = feed_no * 7919 + i * 104729
-        kota, subj = KOTA[k % len(KOTA)], SUBJEK[(k // 8) % len(SUBJEK)]
-        aksi, obj = AKSI[(k // 64) % len(AKSI)], OBJEK[(k // 384) % len(OBJEK)]
+        rng = random.Random(feed_no * 1_000_003 + i)
+        kota, subj = KOTA[rng.randrange(len(KOTA))], SUBJEK[rng.randrange(len(SUBJEK))]
+        aksi, obj = AKSI[rng.randrange(len(AKSI))], OBJEK[rng.randrange(len(OBJEK))]
+        words = " ".join(rng.choice(_VOCAB) for _ in range(30))
         title = f"{subj} {aksi} {obj} di {kota} ({feed_no}-{i})"
-        summary = (
-            f"{kota} - {subj} pada hari ini {aksi} {obj}. Langkah ini diambil setelah laporan "
-            f"warga nomor {feed_no}{i:04d} masuk ke posko pengaduan sejak pekan lalu."
-        )
+        summary = f"{kota} - {subj} {aksi} {obj}: {words}."
         link = f"https://outlet{feed_no}.example/berita/{i}/judul-{feed_no}-{i}"
         out.append(Entry(link, title, summary, link, now - timedelta(minutes=5 * i + 1)))
     return out
