@@ -427,6 +427,15 @@ class _Token:
             _shutdown(s)
 
 
+def _release(resp: requests.Response) -> None:
+    """Return a fully read response's connection to the pool (keep-alive)."""
+    try:
+        resp.raw.drain_conn()
+        resp.raw.release_conn()
+    except Exception:  # noqa: BLE001 - then it is simply not reused
+        resp.close()
+
+
 def _shutdown(sock: socket.socket) -> None:
     """shutdown() (unlike close()) wakes a recv blocked in another thread."""
     try:
@@ -750,26 +759,38 @@ class Fetcher:
     ) -> FetchResult:
         headers = self._request_headers(cache, accept)
         current = url
-        current_private = self._is_private_host(current, token)
-        if current_private and not allow_private:
-            raise _Fail(f"refused: {redact_url(current)} is a private address")
+        # The origin's addresses matter only for refusing it (article links) or for judging
+        # a redirect, so a fetch without redirects costs no policy DNS lookup.
+        current_private: bool | None = None
+        if not allow_private:
+            current_private = self._is_private_host(current, token)
+            if current_private:
+                raise _Fail(f"refused: {redact_url(current)} is a private address")
         visited = {current}
         for hop in range(self.policy.max_redirects + 1):
             progress.final_url = current
             resp = self._send(current, headers, token)
+            reusable = False
             try:
                 progress.status = resp.status_code
                 progress.headers = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code not in _REDIRECTS:
-                    return self._finish(resp, cache, progress, token)
+                    result = self._finish(resp, cache, progress, token)
+                    reusable = result.status == 304 or result.body is not None
+                    return result
                 target = self._redirect_target(current, resp)
             finally:
-                resp.close()  # a redirect's body is never read
+                if reusable:
+                    _release(resp)  # body read to the end: the connection goes back to the pool
+                else:
+                    resp.close()  # a redirect's body is never read; a failed read is dropped
             if hop == self.policy.max_redirects:
                 break
             if target in visited:
                 raise _Fail(f"redirect loop at {redact_url(target)}")
             visited.add(target)
+            if current_private is None:
+                current_private = self._is_private_host(current, token)
             target_private = self._is_private_host(target, token)
             if target_private and not allow_private:
                 raise _Fail(f"redirect to {redact_url(target)} refused: private address")

@@ -37,6 +37,7 @@ class LoopbackServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
         self.hits: list[Hit] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
         self._lock = threading.Lock()
         outer = self
 
@@ -46,6 +47,11 @@ class LoopbackServer:
 
             def log_message(self, *a: object) -> None:  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with outer._lock:
+                    outer.connections += 1
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -346,7 +346,8 @@ def test_hanging_resolver_costs_at_most_the_deadline(make_fetcher) -> None:
         return ["93.184.216.34"]
 
     try:
-        r = make_fetcher(FetchPolicy(timeout=1.0), resolve=resolve).fetch("http://feed.test/")
+        fetcher = make_fetcher(FetchPolicy(timeout=1.0), resolve=resolve)
+        r = fetcher.fetch("http://feed.test/", allow_private=False)
     finally:
         gate.set()
     assert r.error == "timed out after 1 s" and r.elapsed < 2.0
@@ -673,3 +674,16 @@ def test_per_host_limit_is_per_host(server: LoopbackServer, make_fetcher) -> Non
         for t in threads:
             t.join(10)
     assert all(r.ok for r in results)
+
+
+def test_connections_are_reused_after_304_and_200(server: LoopbackServer, make_fetcher) -> None:
+    """Regression (found by the benchmark): every 304 dropped its keep-alive connection."""
+    url = server.static("/reuse.xml", b"<rss><channel><title>x</title></channel></rss>" * 20)
+    f = make_fetcher(FetchPolicy(per_host=1))
+    hits0, conns0 = len(server.hits), server.connections
+    first = f.fetch(url)
+    for _ in range(5):
+        r = f.fetch(url, CacheState(first.etag, first.last_modified))
+        assert r.not_modified
+    f.fetch(url)
+    assert len(server.hits) - hits0 == 7 and server.connections - conns0 == 1

@@ -1,0 +1,484 @@
+"""pantau's cost per poll cycle against the floor, on one farm, in one run.
+
+For each N: start the farm (its own process), then per repetition, with a fresh database and
+fresh floor state: first cycle (everything new), steady cycle (every feed answers 304),
+``POST /_rotate`` (20 % of feeds gain 5 items), rotation cycle — floor and ``pantau run
+--once`` alternately, each a fresh process measured for wall, CPU (user+sys, from wait4) and
+peak RSS. Ratios pantau/floor are taken within the run: the machine is shared and noisy.
+
+    python bench/cycle.py --feeds 200 --feeds 1000              # the table
+    python bench/cycle.py --feeds 1000 --profile                # py-spy profiles, top 25
+    python bench/cycle.py --feeds 200 --daemon 600              # `pantau run` for 10 minutes
+    python bench/cycle.py ... --write bench/README_perf.md      # append the results, dated
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    BENCH,
+    REPO,
+    FarmProcess,
+    Measurement,
+    append_report,
+    cpu_seconds,
+    machine_line,
+    measure,
+    median,
+    python,
+    ratio,
+    rss_kb,
+    table,
+    tree_pids,
+    tree_rss_kb,
+)
+
+TOPICS: list[tuple[str, str]] = [
+    ("Ukraina", "Ukraina OR Ukraine OR Kyiv OR Zelensky*"),
+    ("NATO", 'NATO OR "Pakta Pertahanan Atlantik Utara"'),
+    ("Rusia-China", "(Rusia OR Moskow OR Putin) (China OR Tiongkok OR Beijing)"),
+    ("KPK", 'KPK OR "Komisi Pemberantasan Korupsi"'),
+    ("Harga BBM", '(BBM OR "bahan bakar") (harga OR naik OR turun) -title:promo'),
+    ("Banjir", 'banjir OR longsor OR "banjir rob"'),
+    ("Gempa", "gempa* OR tsunami"),
+    ("Moneter", 'inflasi OR "suku bunga" OR "Bank Indonesia"'),
+    ("Rupiah", "rupiah NEAR/5 pelemahan"),
+    ("Pemilu", "Pemilu OR pilkada OR KPU"),
+    ("Pangan", "beras OR gula OR pupuk"),
+    ("Korupsi", "korupsi OR suap OR gratifikasi"),
+    ("Narkoba", "narkoba OR sabu"),
+    ("IKN", '"Ibu Kota Nusantara" OR IKN'),
+    ("Batu bara", '"batu bara" OR batubara'),
+    ("Sepak bola", '(PSSI OR "Liga Spanyol" OR "Piala Dunia") -title:promo'),
+    ("Cuaca", 'title:(cuaca OR BMKG) OR "cuaca ekstrem"'),
+    ("Siber", "siber OR peretas* OR hacker"),
+    ("Pekerja migran", '"pekerja migran" OR TKI'),
+    ("Serangan", "serang~"),
+    ("Kesehatan", "vaksin* OR stunting"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Config and database
+
+
+def write_config(
+    path: Path, db: Path, urls: list[str], *, daemon: bool = False, concurrency: int = 8
+) -> None:
+    """A pantau config for the farm: JSON is YAML, so no YAML writer is needed."""
+    polling: dict[str, object] = {
+        "timeout": "60s",
+        "concurrency": concurrency,
+        "per_host": 64,  # every farm feed is on one host; the config caps this at 64
+    }
+    if daemon:
+        polling.update(interval="1m", min_interval="30s", max_interval="2m")
+    cfg = {
+        "database": f"sqlite:///{db}",
+        "polling": polling,
+        "feeds": [{"url": u, "name": f"Media {i:04d}"} for i, u in enumerate(urls)],
+        "topics": [{"name": n, "query": q, "notify": []} for n, q in TOPICS],
+    }
+    path.write_text(json.dumps(cfg, indent=1))
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        for t in ("items", "stories", "alerts"):
+            out[t] = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        con.close()
+    except sqlite3.Error as exc:
+        out["error"] = str(exc)  # type: ignore[assignment]
+    return out
+
+
+def fresh(*paths: Path) -> None:
+    for p in paths:
+        for q in p.parent.glob(p.name + "*"):
+            q.unlink()
+
+
+def pantau_cmd(cfg: Path, log_level: str, *, once: bool = True) -> list[str]:
+    exe = REPO / ".venv" / "bin" / "pantau"
+    base = [str(exe)] if exe.exists() else [python(), "-m", "daemon"]
+    return [
+        *base,
+        "--config",
+        str(cfg),
+        "--log-level",
+        log_level,
+        "run",
+        *(["--once"] if once else []),
+    ]
+
+
+def last_run_once(log: Path) -> str:
+    """The ``run.once`` summary line pantau logged last (feeds/ok/failed)."""
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if "event=run.once" in ln]
+    return lines[-1] if lines else "no run.once line (see the log)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Cycles
+
+
+CYCLES = ("first", "steady", "rotation")
+
+
+def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list[str]]:
+    """Returns {(tool, cycle): [Measurement, ...]} and notes on sanity checks."""
+    res: dict[tuple[str, str], list[Measurement]] = collections.defaultdict(list)
+    notes: list[str] = []
+    with FarmProcess(
+        n, args.items, rotate_fraction=args.rotate_fraction, rotate_items=args.rotate_items
+    ) as farm:
+        notes.append(f"N={n}: farm {farm.banner}")
+        urls_url = farm.base + "/_urls"
+        cfg, db, state = work / f"pantau-{n}.yaml", work / f"bench-{n}.db", work / f"floor-{n}.json"
+        log = work / f"pantau-{n}.log"
+        write_config(cfg, db, farm.urls())
+        floor = [python(), str(BENCH / "floor.py"), "--urls-from", urls_url, "--state", str(state)]
+
+        def m_floor(cycle: str) -> None:
+            m = measure(
+                f"floor {cycle}", [*floor, "--result", str(work / "floor.out")],
+                timeout=args.timeout, farm=farm, log=work / f"floor-{n}.log",
+            )  # fmt: skip
+            m.extra = json.loads((work / "floor.out").read_text()) if m.rc == 0 else {}
+            res[("floor", cycle)].append(m)
+
+        def m_pantau(cycle: str) -> None:
+            m = measure(
+                f"pantau {cycle}", pantau_cmd(cfg, args.log_level),
+                timeout=args.timeout, farm=farm, log=log,
+            )  # fmt: skip
+            m.extra = {"db": db_counts(db), "summary": last_run_once(log)}
+            res[("pantau", cycle)].append(m)
+            if m.rc != 0:
+                notes.append(f"N={n} pantau {cycle}: exit {m.rc}; log {log}")
+
+        if args.fetch_only:
+            fetch = [*floor[:-1], str(work / "fetch-only.json"), "--no-parse"]
+            fresh(work / "fetch-only.json")
+            for cycle in ("first", "steady"):
+                res[("fetch only", cycle)].append(
+                    measure(f"fetch {cycle}", fetch, timeout=args.timeout, farm=farm)
+                )
+        for rep in range(args.repeat):
+            fresh(db, state)
+            order = [m_floor, m_pantau] if rep % 2 == 0 else [m_pantau, m_floor]
+            for cycle in CYCLES:
+                if cycle == "rotation":
+                    rot = farm.rotate()
+                    expect = len(rot["feeds"]) * rot["items"]
+                for fn in order:
+                    if not args.pantau_only or fn is m_pantau:
+                        fn(cycle)
+                if cycle == "first":
+                    got = res[("pantau", "first")][-1].extra["db"].get("items")
+                    if got != n * args.items:
+                        notes.append(f"N={n} rep {rep}: pantau stored {got} items, expected "
+                                     f"{n * args.items}")  # fmt: skip
+            got = res[("pantau", "rotation")][-1].extra["db"].get("items", 0)
+            first = res[("pantau", "first")][-1].extra["db"].get("items", 0)
+            if got - first != expect:
+                notes.append(
+                    f"N={n} rep {rep}: rotation added {got - first} items, expected {expect}"
+                )
+        notes.append(f"N={n}: pantau after the last cycle: {res[('pantau', 'rotation')][-1].extra}")
+    return res, notes
+
+
+def cycle_table(allres: dict[int, dict]) -> str:
+    rows = []
+    for n, res in allres.items():
+        for cycle in CYCLES:
+            fl = res.get(("floor", cycle), [])
+            for tool in [t for t, c in res if c == cycle]:
+                ms: list[Measurement] = res[(tool, cycle)]
+                wall, cpu = median([m.wall for m in ms]), median([m.cpu for m in ms])
+                rows.append(
+                    [
+                        n,
+                        cycle,
+                        tool,
+                        wall,
+                        cpu,
+                        max(m.maxrss_mb for m in ms),
+                        max(m.tree_peak_mb for m in ms),
+                        ratio(wall, median([m.wall for m in fl])) if fl else "-",
+                        ratio(cpu, median([m.cpu for m in fl])) if fl else "-",
+                        median([m.farm_cpu for m in ms]),
+                        len(ms),
+                    ]
+                )
+    return table(
+        ["N", "cycle", "tool", "wall s", "CPU s", "maxrss MB", "tree MB", "wall/floor",
+         "CPU/floor", "farm CPU s", "runs"],
+        rows,
+    )  # fmt: skip
+
+
+def load_json(path: Path) -> dict[int, dict]:
+    """The measurements a ``--json`` run wrote, back as {N: {(tool, cycle): [Measurement]}}."""
+    out: dict[int, dict] = {}
+    for n, res in json.loads(path.read_text()).items():
+        out[int(n)] = {}
+        for key, ms in res.items():
+            tool, cycle = key.rsplit("/", 1)
+            out[int(n)][(tool, cycle)] = [
+                Measurement(**{k: v for k, v in m.items() if k != "cpu"}) for m in ms
+            ]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles (py-spy, all threads and subprocesses)
+
+_FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>.*?)(?::\d+)?\)$")
+
+
+def _frame(raw: str) -> tuple[str, str] | None:
+    m = _FRAME.match(raw.strip())
+    if not m:
+        return None  # "process 123: ..." and "thread ..." roots
+    return m["fn"], m["file"]
+
+
+def _where(file: str) -> str:
+    """py-spy names files relative to sys.path: ``daemon/poll.py``, ``sqlalchemy/sql/x.py``."""
+    if "site-packages/" in file:
+        file = file.split("site-packages/", 1)[1]
+    first = file.split("/", 1)[0].removesuffix(".py")
+    if first == "daemon":
+        return file
+    if first.startswith("<frozen"):
+        return "stdlib:importlib"
+    if first in sys.stdlib_module_names:
+        return "stdlib:" + first
+    return first
+
+
+_DB_CALLS = {"do_execute", "do_executemany", "do_commit", "do_rollback", "do_execute_no_params"}
+
+
+def hot_spots(raw_file: Path, top: int = 25) -> str:
+    """Top functions by cumulative and by self samples, and self samples by module."""
+    cum: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    mods: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw_file.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        k = int(count)
+        total += k
+        frames = [f for f in (_frame(x) for x in stack.split(";")) if f]
+        if not frames:
+            continue
+        names = [f"{fn} ({_where(file)})" for fn, file in frames]
+        for name in set(names):
+            cum[name] += k
+        own[names[-1]] += k
+        leaf_fn, leaf_file = frames[-1]
+        in_db = leaf_fn.split(".")[-1] in _DB_CALLS and _where(leaf_file) == "sqlalchemy"
+        mods["sqlite3 (C: SQL execution, commit)" if in_db else _where(leaf_file)] += k
+    if not total:
+        return "(no samples)"
+
+    def pct(c: int) -> str:
+        return f"{100 * c / total:.1f}%"
+
+    t1 = table(["cumulative", "function"], [[pct(c), n] for n, c in cum.most_common(top)])
+    t2 = table(["self", "function"], [[pct(c), n] for n, c in own.most_common(top)])
+    t3 = table(["self", "module"], [[pct(c), n] for n, c in mods.most_common(15)])
+    return f"{total} samples\n\n{t1}\n\n{t2}\n\n{t3}"
+
+
+def run_profiles(args: argparse.Namespace, n: int, work: Path) -> str:
+    spy = shutil.which("py-spy", path=str(REPO / ".venv" / "bin")) or shutil.which("py-spy")
+    if not spy:
+        sys.exit("py-spy is not installed: .venv/bin/pip install py-spy")
+    out = []
+    with FarmProcess(n, args.items) as farm:
+        cfg, db = work / f"prof-{n}.yaml", work / f"prof-{n}.db"
+        write_config(cfg, db, farm.urls())
+        fresh(db)
+        for cycle in CYCLES:
+            if cycle == "rotation":
+                farm.rotate()
+            raw = Path(args.profile_dir) / f"pantau-{n}-{cycle}.txt"
+            cmd = [spy, "record", "--rate", "100", "--subprocesses", "--format", "raw",
+                   "--output", str(raw), "--", *pantau_cmd(cfg, args.log_level)]  # fmt: skip
+            m = measure(f"profile {cycle}", cmd, timeout=args.timeout, log=work / "prof.log")
+            out.append(
+                f"#### N={n} {cycle} cycle under py-spy ({m.wall:.1f} s wall) — raw: {raw}\n\n{hot_spots(raw, args.top)}"
+            )
+            print(out[-1], "\n", flush=True)
+    return "\n\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# `pantau run` for a while under rotation
+
+
+def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
+    seconds, every = args.daemon, args.sample_every
+    with FarmProcess(
+        n, args.items, rotate_fraction=args.rotate_fraction, rotate_items=args.rotate_items,
+        rotate_every=args.daemon_rotate_every, lifetime=seconds + 600,
+    ) as farm:  # fmt: skip
+        cfg, db, log = work / f"daemon-{n}.yaml", work / f"daemon-{n}.db", work / "daemon.log"
+        write_config(cfg, db, farm.urls(), daemon=True)
+        fresh(db)
+        with open(log, "ab") as fh:
+            proc = subprocess.Popen(
+                pantau_cmd(cfg, args.log_level, once=False), stdout=fh, stderr=fh,
+                start_new_session=True,
+            )  # fmt: skip
+        started = time.monotonic()
+        samples = []
+        try:
+            while (t := time.monotonic() - started) < seconds and proc.poll() is None:
+                live = [p for p in tree_pids(proc.pid) if p != proc.pid]
+                cpu = cpu_seconds(proc.pid) + sum(cpu_seconds(p) for p in live)
+                st = farm.stats()
+                samples.append(
+                    (t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
+                     st["requests"], st["200"], st["304"])
+                )  # fmt: skip
+                t_, rss, tree, cpu_, req, ok, nm = samples[-1]
+                print(f"  t={t_:4.0f}s rss={rss:6.1f}MB tree={tree:6.1f}MB cpu={cpu_:7.2f}s "
+                      f"requests={req} 200={ok} 304={nm}", flush=True)  # fmt: skip
+                time.sleep(max(0.0, every - (time.monotonic() - started - t)))
+        finally:
+            rc = proc.poll()
+            if rc is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    rc = proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    rc = proc.wait(5)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return daemon_report(samples, n, rc, args.warmup, db, every)
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 2:
+        return float("nan")
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else float("nan")
+
+
+def daemon_report(
+    samples: list, n: int, rc: int, warmup: float, db: Path, every: float = 10
+) -> str:
+    if not samples:
+        return f"pantau run exited at once (rc {rc})"
+    steady = [s for s in samples if s[0] >= warmup] or samples
+    t0, t1 = steady[0], steady[-1]
+    dt = max(1e-9, t1[0] - t0[0])
+    cpu_h = (t1[3] - t0[3]) / dt * 3600
+    slope = _slope([s[0] / 3600 for s in steady], [s[2] for s in steady])
+    rows = [
+        ["N feeds", n],
+        ["run", f"{samples[-1][0]:.0f} s (samples every ~{every:.0f} s); SIGTERM exit code {rc}"],
+        ["CPU in the first cycle (to t≈warm-up)", f"{t0[3]:.1f} s"],
+        [f"CPU after warm-up ({warmup:.0f} s)", f"{t1[3] - t0[3]:.1f} s over {dt:.0f} s"],
+        ["CPU per hour (after warm-up)", f"{cpu_h:.0f} s/h ({100 * cpu_h / 3600:.1f} % of a core)"],
+        ["RSS at warm-up → end (tree)", f"{t0[2]:.1f} → {t1[2]:.1f} MB"],
+        ["RSS max (tree)", f"{max(s[2] for s in samples):.1f} MB"],
+        ["RSS trend after warm-up", f"{slope:+.1f} MB/h (least squares)"],
+        ["feed requests after warm-up", f"{t1[4] - t0[4]} ({t1[5] - t0[5]} × 200, {t1[6] - t0[6]} × 304)"],
+        ["database at the end", str(db_counts(db))],
+    ]  # fmt: skip
+    return table(["pantau run under rotation", "value"], rows)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--feeds", type=int, action="append", help="N; repeat for several")
+    p.add_argument("--items", type=int, default=50, help="M")
+    p.add_argument("--repeat", type=int, default=1, help="repetitions (medians reported)")
+    p.add_argument("--rotate-fraction", type=float, default=0.2)
+    p.add_argument("--rotate-items", type=int, default=5)
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--timeout", type=float, default=1800, help="per measured process")
+    p.add_argument("--fetch-only", action="store_true", help="add fetch-without-parse rows")
+    p.add_argument("--pantau-only", action="store_true", help="skip the floor (quick checks)")
+    p.add_argument("--profile", action="store_true", help="py-spy profiles instead of timings")
+    p.add_argument("--profile-dir", default="/tmp")
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--daemon", type=float, default=0, help="seconds of `pantau run` instead")
+    p.add_argument("--daemon-rotate-every", type=float, default=30)
+    p.add_argument("--sample-every", type=float, default=10)
+    p.add_argument("--warmup", type=float, default=90, help="daemon: seconds before steady state")
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--json", type=Path, help="write every measurement here")
+    p.add_argument("--write", type=Path, help="append the report to this Markdown file")
+    p.add_argument("--from-json", type=Path, help="only print the table of a --json file")
+    args = p.parse_args(argv)
+    if args.from_json:
+        print(cycle_table(load_json(args.from_json)))
+        return 0
+    feeds = args.feeds or [200]
+    work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
+    command = "python bench/cycle.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(machine_line(), flush=True)
+    try:
+        if args.profile:
+            report, title = "\n\n".join(run_profiles(args, n, work) for n in feeds), "profile"
+        elif args.daemon:
+            report = "\n\n".join(run_daemon(args, n, work) for n in feeds)
+            title = f"`pantau run` for {args.daemon:.0f} s under rotation"
+        else:
+            allres, notes = {}, []
+            for n in feeds:
+                allres[n], nn = run_cycles(args, n, work)
+                notes += nn
+                print(cycle_table({n: allres[n]}), "\n", flush=True)
+            report = cycle_table(allres) + "\n\n" + "\n".join(f"- {x}" for x in notes)
+            title = f"pantau vs floor, M={args.items}"
+            if args.json:
+                args.json.write_text(json.dumps(
+                    {str(n): {f"{t}/{c}": [m.as_dict() for m in ms] for (t, c), ms in r.items()}
+                     for n, r in allres.items()}, indent=1, default=str))  # fmt: skip
+        print(report)
+        if args.write:
+            append_report(args.write, title, command, report)
+    finally:
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
