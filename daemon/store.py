@@ -496,10 +496,7 @@ class Store:
         db.upgrade(self.engine)
 
     def is_current(self) -> bool:
-        from alembic.script import ScriptDirectory
-
-        head = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
-        return db.current_revision(self.engine) == head
+        return db.current_revision(self.engine) == db.HEAD
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:

@@ -85,6 +85,13 @@ def test_migrations_from_empty_match_the_schema(store: Store) -> None:
     assert store.is_current()
 
 
+def test_head_constant_names_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+    assert db.HEAD == head
+
+
 def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
     a, b = "https://a.example/rss", "https://b.example/rss"
     ids = store.sync_feeds([FeedSpec(a, "A", 600), FeedSpec(b, "B", 600)], NOW, {})
