@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from daemon import stories as grouping
-from daemon.match import Matcher
+from daemon.match import Matcher, TopicMatch
 from daemon.parse import ParsedItem
-from daemon.store import AlertRecord, NewItem, Tx
+from daemon.store import AlertRecord, ExistingItem, NewItem, Tx
 
 CANDIDATE_LIMIT = 20
 
@@ -56,27 +56,60 @@ PROVISIONAL = 10**15  # story ids above this are stories opened in the current b
 
 
 class _Candidates:
-    """stories.CandidateSource over the band index, on the ingest connection, plus the items
-    of the current batch that are not written yet (``overlay``): two copies of one story in
-    one poll must find each other too."""
+    """stories.CandidateSource over the band index, on the ingest connection.
+
+    ``prefetch`` reads the band rows of a whole batch in one go (per-band LIMITs, see
+    ``Tx.band_rows``); lookups are then answered from memory, and the text of a candidate
+    item is read only when some item actually shares a band with it. ``overlay`` holds the
+    batch's own items, not written yet: two copies of one story in one poll must find each
+    other too."""
 
     def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
         self.exclude_item = exclude_item
         self.overlay: list[tuple[frozenset[int], grouping.Candidate]] = []
+        self.rows: dict[int, list[tuple[int, datetime]]] | None = None  # band -> (item, published)
+        self.docs: dict[int, grouping.Candidate] = {}
+
+    def prefetch(
+        self, fps: Sequence[grouping.Fingerprint], docs: Sequence[grouping.Doc], window: timedelta
+    ) -> None:
+        if not docs:
+            return
+        url_keys = {grouping.url_key(d.url) for d in docs if d.url}
+        bands = {b for fp in fps for b in fp.bands} - url_keys
+        lo = min(d.published_at for d in docs) - window
+        hi = max(d.published_at for d in docs) + window
+        rows: dict[int, list[tuple[int, datetime]]] = {}
+        for band, item_id, published in self.tx.band_rows(bands, lo, hi, url_keys):
+            rows.setdefault(band, []).append((item_id, published))
+        self.rows = rows
 
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
         self.overlay.append((frozenset(bands), cand))
 
+    def _lookup(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[int]:
+        if self.rows is None:
+            return [r.id for r in self.tx.band_candidates(bands, since, until, limit)]
+        counts: dict[int, int] = {}
+        for b in bands:
+            for item_id, published in self.rows.get(b, ()):
+                if since <= published <= until:
+                    counts[item_id] = counts.get(item_id, 0) + 1
+        return sorted(counts, key=lambda i: (-counts[i], i))[:limit]
+
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[grouping.Candidate]:
-        out = []
-        for r in self.tx.band_candidates(bands, since, until, limit):
-            if r.story_id is None or r.id == self.exclude_item:
-                continue
-            out.append(
-                grouping.Candidate(
+        ids = [i for i in self._lookup(bands, since, until, limit) if i != self.exclude_item]
+        missing = [i for i in ids if i not in self.docs]
+        if missing:
+            for r in self.tx.candidate_items(missing):
+                if r.story_id is None:
+                    continue
+                self.docs[r.id] = grouping.Candidate(
                     item_id=r.id,
                     story_id=r.story_id,
                     doc=grouping.Doc(
@@ -87,7 +120,7 @@ class _Candidates:
                         published_at=r.published_at,
                     ),
                 )
-            )
+        out = [self.docs[i] for i in ids if i in self.docs]
         if self.overlay:
             keys = set(bands)
             local = [
@@ -110,18 +143,27 @@ def doc_of(it: ParsedItem | NewItem, fulltext: str | None = None) -> grouping.Do
     )
 
 
-def assign_stories(tx: Tx, new: Sequence[NewItem], window: timedelta) -> set[int]:
-    """Give every new item a story (``it.story_id``, with its band keys in ``it.bands``);
-    returns the ids of the stories opened. Stories are chosen item by item (each sees the ones before it, written
-    or not), then written in bulk: one INSERT for the new stories, one per joined story."""
-    fps = [grouping.fingerprint(doc_of(it)) for it in new]
+def assign_stories(
+    tx: Tx,
+    new: Sequence[NewItem],
+    window: timedelta,
+    fps: Sequence[grouping.Fingerprint] | None = None,
+) -> set[int]:
+    """Give every new item a story (``it.story_id``); returns the ids of the stories opened.
+
+    Stories are chosen item by item, each item seeing the ones before it (written or not),
+    then written in bulk: one INSERT for the new stories, one UPDATE per joined story. The
+    band index is read once for the whole batch (``_Candidates.prefetch``)."""
+    docs = [doc_of(it) for it in new]
+    if fps is None:
+        fps = [grouping.fingerprint(d) for d in docs]
     tx.lock_story_keys(k for fp in fps for k in fp.bands)
     source = _Candidates(tx)
+    source.prefetch(fps, docs, window)
     opened: list[NewItem] = []
     sizes: dict[int, int] = {}
     chosen: list[int] = []
-    for k, (it, fp) in enumerate(zip(new, fps, strict=True)):
-        doc = doc_of(it)
+    for k, (it, doc, fp) in enumerate(zip(new, docs, fps, strict=True)):
         sid = grouping.choose_story(doc, fp, source, window)
         if sid is None:
             sid = PROVISIONAL + len(opened)
@@ -156,12 +198,15 @@ def raise_alerts(
     now: datetime,
     stats: IngestStats,
     alerted: dict[int, set[str]] | None = None,
+    matches: Sequence[TopicMatch] | None = None,
 ) -> None:
     """``alerted``: topics already alerted per story, known to the caller (a story opened in
-    this batch has none), to spare a query per matching item."""
+    this batch has none), to spare a query per matching item. ``matches``: the item's topic
+    matches when the caller computed them already (outside the write transaction)."""
     if now - it.published_at > rules.max_age:
         return
-    matches = rules.matcher.match(it.title, it.summary, fulltext or it.content or "")
+    if matches is None:
+        matches = rules.matcher.match(it.title, it.summary, fulltext or it.content or "")
     if not matches:
         return
     if alerted is not None and story_id in alerted:
@@ -194,6 +239,130 @@ def raise_alerts(
             stats.alerts_by_topic[m.topic] = stats.alerts_by_topic.get(m.topic, 0) + 1
 
 
+@dataclass
+class Plan:
+    """A poll's items sorted into new, changed and known, with the pure work done: content
+    hashes, fingerprints of new items and topic matches. Built before the write transaction
+    (``plan``), so the write lock is held only for SQL and the story decisions."""
+
+    new: list[NewItem] = field(default_factory=list)
+    new_fps: list[grouping.Fingerprint] = field(default_factory=list)
+    new_matches: list[list[TopicMatch]] = field(default_factory=list)
+    changed: list[tuple[ExistingItem, ParsedItem, str, list[TopicMatch]]] = field(
+        default_factory=list
+    )
+    known: int = 0
+    total: int = 0
+
+
+def plan(
+    existing: Mapping[str, ExistingItem],
+    dead: set[str],
+    *,
+    feed_id: int,
+    parsed: Sequence[ParsedItem],
+    rules: Rules,
+    now: datetime,
+    fulltext: bool = False,
+) -> Plan:
+    """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
+    ``fulltext``: queue each new item for its article page (see ``enrich``)."""
+    out = Plan(total=len(parsed))
+
+    def matches(it: ParsedItem | NewItem) -> list[TopicMatch]:
+        if now - it.published_at > rules.max_age:
+            return []  # too old to alert: no need to match
+        return rules.matcher.match(it.title, it.summary, it.content or "")
+
+    for p in parsed:
+        h = content_hash(p)
+        old = existing.get(p.identity)
+        if old is not None:
+            out.known += 1
+            if old.content_hash != h:
+                out.changed.append((old, p, h, matches(p)))
+            continue
+        if p.identity in dead:
+            out.known += 1
+            continue
+        queue = fulltext and bool(p.url)
+        it = NewItem(
+            feed_id=feed_id,
+            identity=p.identity,
+            guid=p.guid,
+            url=p.url,
+            title=p.title,
+            summary=p.summary,
+            content=p.content,
+            title_html=p.title_html,
+            summary_html=p.summary_html,
+            author=p.author,
+            published_at=p.published_at,
+            published_raw=p.published_raw,
+            has_date=p.has_date,
+            first_seen_at=now,
+            content_hash=h,
+            fulltext_status="pending" if queue else None,
+            fulltext_after=now if queue else None,
+        )
+        fp = grouping.fingerprint(doc_of(it))
+        it.bands = fp.bands
+        out.new.append(it)
+        out.new_fps.append(fp)
+        out.new_matches.append(matches(it))
+    return out
+
+
+def read_state(
+    tx: Tx, feed_id: int, parsed: Sequence[ParsedItem]
+) -> tuple[dict[str, ExistingItem], set[str]]:
+    identities = [p.identity for p in parsed]
+    existing = tx.existing_items(feed_id, identities)
+    dead = tx.tombstoned(feed_id, [i for i in identities if i not in existing])
+    return existing, dead
+
+
+def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> IngestStats:
+    """Write a plan: updates, new items with their stories and bands, alerts, outbox rows."""
+    stats = IngestStats(total=pl.total, known=pl.known, updated=len(pl.changed), new=len(pl.new))
+    for old, p, h, m in pl.changed:
+        tx.update_item(
+            old.id,
+            {
+                "title": p.title,
+                "summary": p.summary,
+                "content": p.content,
+                "title_html": p.title_html,
+                "summary_html": p.summary_html,
+                "content_hash": h,
+                "updated_at": now,
+            },
+        )
+        if old.story_id is not None and m:
+            raise_alerts(
+                tx, rules, item_id=old.id, story_id=old.story_id, it=p,
+                outlet=outlet, fulltext=None, now=now, stats=stats, matches=m,
+            )  # fmt: skip
+    if not pl.new:
+        return stats
+    opened = assign_stories(tx, pl.new, rules.window, pl.new_fps)
+    stats.new_stories = len(opened)
+    ids = tx.insert_items(pl.new)
+    tx.insert_bands_many(
+        (item_id, it.story_id, it.published_at, it.bands)
+        for item_id, it in zip(ids, pl.new, strict=True)
+    )
+    alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
+    for item_id, it, m in zip(ids, pl.new, pl.new_matches, strict=True):
+        if m:
+            assert it.story_id is not None
+            raise_alerts(
+                tx, rules, item_id=item_id, story_id=it.story_id, it=it, outlet=outlet,
+                fulltext=None, now=now, stats=stats, alerted=alerted, matches=m,
+            )  # fmt: skip
+    return stats
+
+
 def ingest_items(
     tx: Tx,
     *,
@@ -204,76 +373,9 @@ def ingest_items(
     now: datetime,
     fulltext: bool = False,
 ) -> IngestStats:
-    """``fulltext``: queue each new item for its article page (see ``enrich``)."""
-    stats = IngestStats(total=len(parsed))
-    identities = [p.identity for p in parsed]
-    existing = tx.existing_items(feed_id, identities)
-    dead = tx.tombstoned(feed_id, [i for i in identities if i not in existing])
-    new: list[NewItem] = []
-    for p in parsed:
-        h = content_hash(p)
-        old = existing.get(p.identity)
-        if old is not None:
-            stats.known += 1
-            if old.content_hash != h:
-                stats.updated += 1
-                tx.update_item(
-                    old.id,
-                    {
-                        "title": p.title,
-                        "summary": p.summary,
-                        "content": p.content,
-                        "title_html": p.title_html,
-                        "summary_html": p.summary_html,
-                        "content_hash": h,
-                        "updated_at": now,
-                    },
-                )
-                if old.story_id is not None:
-                    raise_alerts(
-                        tx, rules, item_id=old.id, story_id=old.story_id, it=p,
-                        outlet=outlet, fulltext=None, now=now, stats=stats,
-                    )  # fmt: skip
-            continue
-        if p.identity in dead:
-            stats.known += 1
-            continue
-        new.append(
-            NewItem(
-                feed_id=feed_id,
-                identity=p.identity,
-                guid=p.guid,
-                url=p.url,
-                title=p.title,
-                summary=p.summary,
-                content=p.content,
-                title_html=p.title_html,
-                summary_html=p.summary_html,
-                author=p.author,
-                published_at=p.published_at,
-                published_raw=p.published_raw,
-                has_date=p.has_date,
-                first_seen_at=now,
-                content_hash=h,
-                fulltext_status="pending" if fulltext and p.url else None,
-                fulltext_after=now if fulltext and p.url else None,
-            )
-        )
-    stats.new = len(new)
-    if not new:
-        return stats
-    opened = assign_stories(tx, new, rules.window)
-    stats.new_stories = len(opened)
-    ids = tx.insert_items(new)
-    tx.insert_bands_many(
-        (item_id, it.story_id, it.published_at, it.bands)
-        for item_id, it in zip(ids, new, strict=True)
+    """Plan and apply on one transaction (``poll`` plans before taking the write lock)."""
+    existing, dead = read_state(tx, feed_id, parsed)
+    pl = plan(
+        existing, dead, feed_id=feed_id, parsed=parsed, rules=rules, now=now, fulltext=fulltext
     )
-    alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
-    for item_id, it in zip(ids, new, strict=True):
-        assert it.story_id is not None
-        raise_alerts(
-            tx, rules, item_id=item_id, story_id=it.story_id, it=it, outlet=outlet,
-            fulltext=None, now=now, stats=stats, alerted=alerted,
-        )  # fmt: skip
-    return stats
+    return apply(tx, pl, outlet=outlet, rules=rules, now=now)

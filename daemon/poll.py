@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from daemon import schedule
+from daemon import ingest, schedule
 from daemon.fetch import CacheState, Fetcher, FetchResult
-from daemon.ingest import IngestStats, Rules, ingest_items
+from daemon.ingest import IngestStats, Rules
 from daemon.parse import ParsedFeed, parse_feed
 from daemon.store import FeedRow, Store, utcnow
 from daemon.text import clean_line
@@ -125,16 +125,15 @@ def poll_feed(
             )
         else:
             out.warning = parsed.warning
+            with store.read() as rtx:
+                existing, dead = ingest.read_state(rtx, feed.id, parsed.items)
+            # fingerprints and topic matches are computed before the write lock is taken
+            pl = ingest.plan(
+                existing, dead, feed_id=feed.id, parsed=parsed.items, rules=rules, now=now,
+                fulltext=policy.fulltext,
+            )  # fmt: skip
             with store.tx() as tx:
-                stats = ingest_items(
-                    tx,
-                    feed_id=feed.id,
-                    outlet=policy.name,
-                    parsed=parsed.items,
-                    rules=rules,
-                    now=now,
-                    fulltext=policy.fulltext,
-                )
+                stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)
                 interval = schedule.adapt_interval(
                     feed.interval,
                     limits,

@@ -58,6 +58,43 @@ def _band_union(n: int) -> sa.TextClause:
     )
 
 
+UNION_CHUNK = 400  # SQLite allows at most 500 SELECTs in one compound statement
+
+
+def _ranges(kinds: tuple[bool, ...]) -> list[str]:
+    """The time-range parameters a statement uses: URL keys and text bands have their own."""
+    return (["usince", "uuntil"] if any(kinds) else []) + (
+        ["since", "until"] if not all(kinds) else []
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _band_rows_union(kinds: tuple[bool, ...]) -> sa.TextClause:
+    """Like ``_band_union`` but returning (band, item_id, published_at), with a time range
+    per key: the batch window for text bands, the URL span for URL keys (``kinds[i]``)."""
+    part = (
+        "SELECT band, item_id, published_at FROM (SELECT band, item_id, published_at "
+        "FROM story_bands WHERE band = :b{i} AND published_at >= :{lo} AND published_at <= :{hi} "
+        "ORDER BY published_at DESC LIMIT :per_band) AS s{i}"
+    )
+    sql = " UNION ALL ".join(
+        part.format(i=i, lo="usince" if url else "since", hi="uuntil" if url else "until")
+        for i, url in enumerate(kinds)
+    )
+    return (
+        sa.text(sql)
+        .bindparams(
+            *[sa.bindparam(n, type_=UTCDateTime()) for n in _ranges(kinds)],
+            *[sa.bindparam(f"b{i}", type_=sa.BigInteger()) for i in range(len(kinds))],
+        )
+        .columns(
+            sa.column("band", sa.BigInteger()),
+            sa.column("item_id", sa.Integer()),
+            sa.column("published_at", UTCDateTime()),
+        )
+    )
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -347,6 +384,46 @@ class Tx:
         if values:
             self.conn.execute(sa.insert(story_bands), values)
 
+    def band_rows(
+        self, bands: Iterable[int], since: datetime, until: datetime, url_keys: Iterable[int] = ()
+    ) -> list[tuple[int, int, datetime]]:
+        """(band, item_id, published_at) for every band key of a batch: text bands within
+        [since, until], URL keys within ``URL_SPAN_DAYS`` of it, the newest ``PER_BAND`` rows
+        of each key. A few statements per batch, each one index range scan per key."""
+        from daemon.stories import URL_SPAN_DAYS
+
+        span = timedelta(days=URL_SPAN_DAYS)
+        keys = [(k, False) for k in dict.fromkeys(bands)] + [
+            (k, True) for k in dict.fromkeys(url_keys)
+        ]
+        out: list[tuple[int, int, datetime]] = []
+        for i in range(0, len(keys), UNION_CHUNK):
+            chunk = keys[i : i + UNION_CHUNK]
+            params: dict[str, Any] = {f"b{j}": k for j, (k, _) in enumerate(chunk)}
+            params.update(
+                since=since,
+                until=until,
+                usince=since - span,
+                uuntil=until + span,
+                per_band=PER_BAND,
+            )
+            stmt = _band_rows_union(tuple(u for _, u in chunk))
+            out.extend((r[0], r[1], r[2]) for r in self.conn.execute(stmt, params))
+        return out
+
+    def candidate_items(self, ids: Sequence[int]) -> list[Any]:
+        q = sa.select(
+            items.c.id,
+            items.c.story_id,
+            items.c.title,
+            items.c.summary,
+            items.c.content,
+            items.c.fulltext,
+            items.c.url,
+            items.c.published_at,
+        ).where(items.c.id.in_(list(ids)))
+        return list(self.conn.execute(q))
+
     def band_candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[Any]:
@@ -505,6 +582,12 @@ class Store:
                 yield Tx(conn)
             return
         with self._write_lock, db.write_tx(self.engine) as conn:
+            yield Tx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction (no write lock): for planning before ``tx``."""
+        with db.read_tx(self.engine) as conn:
             yield Tx(conn)
 
     def ping(self) -> bool:

@@ -46,7 +46,7 @@ THRESHOLD = 0.5  # shingle containment needed to confirm a candidate
 ANCHORED_THRESHOLD = 0.3  # ... when both state the same two money figures
 CANDIDATE_LIMIT = 50
 _LEAD_DAY_CHARS = 300  # the report's own day is named in its first sentence or two
-_URL_SPAN_DAYS = 3650  # an identical link joins its story this far apart
+URL_SPAN_DAYS = 3650  # an identical link joins its story this far apart
 _MAX_CHARS = 30_000  # never run a regex over more of a field than this
 
 _UTC = timezone.utc
@@ -269,6 +269,11 @@ def _url_key(url: str) -> int:
     return _key(b"url\0" + url.encode("utf-8", "surrogatepass"))
 
 
+def url_key(url: str) -> int:
+    """The band key that stands for a canonical URL (looked up without the time window)."""
+    return _url_key(url)
+
+
 # --- features and fingerprint --------------------------------------------------------------
 
 
@@ -447,7 +452,7 @@ def choose_story(
     cands = []
     if fp.url:
         # The same canonical link is the same article however far apart the copies are.
-        span = timedelta(days=_URL_SPAN_DAYS)
+        span = timedelta(days=URL_SPAN_DAYS)
         key = _url_key(fp.url)
         cands = source.candidates([key], doc.published_at - span, doc.published_at + span, 1)
     cands += source.candidates(
