@@ -111,7 +111,7 @@ def poll_feed(
             )
             tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
-        parsed = parse_feed(
+        parsed = parser(
             res.body or b"",
             url=res.final_url,
             headers=res.headers,

@@ -161,7 +161,7 @@ def poll_one(
     _log_outcome(out)
     _count(out)
     try:
-        update_health(store, rt, feed.id)
+        update_health(store, rt, feed, out)
     except Exception:
         log_event(log, "error", "health.error", exc_info=True, feed=feed.name)
     return out
@@ -181,24 +181,27 @@ def _count(out: PollOutcome) -> None:
         metrics.ALERTS.labels(topic=topic).inc(n)
 
 
-def update_health(store: Store, rt: Runtime, feed_id: int) -> feedhealth.Health:
-    """Re-assess a feed after a poll; announce a turn for the worse or a recovery once."""
-    f = store.feed(feed_id)
-    now = utcnow()
-    h = feedhealth.assess(
-        feedhealth.FeedHistory(
-            added_at=f.added_at or now,
-            last_ok_at=f.last_ok_at,
-            last_new_at=f.last_new_at,
-            last_error=f.last_error,
-            error_count=f.error_count,
-            item_count=f.item_count,
-            gone=f.gone,
-        ),
-        now,
+def history_after(f: FeedRow, out: PollOutcome, now: datetime) -> feedhealth.FeedHistory:
+    """The feed's history as the poll just left it (what poll_feed wrote), without a read."""
+    ok = out.result in ("ok", "not_modified", "unchanged")
+    return feedhealth.FeedHistory(
+        added_at=f.added_at or now,
+        last_ok_at=now if ok else f.last_ok_at,
+        last_new_at=now if out.stats.new else f.last_new_at,
+        last_error=None if ok else out.error,
+        error_count=0 if ok else f.error_count + 1,
+        item_count=f.item_count + out.stats.new,
+        gone=f.gone or out.result == "gone",
     )
+
+
+def update_health(store: Store, rt: Runtime, f: FeedRow, out: PollOutcome) -> feedhealth.Health:
+    """Re-assess a feed after a poll; announce a turn for the worse or a recovery once."""
+    now = utcnow()
+    h = feedhealth.assess(history_after(f, out, now), now)
     if h.state == f.health and h.reason == f.health_reason:
         return h
+    feed_id = f.id
     turn = feedhealth.transition(f.health, h)
     with store.tx() as tx:
         values = {"health": h.state, "health_reason": h.reason[:1000]}
