@@ -264,23 +264,28 @@ def plan(
     rules: Rules,
     now: datetime,
     fulltext: bool = False,
+    fingerprints: Sequence[grouping.Fingerprint] | None = None,
+    pre_matches: Sequence[Sequence[TopicMatch]] | None = None,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
-    ``fulltext``: queue each new item for its article page (see ``enrich``)."""
+    ``fulltext``: queue each new item for its article page (see ``enrich``).
+    ``fingerprints``/``pre_matches``: computed by the parse workers, one per parsed item."""
     out = Plan(total=len(parsed))
 
-    def matches(it: ParsedItem | NewItem) -> list[TopicMatch]:
+    def matches(i: int, it: ParsedItem | NewItem) -> list[TopicMatch]:
+        if pre_matches is not None:
+            return list(pre_matches[i])
         if now - it.published_at > rules.max_age:
             return []  # too old to alert: no need to match
         return rules.matcher.match(it.title, it.summary, it.content or "")
 
-    for p in parsed:
+    for i, p in enumerate(parsed):
         h = content_hash(p)
         old = existing.get(p.identity)
         if old is not None:
             out.known += 1
             if old.content_hash != h:
-                out.changed.append((old, p, h, matches(p)))
+                out.changed.append((old, p, h, matches(i, p)))
             continue
         if p.identity in dead:
             out.known += 1
@@ -305,11 +310,11 @@ def plan(
             fulltext_status="pending" if queue else None,
             fulltext_after=now if queue else None,
         )
-        fp = grouping.fingerprint(doc_of(it))
+        fp = fingerprints[i] if fingerprints is not None else grouping.fingerprint(doc_of(it))
         it.bands = fp.bands
         out.new.append(it)
         out.new_fps.append(fp)
-        out.new_matches.append(matches(it))
+        out.new_matches.append(matches(i, it))
     return out
 
 

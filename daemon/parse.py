@@ -83,6 +83,10 @@ class ParsedFeed:
     items: list[ParsedItem]
     warning: str | None
     error: str | None
+    # Filled by the parse workers (daemon.parsepool) so the main process does not spend its
+    # one GIL on them: each item's story fingerprint and topic matches, index for index.
+    fingerprints: list[Any] | None = None
+    matches: list[list[Any]] | None = None
 
 
 # --------------------------------------------------------------------------- encoding

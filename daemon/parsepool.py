@@ -14,13 +14,15 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from daemon.parse import ParsedFeed, parse_feed
+from daemon.stories import Doc, fingerprint
 
 log = logging.getLogger("pantau.parse")
 
@@ -29,12 +31,77 @@ log = logging.getLogger("pantau.parse")
 INLINE_BELOW = 16 * 1024
 
 
+# In a worker: the topics' matcher, compiled once per worker by the pool's initializer.
+_MATCHER: Any = None
+_MAX_AGE = timedelta(hours=48)
+
+
+def _init_worker(topics: tuple[tuple[str, str], ...], max_age: float) -> None:
+    global _MATCHER, _MAX_AGE
+    from daemon.match import Matcher, TopicSpec
+
+    _MATCHER = Matcher.compile([TopicSpec(n, q) for n, q in topics]) if topics else None
+    _MAX_AGE = timedelta(seconds=max_age)
+
+
+def prepare(parsed: ParsedFeed, matcher: Any, now: datetime, max_age: timedelta) -> ParsedFeed:
+    """Attach each item's story fingerprint and topic matches (items too old to alert are
+    not matched)."""
+    if parsed.error is not None:
+        return parsed
+    docs = [
+        Doc(
+            title=it.title,
+            summary=it.summary,
+            content=it.content,
+            url=it.url,
+            published_at=it.published_at,
+        )
+        for it in parsed.items
+    ]
+    parsed.fingerprints = [fingerprint(d) for d in docs]
+    parsed.matches = [
+        matcher.match(it.title, it.summary, it.content or "")
+        if matcher is not None and now - it.published_at <= max_age
+        else []
+        for it in parsed.items
+    ]
+    return parsed
+
+
+def parse_prepared(
+    body: bytes, *, url: str, headers: Mapping[str, str], timezone: str, now: datetime
+) -> ParsedFeed:
+    """What a worker runs: parse, then the pure per-item work of ingest."""
+    parsed = parse_feed(body, url=url, headers=headers, timezone=timezone, now=now)
+    return prepare(parsed, _MATCHER, now, _MAX_AGE)
+
+
 class ParsePool:
-    def __init__(self, workers: int | None = None, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        timeout: float = 60.0,
+        topics: Sequence[tuple[str, str]] = (),
+        max_age: float = 48 * 3600.0,
+    ) -> None:
         self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._spec = (tuple(topics), max_age)
+
+    def configure(self, topics: Sequence[tuple[str, str]], max_age: float) -> None:
+        """New topics (a reload): workers compiled the old ones, so they are replaced."""
+        spec = (tuple(topics), max_age)
+        if spec == self._spec:
+            return
+        with self._lock:
+            self._spec = spec
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -42,7 +109,12 @@ class ParsePool:
                 # forkserver: workers start from a clean interpreter, not a fork of a
                 # multi-threaded daemon (forking with threads holding locks can deadlock).
                 ctx = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=self._spec,
+                )
             return self._pool
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
@@ -72,7 +144,7 @@ class ParsePool:
             pool = self._executor()
             try:
                 fut: Future[ParsedFeed] = pool.submit(
-                    parse_feed,
+                    parse_prepared,
                     body,
                     url=url,
                     headers=dict(headers or {}),

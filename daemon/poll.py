@@ -130,7 +130,8 @@ def poll_feed(
             # fingerprints and topic matches are computed before the write lock is taken
             pl = ingest.plan(
                 existing, dead, feed_id=feed.id, parsed=parsed.items, rules=rules, now=now,
-                fulltext=policy.fulltext,
+                fulltext=policy.fulltext, fingerprints=parsed.fingerprints,
+                pre_matches=parsed.matches,
             )  # fmt: skip
             with store.tx() as tx:
                 stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)

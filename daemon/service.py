@@ -313,6 +313,14 @@ def poll_all(
         return list(pool.map(lambda f: poll_one(store, rt, f, parser), feeds))
 
 
+def make_parser(cfg: Config) -> ParsePool:
+    return ParsePool(
+        timeout=parse_timeout(cfg),
+        topics=[(t.name, t.query) for t in cfg.topics],
+        max_age=cfg.alerts.max_age,
+    )
+
+
 def parse_timeout(cfg: Config) -> float:
     """How long one document may take to parse before its worker is replaced."""
     return max(30.0, cfg.polling.timeout * 3)
@@ -349,7 +357,7 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
             store.release_all_claims()
         rt = build_runtime(loaded, store, threading.Event())
         sync_feeds(store, rt)
-        parser = ParsePool(timeout=parse_timeout(loaded.config))
+        parser = make_parser(loaded.config)
         try:
             outcomes = poll_all(store, rt, parser=parser)
         finally:
@@ -446,7 +454,7 @@ class Daemon:
                     )
             self.rt = build_runtime(self.loaded, store, self.stop)
             sync_feeds(store, self.rt)
-            self.parser = ParsePool(timeout=parse_timeout(cfg))
+            self.parser = make_parser(cfg)
             self.pool = ThreadPoolExecutor(
                 max_workers=cfg.polling.concurrency, thread_name_prefix="poll"
             )
@@ -547,6 +555,9 @@ class Daemon:
                 self.notify.ready()
             return False
         self.loaded, self.rt = loaded, rt
+        self.parser.configure(
+            [(t.name, t.query) for t in loaded.config.topics], loaded.config.alerts.max_age
+        )
         sync_feeds(self.store, rt)
         log_event(
             log, "info", "reload.ok", feeds=len(rt.policies), topics=len(loaded.config.topics),
