@@ -58,6 +58,11 @@ def _band_union(n: int) -> sa.TextClause:
     )
 
 
+def _sqlite_stamp(dt: datetime) -> str:
+    """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (so comparisons line up)."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 UNION_CHUNK = 400  # SQLite allows at most 500 SELECTs in one compound statement
 
 
@@ -375,14 +380,23 @@ class Tx:
     def insert_bands_many(
         self, rows: Iterable[tuple[int, int | None, datetime, Iterable[int]]]
     ) -> None:
-        """Band rows of many items in one statement: (item_id, story_id, published_at, bands)."""
-        values = [
-            {"band": b, "item_id": i, "story_id": s, "published_at": p}
-            for i, s, p, bands in rows
-            for b in bands
-        ]
-        if values:
-            self.conn.execute(sa.insert(story_bands), values)
+        """Band rows of many items in one statement: (item_id, story_id, published_at, bands).
+
+        Straight to the driver's executemany: ~17 rows per item make SQLAlchemy's per-row
+        parameter processing the larger part of the cost otherwise."""
+        sqlite = self.conn.dialect.name == "sqlite"
+        values = []
+        for i, s, p, bands in rows:
+            stamp: Any = _sqlite_stamp(p) if sqlite else p
+            values.extend((b, i, s, stamp) for b in bands)
+        if not values:
+            return
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        self.conn.exec_driver_sql(
+            "INSERT INTO story_bands (band, item_id, story_id, published_at) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark})",
+            values,
+        )
 
     def band_rows(
         self, bands: Iterable[int], since: datetime, until: datetime, url_keys: Iterable[int] = ()
