@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -197,7 +198,14 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
             return 0
         from daemon.sdnotify import SdNotifier
 
-        return Daemon(loaded, notify=SdNotifier()).run()
+        rc = Daemon(loaded, notify=SdNotifier()).run()
+        # Threads still stuck in a fetch or an SMTP conversation would hold the interpreter's
+        # exit (it joins pool threads); their work is safe to drop (a claimed delivery is
+        # retried after its lease), so leave now: SIGTERM must end pantau within 10 s.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(rc)
     except AlreadyRunning as exc:
         print(f"pantau: {exc}", file=sys.stderr)
         return 1

@@ -13,10 +13,12 @@ import logging
 import os
 import socket
 import threading
-from collections import defaultdict
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import OperationalError
 
 from daemon import metrics
 from daemon.deliver.base import AlertMessage, Notifier, SendResult, Source
@@ -30,6 +32,7 @@ log = logging.getLogger("pantau.deliver")
 # outlives any one send (timeouts are 10–30 s; an email step may take 3× its timeout).
 CLAIM_LEASE = 120.0
 CLAIM_BATCH = 10
+FINISH_RETRY = 60.0  # seconds to keep trying to mark a sent row (well inside CLAIM_LEASE)
 DIGEST_MAX = 500  # alerts in one digest email; more wait for the next
 
 
@@ -87,26 +90,52 @@ class Dispatcher:
         self.notifiers = dict(notifiers)
         self.policy = policy
         self.clock = clock
-        self._lock = threading.Lock()  # one dispatch pass at a time in this process
+        # One pass per notifier at a time, each on its own thread: a notifier that hangs
+        # (an SMTP server that accepts and goes silent) holds up only its own rows.
+        self._locks = {name: threading.Lock() for name in self.notifiers}
+        self._stats_lock = threading.Lock()
 
-    def run(self, *, stop: threading.Event | None = None) -> DispatchStats:
-        """Send everything due now; returns when nothing due is left, or on ``stop``."""
+    def run(self, *, stop: threading.Event | None = None, wait: bool = True) -> DispatchStats:
+        """Send everything due now, every notifier in parallel. ``wait=False`` (the daemon's
+        tick) returns at once and leaves the passes running; a notifier whose previous pass
+        is still busy is skipped."""
         stats = DispatchStats()
-        if not self._lock.acquire(blocking=False):
-            return stats
-        try:
-            self._run(stop, stats)
-        finally:
-            self._lock.release()
+        threads = []
+        for name in self.notifiers:
+            lock = self._locks[name]
+            if not lock.acquire(blocking=False):
+                continue
+            t = threading.Thread(
+                target=self._pass,
+                args=(name, lock, stop, stats),
+                name=f"deliver-{name}",
+                daemon=True,
+            )
+            t.start()
+            threads.append(t)
+        if wait:
+            for t in threads:
+                t.join()
         return stats
 
-    def _run(self, stop: threading.Event | None, stats: DispatchStats) -> None:
+    def _pass(
+        self, name: str, lock: threading.Lock, stop: threading.Event | None, stats: DispatchStats
+    ) -> None:
+        try:
+            self._run(name, stop, stats)
+        except Exception:
+            log_event(log, "error", "deliver.error", exc_info=True, notifier=name)
+        finally:
+            lock.release()
+
+    def _run(self, name: str, stop: threading.Event | None, stats: DispatchStats) -> None:
         owner = owner_id()
+        notifier = self.notifiers[name]
         seen: set[int] = set()  # a row retried "now" (Retry-After: 0) waits for the next pass
         while not (stop and stop.is_set()):
             t = self.clock()
             rows = self.store.claim_deliveries(
-                t, owner, CLAIM_LEASE, notifiers=list(self.notifiers), limit=CLAIM_BATCH
+                t, owner, CLAIM_LEASE, notifiers=[name], limit=CLAIM_BATCH
             )
             again = [r for r in rows if r.id in seen]
             if again:
@@ -115,20 +144,15 @@ class Dispatcher:
             if not rows:
                 return
             seen.update(r.id for r in rows)
-            by_notifier: dict[str, list[DeliveryRow]] = defaultdict(list)
-            for r in rows:
-                by_notifier[r.notifier].append(r)
             views = {a.id: a for a in self.store.alerts_since(t, ids=[r.alert_id for r in rows])}
-            for name, group in by_notifier.items():
-                notifier = self.notifiers[name]
-                if notifier.digest:
-                    self._digest(notifier, group, views, owner, t, stats)
-                else:
-                    for row in group:
-                        if stop and stop.is_set():
-                            self._release([row], owner, t)
-                            continue
-                        self._send(notifier, [row], views, owner, stats)
+            if notifier.digest:
+                self._digest(notifier, rows, views, owner, t, stats)
+                continue
+            for row in rows:
+                if stop and stop.is_set():
+                    self._release([row], owner, t)
+                    continue
+                self._send(notifier, [row], views, owner, stats)
 
     def _digest(
         self,
@@ -159,9 +183,25 @@ class Dispatcher:
             views = {**views, **{a.id: a for a in extra}}
         self._send(notifier, rows, views, owner, stats)
 
+    def _finish(self, delivery_id: int, owner: str, **kw: object) -> None:
+        """Mark a row, retrying while the database is locked or full: a sent message whose
+        row stays claimed would be sent again when the claim expires."""
+        deadline = time.monotonic() + FINISH_RETRY
+        delay = 0.5
+        while True:
+            try:
+                self.store.finish_delivery(delivery_id, owner, **kw)  # type: ignore[arg-type]
+                return
+            except OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log_event(log, "warning", "delivery.mark_retry", delivery=delivery_id, in_s=delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
     def _release(self, rows: Sequence[DeliveryRow], owner: str, next_at: datetime) -> None:
         for r in rows:
-            self.store.finish_delivery(
+            self._finish(
                 r.id,
                 owner,
                 status="pending",
@@ -195,10 +235,9 @@ class Dispatcher:
         detail = clean_line(result.detail, 900) or None
         if result.ok:
             metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="sent").inc()
-            stats.sent += 1
-            self.store.finish_delivery(
-                r.id, owner, status="sent", attempts=attempts, now=now, error=None
-            )
+            with self._stats_lock:
+                stats.sent += 1
+            self._finish(r.id, owner, status="sent", attempts=attempts, now=now, error=None)
             log_event(
                 log,
                 "info",
@@ -212,20 +251,20 @@ class Dispatcher:
         delay = retry_delay(attempts, self.policy, result.retry_after)
         if result.permanent or age + delay > self.policy.give_up_after:
             metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="failed").inc()
-            stats.failed += 1
+            with self._stats_lock:
+                stats.failed += 1
             why = detail or "failed"
             if not result.permanent:
                 why = f"gave up after {attempts} attempts: {why}"
-            self.store.finish_delivery(
-                r.id, owner, status="failed", attempts=attempts, now=now, error=why
-            )
+            self._finish(r.id, owner, status="failed", attempts=attempts, now=now, error=why)
             log_event(
                 log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why
             )
             return
         metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="retry").inc()
-        stats.retried += 1
-        self.store.finish_delivery(
+        with self._stats_lock:
+            stats.retried += 1
+        self._finish(
             r.id,
             owner,
             status="pending",

@@ -622,7 +622,7 @@ class Daemon:
         if self.stop.is_set() or self.rt is None:
             return
         try:
-            self.rt.dispatcher.run(stop=self.stop)
+            self.rt.dispatcher.run(stop=self.stop, wait=False)
         except Exception:
             log_event(log, "error", "deliver.error", exc_info=True)
 

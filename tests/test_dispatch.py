@@ -392,3 +392,97 @@ def test_kill_9_during_delivery_loses_nothing(tmp_path: Path) -> None:
         dupes = sum(c - 1 for c in titles.values())
         print(f"\nkill -9 x{kills}: 40 alerts, 0 lost, {dupes} duplicates")
         assert dupes <= kills
+
+
+def test_a_hung_smtp_server_does_not_hold_up_slack(tmp_path: Path, server: LoopbackServer) -> None:
+    """Regression (soak): one dispatch pass sent every notifier's rows in series, so an SMTP
+    server that accepted and went silent held every Slack message behind it."""
+    from tests.smtpstub import HangServer
+
+    slack = SlackStub(server)
+    with HangServer(max_seconds=20) as hang:
+        notifiers = (
+            f"  s: {{type: slack, webhook_url: '{slack.url}'}}\n"
+            f"  m: {{type: email, host: 127.0.0.1, port: {hang.port}, security: none, "
+            f"from: pantau@example.org, to: [redaksi@example.org], timeout: 10s}}\n"
+        )
+        loaded, store, rt = setup_alerts(tmp_path, server, 2, notifiers, "m, s")
+        d = Dispatcher(store, rt.notifiers, RetryPolicy(30, 3600, 86400))
+        t0 = time.monotonic()
+        d.run(wait=False)
+        deadline = time.monotonic() + 8
+        while len(slack.hits) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(slack.hits) == 2 and time.monotonic() - t0 < 8  # the email timeout is 10 s
+    store.close()
+
+
+def test_a_sent_row_is_marked_even_if_the_database_is_briefly_locked(
+    tmp_path: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (soak): a send followed by a locked database left the row claimed, and it
+    was sent again when the claim expired: a duplicate without any crash."""
+    import sqlite3
+    import threading
+
+    from daemon import db
+
+    slack = SlackStub(server)
+    loaded, store, rt = setup_alerts(
+        tmp_path, server, 1, f"  s: {{type: slack, webhook_url: '{slack.url}'}}\n", "s"
+    )
+    store.close()
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # give up on the lock quickly
+    store = Store.open(loaded.config.database)
+    path = str(tmp_path / "p.db")
+    inner = rt.notifiers["s"]
+
+    class LocksAfterSending:
+        name, digest = "s", None
+
+        def send(self, alerts):  # type: ignore[no-untyped-def]
+            res = inner.send(alerts)
+            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN EXCLUSIVE")  # another writer holds the database for 1.5 s
+            threading.Timer(1.5, lambda: (other.execute("COMMIT"), other.close())).start()
+            return res
+
+        def send_test(self):  # type: ignore[no-untyped-def]
+            return inner.send_test()
+
+    Dispatcher(store, {"s": LocksAfterSending()}, RetryPolicy(30, 3600, 86400)).run()  # type: ignore[dict-item]
+    (a,) = store.alerts_since(datetime.now(timezone.utc) - timedelta(days=1))
+    assert a.deliveries[0]["status"] == "sent" and len(slack.hits) == 1
+    store.close()
+
+
+def test_sigterm_during_a_hung_smtp_conversation_exits_within_10s(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Regression (soak): the interpreter's exit joined the thread stuck in SMTP (30 s)."""
+    from tests.smtpstub import HangServer
+
+    url = server.static("/u.xml", ukraine_feed(1))
+    with HangServer(max_seconds=60) as hang:
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}'}}]\n"
+            f"topics: [{{name: Ukraina, query: Ukraina, notify: [m]}}]\n"
+            f"notifiers: {{m: {{type: email, host: 127.0.0.1, port: {hang.port}, security: none, "
+            f"from: pantau@example.org, to: [redaksi@example.org], timeout: 30s}}}}\n"
+        )
+        p = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "run"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while hang.accepted == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert hang.accepted >= 1, "pantau never reached the SMTP server"
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            assert p.wait(timeout=10) == 0
+            assert time.monotonic() - t0 < 10
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()

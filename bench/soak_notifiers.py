@@ -1,0 +1,277 @@
+"""Notifier stand-ins for the soak: a Slack webhook server and an SMTP server, both switchable.
+
+Slack modes: ``ok``; ``slow`` (the message is taken, the answer comes after a delay, so a
+kill lands mid-request); ``500``; ``429`` with Retry-After; ``refused`` (the listener is
+closed, then bound again on the same port). SMTP modes: ``ok`` (aiosmtpd) and ``hang`` (a raw
+socket that accepts, greets, and then never answers). Every message taken is recorded with
+its wall-clock arrival time and parsed into (topic, article URL).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+URL_RE = re.compile(r"https?://127\.0\.0\.1:\d+/a/\d+/s\d+-[^\s<>|\"')]*")
+SLACK_TOPIC_RE = re.compile(r"^\[([^\]]+)\]")
+SUBJECT_RE = re.compile(r"^\[pantau\] ([^:]+):")
+
+
+@dataclass(frozen=True)
+class Message:
+    notifier: str
+    topic: str | None
+    url: str | None
+    at: float  # time.time() when the stand-in read it
+
+
+def parse_slack(notifier: str, payload: dict[str, Any], at: float) -> Message:
+    text = str(payload.get("text") or "")
+    m = SLACK_TOPIC_RE.match(text)
+    u = URL_RE.search(text)
+    return Message(notifier, m.group(1) if m else None, u.group(0) if u else None, at)
+
+
+def parse_email(notifier: str, raw: bytes, at: float) -> Message:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    subject = str(msg.get("Subject") or "").strip()  # a fold may start the value
+    m = SUBJECT_RE.match(subject)
+    body = ""
+    part = msg.get_body(("plain",))
+    if part is not None:
+        body = part.get_content()
+    u = URL_RE.search(body)
+    return Message(notifier, m.group(1).strip() if m else None, u.group(0) if u else None, at)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up mid-answer is expected here
+
+
+class SlackStandIn:
+    """One server, one webhook path per notifier name: ``/hook/<name>``."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.retry_after = 5
+        self.slow_seconds = 1.5
+        self.messages: list[Message] = []
+        self.attempts: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.httpd: _HTTPServer | None = None
+        self.port = 0
+        self._bind()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/hook/{name}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class _Req(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                try:
+                    outer._post(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return _Req
+
+    def _bind(self) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.httpd = _HTTPServer(("127.0.0.1", self.port), self._handler())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def _unbind(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def set_mode(self, mode: str, retry_after: int = 5) -> None:
+        with self.lock:
+            was, self.mode, self.retry_after = self.mode, mode, retry_after
+        if mode == "refused" and was != "refused":
+            self._unbind()
+        elif mode != "refused" and was == "refused":
+            self._bind()
+
+    def _post(self, req: BaseHTTPRequestHandler) -> None:
+        at = time.time()
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(min(length, 1 << 20)) if length else b""
+        name = req.path.rsplit("/", 1)[-1]
+        with self.lock:
+            mode, retry_after = self.mode, self.retry_after
+            self.attempts[mode] = self.attempts.get(mode, 0) + 1
+        if mode == "500":
+            _reply(req, 500, b"internal_error")
+            return
+        if mode == "429":
+            _reply(req, 429, b"rate_limited", {"Retry-After": str(retry_after)})
+            return
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            _reply(req, 400, b"invalid_payload")
+            return
+        with self.lock:  # Slack has the message once it has read it
+            self.messages.append(parse_slack(name, payload, at))
+        if mode == "slow":
+            time.sleep(self.slow_seconds)
+        _reply(req, 200, b"ok")
+
+    def close(self) -> None:
+        self._unbind()
+
+
+def _reply(
+    req: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
+) -> None:
+    req.send_response(status)
+    for k, v in (headers or {}).items():
+        req.send_header(k, v)
+    req.send_header("Content-Type", "text/plain")
+    req.send_header("Content-Length", str(len(body)))
+    req.end_headers()
+    req.wfile.write(body)
+
+
+class _Recorder:
+    def __init__(self, owner: MailStandIn) -> None:
+        self.owner = owner
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        at = time.time()
+        raw = envelope.original_content or b""
+        msg = parse_email(self.owner.name, raw, at)
+        with self.owner.lock:
+            self.owner.messages.append(msg)
+            if msg.topic is None or msg.url is None:
+                self.owner.unparsed.append(raw[:4000])
+        return "250 2.0.0 Ok: queued"
+
+
+class HangListener:
+    """Accepts, greets, then never answers: a client gets past connect and waits forever."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.sock.listen(16)
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.accepted += 1
+            self._conns.append(conn)
+            try:
+                conn.sendall(b"220 soak.invalid ESMTP\r\n")  # then silence
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._stop.set()
+        for c in self._conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+
+class MailStandIn:
+    """aiosmtpd on a fixed port, replaced by a ``HangListener`` on that port in ``hang`` mode."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lock = threading.Lock()
+        self.messages: list[Message] = []
+        self.unparsed: list[bytes] = []  # raw emails the parser could not read, for debugging
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.mode = "ok"
+        self.hang: HangListener | None = None
+        self.hang_accepted = 0
+        self.controller: Controller | None = None
+        self._start_smtp()
+
+    def _start_smtp(self) -> None:
+        deadline = time.monotonic() + 15
+        while True:
+            c = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port)
+            try:
+                c.start()
+                self.controller = c
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+
+    def set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        if mode == "hang":
+            if self.controller is not None:
+                self.controller.stop()
+                self.controller = None
+            self.hang = HangListener(self.port)
+        else:
+            if self.hang is not None:
+                self.hang_accepted += self.hang.accepted
+                self.hang.close()
+                self.hang = None
+            self._start_smtp()
+        self.mode = mode
+
+    def close(self) -> None:
+        if self.hang is not None:
+            self.hang.close()
+        if self.controller is not None:
+            self.controller.stop()
