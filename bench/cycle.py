@@ -9,7 +9,7 @@ peak RSS. Ratios pantau/floor are taken within the run: the machine is shared an
     python bench/cycle.py --feeds 200 --feeds 1000              # the table
     python bench/cycle.py --feeds 1000 --profile                # py-spy profiles, top 25
     python bench/cycle.py --feeds 200 --daemon 600              # `pantau run` for 10 minutes
-    python bench/cycle.py ... --write bench/README_perf.md      # append the results, dated
+    python bench/cycle.py ... --write bench/README.md      # append the results, dated
 """
 
 from __future__ import annotations

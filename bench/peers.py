@@ -9,7 +9,7 @@ installed from PyPI on first use. Settings that would otherwise skew the compari
   schedule is due (1 h by default), so a steady cycle right after the first would poll nothing;
 - rss2email: ``same-server-fetch-interval = 0`` (its default; every farm feed is on one host).
 
-    python bench/peers.py --feeds 200 --feeds 1000 [--write bench/README_perf.md]
+    python bench/peers.py --feeds 200 --feeds 1000 [--write bench/README.md]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 things, then prove from the ground truth that nothing was lost.
 
     .venv/bin/python bench/soak.py --minutes 1                  # smoke
-    .venv/bin/python bench/soak.py --minutes 10 --write bench/README_soak.md
+    .venv/bin/python bench/soak.py --minutes 10 --write bench/README.md
 
 For ``--minutes`` the outlets publish stories (some syndicated, some matching topics) and the
 injectors break things: ``kill -9`` at random and right after a burst of alerts (while the
