@@ -657,6 +657,7 @@ class Store:
                         values["name"] = spec.name
                     if not row.active:
                         values["active"] = True
+                        values["gone"] = False  # re-added: try it again
                         values["next_poll_at"] = first_poll.get(url, now)
                     elif row.next_poll_at is None and not row.gone:
                         values["next_poll_at"] = first_poll.get(url, now)
