@@ -268,3 +268,32 @@ def test_processes_starting_together_sync_feeds_once(pg_store: Store) -> None:
         t.join()
     assert errors == []
     assert len(pg_store.feed_rows()) == 200
+
+
+def test_migrations_run_once_when_processes_start_together(pg_url: str) -> None:
+    """Four processes' worth of engines upgrade an empty schema at the same moment: the
+    advisory lock makes one of them migrate and the others find the schema current."""
+    from daemon import db
+
+    engines = [db.create_engine(pg_url) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start(e) -> None:  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait(timeout=10)
+            db.upgrade(e)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert db.current_revision(engines[0]) == db.HEAD
+    finally:
+        for e in engines:
+            e.dispose()
