@@ -23,7 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from daemon.enrich import Enricher
+    from daemon.fulltext import ArticleFetcher
 
 from daemon import health as feedhealth
 from daemon import metrics, schedule
@@ -32,9 +36,7 @@ from daemon.db import sqlite_path
 from daemon.deliver import build_notifier
 from daemon.deliver.base import AlertMessage, Notifier
 from daemon.dispatch import Dispatcher, DispatchStats, RetryPolicy
-from daemon.enrich import Enricher
 from daemon.fetch import Fetcher, FetchPolicy
-from daemon.fulltext import ArticleFetcher, FulltextPolicy
 from daemon.ingest import Rules
 from daemon.logs import log_event
 from daemon.match import Matcher, TopicSpec
@@ -60,7 +62,7 @@ class Runtime:
     notifiers: dict[str, Notifier]
     fetcher: Fetcher
     dispatcher: Dispatcher
-    articles: ArticleFetcher
+    articles: ArticleFetcher | None  # None when no feed wants full text
     feed_ids: dict[str, int] = field(default_factory=dict)  # filled by sync_feeds
 
     @property
@@ -114,15 +116,19 @@ def build_runtime(loaded: LoadedConfig, store: Store, stop: threading.Event) -> 
     dispatcher = Dispatcher(
         store, notifiers, RetryPolicy(d.retry_initial, d.retry_max, d.give_up_after)
     )
-    ft = cfg.fulltext
-    articles = ArticleFetcher(
-        fetcher,
-        FulltextPolicy(
-            per_host_per_minute=ft.per_host_per_minute,
-            max_pages=ft.max_pages,
-            max_chars=ft.max_chars,
-        ),
-    )
+    articles = None
+    if any(p.fulltext for p in policies.values()):  # the module is imported only when needed
+        from daemon.fulltext import ArticleFetcher, FulltextPolicy
+
+        ft = cfg.fulltext
+        articles = ArticleFetcher(
+            fetcher,
+            FulltextPolicy(
+                per_host_per_minute=ft.per_host_per_minute,
+                max_pages=ft.max_pages,
+                max_chars=ft.max_chars,
+            ),
+        )
     return Runtime(loaded, policies, build_rules(cfg), notifiers, fetcher, dispatcher, articles)
 
 
@@ -292,7 +298,8 @@ def _log_outcome(out: PollOutcome) -> None:
             alerts=len(s.alerts), ms=ms, **({"warning": out.warning} if out.warning else {}),
         )  # fmt: skip
     elif out.result in ("not_modified", "unchanged"):
-        log_event(log, "info", f"poll.{out.result}", feed=out.name, status=out.status, ms=ms)
+        # debug: at 1,000 feeds an unchanged cycle would otherwise print 1,000 lines
+        log_event(log, "debug", f"poll.{out.result}", feed=out.name, status=out.status, ms=ms)
     else:
         nxt = out.next_poll_at.isoformat(timespec="seconds") if out.next_poll_at else None
         log_event(
@@ -373,6 +380,8 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
 
 
 def make_enricher(store: Store, get_rt: Callable[[], Runtime]) -> Enricher:
+    from daemon.enrich import Enricher
+
     return Enricher(
         store,
         articles=_LiveArticles(get_rt),  # type: ignore[arg-type]
@@ -388,7 +397,12 @@ class _LiveArticles:
         self.get_rt = get_rt
 
     def fetch_text(self, url: str, *, feed_is_private: bool = False):  # type: ignore[no-untyped-def]
-        return self.get_rt().articles.fetch_text(url, feed_is_private=feed_is_private)
+        articles = self.get_rt().articles
+        if articles is None:  # full text was switched off by a reload: leave it queued
+            from daemon.fulltext import FulltextResult
+
+            return FulltextResult(None, "full text is off for this feed", retry_after=3600.0)
+        return articles.fetch_text(url, feed_is_private=feed_is_private)
 
 
 def drain_fulltext(store: Store, rt: Runtime, *, max_wait: float = 600.0) -> None:
@@ -470,7 +484,7 @@ class Daemon:
                 next_run_time=datetime.now().astimezone(),
             )
             sched.add_job(self._tick_deliver, "interval", seconds=cfg.delivery.tick, id="deliver")
-            self.enricher = make_enricher(store, lambda: self.rt)  # type: ignore[arg-type,return-value]
+            self.enricher: Enricher | None = None  # made on first use (few configs need it)
             sched.add_job(self._tick_fulltext, "interval", seconds=2, id="fulltext")
             sched.add_job(
                 self._maintenance, "interval", seconds=3600, id="maintenance",
@@ -612,6 +626,9 @@ class Daemon:
         if self.stop.is_set() or self.rt is None or not self.rt.fulltext:
             return
         try:
+            if self.enricher is None:
+                assert self.store is not None
+                self.enricher = make_enricher(self.store, lambda: self.rt)  # type: ignore[arg-type,return-value]
             st = self.enricher.run(stop=self.stop)
             if st.alerts:
                 self._tick_deliver()

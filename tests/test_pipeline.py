@@ -72,7 +72,7 @@ def test_thirty_feeds_stored_then_all_304(outlets: LoopbackServer, tmp_path: Pat
         store.close()
 
     before = len(outlets.hits)
-    r = pantau("--config", str(cfg), "run", "--once")
+    r = pantau("--config", str(cfg), "--log-level", "debug", "run", "--once")
     assert r.returncode == 0, r.stderr
     second = outlets.hits[before:]
     assert len(second) == 30
