@@ -227,6 +227,15 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
     return 1
 
 
+def health_of(f: FeedRow) -> str:
+    """The stored health; a feed that never had news to store reads by its last poll."""
+    if f.health:
+        return f.health
+    if f.gone:
+        return "gone"
+    return "ok" if f.last_ok_at is not None else "new"
+
+
 def feed_json(f: FeedRow) -> dict[str, Any]:
     return {
         "name": f.name,
@@ -240,7 +249,7 @@ def feed_json(f: FeedRow) -> dict[str, Any]:
         "last_new_at": iso(f.last_new_at),
         "error_count": f.error_count,
         "gone": f.gone,
-        "health": f.health or ("new" if f.last_polled_at is None else None),
+        "health": health_of(f),
         "health_reason": f.health_reason or None,
         "interval": f.interval,
         "polls": f.polls,

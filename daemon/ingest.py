@@ -358,13 +358,40 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
         for item_id, it in zip(ids, pl.new, strict=True)
     )
     alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
+    fresh: list[AlertRecord] = []  # alerts of stories opened here: no conflict possible
     for item_id, it, m in zip(ids, pl.new, pl.new_matches, strict=True):
-        if m:
-            assert it.story_id is not None
+        if not m:
+            continue
+        assert it.story_id is not None
+        if it.story_id not in opened:
             raise_alerts(
                 tx, rules, item_id=item_id, story_id=it.story_id, it=it, outlet=outlet,
                 fulltext=None, now=now, stats=stats, alerted=alerted, matches=m,
             )  # fmt: skip
+            continue
+        if now - it.published_at > rules.max_age:
+            continue
+        for mt in m:
+            if mt.topic in alerted[it.story_id]:
+                continue
+            alerted[it.story_id].add(mt.topic)
+            fresh.append(
+                AlertRecord(
+                    topic=mt.topic,
+                    story_id=it.story_id,
+                    item_id=item_id,
+                    title=it.title,
+                    url=it.url,
+                    outlet=outlet,
+                    published_at=it.published_at,
+                    matched=list(mt.terms),
+                    snippet=mt.snippet,
+                    notifiers=list(rules.routes.get(mt.topic, ())),
+                )  # fmt: skip
+            )
+    for rec, alert_id in zip(fresh, tx.insert_new_alerts(fresh, now), strict=True):
+        stats.alerts.append(alert_id)
+        stats.alerts_by_topic[rec.topic] = stats.alerts_by_topic.get(rec.topic, 0) + 1
     return stats
 
 

@@ -207,6 +207,8 @@ def update_health(store: Store, rt: Runtime, f: FeedRow, out: PollOutcome) -> fe
     h = feedhealth.assess(history_after(f, out, now), now)
     if h.state == f.health and h.reason == f.health_reason:
         return h
+    if h.state == "ok" and f.health in (None, "new"):
+        return h  # a first good poll: no news, and no write (NULL reads as "ok", see cli)
     feed_id = f.id
     turn = feedhealth.transition(f.health, h)
     with store.tx() as tx:

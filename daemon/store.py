@@ -538,6 +538,47 @@ class Tx:
             )
         return alert_id
 
+    def insert_new_alerts(self, records: Sequence[AlertRecord], now: datetime) -> list[int]:
+        """Alerts of stories opened in this transaction, with their outbox rows, in two
+        statements. (No other transaction can see those stories, so no conflict is possible;
+        alerts of older stories go through ``insert_alert``.)"""
+        if not records:
+            return []
+        res = self.conn.execute(
+            sa.insert(alerts).returning(alerts.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "topic": a.topic,
+                    "story_id": a.story_id,
+                    "item_id": a.item_id,
+                    "title": a.title,
+                    "url": a.url,
+                    "outlet": a.outlet,
+                    "published_at": a.published_at,
+                    "matched": json.dumps(list(a.matched), ensure_ascii=False),
+                    "snippet": a.snippet,
+                    "created_at": now,
+                }
+                for a in records
+            ],
+        )
+        ids = [r[0] for r in res]
+        rows = [
+            {
+                "alert_id": alert_id,
+                "notifier": n,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for alert_id, a in zip(ids, records, strict=True)
+            for n in dict.fromkeys(a.notifiers)
+        ]
+        if rows:
+            self.conn.execute(sa.insert(deliveries), rows)
+        return ids
+
     # -- feed state ------------------------------------------------------------------------
     def update_feed(self, feed_id: int, **values: Any) -> None:
         self.conn.execute(sa.update(feeds).where(feeds.c.id == feed_id).values(**values))
