@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from daemon import ingest, schedule
 from daemon.fetch import CacheState, Fetcher, FetchResult
@@ -73,7 +74,10 @@ def poll_feed(
     max_backoff: float = 86400.0,
     now: datetime | None = None,
     parser: Parser = parse_feed,
+    unchanged_sink: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> PollOutcome:
+    """``unchanged_sink``: where the bookkeeping of an unchanged poll goes instead of its own
+    transaction (``run --once`` writes a whole cycle's in one; see ``service.poll_all``)."""
     started = time.monotonic()
     limits = _limits(policy, min_interval, max_interval, max_backoff)
     out = PollOutcome(feed.id, policy.name, "error")
@@ -95,21 +99,24 @@ def poll_feed(
         out.result = "not_modified" if res.not_modified else "unchanged"
         interval = schedule.unchanged_interval(feed.interval, limits)
         out.next_poll_at = schedule.next_poll_at(now, interval)
-        with store.tx() as tx:
-            tx.update_feed(
-                feed.id,
-                last_polled_at=now,
-                last_status=res.status,
-                last_error=None,
-                last_ok_at=now,
-                error_count=0,
-                etag=res.etag or feed.etag,
-                last_modified=res.last_modified or feed.last_modified,
-                interval=interval,
-                next_poll_at=out.next_poll_at,
-                **RELEASE,
-            )
-            tx.add_feed_stats(feed.id, polls=1, not_modified=1)
+        values = dict(
+            last_polled_at=now,
+            last_status=res.status,
+            last_error=None,
+            last_ok_at=now,
+            error_count=0,
+            etag=res.etag or feed.etag,
+            last_modified=res.last_modified or feed.last_modified,
+            interval=interval,
+            next_poll_at=out.next_poll_at,
+            **RELEASE,
+        )
+        if unchanged_sink is not None:
+            unchanged_sink(feed.id, values)  # written with the others of the cycle
+        else:
+            with store.tx() as tx:
+                tx.update_feed(feed.id, **values)
+                tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
         parsed = parser(
             res.body or b"",

@@ -141,7 +141,11 @@ def sync_feeds(store: Store, rt: Runtime) -> dict[str, int]:
 
 
 def poll_one(
-    store: Store, rt: Runtime, feed: FeedRow, parser: ParsePool | None = None
+    store: Store,
+    rt: Runtime,
+    feed: FeedRow,
+    parser: ParsePool | None = None,
+    unchanged_sink: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> PollOutcome:
     """Poll a feed; any unexpected failure is recorded on the feed, never raised."""
     policy = rt.policies.get(feed.url) or FeedPolicy(feed.url, feed.name, rt.cfg.polling.interval)
@@ -157,6 +161,7 @@ def poll_one(
             max_interval=p.max_interval,
             max_backoff=p.max_backoff,
             parser=parser.parse if parser is not None else parse_feed,
+            unchanged_sink=unchanged_sink,
         )
     except Exception as exc:
         log_event(log, "error", "poll.crash", exc_info=True, feed=feed.name)
@@ -316,10 +321,22 @@ def poll_all(
     """Poll every active feed (or every due one) once, ``polling.concurrency`` at a time."""
     feeds = store.due_feeds(utcnow()) if only_due else [f for f in store.feed_rows() if not f.gone]
     feeds = [f for f in feeds if f.url in rt.policies]
-    with ThreadPoolExecutor(
-        max_workers=rt.cfg.polling.concurrency, thread_name_prefix="poll"
-    ) as pool:
-        return list(pool.map(lambda f: poll_one(store, rt, f, parser), feeds))
+    unchanged: list[tuple[int, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def sink(feed_id: int, values: dict[str, Any]) -> None:
+        with lock:
+            unchanged.append((feed_id, values))
+
+    try:
+        with ThreadPoolExecutor(
+            max_workers=rt.cfg.polling.concurrency, thread_name_prefix="poll"
+        ) as pool:
+            return list(pool.map(lambda f: poll_one(store, rt, f, parser, sink), feeds))
+    finally:
+        # one transaction for the bookkeeping of every unchanged feed of the cycle
+        if unchanged:
+            store.record_unchanged(unchanged)
 
 
 def make_parser(cfg: Config) -> ParsePool:

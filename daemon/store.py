@@ -842,6 +842,22 @@ class Store:
                 )
             ).scalar()
 
+    def record_unchanged(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """The outcome of many unchanged polls (a 304 or the same body) in one transaction."""
+        with self.tx() as tx:
+            for feed_id, values in rows:
+                tx.update_feed(feed_id, **values)
+            ids = [feed_id for feed_id, _ in rows]
+            for chunk in _chunks(ids, 500):
+                tx.conn.execute(
+                    sa.update(feeds)
+                    .where(feeds.c.id.in_(chunk))
+                    .values(
+                        polls=feeds.c.polls + 1,
+                        polls_not_modified=feeds.c.polls_not_modified + 1,
+                    )
+                )
+
     def release_all_claims(self) -> tuple[int, int]:
         """Drop every feed lease and delivery claim. Only for a process that knows it is the
         only one (SQLite, under the lock file): after a crash its old claims would otherwise
