@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 1
+    except BrokenPipeError:  # `pantau feeds | head`: the reader left; not an error to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # one line, never a traceback
         log.debug("command failed", exc_info=True)
         print(f"pantau: error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
@@ -228,11 +231,13 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
 
 
 def health_of(f: FeedRow) -> str:
-    """The stored health; a feed that never had news to store reads by its last poll."""
-    if f.health:
-        return f.health
+    """The stored health (set when it changes); otherwise read off the last poll."""
     if f.gone:
         return "gone"
+    if f.health and f.health != "new":
+        return f.health
+    if f.last_error:
+        return "error"
     return "ok" if f.last_ok_at is not None else "new"
 
 
@@ -266,16 +271,15 @@ def cmd_feeds(store: Store, as_json: bool) -> int:
     if not rows:
         print("no feeds yet: run `pantau run --once`")
         return 0
-    print(f"{'feed':<24} {'status':<8} {'items':>6} {'last poll':<20} {'next poll':<20} error")
+    print(f"{'feed':<24} {'health':<8} {'items':>6} {'last poll':<20} {'next poll':<20} problem")
     for f in rows:
-        state = (
-            "gone"
-            if f.gone
-            else ("error" if f.last_error else ("ok" if f.last_polled_at else "new"))
-        )
+        state = health_of(f)
+        if state == "ok" and f.last_error:
+            state = "error"  # failing, but not yet for long enough to count as "failing"
+        problem = f.last_error or (f.health_reason if state != "ok" else "") or ""
         print(
             f"{f.name[:24]:<24} {state:<8} {f.item_count:>6} "
-            f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {f.last_error or ''}"
+            f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {problem}"
         )
     return 0
 
