@@ -67,48 +67,25 @@ def _sqlite_stamp(dt: datetime) -> str:
 UNION_CHUNK = 400  # SQLite allows at most 500 SELECTs in one compound statement
 
 
-def _ranges(kinds: tuple[bool, ...]) -> list[str]:
-    """The time-range parameters a statement uses: URL keys and text bands have their own."""
-    return (["usince", "uuntil"] if any(kinds) else []) + (
-        ["since", "until"] if not all(kinds) else []
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _band_rows_sql(kinds: tuple[bool, ...], *, named: bool) -> str:
-    """The statement of ``_band_rows_union`` in the driver's own parameter style
-    (``:name`` for sqlite3, ``%(name)s`` for psycopg)."""
-    sql = str(_band_rows_union(kinds))
-    if not named:
-        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
-    return sql
-
-
-@functools.lru_cache(maxsize=256)
-def _band_rows_union(kinds: tuple[bool, ...]) -> sa.TextClause:
-    """Like ``_band_union`` but returning (band, item_id, published_at), with a time range
-    per key: the batch window for text bands, the URL span for URL keys (``kinds[i]``)."""
+@functools.lru_cache(maxsize=32)
+def _band_rows_sql(n_text: int, n_url: int, *, named: bool) -> str:
+    """(band, item_id, published_at) of ``n_text`` text bands (:b0…, within :since–:until)
+    then ``n_url`` URL keys (within :usince–:uuntil), the newest :per_band rows of each: one
+    index range scan with a LIMIT per key (SQLite and PostgreSQL both accept LIMIT inside a
+    FROM subquery of a UNION ALL member). In the driver's own parameter style: ``:name`` for
+    sqlite3, ``%(name)s`` for psycopg."""
     part = (
         "SELECT band, item_id, published_at FROM (SELECT band, item_id, published_at "
         "FROM story_bands WHERE band = :b{i} AND published_at >= :{lo} AND published_at <= :{hi} "
         "ORDER BY published_at DESC LIMIT :per_band) AS s{i}"
     )
     sql = " UNION ALL ".join(
-        part.format(i=i, lo="usince" if url else "since", hi="uuntil" if url else "until")
-        for i, url in enumerate(kinds)
-    )
-    return (
-        sa.text(sql)
-        .bindparams(
-            *[sa.bindparam(n, type_=UTCDateTime()) for n in _ranges(kinds)],
-            *[sa.bindparam(f"b{i}", type_=sa.BigInteger()) for i in range(len(kinds))],
+        part.format(
+            i=i, lo="usince" if i >= n_text else "since", hi="uuntil" if i >= n_text else "until"
         )
-        .columns(
-            sa.column("band", sa.BigInteger()),
-            sa.column("item_id", sa.Integer()),
-            sa.column("published_at", UTCDateTime()),
-        )
+        for i in range(n_text + n_url)
     )
+    return sql if named else re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
 def utcnow() -> datetime:
@@ -438,7 +415,8 @@ class Tx:
             if sqlite:
                 for name in ("since", "until", "usince", "uuntil"):
                     params[name] = _sqlite_stamp(params[name])
-            sql = _band_rows_sql(tuple(u for _, u in chunk), named=sqlite)
+            n_url = sum(1 for _, url in chunk if url)  # URL keys come last in ``keys``
+            sql = _band_rows_sql(len(chunk) - n_url, n_url, named=sqlite)
             for band, item_id, published in self.conn.exec_driver_sql(sql, params):
                 if isinstance(published, str):
                     published = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
