@@ -171,7 +171,9 @@ def test_readme_topic_examples_compile() -> None:
     from daemon.match import Matcher, TopicSpec
 
     text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Topics: the query language") : text.index("## Stories and alerts")]
+    section = text[
+        text.index("## Topics: the query language") : text.index("## Stories and alerts")
+    ]
     queries = re.findall(r"query: '([^']+)'", section)
     queries += [q for q in re.findall(r"^\| `([^`]+)`", section, flags=re.M) if "," not in q]
     assert len(queries) >= 12
