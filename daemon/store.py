@@ -500,40 +500,10 @@ class Tx:
 
     def insert_alert(self, a: AlertRecord, now: datetime) -> int | None:
         """The alert and one pending delivery per notifier, or None if (topic, story) exists."""
-        alert_id = insert_ignore(
-            self.conn,
-            alerts,
-            {
-                "topic": a.topic,
-                "story_id": a.story_id,
-                "item_id": a.item_id,
-                "title": a.title,
-                "url": a.url,
-                "outlet": a.outlet,
-                "published_at": a.published_at,
-                "matched": json.dumps(list(a.matched), ensure_ascii=False),
-                "snippet": a.snippet,
-                "created_at": now,
-            },
-            ["topic", "story_id"],
-        )
+        alert_id = insert_ignore(self.conn, alerts, _alert_values(a, now), ["topic", "story_id"])
         if alert_id is None:
             return None
-        if a.notifiers:
-            self.conn.execute(
-                sa.insert(deliveries),
-                [
-                    {
-                        "alert_id": alert_id,
-                        "notifier": n,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for n in dict.fromkeys(a.notifiers)
-                ],
-            )
+        self._outbox([(alert_id, a)], now)
         return alert_id
 
     def insert_new_alerts(self, records: Sequence[AlertRecord], now: datetime) -> list[int]:
@@ -544,23 +514,14 @@ class Tx:
             return []
         res = self.conn.execute(
             sa.insert(alerts).returning(alerts.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "topic": a.topic,
-                    "story_id": a.story_id,
-                    "item_id": a.item_id,
-                    "title": a.title,
-                    "url": a.url,
-                    "outlet": a.outlet,
-                    "published_at": a.published_at,
-                    "matched": json.dumps(list(a.matched), ensure_ascii=False),
-                    "snippet": a.snippet,
-                    "created_at": now,
-                }
-                for a in records
-            ],
+            [_alert_values(a, now) for a in records],
         )
         ids = [r[0] for r in res]
+        self._outbox(list(zip(ids, records, strict=True)), now)
+        return ids
+
+    def _outbox(self, pairs: Sequence[tuple[int, AlertRecord]], now: datetime) -> None:
+        """One pending delivery row per (alert, notifier of its topic)."""
         rows = [
             {
                 "alert_id": alert_id,
@@ -570,12 +531,11 @@ class Tx:
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for alert_id, a in zip(ids, records, strict=True)
+            for alert_id, a in pairs
             for n in dict.fromkeys(a.notifiers)
         ]
         if rows:
             self.conn.execute(sa.insert(deliveries), rows)
-        return ids
 
     # -- feed state ------------------------------------------------------------------------
     def update_feed(self, feed_id: int, **values: Any) -> None:
@@ -600,6 +560,21 @@ class Tx:
                 item_count=feeds.c.item_count + items_added,
             )
         )
+
+
+def _alert_values(a: AlertRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "topic": a.topic,
+        "story_id": a.story_id,
+        "item_id": a.item_id,
+        "title": a.title,
+        "url": a.url,
+        "outlet": a.outlet,
+        "published_at": a.published_at,
+        "matched": json.dumps(list(a.matched), ensure_ascii=False),
+        "snippet": a.snippet,
+        "created_at": now,
+    }
 
 
 def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
