@@ -417,7 +417,7 @@ class Tx:
                     params[name] = _sqlite_stamp(params[name])
             n_url = sum(1 for _, url in chunk if url)  # URL keys come last in ``keys``
             sql = _band_rows_sql(len(chunk) - n_url, n_url, named=sqlite)
-            for band, item_id, published in self.conn.exec_driver_sql(sql, params):
+            for band, item_id, published in self.conn.exec_driver_sql(sql, params).fetchall():
                 if isinstance(published, str):
                     published = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
                 out.append((band, item_id, published))
@@ -434,7 +434,7 @@ class Tx:
             items.c.url,
             items.c.published_at,
         ).where(items.c.id.in_(list(ids)))
-        return list(self.conn.execute(q))
+        return self.conn.execute(q).fetchall()
 
     def band_candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
