@@ -251,3 +251,29 @@ def test_failed_ingest_rolls_back_the_whole_poll(store: Store) -> None:
     with pytest.raises(Boom), store.tx() as tx:
         ingest_items(tx, feed_id=fid, outlet="A", parsed=[item(1), item(2)], rules=bad, now=NOW)
     assert store.counts()["items"] == 0 and store.counts()["stories"] == 0
+
+
+def test_a_later_copy_alerts_only_for_topics_not_yet_alerted(store: Store) -> None:
+    """Copy 1 matches Ukraina; copy 2 of the same story (another outlet, another title)
+    matches Ukraina and NATO: one Ukraina alert (with both sources) and one NATO alert."""
+    lead = (
+        "Pemerintah Ukraina mengizinkan pasukan dari sejumlah negara sahabat mengikuti latihan "
+        "gabungan di wilayah barat negara itu selama dua pekan, termasuk simulasi evakuasi warga "
+        "sipil dan pengamanan jalur logistik kereta api menuju perbatasan."
+    )
+    a_url, b_url = "https://a.example/rss", "https://b.example/rss"
+    ids = store.sync_feeds([FeedSpec(a_url, "A", 600), FeedSpec(b_url, "B", 600)], NOW, {})
+    r = rules(("Ukraina", "Ukraina"), ("NATO", "NATO"))
+    first = item(1, title="Ukraina izinkan latihan militer asing", summary=lead)
+    second = item(
+        2, title="NATO sambut latihan gabungan", summary=lead + " Juru bicara NATO menyambutnya."
+    )
+    with store.tx() as tx:
+        s1 = ingest_items(tx, feed_id=ids[a_url], outlet="A", parsed=[first], rules=r, now=NOW)
+    with store.tx() as tx:
+        s2 = ingest_items(tx, feed_id=ids[b_url], outlet="B", parsed=[second], rules=r, now=NOW)
+    assert s1.alerts_by_topic == {"Ukraina": 1} and s2.alerts_by_topic == {"NATO": 1}
+    alerts = {a.topic: a for a in store.alerts_since(NOW - timedelta(days=1))}
+    assert set(alerts) == {"Ukraina", "NATO"}
+    assert alerts["Ukraina"].story_id == alerts["NATO"].story_id
+    assert {s.outlet for s in alerts["Ukraina"].sources} == {"A", "B"}
