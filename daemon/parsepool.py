@@ -86,7 +86,8 @@ class ParsePool:
         topics: Sequence[tuple[str, str]] = (),
         max_age: float = 48 * 3600.0,
     ) -> None:
-        self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
+        # one core stays with the main process (fetch, ingest): it is the busier side
+        self.workers = workers if workers is not None else max(1, min(4, (os.cpu_count() or 2) - 1))
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
