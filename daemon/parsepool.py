@@ -86,8 +86,7 @@ class ParsePool:
         topics: Sequence[tuple[str, str]] = (),
         max_age: float = 48 * 3600.0,
     ) -> None:
-        # one core stays with the main process (fetch, ingest): it is the busier side
-        self.workers = workers if workers is not None else max(1, min(4, (os.cpu_count() or 2) - 1))
+        self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
