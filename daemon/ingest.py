@@ -91,13 +91,15 @@ class _Candidates:
     def _lookup(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[int]:
-        if self.rows is None:
-            return [r.id for r in self.tx.band_candidates(bands, since, until, limit)]
         counts: dict[int, int] = {}
-        for b in bands:
-            for item_id, published in self.rows.get(b, ()):
-                if since <= published <= until:
-                    counts[item_id] = counts.get(item_id, 0) + 1
+        if self.rows is None:  # no prefetch (a single item, as in enrich): read these keys now
+            for _band, item_id, _published in self.tx.band_rows(bands, since, until):
+                counts[item_id] = counts.get(item_id, 0) + 1
+        else:
+            for b in bands:
+                for item_id, published in self.rows.get(b, ()):
+                    if since <= published <= until:
+                        counts[item_id] = counts.get(item_id, 0) + 1
         return sorted(counts, key=lambda i: (-counts[i], i))[:limit]
 
     def candidates(

@@ -315,11 +315,9 @@ def _log_outcome(out: PollOutcome) -> None:
         )  # fmt: skip
 
 
-def poll_all(
-    store: Store, rt: Runtime, *, only_due: bool = False, parser: ParsePool | None = None
-) -> list[PollOutcome]:
-    """Poll every active feed (or every due one) once, ``polling.concurrency`` at a time."""
-    feeds = store.due_feeds(utcnow()) if only_due else [f for f in store.feed_rows() if not f.gone]
+def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> list[PollOutcome]:
+    """Poll every active feed once, ``polling.concurrency`` at a time (``run --once``)."""
+    feeds = [f for f in store.feed_rows() if not f.gone]
     feeds = [f for f in feeds if f.url in rt.policies]
     unchanged: list[tuple[int, dict[str, Any]]] = []
     lock = threading.Lock()

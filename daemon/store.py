@@ -42,23 +42,6 @@ SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table 
 PER_BAND = 50  # newest rows read per band key in a candidate lookup
 
 
-@functools.lru_cache(maxsize=64)
-def _band_union(n: int) -> sa.TextClause:
-    """One statement, one index range scan with a LIMIT per band key (SQLite and PostgreSQL
-    both accept LIMIT inside a FROM subquery of a UNION ALL member)."""
-    part = (
-        "SELECT item_id FROM (SELECT item_id FROM story_bands WHERE band = :b{i} "
-        "AND published_at >= :since AND published_at <= :until "
-        "ORDER BY published_at DESC LIMIT :per_band) AS s{i}"
-    )
-    sql = " UNION ALL ".join(part.format(i=i) for i in range(n))
-    return sa.text(sql).bindparams(
-        sa.bindparam("since", type_=UTCDateTime()),
-        sa.bindparam("until", type_=UTCDateTime()),
-        *[sa.bindparam(f"b{i}", type_=sa.BigInteger()) for i in range(n)],
-    )
-
-
 def _sqlite_stamp(dt: datetime) -> str:
     """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (so comparisons line up)."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -436,39 +419,6 @@ class Tx:
         ).where(items.c.id.in_(list(ids)))
         return self.conn.execute(q).fetchall()
 
-    def band_candidates(
-        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
-    ) -> list[Any]:
-        """Items sharing at least one band key, published in [since, until], most shared first.
-
-        Each band is read through the (band, published_at) index with its own LIMIT: a band
-        shared by thousands of items (a templated daily report, a boilerplate lead) would
-        otherwise make every lookup read all of them. The newest ``PER_BAND`` rows of each
-        band are enough to find a story's recent copies."""
-        keys = list(dict.fromkeys(bands))
-        if not keys:
-            return []
-        params: dict[str, Any] = {f"b{i}": k for i, k in enumerate(keys)}
-        params.update(since=since, until=until, per_band=PER_BAND)
-        counts: dict[int, int] = {}
-        for (item_id,) in self.conn.execute(_band_union(len(keys)), params):
-            counts[item_id] = counts.get(item_id, 0) + 1
-        if not counts:
-            return []
-        best = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
-        q = sa.select(
-            items.c.id,
-            items.c.story_id,
-            items.c.title,
-            items.c.summary,
-            items.c.content,
-            items.c.fulltext,
-            items.c.url,
-            items.c.published_at,
-        ).where(items.c.id.in_(best))
-        rows = {r.id: r for r in self.conn.execute(q)}
-        return [rows[i] for i in best if i in rows]
-
     def lock_story_keys(self, keys: Iterable[int]) -> None:
         """Serialise story assignment across processes on PostgreSQL.
 
@@ -618,14 +568,6 @@ class Store:
         with db.read_tx(self.engine) as conn:
             yield Tx(conn)
 
-    def ping(self) -> bool:
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            return True
-        except Exception:
-            return False
-
     # -- feeds -----------------------------------------------------------------------------
     def sync_feeds(
         self, specs: Sequence[FeedSpec], now: datetime, first_poll: dict[str, datetime]
@@ -681,12 +623,6 @@ class Store:
             if gone:
                 tx.conn.execute(sa.update(feeds).where(feeds.c.id.in_(gone)).values(active=False))
         return ids
-
-    def feed(self, feed_id: int) -> FeedRow:
-        with db.read_tx(self.engine) as conn:
-            return FeedRow.from_row(
-                conn.execute(sa.select(feeds).where(feeds.c.id == feed_id)).one()
-            )
 
     def feed_rows(self, *, active_only: bool = True) -> list[FeedRow]:
         q = sa.select(feeds).order_by(feeds.c.id)
@@ -836,14 +772,6 @@ class Store:
                 .where(feeds.c.id == feed_id, feeds.c.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
             )
-
-    def next_due_at(self) -> datetime | None:
-        with db.read_tx(self.engine) as conn:
-            return conn.execute(
-                sa.select(sa.func.min(feeds.c.next_poll_at, type_=UTCDateTime())).where(
-                    feeds.c.active.is_(True), feeds.c.gone.is_(False)
-                )
-            ).scalar()
 
     # -- reading -----------------------------------------------------------------------------
     def stories_since(self, since: datetime, limit: int = 10_000) -> list[dict[str, Any]]:

@@ -286,12 +286,15 @@ def test_migrations_run_once_when_processes_start_together(pg_url: str) -> None:
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    # daemon threads and a join deadline: without the lock, concurrent DDL can deadlock,
+    # and the test must then fail rather than hang
+    threads = [threading.Thread(target=start, args=(e,), daemon=True) for e in engines]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=60)
     try:
+        assert not any(t.is_alive() for t in threads), "migrations did not finish in 60 s"
         assert errors == []
         assert db.current_revision(engines[0]) == db.HEAD
     finally:
