@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import os
+import resource
 import sys
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -187,7 +189,9 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
 
     try:
         if once:
+            started = time.monotonic()
             outcomes, stats = run_once(loaded)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             ok = sum(1 for o in outcomes if o.result in ("ok", "not_modified", "unchanged"))
             new = sum(o.stats.new for o in outcomes)
             alerts = sum(len(o.stats.alerts) for o in outcomes)
@@ -196,7 +200,9 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
             log_event(
                 log, "info", "run.once", feeds=len(outcomes), ok=ok, failed=len(outcomes) - ok,
                 new_items=new, alerts=alerts, sent=stats.sent, retrying=stats.retried,
-                failed_deliveries=stats.failed,
+                failed_deliveries=stats.failed, seconds=round(time.monotonic() - started, 2),
+                cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
+                max_rss_mb=round(usage.ru_maxrss / 1024),
             )  # fmt: skip
             return 0
         from daemon.sdnotify import SdNotifier

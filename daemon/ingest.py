@@ -10,17 +10,14 @@ on the one connection of ``tx`` so a crash leaves either all of it or none.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from daemon import stories as grouping
 from daemon.match import Matcher, TopicMatch
-from daemon.parse import ParsedItem
+from daemon.parse import ParsedItem, content_hash
 from daemon.store import AlertRecord, ExistingItem, NewItem, Tx
-
-CANDIDATE_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -42,14 +39,6 @@ class IngestStats:
     new_stories: int = 0
     alerts: list[int] = field(default_factory=list)
     alerts_by_topic: dict[str, int] = field(default_factory=dict)
-
-
-def content_hash(it: ParsedItem) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in (it.title, it.summary, it.content, it.url or ""):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 PROVISIONAL = 10**15  # story ids above this are stories opened in the current batch
@@ -74,6 +63,8 @@ class _Candidates:
     def prefetch(
         self, fps: Sequence[grouping.Fingerprint], docs: Sequence[grouping.Doc], window: timedelta
     ) -> None:
+        """Read the band rows of the batch, then the text of every item that some lookup of
+        the batch will return, each in a few statements rather than one per item."""
         if not docs:
             return
         url_keys = {grouping.url_key(d.url) for d in docs if d.url}
@@ -84,6 +75,37 @@ class _Candidates:
         for band, item_id, published in self.tx.band_rows(bands, lo, hi, url_keys):
             rows.setdefault(band, []).append((item_id, published))
         self.rows = rows
+        if not rows:
+            return
+        span = timedelta(days=grouping.URL_SPAN_DAYS)
+        wanted: set[int] = set()
+        for fp, d in zip(fps, docs, strict=True):
+            if d.url:
+                key = [grouping.url_key(d.url)]
+                wanted.update(self._lookup(key, d.published_at - span, d.published_at + span, 1))
+            wanted.update(
+                self._lookup(
+                    fp.bands, d.published_at - window, d.published_at + window,
+                    grouping.CANDIDATE_LIMIT,
+                )
+            )  # fmt: skip
+        self._load([i for i in wanted if i != self.exclude_item])
+
+    def _load(self, ids: Sequence[int]) -> None:
+        for r in self.tx.candidate_items([i for i in ids if i not in self.docs]):
+            if r.story_id is None:
+                continue
+            self.docs[r.id] = grouping.Candidate(
+                item_id=r.id,
+                story_id=r.story_id,
+                doc=grouping.Doc(
+                    title=r.title,
+                    summary=r.summary,
+                    content=r.fulltext or r.content or "",
+                    url=r.url,
+                    published_at=r.published_at,
+                ),
+            )
 
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
         self.overlay.append((frozenset(bands), cand))
@@ -108,20 +130,7 @@ class _Candidates:
         ids = [i for i in self._lookup(bands, since, until, limit) if i != self.exclude_item]
         missing = [i for i in ids if i not in self.docs]
         if missing:
-            for r in self.tx.candidate_items(missing):
-                if r.story_id is None:
-                    continue
-                self.docs[r.id] = grouping.Candidate(
-                    item_id=r.id,
-                    story_id=r.story_id,
-                    doc=grouping.Doc(
-                        title=r.title,
-                        summary=r.summary,
-                        content=r.fulltext or r.content or "",
-                        url=r.url,
-                        published_at=r.published_at,
-                    ),
-                )
+            self._load(missing)
         out = [self.docs[i] for i in ids if i in self.docs]
         if self.overlay:
             keys = set(bands)
@@ -172,7 +181,9 @@ def assign_stories(
             opened.append(it)
         sizes[sid] = sizes.get(sid, 0) + 1
         chosen.append(sid)
-        source.add(fp.bands, grouping.Candidate(item_id=-(k + 1), story_id=sid, doc=doc))
+        source.add(
+            fp.bands, grouping.Candidate(item_id=-(k + 1), story_id=sid, doc=doc, features=fp)
+        )
     real = tx.new_stories(
         [
             (it.title, it.first_seen_at, it.published_at, sizes[PROVISIONAL + i])
@@ -268,10 +279,12 @@ def plan(
     fulltext: bool = False,
     fingerprints: Sequence[grouping.Fingerprint] | None = None,
     pre_matches: Sequence[Sequence[TopicMatch]] | None = None,
+    hashes: Sequence[str] | None = None,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
     ``fulltext``: queue each new item for its article page (see ``enrich``).
-    ``fingerprints``/``pre_matches``: computed by the parse workers, one per parsed item."""
+    ``fingerprints``/``pre_matches``/``hashes``: computed by the parse workers, one per
+    parsed item."""
     out = Plan(total=len(parsed))
 
     def matches(i: int, it: ParsedItem | NewItem) -> list[TopicMatch]:
@@ -282,7 +295,7 @@ def plan(
         return rules.matcher.match(it.title, it.summary, it.content or "")
 
     for i, p in enumerate(parsed):
-        h = content_hash(p)
+        h = hashes[i] if hashes is not None else content_hash(p)
         old = existing.get(p.identity)
         if old is not None:
             out.known += 1

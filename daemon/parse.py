@@ -87,6 +87,16 @@ class ParsedFeed:
     # one GIL on them: each item's story fingerprint and topic matches, index for index.
     fingerprints: list[Any] | None = None
     matches: list[list[Any]] | None = None
+    hashes: list[str] | None = None  # content_hash of each item
+
+
+def content_hash(it: ParsedItem) -> str:
+    """What decides that a known item changed (title, summary, content or link)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (it.title, it.summary, it.content, it.url or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- encoding

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon.parse import ParsedFeed, parse_feed
+from daemon.parse import ParsedFeed, content_hash, parse_feed
 from daemon.stories import Doc, fingerprint
 
 log = logging.getLogger("pantau.parse")
@@ -60,6 +60,7 @@ def prepare(parsed: ParsedFeed, matcher: Any, now: datetime, max_age: timedelta)
         for it in parsed.items
     ]
     parsed.fingerprints = [fingerprint(d) for d in docs]
+    parsed.hashes = [content_hash(it) for it in parsed.items]
     parsed.matches = [
         matcher.match(it.title, it.summary, it.content or "")
         if matcher is not None and now - it.published_at <= max_age

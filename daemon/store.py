@@ -31,7 +31,6 @@ from daemon.schema import (
     items,
     stories,
     story_bands,
-    tombstones,
 )
 
 STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
@@ -44,7 +43,9 @@ PER_BAND = 50  # newest rows read per band key in a candidate lookup
 
 def _sqlite_stamp(dt: datetime) -> str:
     """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (so comparisons line up)."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime costs 4x as much
 
 
 UNION_CHUNK = 400  # SQLite allows at most 500 SELECTs in one compound statement
@@ -229,61 +230,117 @@ class AlertView:
         }
 
 
-def insert_ignore(
-    conn: Connection, table: sa.Table, values: dict[str, Any], index: list[str]
-) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING; the new row's id, or None when it already existed."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
-    if "id" in table.c:
-        stmt = stmt.returning(table.c.id)
-        row = conn.execute(stmt).first()
-        return row[0] if row else None
-    conn.execute(stmt)
-    return None
+_ITEM_COLUMNS = (
+    "feed_id", "identity", "guid", "url", "title", "summary", "content", "title_html",
+    "summary_html", "author", "published_at", "published_raw", "has_date", "first_seen_at",
+    "content_hash", "fulltext_status", "fulltext_after", "story_id",
+)  # fmt: skip
+_ALERT_COLUMNS = (
+    "topic", "story_id", "item_id", "title", "url", "outlet", "published_at", "matched",
+    "snippet", "created_at",
+)  # fmt: skip
+ROWS_PER_INSERT = 400  # multi-row VALUES: 400 × 18 parameters, well under both drivers' caps
+
+
+def _values_sql(n_cols: int, n_rows: int) -> str:
+    row = "(" + ", ".join("?" * n_cols) + ")"
+    return ", ".join([row] * n_rows)
 
 
 class Tx:
-    """The statements of one ingest transaction, on one connection."""
+    """The statements of one ingest transaction, on one connection.
+
+    The statements of the ingest path (run per poll, over up to hundreds of rows) go
+    straight to the DB-API driver with SQL written once, in ``?`` style (rewritten to
+    ``%s`` for psycopg): building, compiling and caching a SQLAlchemy statement and
+    processing each bound value in Python cost several times the SQLite work itself
+    (bench/README.md, issue 9). Timestamps are then passed as SQLAlchemy's SQLite DATETIME
+    stores them (``_sqlite_stamp``) or as aware datetimes to PostgreSQL. Everything else
+    uses SQLAlchemy Core."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self._cursor: Any = None
+
+    # -- the driver, directly ----------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+    def _cur(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        return self._cursor
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def _ts(self, dt: datetime | None) -> Any:
+        if dt is None:
+            return None
+        if dt.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return _sqlite_stamp(dt) if self.sqlite else dt
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur = self._cur()
+        cur.execute(self._sql(sql), tuple(params))
+        return cur.fetchall()
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cur().executemany(self._sql(sql), rows)
 
     # -- items -----------------------------------------------------------------------------
     def existing_items(self, feed_id: int, identities: Sequence[str]) -> dict[str, ExistingItem]:
         out: dict[str, ExistingItem] = {}
         for chunk in _chunks(list(identities), 500):
-            rows = self.conn.execute(
-                sa.select(
-                    items.c.id, items.c.identity, items.c.content_hash, items.c.story_id
-                ).where(items.c.feed_id == feed_id, items.c.identity.in_(chunk))
+            rows = self._fetch(
+                "SELECT id, identity, content_hash, story_id FROM items "
+                f"WHERE feed_id = ? AND identity IN ({', '.join('?' * len(chunk))})",
+                [feed_id, *chunk],
             )
             for r in rows:
-                out[r.identity] = ExistingItem(r.id, r.identity, r.content_hash, r.story_id)
+                out[r[1]] = ExistingItem(*r)
         return out
 
     def tombstoned(self, feed_id: int, identities: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for chunk in _chunks(list(identities), 500):
-            rows = self.conn.execute(
-                sa.select(tombstones.c.identity).where(
-                    tombstones.c.feed_id == feed_id, tombstones.c.identity.in_(chunk)
-                )
+            rows = self._fetch(
+                "SELECT identity FROM tombstones "
+                f"WHERE feed_id = ? AND identity IN ({', '.join('?' * len(chunk))})",
+                [feed_id, *chunk],
             )
             out.update(r[0] for r in rows)
         return out
 
     def insert_items(self, new: Sequence[NewItem]) -> list[int]:
+        """Multi-row INSERTs; ids come back with their identity (unique within the feed), as
+        neither SQLite nor PostgreSQL promises RETURNING rows in VALUES order."""
         if not new:
             return []
-        rows = self.conn.execute(
-            sa.insert(items).returning(items.c.id, sort_by_parameter_order=True),
-            [{k: v for k, v in n.__dict__.items() if k != "bands"} for n in new],
-        )
-        return [r[0] for r in rows]
+        ts = self._ts
+        ids: dict[tuple[int, str], int] = {}
+        for chunk in _chunks(list(new), ROWS_PER_INSERT):
+            params: list[Any] = []
+            for n in chunk:
+                params += (
+                    n.feed_id, n.identity, n.guid, n.url, n.title, n.summary, n.content,
+                    n.title_html, n.summary_html, n.author, ts(n.published_at),
+                    n.published_raw, n.has_date, ts(n.first_seen_at), n.content_hash,
+                    n.fulltext_status, ts(n.fulltext_after), n.story_id,
+                )  # fmt: skip
+            rows = self._fetch(
+                f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES "
+                f"{_values_sql(len(_ITEM_COLUMNS), len(chunk))} RETURNING id, feed_id, identity",
+                params,
+            )
+            for item_id, feed_id, identity in rows:
+                ids[(feed_id, identity)] = item_id
+        return [ids[(n.feed_id, n.identity)] for n in new]
 
     def update_item(self, item_id: int, values: dict[str, Any]) -> None:
         self.conn.execute(sa.update(items).where(items.c.id == item_id).values(**values))
@@ -319,23 +376,24 @@ class Tx:
 
     # -- stories ---------------------------------------------------------------------------
     def new_stories(self, rows: Sequence[tuple[str, datetime, datetime, int]]) -> list[int]:
-        """Open stories in bulk: (title, first_seen_at, published_at, item_count) each."""
-        if not rows:
-            return []
-        res = self.conn.execute(
-            sa.insert(stories).returning(stories.c.id, sort_by_parameter_order=True),
-            [
-                {"title": t, "first_seen_at": f, "published_at": p, "item_count": n}
-                for t, f, p, n in rows
-            ],
+        """Open stories: (title, first_seen_at, published_at, item_count) each. One statement
+        per story: stories have no natural key to match RETURNING rows of a multi-row INSERT
+        to their VALUES, and on the driver directly a single-row INSERT costs microseconds."""
+        cur = self._cur()
+        sql = self._sql(
+            "INSERT INTO stories (title, first_seen_at, published_at, item_count) "
+            "VALUES (?, ?, ?, ?) RETURNING id"
         )
-        return [r[0] for r in res]
+        out = []
+        for t, f, p, n in rows:
+            cur.execute(sql, (t, self._ts(f), self._ts(p), n))
+            out.append(cur.fetchone()[0])
+        return out
 
     def join_story(self, story_id: int, n: int = 1) -> None:
-        self.conn.execute(
-            sa.update(stories)
-            .where(stories.c.id == story_id)
-            .values(item_count=stories.c.item_count + n)
+        self._cur().execute(
+            self._sql("UPDATE stories SET item_count = item_count + ? WHERE id = ?"),
+            (n, story_id),
         )
 
     def insert_bands(
@@ -406,18 +464,16 @@ class Tx:
                 out.append((band, item_id, published))
         return out
 
-    def candidate_items(self, ids: Sequence[int]) -> list[Any]:
-        q = sa.select(
-            items.c.id,
-            items.c.story_id,
-            items.c.title,
-            items.c.summary,
-            items.c.content,
-            items.c.fulltext,
-            items.c.url,
-            items.c.published_at,
-        ).where(items.c.id.in_(list(ids)))
-        return self.conn.execute(q).fetchall()
+    def candidate_items(self, ids: Sequence[int]) -> list[CandidateRow]:
+        out: list[CandidateRow] = []
+        for chunk in _chunks(list(ids), 500):
+            rows = self._fetch(
+                "SELECT id, story_id, title, summary, content, fulltext, url, published_at "
+                f"FROM items WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.extend(CandidateRow(*r[:7], _from_db(r[7])) for r in rows)
+        return out
 
     def lock_story_keys(self, keys: Iterable[int]) -> None:
         """Serialise story assignment across processes on PostgreSQL.
@@ -445,51 +501,85 @@ class Tx:
 
     # -- alerts and the outbox -------------------------------------------------------------
     def alerted_topics(self, story_id: int) -> set[str]:
-        rows = self.conn.execute(sa.select(alerts.c.topic).where(alerts.c.story_id == story_id))
-        return {r[0] for r in rows}
+        return {
+            r[0] for r in self._fetch("SELECT topic FROM alerts WHERE story_id = ?", [story_id])
+        }
+
+    def _alert_params(self, a: AlertRecord, now: datetime) -> tuple[Any, ...]:
+        return (
+            a.topic, a.story_id, a.item_id, a.title, a.url, a.outlet, self._ts(a.published_at),
+            json.dumps(list(a.matched), ensure_ascii=False), a.snippet, self._ts(now),
+        )  # fmt: skip
 
     def insert_alert(self, a: AlertRecord, now: datetime) -> int | None:
         """The alert and one pending delivery per notifier, or None if (topic, story) exists."""
-        alert_id = insert_ignore(self.conn, alerts, _alert_values(a, now), ["topic", "story_id"])
-        if alert_id is None:
+        rows = self._fetch(
+            f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES "
+            f"{_values_sql(len(_ALERT_COLUMNS), 1)} "
+            "ON CONFLICT (topic, story_id) DO NOTHING RETURNING id",
+            self._alert_params(a, now),
+        )
+        if not rows:
             return None
+        alert_id: int = rows[0][0]
         self._outbox([(alert_id, a)], now)
         return alert_id
 
     def insert_new_alerts(self, records: Sequence[AlertRecord], now: datetime) -> list[int]:
-        """Alerts of stories opened in this transaction, with their outbox rows, in two
-        statements. (No other transaction can see those stories, so no conflict is possible;
-        alerts of older stories go through ``insert_alert``.)"""
+        """Alerts of stories opened in this transaction, with their outbox rows. (No other
+        transaction can see those stories, so no conflict is possible; alerts of older
+        stories go through ``insert_alert``.) RETURNING rows are matched back by
+        (topic, story), which is unique."""
         if not records:
             return []
-        res = self.conn.execute(
-            sa.insert(alerts).returning(alerts.c.id, sort_by_parameter_order=True),
-            [_alert_values(a, now) for a in records],
-        )
-        ids = [r[0] for r in res]
-        self._outbox(list(zip(ids, records, strict=True)), now)
-        return ids
+        ids: dict[tuple[str, int], int] = {}
+        for chunk in _chunks(list(records), ROWS_PER_INSERT):
+            params: list[Any] = []
+            for a in chunk:
+                params += self._alert_params(a, now)
+            rows = self._fetch(
+                f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES "
+                f"{_values_sql(len(_ALERT_COLUMNS), len(chunk))} RETURNING id, topic, story_id",
+                params,
+            )
+            for alert_id, topic, story_id in rows:
+                ids[(topic, story_id)] = alert_id
+        out = [ids[(a.topic, a.story_id)] for a in records]
+        self._outbox(list(zip(out, records, strict=True)), now)
+        return out
 
     def _outbox(self, pairs: Sequence[tuple[int, AlertRecord]], now: datetime) -> None:
         """One pending delivery row per (alert, notifier of its topic)."""
-        rows = [
-            {
-                "alert_id": alert_id,
-                "notifier": n,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for alert_id, a in pairs
-            for n in dict.fromkeys(a.notifiers)
-        ]
-        if rows:
-            self.conn.execute(sa.insert(deliveries), rows)
+        stamp = self._ts(now)
+        self._many(
+            "INSERT INTO deliveries (alert_id, notifier, status, attempts, next_attempt_at, "
+            "created_at) VALUES (?, ?, 'pending', 0, ?, ?)",
+            [
+                (alert_id, n, stamp, stamp)
+                for alert_id, a in pairs
+                for n in dict.fromkeys(a.notifiers)
+            ],
+        )
 
     # -- feed state ------------------------------------------------------------------------
     def update_feed(self, feed_id: int, **values: Any) -> None:
-        self.conn.execute(sa.update(feeds).where(feeds.c.id == feed_id).values(**values))
+        self.update_feeds([(feed_id, values)])
+
+    def update_feeds(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Set columns of many feeds: one executemany per distinct set of columns."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for feed_id, values in rows:
+            for k in values:
+                if k not in _FEED_COLUMNS:
+                    raise ValueError(f"feeds has no column {k!r}")
+            cols = tuple(values)
+            groups.setdefault(cols, []).append(
+                (*(self._ts(v) if isinstance(v, datetime) else v for v in values.values()), feed_id)
+            )
+        for cols, params in groups.items():
+            if cols:
+                sets = ", ".join(f'"{c}" = ?' for c in cols)
+                self._many(f"UPDATE feeds SET {sets} WHERE id = ?", params)
 
     def add_feed_stats(
         self,
@@ -500,31 +590,37 @@ class Tx:
         failed: int = 0,
         items_added: int = 0,
     ) -> None:
-        self.conn.execute(
-            sa.update(feeds)
-            .where(feeds.c.id == feed_id)
-            .values(
-                polls=feeds.c.polls + polls,
-                polls_not_modified=feeds.c.polls_not_modified + not_modified,
-                polls_failed=feeds.c.polls_failed + failed,
-                item_count=feeds.c.item_count + items_added,
-            )
+        self.add_feeds_stats([(feed_id, polls, not_modified, failed, items_added)])
+
+    def add_feeds_stats(self, rows: Sequence[tuple[int, int, int, int, int]]) -> None:
+        """(feed_id, polls, not_modified, failed, items_added) each."""
+        self._many(
+            "UPDATE feeds SET polls = polls + ?, polls_not_modified = polls_not_modified + ?, "
+            "polls_failed = polls_failed + ?, item_count = item_count + ? WHERE id = ?",
+            [(p, nm, f, n, feed_id) for feed_id, p, nm, f, n in rows],
         )
 
 
-def _alert_values(a: AlertRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "topic": a.topic,
-        "story_id": a.story_id,
-        "item_id": a.item_id,
-        "title": a.title,
-        "url": a.url,
-        "outlet": a.outlet,
-        "published_at": a.published_at,
-        "matched": json.dumps(list(a.matched), ensure_ascii=False),
-        "snippet": a.snippet,
-        "created_at": now,
-    }
+_FEED_COLUMNS = frozenset(feeds.c.keys())
+
+
+def _from_db(v: Any) -> datetime | None:
+    """A timestamp as the driver returns it: SQLite's stored text, PostgreSQL's datetime."""
+    if v is None or isinstance(v, datetime):
+        return v.astimezone(timezone.utc) if v is not None else None
+    return datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class CandidateRow:
+    id: int
+    story_id: int | None
+    title: str
+    summary: str
+    content: str
+    fulltext: str | None
+    url: str | None
+    published_at: datetime
 
 
 def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
@@ -557,16 +653,22 @@ class Store:
     def tx(self) -> Iterator[Tx]:
         if self._write_lock is None:
             with db.write_tx(self.engine) as conn:
-                yield Tx(conn)
+                tx = Tx(conn)
+                yield tx
+                tx.close()
             return
         with self._write_lock, db.write_tx(self.engine) as conn:
-            yield Tx(conn)
+            tx = Tx(conn)
+            yield tx
+            tx.close()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (no write lock): for planning before ``tx``."""
         with db.read_tx(self.engine) as conn:
-            yield Tx(conn)
+            tx = Tx(conn)
+            yield tx
+            tx.close()
 
     # -- feeds -----------------------------------------------------------------------------
     def sync_feeds(
@@ -734,18 +836,8 @@ class Store:
     def record_unchanged(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
         """The outcome of many unchanged polls (a 304 or the same body) in one transaction."""
         with self.tx() as tx:
-            for feed_id, values in rows:
-                tx.update_feed(feed_id, **values)
-            ids = [feed_id for feed_id, _ in rows]
-            for chunk in _chunks(ids, 500):
-                tx.conn.execute(
-                    sa.update(feeds)
-                    .where(feeds.c.id.in_(chunk))
-                    .values(
-                        polls=feeds.c.polls + 1,
-                        polls_not_modified=feeds.c.polls_not_modified + 1,
-                    )
-                )
+            tx.update_feeds(rows)
+            tx.add_feeds_stats([(feed_id, 1, 1, 0, 0) for feed_id, _ in rows])
 
     def release_all_claims(self) -> tuple[int, int]:
         """Drop every feed lease and delivery claim. Only for a process that knows it is the

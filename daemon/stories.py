@@ -86,6 +86,7 @@ class Candidate:
     item_id: int
     story_id: int
     doc: Doc
+    features: Fingerprint | None = None  # ``fingerprint(doc)``, when already computed
 
 
 class CandidateSource(Protocol):
@@ -462,9 +463,12 @@ def choose_story(
     vetoed: set[int] = set()
     for c in cands:
         same_url = bool(doc.url and doc.url == c.doc.url)
-        if not same_url and similarity(fp, _text_features(c.doc)) < ANCHORED_THRESHOLD:
+        if (
+            not same_url
+            and similarity(fp, c.features or _text_features(c.doc)) < ANCHORED_THRESHOLD
+        ):
             continue  # shares a band by chance: not worth reading its dates and figures
-        fc = _features(c.doc)
+        fc = c.features or _features(c.doc)
         s = _score(doc, c.doc, window, fp, fc)
         if s > 0.0:
             scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))
