@@ -36,6 +36,7 @@ from common import (  # noqa: E402
     FarmProcess,
     Measurement,
     append_report,
+    compile_project,
     cpu_seconds,
     machine_line,
     measure,
@@ -447,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         print(cycle_table(load_json(args.from_json)))
         return 0
+    compile_project()
     feeds = args.feeds or [200]
     work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     command = "python bench/cycle.py " + " ".join(argv if argv is not None else sys.argv[1:])

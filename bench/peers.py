@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_inner"]:
         return inner(argv[1:])
-    from common import append_report, machine_line
+    from common import append_report, compile_project, machine_line
     from cycle import cycle_table
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--write", type=Path, help="append the report to this Markdown file")
     args = p.parse_args(argv)
+    compile_project()
     py = ensure_venv(args.venv)
     print(machine_line(), "\n" + versions(py), flush=True)
     work = Path(tempfile.mkdtemp(prefix="pantau-peers-"))

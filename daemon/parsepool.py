@@ -110,6 +110,10 @@ class ParsePool:
                 # forkserver: workers start from a clean interpreter, not a fork of a
                 # multi-threaded daemon (forking with threads holding locks can deadlock).
                 ctx = multiprocessing.get_context("forkserver")
+                # The server imports only what workers need, not the daemon's __main__ (the
+                # default: SQLAlchemy, pydantic and the rest would cost start-up time and
+                # memory in every worker).
+                ctx.set_forkserver_preload(["daemon.parsepool"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=ctx,
@@ -117,6 +121,15 @@ class ParsePool:
                     initargs=self._spec,
                 )
             return self._pool
+
+    def warm(self) -> None:
+        """Start the workers now, in the background (the forkserver, then each worker), so the
+        first document of a cycle does not wait for them."""
+        if self.workers <= 0:
+            return
+        pool = self._executor()
+        for _ in range(self.workers):
+            pool.submit(_ping)
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -172,6 +185,10 @@ class ParsePool:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ping() -> None:
+    """A no-op task: submitting it makes the pool start a worker."""
 
 
 def _failed(reason: str) -> ParsedFeed:

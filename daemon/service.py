@@ -375,22 +375,21 @@ def lock_database(url: str) -> Any | None:
 def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
     lock = lock_database(loaded.config.database)
     store = Store.open(loaded.config.database)
+    parser = make_parser(loaded.config)
     try:
         store.upgrade()
         if lock is not None:
             store.release_all_claims()
         rt = build_runtime(loaded, store, threading.Event())
         sync_feeds(store, rt)
-        parser = make_parser(loaded.config)
-        try:
-            outcomes = poll_all(store, rt, parser=parser)
-        finally:
-            parser.close()
+        outcomes = poll_all(store, rt, parser=parser)
+        parser.close()
         if rt.fulltext:
             drain_fulltext(store, rt)
         stats = rt.dispatcher.run()
         return outcomes, stats
     finally:
+        parser.close()
         store.close()
         if lock:
             lock.close()
@@ -486,6 +485,7 @@ class Daemon:
             self.rt = build_runtime(self.loaded, store, self.stop)
             sync_feeds(store, self.rt)
             self.parser = make_parser(cfg)
+            self.parser.warm()
             self.pool = ThreadPoolExecutor(
                 max_workers=cfg.polling.concurrency, thread_name_prefix="poll"
             )

@@ -286,8 +286,7 @@ class _Texts:
     distinct_words: int
 
 
-@lru_cache(maxsize=1024)
-def _texts(doc: Doc) -> _Texts:
+def _make_texts(doc: Doc) -> _Texts:
     budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
     summary = _canonical_dates(_clean(doc.summary[:budget]))
     content = _canonical_dates(_clean(doc.content[:budget]))
@@ -309,15 +308,18 @@ def _texts(doc: Doc) -> _Texts:
     )
 
 
+# Caches for the candidates a new item is compared with (the same earlier items come up
+# again and again within a cycle). ``fingerprint`` bypasses them: each new item is seen once,
+# and in a parse worker a cache would only hold memory.
+_texts = lru_cache(maxsize=256)(_make_texts)
+
+
 def _first_words(s: str, n: int) -> str:
     parts = s.split(None, n)
     return " ".join(parts[:n])
 
 
-@lru_cache(maxsize=8192)
-def _text_features(doc: Doc) -> Fingerprint:
-    """Shingles only: enough to discard the many candidates that share one band by chance."""
-    t = _texts(doc)
+def _make_text_features(doc: Doc, t: _Texts) -> Fingerprint:
     return Fingerprint(
         bands=(),
         enough_text=t.distinct_words >= MIN_WORDS,
@@ -326,19 +328,28 @@ def _text_features(doc: Doc) -> Fingerprint:
     )
 
 
-@lru_cache(maxsize=8192)
-def _features(doc: Doc) -> Fingerprint:
-    """Everything but the band keys: what exact confirmation of a candidate needs."""
-    guard_text = _texts(doc).guard_text
-    dates, weekdays, figures = _guards(guard_text, doc.published_at)
+def _make_features(doc: Doc, t: _Texts) -> Fingerprint:
+    dates, weekdays, figures = _guards(t.guard_text, doc.published_at)
     return replace(
-        _text_features(doc),
+        _make_text_features(doc, t),
         dates=dates,
         weekdays=weekdays,
         figures=figures,
-        lead_day=_lead_day(guard_text, doc.published_at),
-        lead_move=_lead_move(guard_text),
+        lead_day=_lead_day(t.guard_text, doc.published_at),
+        lead_move=_lead_move(t.guard_text),
     )
+
+
+@lru_cache(maxsize=2048)
+def _text_features(doc: Doc) -> Fingerprint:
+    """Shingles only: enough to discard the many candidates that share one band by chance."""
+    return _make_text_features(doc, _texts(doc))
+
+
+@lru_cache(maxsize=2048)
+def _features(doc: Doc) -> Fingerprint:
+    """Everything but the band keys: what exact confirmation of a candidate needs."""
+    return _make_features(doc, _texts(doc))
 
 
 def _lead_move(s: str) -> str | None:
@@ -366,12 +377,13 @@ def _lead_day(s: str, published: datetime) -> str | None:
 
 def fingerprint(doc: Doc) -> Fingerprint:
     """Band keys (URL identity first, then the lead's LSH bands) plus confirmation features."""
-    base = _features(doc)
+    t = _make_texts(doc)
+    base = _make_features(doc, t)
     keys: list[int] = []
     if base.url:
         keys.append(_url_key(base.url))
     if base.enough_text:
-        for lead in _texts(doc).leads:
+        for lead in t.leads:
             for k in _band_keys(_shingles(lead)):
                 if k not in keys:
                     keys.append(k)
