@@ -127,8 +127,8 @@ story_bands = sa.Table(
     sa.Column("band", sa.BigInteger, nullable=False),
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     sa.Column("story_id", sa.Integer, nullable=False),
-    sa.Column("published_at", UTCDateTime, nullable=False),
-    sa.Index("ix_story_bands_band", "band", "published_at"),
+    sa.Column("published", sa.BigInteger, nullable=False),  # epoch seconds, UTC (compact index)
+    sa.Index("ix_story_bands_band", "band", "published"),
     sa.Index("ix_story_bands_item", "item_id"),
 )
 

@@ -9,9 +9,7 @@ Every statement runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -48,28 +46,26 @@ def _sqlite_stamp(dt: datetime) -> str:
     return dt.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime costs 4x as much
 
 
-UNION_CHUNK = 400  # SQLite allows at most 500 SELECTs in one compound statement
+KEYS_PER_QUERY = 500  # band keys per statement (SQLite's default cap is 32,766 parameters)
 
 
-@functools.lru_cache(maxsize=32)
-def _band_rows_sql(n_text: int, n_url: int, *, named: bool) -> str:
-    """(band, item_id, published_at) of ``n_text`` text bands (:b0…, within :since–:until)
-    then ``n_url`` URL keys (within :usince–:uuntil), the newest :per_band rows of each: one
-    index range scan with a LIMIT per key (SQLite and PostgreSQL both accept LIMIT inside a
-    FROM subquery of a UNION ALL member). In the driver's own parameter style: ``:name`` for
-    sqlite3, ``%(name)s`` for psycopg."""
-    part = (
-        "SELECT band, item_id, published_at FROM (SELECT band, item_id, published_at "
-        "FROM story_bands WHERE band = :b{i} AND published_at >= :{lo} AND published_at <= :{hi} "
-        "ORDER BY published_at DESC LIMIT :per_band) AS s{i}"
+def _band_rows_sql(n_keys: int) -> str:
+    """(band, item_id, published_at): the newest ``PER_BAND`` rows of each of ``n_keys`` band
+    keys within [?, ?], in ``?`` style. One index range scan per key, numbered per key by a
+    window function; the per-key cap keeps a key that many items share (a boilerplate lead)
+    from flooding the batch. Measured against a UNION ALL of one LIMITed SELECT per key, and
+    one statement per key: 4x and 3x faster when, as usual, most keys match nothing."""
+    return (
+        "SELECT band, item_id, published FROM (SELECT band, item_id, published, "
+        "row_number() OVER (PARTITION BY band ORDER BY published DESC) AS rn "
+        f"FROM story_bands WHERE band IN ({', '.join('?' * n_keys)}) "
+        "AND published >= ? AND published <= ?) AS s WHERE rn <= ?"
     )
-    sql = " UNION ALL ".join(
-        part.format(
-            i=i, lo="usince" if i >= n_text else "since", hi="uuntil" if i >= n_text else "until"
-        )
-        for i in range(n_text + n_url)
-    )
-    return sql if named else re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+def _epoch(dt: datetime) -> int:
+    """Whole seconds since the epoch: the band index's time (see migration 0004)."""
+    return int(dt.timestamp())
 
 
 def utcnow() -> datetime:
@@ -399,31 +395,21 @@ class Tx:
     def insert_bands(
         self, item_id: int, story_id: int, published_at: datetime, bands: Iterable[int]
     ) -> None:
-        rows = [
-            {"band": b, "item_id": item_id, "story_id": story_id, "published_at": published_at}
-            for b in bands
-        ]
-        if rows:
-            self.conn.execute(sa.insert(story_bands), rows)
+        self.insert_bands_many([(item_id, story_id, published_at, bands)])
 
     def insert_bands_many(
         self, rows: Iterable[tuple[int, int | None, datetime, Iterable[int]]]
     ) -> None:
-        """Band rows of many items in one statement: (item_id, story_id, published_at, bands).
-
-        Straight to the driver's executemany: ~17 rows per item make SQLAlchemy's per-row
-        parameter processing the larger part of the cost otherwise."""
-        sqlite = self.conn.dialect.name == "sqlite"
+        """Band rows of many items in one executemany: (item_id, story_id, published_at,
+        bands). Sorted by key, so the index's B-tree is walked in order (fewer pages touched
+        and written: ~12 % less SQLite time for a first cycle)."""
         values = []
         for i, s, p, bands in rows:
-            stamp: Any = _sqlite_stamp(p) if sqlite else p
-            values.extend((b, i, s, stamp) for b in bands)
-        if not values:
-            return
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        self.conn.exec_driver_sql(
-            "INSERT INTO story_bands (band, item_id, story_id, published_at) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark})",
+            epoch = _epoch(p)
+            values.extend((b, i, s, epoch) for b in bands)
+        values.sort()
+        self._many(
+            "INSERT INTO story_bands (band, item_id, story_id, published) VALUES (?, ?, ?, ?)",
             values,
         )
 
@@ -432,36 +418,23 @@ class Tx:
     ) -> list[tuple[int, int, datetime]]:
         """(band, item_id, published_at) for every band key of a batch: text bands within
         [since, until], URL keys within ``URL_SPAN_DAYS`` of it, the newest ``PER_BAND`` rows
-        of each key. A few statements per batch, each one index range scan per key."""
+        of each key."""
         from daemon.stories import URL_SPAN_DAYS
 
         span = timedelta(days=URL_SPAN_DAYS)
-        keys = [(k, False) for k in dict.fromkeys(bands)] + [
-            (k, True) for k in dict.fromkeys(url_keys)
-        ]
         out: list[tuple[int, int, datetime]] = []
-        for i in range(0, len(keys), UNION_CHUNK):
-            chunk = keys[i : i + UNION_CHUNK]
-            params: dict[str, Any] = {f"b{j}": k for j, (k, _) in enumerate(chunk)}
-            params.update(
-                since=since,
-                until=until,
-                usince=since - span,
-                uuntil=until + span,
-                per_band=PER_BAND,
-            )
-            # Straight to the driver: the rows are many and SQLAlchemy's per-row result
-            # processing cost more than the query. SQLite hands back its stored text.
-            sqlite = self.conn.dialect.name == "sqlite"
-            if sqlite:
-                for name in ("since", "until", "usince", "uuntil"):
-                    params[name] = _sqlite_stamp(params[name])
-            n_url = sum(1 for _, url in chunk if url)  # URL keys come last in ``keys``
-            sql = _band_rows_sql(len(chunk) - n_url, n_url, named=sqlite)
-            for band, item_id, published in self.conn.exec_driver_sql(sql, params).fetchall():
-                if isinstance(published, str):
-                    published = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
-                out.append((band, item_id, published))
+        for keys, lo, hi in (
+            (list(dict.fromkeys(bands)), since, until),
+            (list(dict.fromkeys(url_keys)), since - span, until + span),
+        ):
+            for chunk in _chunks(keys, KEYS_PER_QUERY):
+                rows = self._fetch(
+                    _band_rows_sql(len(chunk)), [*chunk, _epoch(lo), _epoch(hi) + 1, PER_BAND]
+                )
+                out.extend(
+                    (band, item_id, datetime.fromtimestamp(published, timezone.utc))
+                    for band, item_id, published in rows
+                )
         return out
 
     def candidate_items(self, ids: Sequence[int]) -> list[CandidateRow]:

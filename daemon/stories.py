@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from daemon.text import normalize, strip_control
@@ -73,12 +73,25 @@ class Fingerprint:
     bands: tuple[int, ...]
     enough_text: bool
     url: str | None = None
-    shingles: frozenset[str] = frozenset()
+    # The confirmation shingles joined by "\n" (words never contain one): a worker ships one
+    # string instead of hundreds, and most new items never meet a candidate, so their set
+    # (``shingles``) is never built in the main process.
+    shingle_text: str = ""
     dates: frozenset[str] = frozenset()
     weekdays: frozenset[str] = frozenset()
     figures: frozenset[str] = frozenset()
     lead_day: str | None = None  # weekday of the first day the lead names: the report's day
     lead_move: str | None = None  # "up", "down" or "flat": the first movement the lead reports
+
+    @cached_property
+    def shingles(self) -> frozenset[str]:
+        return frozenset(self.shingle_text.split("\n")) if self.shingle_text else frozenset()
+
+
+def _with_shingles(fp: Fingerprint, shingles: frozenset[str]) -> Fingerprint:
+    """``fp`` with its shingle set already in place (it was just computed)."""
+    fp.__dict__["shingles"] = shingles  # what cached_property would store
+    return fp
 
 
 @dataclass(frozen=True)
@@ -324,7 +337,7 @@ def _make_text_features(doc: Doc, t: _Texts) -> Fingerprint:
         bands=(),
         enough_text=t.distinct_words >= MIN_WORDS,
         url=doc.url or None,
-        shingles=t.confirm,
+        shingle_text="\n".join(t.confirm),
     )
 
 
@@ -343,13 +356,15 @@ def _make_features(doc: Doc, t: _Texts) -> Fingerprint:
 @lru_cache(maxsize=2048)
 def _text_features(doc: Doc) -> Fingerprint:
     """Shingles only: enough to discard the many candidates that share one band by chance."""
-    return _make_text_features(doc, _texts(doc))
+    t = _texts(doc)
+    return _with_shingles(_make_text_features(doc, t), t.confirm)
 
 
 @lru_cache(maxsize=2048)
 def _features(doc: Doc) -> Fingerprint:
     """Everything but the band keys: what exact confirmation of a candidate needs."""
-    return _make_features(doc, _texts(doc))
+    t = _texts(doc)
+    return _with_shingles(_make_features(doc, t), t.confirm)
 
 
 def _lead_move(s: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import random
 import threading
 from datetime import datetime, timedelta, timezone
@@ -90,6 +91,69 @@ def test_head_constant_names_the_newest_migration() -> None:
 
     head = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
     assert db.HEAD == head
+
+
+def test_band_times_survive_the_move_to_epoch_seconds(db_url: str) -> None:
+    """Migration 0004 turns story_bands' timestamps into epoch seconds, row for row, and a
+    story lookup after the upgrade still finds the items banded before it."""
+    s = Store.open(db_url)
+    try:
+        db.upgrade(s.engine, "0003")
+        fid = feed_id(s)
+        published = datetime(2026, 11, 26, 23, 59, 58, 750000, tzinfo=timezone.utc)
+        with s.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stories (id, title, first_seen_at, published_at, item_count) "
+                    "VALUES (1, 't', :p, :p, 1)"
+                ),
+                {"p": published if conn.dialect.name != "sqlite" else "2026-11-26 23:59:58.750000"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO items (id, feed_id, identity, title, summary, published_at, "
+                    "has_date, first_seen_at, content_hash, story_id) VALUES "
+                    "(7, :f, 'x', 't', 's', :p, true, :p, 'h', 1)"
+                ),
+                {
+                    "f": fid,
+                    "p": published
+                    if conn.dialect.name != "sqlite"
+                    else "2026-11-26 23:59:58.750000",
+                },
+            )
+            for band in (11, -12):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO story_bands (band, item_id, story_id, published_at) "
+                        "VALUES (:b, 7, 1, :p)"
+                    ),
+                    {
+                        "b": band,
+                        "p": published
+                        if conn.dialect.name != "sqlite"
+                        else "2026-11-26 23:59:58.750000",
+                    },
+                )
+        s.upgrade()
+        assert s.is_current()
+        with s.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT band, published FROM story_bands ORDER BY band")
+            ).all()
+        epoch = calendar.timegm((2026, 11, 26, 23, 59, 58))  # whole seconds, UTC
+        assert [tuple(r) for r in rows] == [(-12, epoch), (11, epoch)]
+        with s.read() as tx:
+            found = tx.band_rows([11], published - timedelta(hours=1), published)
+        assert [(b, i) for b, i, _ in found] == [(11, 7)]
+        assert found[0][2] == published.replace(microsecond=0)
+        with s.read() as tx:
+            assert (
+                tx.band_rows([11], published + timedelta(seconds=2), published + timedelta(hours=1))
+                == []
+            )
+    finally:
+        s.close()
 
 
 def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
