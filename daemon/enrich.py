@@ -150,6 +150,7 @@ class Enricher:
                 published_at=row.published_at,
             )  # fmt: skip
             fp = grouping.fingerprint(doc)
+            tx.update_item(item_id, {"features": grouping.encode_features(fp)})
             story_id = row.story_id
             tx.lock_story_keys(fp.bands)
             if (

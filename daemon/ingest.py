@@ -98,6 +98,7 @@ class _Candidates:
             self.docs[r.id] = grouping.Candidate(
                 item_id=r.id,
                 story_id=r.story_id,
+                features=grouping.decode_features(r.features, r.url),
                 doc=grouping.Doc(
                     title=r.title,
                     summary=r.summary,
@@ -261,7 +262,7 @@ class Plan:
     new: list[NewItem] = field(default_factory=list)
     new_fps: list[grouping.Fingerprint] = field(default_factory=list)
     new_matches: list[list[TopicMatch]] = field(default_factory=list)
-    changed: list[tuple[ExistingItem, ParsedItem, str, list[TopicMatch]]] = field(
+    changed: list[tuple[ExistingItem, ParsedItem, str, list[TopicMatch], str]] = field(
         default_factory=list
     )
     known: int = 0
@@ -280,11 +281,12 @@ def plan(
     fingerprints: Sequence[grouping.Fingerprint] | None = None,
     pre_matches: Sequence[Sequence[TopicMatch]] | None = None,
     hashes: Sequence[str] | None = None,
+    features: Sequence[str] | None = None,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
     ``fulltext``: queue each new item for its article page (see ``enrich``).
-    ``fingerprints``/``pre_matches``/``hashes``: computed by the parse workers, one per
-    parsed item."""
+    ``fingerprints``/``pre_matches``/``hashes``/``features``: computed by the parse
+    workers, one per parsed item."""
     out = Plan(total=len(parsed))
 
     def matches(i: int, it: ParsedItem | NewItem) -> list[TopicMatch]:
@@ -300,7 +302,11 @@ def plan(
         if old is not None:
             out.known += 1
             if old.content_hash != h:
-                out.changed.append((old, p, h, matches(i, p)))
+                if features is not None:
+                    feats = features[i]
+                else:
+                    feats = grouping.encode_features(grouping.fingerprint(doc_of(p)))
+                out.changed.append((old, p, h, matches(i, p), feats))
             continue
         if p.identity in dead:
             out.known += 1
@@ -327,6 +333,7 @@ def plan(
         )
         fp = fingerprints[i] if fingerprints is not None else grouping.fingerprint(doc_of(it))
         it.bands = fp.bands
+        it.features = features[i] if features is not None else grouping.encode_features(fp)
         out.new.append(it)
         out.new_fps.append(fp)
         out.new_matches.append(matches(i, it))
@@ -345,10 +352,11 @@ def read_state(
 def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> IngestStats:
     """Write a plan: updates, new items with their stories and bands, alerts, outbox rows."""
     stats = IngestStats(total=pl.total, known=pl.known, updated=len(pl.changed), new=len(pl.new))
-    for old, p, h, m in pl.changed:
+    for old, p, h, m, feats in pl.changed:
         tx.update_item(
             old.id,
             {
+                "features": feats,
                 "title": p.title,
                 "summary": p.summary,
                 "content": p.content,

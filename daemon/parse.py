@@ -88,6 +88,7 @@ class ParsedFeed:
     fingerprints: list[Any] | None = None
     matches: list[list[Any]] | None = None
     hashes: list[str] | None = None  # content_hash of each item
+    features: list[str] | None = None  # stories.encode_features of each fingerprint
 
 
 def content_hash(it: ParsedItem) -> str:

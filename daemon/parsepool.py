@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from daemon.parse import ParsedFeed, content_hash, parse_feed
-from daemon.stories import Doc, fingerprint
+from daemon.stories import Doc, encode_features, fingerprint
 
 log = logging.getLogger("pantau.parse")
 
@@ -61,6 +61,7 @@ def prepare(parsed: ParsedFeed, matcher: Any, now: datetime, max_age: timedelta)
     ]
     parsed.fingerprints = [fingerprint(d) for d in docs]
     parsed.hashes = [content_hash(it) for it in parsed.items]
+    parsed.features = [encode_features(fp) for fp in parsed.fingerprints]
     parsed.matches = [
         matcher.match(it.title, it.summary, it.content or "")
         if matcher is not None and now - it.published_at <= max_age

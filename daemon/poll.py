@@ -138,7 +138,7 @@ def poll_feed(
             pl = ingest.plan(
                 existing, dead, feed_id=feed.id, parsed=parsed.items, rules=rules, now=now,
                 fulltext=policy.fulltext, fingerprints=parsed.fingerprints,
-                pre_matches=parsed.matches, hashes=parsed.hashes,
+                pre_matches=parsed.matches, hashes=parsed.hashes, features=parsed.features,
             )  # fmt: skip
             with store.tx() as tx:
                 stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)

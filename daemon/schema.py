@@ -108,6 +108,7 @@ items = sa.Table(
     sa.Column("content_hash", sa.String(32), nullable=False),
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), index=True),
     sa.Column("fulltext", sa.Text),
+    sa.Column("features", sa.Text),  # stories.encode_features; NULL: compute from the text
     # full-text queue: status "pending" (set at ingest for fulltext feeds), then "ok …" or the
     # reason it fell back to the summary; fulltext_after is the earliest next attempt (and
     # doubles as the claim: a claimed row's is pushed past the claim's lease).

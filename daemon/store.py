@@ -149,6 +149,7 @@ class NewItem:
     fulltext_status: str | None = None  # "pending" queues the item for full text
     fulltext_after: datetime | None = None
     story_id: int | None = None  # set by ingest.assign_stories before the INSERT
+    features: str | None = None  # stories.encode_features of the item
     bands: tuple[int, ...] = field(default=(), repr=False)  # LSH keys, not a column
 
 
@@ -229,7 +230,7 @@ class AlertView:
 _ITEM_COLUMNS = (
     "feed_id", "identity", "guid", "url", "title", "summary", "content", "title_html",
     "summary_html", "author", "published_at", "published_raw", "has_date", "first_seen_at",
-    "content_hash", "fulltext_status", "fulltext_after", "story_id",
+    "content_hash", "fulltext_status", "fulltext_after", "story_id", "features",
 )  # fmt: skip
 _ALERT_COLUMNS = (
     "topic", "story_id", "item_id", "title", "url", "outlet", "published_at", "matched",
@@ -327,7 +328,7 @@ class Tx:
                     n.feed_id, n.identity, n.guid, n.url, n.title, n.summary, n.content,
                     n.title_html, n.summary_html, n.author, ts(n.published_at),
                     n.published_raw, n.has_date, ts(n.first_seen_at), n.content_hash,
-                    n.fulltext_status, ts(n.fulltext_after), n.story_id,
+                    n.fulltext_status, ts(n.fulltext_after), n.story_id, n.features,
                 )  # fmt: skip
             rows = self._fetch(
                 f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES "
@@ -441,11 +442,11 @@ class Tx:
         out: list[CandidateRow] = []
         for chunk in _chunks(list(ids), 500):
             rows = self._fetch(
-                "SELECT id, story_id, title, summary, content, fulltext, url, published_at "
-                f"FROM items WHERE id IN ({', '.join('?' * len(chunk))})",
+                "SELECT id, story_id, title, summary, content, fulltext, url, published_at, "
+                f"features FROM items WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
-            out.extend(CandidateRow(*r[:7], _from_db(r[7])) for r in rows)
+            out.extend(CandidateRow(*r[:7], _from_db(r[7]), r[8]) for r in rows)
         return out
 
     def lock_story_keys(self, keys: Iterable[int]) -> None:
@@ -594,6 +595,7 @@ class CandidateRow:
     fulltext: str | None
     url: str | None
     published_at: datetime
+    features: str | None = None
 
 
 def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:

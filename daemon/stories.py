@@ -12,10 +12,15 @@ implements :class:`CandidateSource` over it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import struct
-from collections.abc import Sequence
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -73,10 +78,11 @@ class Fingerprint:
     bands: tuple[int, ...]
     enough_text: bool
     url: str | None = None
-    # The confirmation shingles joined by "\n" (words never contain one): a worker ships one
-    # string instead of hundreds, and most new items never meet a candidate, so their set
-    # (``shingles``) is never built in the main process.
-    shingle_text: str = ""
+    # The confirmation shingles as 32-bit hashes packed little-endian (see ``_shingle_ids``):
+    # a worker ships one bytes object instead of hundreds of strings, the store keeps it per
+    # item (``encode_features``), and the set (``shingles``) is built only when an item
+    # actually meets a candidate.
+    shingle_blob: bytes = b""
     dates: frozenset[str] = frozenset()
     weekdays: frozenset[str] = frozenset()
     figures: frozenset[str] = frozenset()
@@ -84,11 +90,26 @@ class Fingerprint:
     lead_move: str | None = None  # "up", "down" or "flat": the first movement the lead reports
 
     @cached_property
-    def shingles(self) -> frozenset[str]:
-        return frozenset(self.shingle_text.split("\n")) if self.shingle_text else frozenset()
+    def shingles(self) -> frozenset[int]:
+        return frozenset(_unpack(self.shingle_blob))
 
 
-def _with_shingles(fp: Fingerprint, shingles: frozenset[str]) -> Fingerprint:
+def _pack(ids: Iterable[int]) -> bytes:
+    a = array("I", ids)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a.tobytes()
+
+
+def _unpack(blob: bytes) -> array[int]:
+    a = array("I")
+    a.frombytes(blob)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
+
+
+def _with_shingles(fp: Fingerprint, shingles: frozenset[int]) -> Fingerprint:
     """``fp`` with its shingle set already in place (it was just computed)."""
     fp.__dict__["shingles"] = shingles  # what cached_property would store
     return fp
@@ -201,6 +222,13 @@ def _shingles(words: Sequence[str]) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
+def _shingle_ids(words: Sequence[str]) -> set[int]:
+    """Shingles as CRC-32s: compact to ship and store, and for sets of at most ~800 shingles
+    a collision moves a containment score by a fraction of a percent, never a decision."""
+    crc = zlib.crc32
+    return {crc(" ".join(words[i : i + 3]).encode()) for i in range(len(words) - 2)}
+
+
 def _number(num: str, scale: str | None) -> str | None:
     """Indonesian convention: "." groups thousands, "," is the decimal point."""
     if _THOUSANDS.match(num):
@@ -294,7 +322,7 @@ def url_key(url: str) -> int:
 @dataclass(frozen=True)
 class _Texts:
     leads: tuple[tuple[str, ...], ...]  # word lists whose shingles feed the LSH
-    confirm: frozenset[str]
+    confirm: frozenset[int]
     guard_text: str
     distinct_words: int
 
@@ -315,7 +343,7 @@ def _make_texts(doc: Doc) -> _Texts:
     guard = " ".join(_first_words(t, GUARD_WORDS) for t in (summary, content) if t)
     return _Texts(
         leads=leads,
-        confirm=frozenset(_shingles(sw) | _shingles(cw)),
+        confirm=frozenset(_shingle_ids(sw) | _shingle_ids(cw)),
         guard_text=guard,
         distinct_words=len(set(body)),
     )
@@ -337,7 +365,7 @@ def _make_text_features(doc: Doc, t: _Texts) -> Fingerprint:
         bands=(),
         enough_text=t.distinct_words >= MIN_WORDS,
         url=doc.url or None,
-        shingle_text="\n".join(t.confirm),
+        shingle_blob=_pack(t.confirm),
     )
 
 
@@ -403,6 +431,56 @@ def fingerprint(doc: Doc) -> Fingerprint:
                 if k not in keys:
                     keys.append(k)
     return replace(base, bands=tuple(keys))
+
+
+# --- stored features ------------------------------------------------------------------------
+
+FEATURES_VERSION = 1  # bump when normalisation or the features change: stored ones go stale
+
+
+def encode_features(fp: Fingerprint) -> str:
+    """What confirming a candidate needs, stored with the item so that an earlier item met
+    as a candidate costs a JSON decode instead of re-reading and re-cleaning its text."""
+    return json.dumps(
+        {
+            "v": FEATURES_VERSION,
+            "e": fp.enough_text,
+            "s": base64.b64encode(fp.shingle_blob).decode("ascii"),
+            "d": sorted(fp.dates),
+            "w": sorted(fp.weekdays),
+            "f": sorted(fp.figures),
+            "ld": fp.lead_day,
+            "lm": fp.lead_move,
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode_features(data: str | None, url: str | None) -> Fingerprint | None:
+    """The stored features, or None when absent, unreadable or of another version (the
+    caller then computes them from the text)."""
+    if not data:
+        return None
+    try:
+        d = json.loads(data)
+        if not isinstance(d, dict) or d.get("v") != FEATURES_VERSION:
+            return None
+        blob = base64.b64decode(d["s"], validate=True)
+        if len(blob) % 4:
+            return None
+        return Fingerprint(
+            bands=(),
+            enough_text=bool(d["e"]),
+            url=url or None,
+            shingle_blob=blob,
+            dates=frozenset(d["d"]),
+            weekdays=frozenset(d["w"]),
+            figures=frozenset(d["f"]),
+            lead_day=d["ld"],
+            lead_move=d["lm"],
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 # --- decisions -----------------------------------------------------------------------------

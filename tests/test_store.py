@@ -156,6 +156,49 @@ def test_band_times_survive_the_move_to_epoch_seconds(db_url: str) -> None:
         s.close()
 
 
+def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store) -> None:
+    """items.features holds what confirming a candidate needs (kept up to date when an item
+    changes); a later copy's candidate is judged on it, and joins the first item's story."""
+    from daemon.ingest import _Candidates
+    from daemon.stories import Doc, decode_features, fingerprint
+
+    fid = feed_id(store)
+    r = rules(("Gempa", "gempa"))
+    first = item(1)
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[first], rules=r, now=NOW)
+
+    def stored() -> tuple[int, int, str | None]:
+        with store.engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT id, story_id, features FROM items")).one()
+        return row[0], row[1], row[2]
+
+    item_id, story_id, feats = stored()
+    doc = Doc(
+        title=first.title, summary=first.summary, url=first.url, published_at=first.published_at
+    )
+    dec = decode_features(feats, first.url)
+    assert dec is not None and dec.shingles == fingerprint(doc).shingles
+    changed = item(1, summary="Gempa susulan " + first.summary)
+    with store.tx() as tx:
+        st = ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[changed], rules=r, now=NOW)
+    assert st.updated == 1
+    doc2 = Doc(
+        title=changed.title,
+        summary=changed.summary,
+        url=changed.url,
+        published_at=changed.published_at,
+    )
+    dec2 = decode_features(stored()[2], changed.url)
+    assert dec2 is not None and dec2.shingles == fingerprint(doc2).shingles != dec.shingles
+    with store.read() as tx:
+        src = _Candidates(tx)
+        src.prefetch([fingerprint(doc2)], [doc2], timedelta(hours=72))
+        cands = src.candidates(fingerprint(doc2).bands, NOW - timedelta(days=3), NOW, 50)
+    assert [(c.item_id, c.story_id) for c in cands] == [(item_id, story_id)]
+    assert cands[0].features is not None and cands[0].features.shingles == dec2.shingles
+
+
 def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
     a, b = "https://a.example/rss", "https://b.example/rss"
     ids = store.sync_feeds([FeedSpec(a, "A", 600), FeedSpec(b, "B", 600)], NOW, {})

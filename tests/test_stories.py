@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 
 from daemon.stories import (
+    FEATURES_VERSION,
     Candidate,
     Doc,
     Fingerprint,
     choose_story,
+    decode_features,
+    encode_features,
     fingerprint,
     same_story,
 )
@@ -58,11 +61,18 @@ def doc(summary: str, title: str = "Judul", at: datetime = T0, **kw: str) -> Doc
 class Memory:
     """story_bands in memory, ranked like the store's query: most shared bands first."""
 
-    def __init__(self) -> None:
+    def __init__(self, stored: bool = False) -> None:
         self.rows: list[tuple[int, int, int, Doc]] = []  # band, item, story, doc
+        # stored: candidates carry their features as the store keeps them (encoded, then
+        # decoded), so choose_story never looks at their text
+        self.stored = stored
+        self.features: dict[int, Fingerprint | None] = {}
 
     def add(self, item: int, story: int, d: Doc, fp: Fingerprint) -> None:
         self.rows += [(b, item, story, d) for b in fp.bands]
+        if self.stored:
+            self.features[item] = decode_features(encode_features(fp), d.url)
+            assert self.features[item] is not None
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -73,14 +83,14 @@ class Memory:
         for b, item, story, d in self.rows:
             if b in want and since <= d.published_at <= until:
                 hits[item] += 1
-                info[item] = Candidate(item, story, d)
+                info[item] = Candidate(item, story, d, self.features.get(item))
         ranked = sorted(hits, key=lambda i: (-hits[i], i))[:limit]
         return [info[i] for i in ranked]
 
 
-def assign(docs: list[Doc]) -> list[int]:
+def assign(docs: list[Doc], *, stored: bool = False) -> list[int]:
     """Story id per doc, docs taken in the given (arrival) order."""
-    src = Memory()
+    src = Memory(stored)
     out = []
     for i, d in enumerate(docs):
         fp = fingerprint(d)
@@ -91,6 +101,49 @@ def assign(docs: list[Doc]) -> list[int]:
 
 
 # --- the labelled corpus -------------------------------------------------------------------
+
+
+def labelled_docs() -> tuple[list[dict], list[Doc]]:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+    rows.sort(key=lambda r: (r["published_at"], r["id"]))
+    docs = [
+        Doc(
+            title=r["title"],
+            summary=r["summary"],
+            url=r["url"],
+            published_at=datetime.fromisoformat(r["published_at"]),
+        )
+        for r in rows
+    ]
+    return rows, docs
+
+
+def test_stored_features_decide_exactly_like_the_text() -> None:
+    """Candidates judged on the features stored with them (items.features) land every item
+    of the labelled corpus, and the syndication cases below, in the same story as
+    candidates judged on their text."""
+    rows, docs = labelled_docs()
+    from_text = assign(docs)
+    assert len(set(from_text)) < len(docs) - 100  # plenty of merges to get wrong
+    assert assign(docs, stored=True) == from_text
+    a = doc(gold(T0, "1.524.000", "1.510.000", "1.380.000"))
+    b = doc(gold(T0, "1.543.000", "1.510.000", "1.380.000"), at=T0 + timedelta(hours=1))
+    c = doc("Jakarta (ANTARA) - " + LEAD)
+    d = doc("REPUBLIKA.CO.ID, JAKARTA -- " + LEAD, at=T0 + timedelta(hours=2))
+    assert assign([a, b, c, d], stored=True) == assign([a, b, c, d]) == [0, 1, 2, 2]
+
+
+def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
+    fp = fingerprint(doc(gold(T0, "1.524.000", "1.510.000", "1.380.000")))
+    enc = json.loads(encode_features(fp))
+    back = decode_features(json.dumps(enc), None)
+    assert back is not None
+    assert back.shingles == fp.shingles and back.figures == fp.figures and back.dates == fp.dates
+    assert len(fp.shingles) > 40
+    enc["v"] = FEATURES_VERSION + 1
+    assert decode_features(json.dumps(enc), None) is None
+    for bad in ("", None, "{", '{"v": 1}', "[]", '{"v": 1, "e": 1, "s": "!!"}'):
+        assert decode_features(bad, None) is None
 
 
 def test_labelled_corpus_meets_targets() -> None:

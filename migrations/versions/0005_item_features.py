@@ -1,0 +1,30 @@
+"""items.features: each item's story-grouping features, stored with it
+
+An earlier item met as a candidate by a new one was re-read and its text cleaned and
+shingled again, in the process that holds the write lock: at 1,000 feeds that was a fifth
+of the first cycle's main-process time (bench/README.md, issue 9). NULL (items stored
+before this revision) means "compute them from the text", as before.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("items") as batch:
+        batch.add_column(sa.Column("features", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("features")
