@@ -92,13 +92,21 @@ class _Candidates:
         self._load([i for i in wanted if i != self.exclude_item])
 
     def _load(self, ids: Sequence[int]) -> None:
-        for r in self.tx.candidate_items([i for i in ids if i not in self.docs]):
+        """Candidates with their stored features; the text only of those without usable
+        ones (stored before migration 0005, or by another version of the features)."""
+        rows = self.tx.candidate_items([i for i in ids if i not in self.docs], text=False)
+        features = {r.id: grouping.decode_features(r.features, r.url) for r in rows}
+        textless = [r.id for r in rows if features[r.id] is None]
+        if textless:
+            rows = [r for r in rows if features[r.id] is not None]
+            rows += self.tx.candidate_items(textless)
+        for r in rows:
             if r.story_id is None:
                 continue
             self.docs[r.id] = grouping.Candidate(
                 item_id=r.id,
                 story_id=r.story_id,
-                features=grouping.decode_features(r.features, r.url),
+                features=features[r.id],
                 doc=grouping.Doc(
                     title=r.title,
                     summary=r.summary,

@@ -438,12 +438,15 @@ class Tx:
                 )
         return out
 
-    def candidate_items(self, ids: Sequence[int]) -> list[CandidateRow]:
+    def candidate_items(self, ids: Sequence[int], *, text: bool = True) -> list[CandidateRow]:
+        """``text=False``: the texts are left empty (read them only for an item whose
+        stored features cannot be used)."""
+        cols = "title, summary, content, fulltext" if text else "'', '', '', NULL"
         out: list[CandidateRow] = []
         for chunk in _chunks(list(ids), 500):
             rows = self._fetch(
-                "SELECT id, story_id, title, summary, content, fulltext, url, published_at, "
-                f"features FROM items WHERE id IN ({', '.join('?' * len(chunk))})",
+                f"SELECT id, story_id, {cols}, url, published_at, features "
+                f"FROM items WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
             out.extend(CandidateRow(*r[:7], _from_db(r[7]), r[8]) for r in rows)

@@ -197,6 +197,24 @@ def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store
         cands = src.candidates(fingerprint(doc2).bands, NOW - timedelta(days=3), NOW, 50)
     assert [(c.item_id, c.story_id) for c in cands] == [(item_id, story_id)]
     assert cands[0].features is not None and cands[0].features.shingles == dec2.shingles
+    assert cands[0].doc.summary == ""  # judged on its features: the text was not read
+    # An item stored before features were kept (or by another version of them) is read
+    # with its text, and a new copy still joins its story.
+    for stale in (None, '{"v":0}'):
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE items SET features = :f"), {"f": stale})
+        with store.read() as tx:
+            src = _Candidates(tx)
+            src.prefetch([fingerprint(doc2)], [doc2], timedelta(hours=72))
+            cands = src.candidates(fingerprint(doc2).bands, NOW - timedelta(days=3), NOW, 50)
+            assert [(c.item_id, c.features) for c in cands] == [(item_id, None)]
+            assert cands[0].doc.summary == changed.summary
+    copy = item(2, summary=changed.summary)
+    with store.tx() as tx:
+        st = ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[copy], rules=r, now=NOW)
+    assert st.new == 1 and st.new_stories == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(DISTINCT story_id) FROM items")).scalar() == 1
 
 
 def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
