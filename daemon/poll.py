@@ -114,7 +114,7 @@ def poll_feed(
         if unchanged_sink is not None:
             unchanged_sink(feed.id, values)  # written with the others of the cycle
         else:
-            with store.tx() as tx:
+            with store.tx(group=True) as tx:
                 tx.update_feed(feed.id, **values)
                 tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
@@ -140,7 +140,7 @@ def poll_feed(
                 fulltext=policy.fulltext, fingerprints=parsed.fingerprints,
                 pre_matches=parsed.matches, hashes=parsed.hashes, features=parsed.features,
             )  # fmt: skip
-            with store.tx() as tx:
+            with store.tx(group=True) as tx:
                 stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)
                 interval = schedule.adapt_interval(
                     feed.interval,
@@ -189,7 +189,7 @@ def _record_failure(
     nxt = (
         None if gone else now + timedelta(seconds=schedule.error_delay(count, limits, retry_after))
     )
-    with store.tx() as tx:
+    with store.tx(group=True) as tx:
         tx.update_feed(
             feed.id,
             last_polled_at=now,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -606,6 +607,20 @@ def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
         yield seq[i : i + n]
 
 
+GROUP_MAX = 16  # ingest transactions per SQLite commit at most (group commit)
+GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue
+
+
+@dataclass
+class _Group:
+    """A SQLite write transaction shared by queued ingest writers (see ``Store.tx``)."""
+
+    conn: Connection
+    trans: Any
+    opened: float
+    members: int = 0
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -613,12 +628,18 @@ class Store:
         # handler sleep in growing steps (up to 100 ms) and miss the moment it frees; a
         # Python lock hands it over at once. (PostgreSQL writers run concurrently.)
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._waiting = 0  # threads queued for _write_lock
+        self._waiting_lock = threading.Lock()
+        self._group: _Group | None = None
 
     @classmethod
     def open(cls, url: str) -> Store:
         return cls(db.create_engine(url))
 
     def close(self) -> None:
+        if self._write_lock is not None:
+            with self._write_lock:
+                self._end_group(commit=True)
         self.engine.dispose()
 
     def upgrade(self) -> None:
@@ -628,17 +649,98 @@ class Store:
         return db.current_revision(self.engine) == db.HEAD
 
     @contextmanager
-    def tx(self) -> Iterator[Tx]:
+    def tx(self, *, group: bool = False) -> Iterator[Tx]:
+        """A write transaction.
+
+        ``group=True`` (a poll's ingest, on SQLite): while other writers are queued, the
+        transaction is a savepoint inside one shared SQLite transaction, committed when
+        nobody is waiting, after ``GROUP_MAX`` members or ``GROUP_AGE`` seconds. In a first
+        cycle, when every poll brings new items, that turns one commit per feed into one
+        per ~16, and each commit rewrites every index page its inserts touched: at
+        N = 1,000 the band index alone took a fifth less SQLite time. A crash before the
+        commit loses the group's polls whole (items, stories, alerts and the feeds' poll
+        state alike), so the next start polls those feeds again: nothing is lost, nothing
+        was delivered. Other writers (delivery marks, health, retention) never join a
+        group: they commit it first, so a "sent" mark is durable when its block ends."""
         if self._write_lock is None:
             with db.write_tx(self.engine) as conn:
                 tx = Tx(conn)
                 yield tx
                 tx.close()
             return
-        with self._write_lock, db.write_tx(self.engine) as conn:
-            tx = Tx(conn)
+        with self._waiting_lock:
+            self._waiting += 1
+        self._write_lock.acquire()
+        with self._waiting_lock:
+            self._waiting -= 1
+        try:
+            if not group:
+                self._end_group(commit=True)
+                with db.write_tx(self.engine) as conn:
+                    tx = Tx(conn)
+                    yield tx
+                    tx.close()
+                return
+            yield from self._group_member()
+        finally:
+            self._write_lock.release()
+
+    def _group_member(self) -> Iterator[Tx]:
+        """One member of the group (called with the write lock held)."""
+        g = self._group
+        if g is None:
+            conn = self.engine.connect().execution_options(pantau_write=True)
+            try:
+                trans = conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+            g = self._group = _Group(conn, trans, time.monotonic())
+        try:
+            savepoint = g.conn.begin_nested()
+        except BaseException:
+            self._end_group(commit=False)
+            raise
+        tx = Tx(g.conn)
+        try:
             yield tx
             tx.close()
+            savepoint.commit()
+        except BaseException:
+            tx.close()
+            try:
+                savepoint.rollback()
+            except BaseException:
+                self._end_group(commit=False)  # the connection is unusable: drop the group
+                raise
+            self._finish_member(g)
+            raise
+        self._finish_member(g)
+
+    def _finish_member(self, g: _Group) -> None:
+        g.members += 1
+        with self._waiting_lock:
+            queued = self._waiting
+        if not queued or g.members >= GROUP_MAX or time.monotonic() - g.opened > GROUP_AGE:
+            self._end_group(commit=True)
+
+    def _end_group(self, *, commit: bool) -> None:
+        """Commit (or roll back) and close the open group, if any (write lock held)."""
+        g, self._group = self._group, None
+        if g is None:
+            return
+        try:
+            if commit:
+                g.trans.commit()
+            else:
+                g.trans.rollback()
+        except BaseException:
+            try:
+                g.trans.rollback()
+            finally:
+                g.conn.close()
+            raise
+        g.conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -402,3 +402,63 @@ def test_a_later_copy_alerts_only_for_topics_not_yet_alerted(store: Store) -> No
     assert set(alerts) == {"Ukraina", "NATO"}
     assert alerts["Ukraina"].story_id == alerts["NATO"].story_id
     assert {s.outlet for s in alerts["Ukraina"].sources} == {"A", "B"}
+
+
+def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failures(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """SQLite: queued ingest writers share commits; a failing member loses only its own
+    writes; a writer outside the group (a delivery mark) commits the group first, so what
+    it wrote is durable when its block ends."""
+    from sqlalchemy import event
+
+    s = Store.open(f"sqlite:///{tmp_path / 'g.db'}")
+    s.upgrade()
+    fid = feed_id(s)
+    commits: list[int] = []
+    event.listen(s.engine, "commit", lambda conn: commits.append(1))
+    gate = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            gate.wait(timeout=10)
+            for k in range(10):
+                try:
+                    with s.tx(group=True) as tx:
+                        tx.add_feed_stats(fid, polls=1)
+                        if (n, k) == (3, 5):
+                            raise RuntimeError("this poll fails")
+                except RuntimeError:
+                    pass
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert s._group is None  # the last member committed
+    polls = {f.id: f.polls for f in s.feed_rows()}[fid]
+    assert polls == 79  # 80 members, the failed one rolled back alone
+    assert 0 < len(commits) < 80, len(commits)
+
+    # a group left open while a writer queues is committed by a plain transaction first
+    with s._waiting_lock:
+        s._waiting += 1  # pretend a poller is queued, so the member leaves the group open
+    with s.tx(group=True) as tx:
+        tx.add_feed_stats(fid, polls=1)
+    assert s._group is not None
+    with s._waiting_lock:
+        s._waiting -= 1
+    with s.tx() as tx:
+        tx.add_feed_stats(fid, failed=1)
+    assert s._group is None
+    other = sa.create_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    with other.connect() as conn:
+        row = conn.execute(sa.text("SELECT polls, polls_failed FROM feeds")).one()
+    other.dispose()
+    assert tuple(row) == (80, 1)
+    s.close()
