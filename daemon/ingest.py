@@ -286,10 +286,10 @@ def plan(
     rules: Rules,
     now: datetime,
     fulltext: bool = False,
-    fingerprints: Sequence[grouping.Fingerprint] | None = None,
-    pre_matches: Sequence[Sequence[TopicMatch]] | None = None,
+    fingerprints: Sequence[grouping.Fingerprint | None] | None = None,
+    pre_matches: Sequence[Sequence[TopicMatch] | None] | None = None,
     hashes: Sequence[str] | None = None,
-    features: Sequence[str] | None = None,
+    features: Sequence[str | None] | None = None,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
     ``fulltext``: queue each new item for its article page (see ``enrich``).
@@ -298,7 +298,7 @@ def plan(
     out = Plan(total=len(parsed))
 
     def matches(i: int, it: ParsedItem | NewItem) -> list[TopicMatch]:
-        if pre_matches is not None:
+        if pre_matches is not None and pre_matches[i] is not None:
             return list(pre_matches[i])
         if now - it.published_at > rules.max_age:
             return []  # too old to alert: no need to match
@@ -310,7 +310,7 @@ def plan(
         if old is not None:
             out.known += 1
             if old.content_hash != h:
-                if features is not None:
+                if features is not None and features[i] is not None:
                     feats = features[i]
                 else:
                     feats = grouping.encode_features(grouping.fingerprint(doc_of(p)))
@@ -339,9 +339,12 @@ def plan(
             fulltext_status="pending" if queue else None,
             fulltext_after=now if queue else None,
         )
-        fp = fingerprints[i] if fingerprints is not None else grouping.fingerprint(doc_of(it))
+        fp = fingerprints[i] if fingerprints is not None else None
+        if fp is None:  # no worker, or the worker took it for a known item (see parsepool)
+            fp = grouping.fingerprint(doc_of(it))
         it.bands = fp.bands
-        it.features = features[i] if features is not None else grouping.encode_features(fp)
+        feats = features[i] if features is not None else None
+        it.features = feats if feats is not None else grouping.encode_features(fp)
         out.new.append(it)
         out.new_fps.append(fp)
         out.new_matches.append(matches(i, it))

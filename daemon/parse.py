@@ -488,9 +488,11 @@ def parse_feed(
     timezone: str = "Asia/Jakarta",
     now: datetime | None = None,
     max_items: int = 1000,
+    known: frozenset[str] = frozenset(),
 ) -> ParsedFeed:
     """Parse one fetched feed document. Never raises for any ``body``: a document that is not
-    a feed comes back with ``error`` set and no items."""
+    a feed comes back with ``error`` set and no items. (``known``: content hashes of stored
+    items, for the parse workers' extra work (``daemon.parsepool``); unused here.)"""
     now = datetime.now(_UTC) if now is None else now
     now = now.replace(tzinfo=_UTC) if now.tzinfo is None else now.astimezone(_UTC)
     lower_headers = {k.lower(): v for k, v in (headers or {}).items()}

@@ -44,39 +44,61 @@ def _init_worker(topics: tuple[tuple[str, str], ...], max_age: float) -> None:
     _MAX_AGE = timedelta(seconds=max_age)
 
 
-def prepare(parsed: ParsedFeed, matcher: Any, now: datetime, max_age: timedelta) -> ParsedFeed:
-    """Attach each item's story fingerprint and topic matches (items too old to alert are
-    not matched)."""
+def prepare(
+    parsed: ParsedFeed,
+    matcher: Any,
+    now: datetime,
+    max_age: timedelta,
+    known: frozenset[str] = frozenset(),
+) -> ParsedFeed:
+    """Attach each item's content hash, story fingerprint (and its stored form) and topic
+    matches (items too old to alert are not matched). An item whose content hash is in
+    ``known`` (the feed's newest stored items) is one ingest will count as known and
+    unchanged: it gets None instead (ingest computes them itself in the rare case it needs
+    them). In a cycle where a changed feed carries 5 new items among 50, that is 90 % of the
+    worker's grouping and matching work."""
     if parsed.error is not None:
         return parsed
-    docs = [
-        Doc(
+    parsed.hashes = [content_hash(it) for it in parsed.items]
+    fps: list[Any] = []
+    features: list[Any] = []
+    matches: list[Any] = []
+    for it, h in zip(parsed.items, parsed.hashes, strict=True):
+        if h in known:
+            fps.append(None)
+            features.append(None)
+            matches.append(None)
+            continue
+        doc = Doc(
             title=it.title,
             summary=it.summary,
             content=it.content,
             url=it.url,
             published_at=it.published_at,
         )
-        for it in parsed.items
-    ]
-    parsed.fingerprints = [fingerprint(d) for d in docs]
-    parsed.hashes = [content_hash(it) for it in parsed.items]
-    parsed.features = [encode_features(fp) for fp in parsed.fingerprints]
-    parsed.matches = [
-        matcher.match(it.title, it.summary, it.content or "")
-        if matcher is not None and now - it.published_at <= max_age
-        else []
-        for it in parsed.items
-    ]
+        fp = fingerprint(doc)
+        fps.append(fp)
+        features.append(encode_features(fp))
+        if matcher is not None and now - it.published_at <= max_age:
+            matches.append(matcher.match(it.title, it.summary, it.content or ""))
+        else:
+            matches.append([])
+    parsed.fingerprints, parsed.features, parsed.matches = fps, features, matches
     return parsed
 
 
 def parse_prepared(
-    body: bytes, *, url: str, headers: Mapping[str, str], timezone: str, now: datetime
+    body: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    timezone: str,
+    now: datetime,
+    known: frozenset[str] = frozenset(),
 ) -> ParsedFeed:
     """What a worker runs: parse, then the pure per-item work of ingest."""
     parsed = parse_feed(body, url=url, headers=headers, timezone=timezone, now=now)
-    return prepare(parsed, _MATCHER, now, _MAX_AGE)
+    return prepare(parsed, _MATCHER, now, _MAX_AGE, known)
 
 
 class ParsePool:
@@ -152,6 +174,7 @@ class ParsePool:
         headers: Mapping[str, str] | None,
         timezone: str,
         now: datetime,
+        known: frozenset[str] = frozenset(),
     ) -> ParsedFeed:
         if self.workers <= 0 or len(body) < INLINE_BELOW:
             return parse_feed(body, url=url, headers=headers, timezone=timezone, now=now)
@@ -165,6 +188,7 @@ class ParsePool:
                     headers=dict(headers or {}),
                     timezone=timezone,
                     now=now,
+                    known=known,
                 )
                 return fut.result(timeout=self.timeout)
             except FutureTimeout:

@@ -118,12 +118,15 @@ def poll_feed(
                 tx.update_feed(feed.id, **values)
                 tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
+        with store.read() as rtx:
+            known = rtx.recent_hashes(feed.id)
         parsed = parser(
             res.body or b"",
             url=res.final_url,
             headers=res.headers,
             timezone=policy.timezone,
             now=now,
+            known=known,
         )
         if parsed.error is not None:
             out.error = clean_line(parsed.error, 900)

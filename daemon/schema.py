@@ -118,6 +118,7 @@ items = sa.Table(
     sa.Column("fulltext_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("feed_id", "identity", name="uq_items_feed_identity"),
     sa.Index("ix_items_fulltext_pending", "fulltext_status", "fulltext_after"),
+    sa.Index("ix_items_feed_recent", "feed_id", "id"),
 )
 
 # LSH band keys of each item's fingerprint, so a near-duplicate lookup is an indexed query

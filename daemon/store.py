@@ -237,6 +237,7 @@ _ALERT_COLUMNS = (
     "topic", "story_id", "item_id", "title", "url", "outlet", "published_at", "matched",
     "snippet", "created_at",
 )  # fmt: skip
+RECENT_HASHES = 1000  # a feed's newest items whose content hashes go to the parse worker
 ROWS_PER_INSERT = 400  # multi-row VALUES: 400 × 18 parameters, well under both drivers' caps
 
 
@@ -314,6 +315,14 @@ class Tx:
             )
             out.update(r[0] for r in rows)
         return out
+
+    def recent_hashes(self, feed_id: int, limit: int = RECENT_HASHES) -> frozenset[str]:
+        """Content hashes of the feed's newest items: what a parse worker may skip."""
+        rows = self._fetch(
+            "SELECT content_hash FROM items WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
+            [feed_id, limit],
+        )
+        return frozenset(r[0] for r in rows)
 
     def insert_items(self, new: Sequence[NewItem]) -> list[int]:
         """Multi-row INSERTs; ids come back with their identity (unique within the feed), as

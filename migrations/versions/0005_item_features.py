@@ -1,4 +1,5 @@
-"""items.features: each item's story-grouping features, stored with it
+"""items.features: each item's story-grouping features, stored with it; an index on a
+feed's newest items
 
 An earlier item met as a candidate by a new one was re-read and its text cleaned and
 shingled again, in the process that holds the write lock: at 1,000 feeds that was a fifth
@@ -23,8 +24,11 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("items") as batch:
         batch.add_column(sa.Column("features", sa.Text(), nullable=True))
+    # a feed's newest items, newest first (Tx.recent_hashes), without sorting the feed's rows
+    op.create_index("ix_items_feed_recent", "items", ["feed_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_feed_recent", table_name="items")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("features")

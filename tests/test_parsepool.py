@@ -1,0 +1,119 @@
+"""Parse workers: the per-item work they take off the main process, and what they skip."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from daemon import ingest
+from daemon.match import Matcher, TopicSpec
+from daemon.parse import content_hash
+from daemon.parsepool import INLINE_BELOW, ParsePool
+from daemon.store import FeedSpec, Store
+from tests.feedgen import entries, rss
+
+URL = "https://outlet7.example/rss"
+
+
+@pytest.fixture
+def pool():  # type: ignore[no-untyped-def]
+    p = ParsePool(1, topics=[("Pasar", "pasar")], timeout=60)
+    yield p
+    p.close()
+
+
+def test_workers_skip_known_items_and_ingest_still_completes(
+    pool: ParsePool, tmp_path: Path
+) -> None:
+    """A changed feed: the worker fingerprints and matches only items whose content hash is
+    not among the feed's newest stored ones; ingest stores exactly the new items, with
+    their features, and a new item that repeats a stored item's text (another guid) is
+    fingerprinted by ingest itself and joins that item's story."""
+    now = datetime.now(timezone.utc)
+    first = entries(7, 40, start=5, now=now)
+    body1 = rss("Outlet 7", first)
+    assert len(body1) > INLINE_BELOW  # goes to the worker
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    store.upgrade()
+    fid = store.sync_feeds([FeedSpec(URL, "Outlet 7", 600)], now, {})[URL]
+    rules = ingest.Rules(
+        matcher=Matcher.compile([TopicSpec("Pasar", "pasar")]),
+        routes={"Pasar": ()},
+        window=timedelta(hours=72),
+        max_age=timedelta(hours=48),
+    )
+
+    def run(body: bytes) -> ingest.IngestStats:
+        with store.read() as tx:
+            known = tx.recent_hashes(fid)
+        parsed = pool.parse(
+            body, url=URL, headers={}, timezone="Asia/Jakarta", now=now, known=known
+        )
+        assert parsed.error is None
+        with store.read() as tx:
+            existing, dead = ingest.read_state(tx, fid, parsed.items)
+        pl = ingest.plan(
+            existing, dead, feed_id=fid, parsed=parsed.items, rules=rules, now=now,
+            fingerprints=parsed.fingerprints, pre_matches=parsed.matches,
+            hashes=parsed.hashes, features=parsed.features,
+        )  # fmt: skip
+        run.parsed = parsed  # type: ignore[attr-defined]
+        with store.tx() as tx:
+            return ingest.apply(tx, pl, outlet="Outlet 7", rules=rules, now=now)
+
+    st1 = run(body1)
+    p1 = run.parsed  # type: ignore[attr-defined]
+    assert st1.new == 40 and all(fp is not None for fp in p1.fingerprints)
+    assert sum(bool(m) for m in p1.matches) > 0  # the topic matches some of them
+
+    newer = entries(7, 5, start=0, now=now)
+    twin = replace(first[10], guid="https://outlet7.example/berita/kembar", link=first[10].link)
+    body2 = rss("Outlet 7", [*newer, twin, *first])
+    st2 = run(body2)
+    p2 = run.parsed  # type: ignore[attr-defined]
+    skipped = [i for i, fp in enumerate(p2.fingerprints) if fp is None]
+    # the 40 stored items and the twin (same title, summary and link: same content hash)
+    assert len(skipped) == 41
+    assert all(p2.matches[i] is None and p2.features[i] is None for i in skipped)
+    assert {content_hash(p2.items[i]) for i in skipped} <= {content_hash(it) for it in p1.items}
+    assert st2.new == 6 and st2.known == 40 and st2.updated == 0
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT guid, story_id, features FROM items WHERE feed_id = :f"), {"f": fid}
+        ).all()
+    assert len(rows) == 46 and all(r.features for r in rows)
+    story = {r.guid: r.story_id for r in rows}
+    assert story["https://outlet7.example/berita/kembar"] == story[first[10].guid]
+    store.close()
+
+
+def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
+    from daemon.store import RECENT_HASHES
+
+    assert RECENT_HASHES >= 500  # a document holds up to max_items entries
+    store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
+    store.upgrade()
+    now = datetime.now(timezone.utc)
+    ids = store.sync_feeds([FeedSpec(URL, "A", 600), FeedSpec(URL + "2", "B", 600)], now, {})
+    with store.engine.begin() as conn:
+        for k in range(30):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO items (feed_id, identity, title, summary, published_at, "
+                    "has_date, first_seen_at, content_hash) VALUES (:f, :i, 't', 's', :p, 1, :p, :h)"
+                ),
+                {
+                    "f": ids[URL] if k % 3 else ids[URL + "2"],
+                    "i": f"i{k}",
+                    "p": "2026-11-27 00:00:00.000000",
+                    "h": f"h{k}",
+                },
+            )
+    with store.read() as tx:
+        got = tx.recent_hashes(ids[URL], limit=5)
+    assert got == {f"h{k}" for k in (29, 28, 26, 25, 23)}
+    store.close()
