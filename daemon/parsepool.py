@@ -114,6 +114,7 @@ class ParsePool:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._warmed = False
         self._spec = (tuple(topics), max_age)
 
     def configure(self, topics: Sequence[tuple[str, str]], max_age: float) -> None:
@@ -148,8 +149,9 @@ class ParsePool:
     def warm(self) -> None:
         """Start the workers now, in the background (the forkserver, then each worker), so the
         first document of a cycle does not wait for them."""
-        if self.workers <= 0:
+        if self.workers <= 0 or self._warmed:
             return
+        self._warmed = True
         pool = self._executor()
         for _ in range(self.workers):
             pool.submit(_ping)

@@ -319,6 +319,8 @@ def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> l
     """Poll every active feed once, ``polling.concurrency`` at a time (``run --once``)."""
     feeds = [f for f in store.feed_rows() if not f.gone]
     feeds = [f for f in feeds if f.url in rt.policies]
+    if parser is not None and any(f.last_polled_at is None for f in feeds):
+        parser.warm()  # feeds never polled: documents to parse are coming
     unchanged: list[tuple[int, dict[str, Any]]] = []
     lock = threading.Lock()
 
@@ -377,6 +379,11 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
     store = Store.open(loaded.config.database)
     parser = make_parser(loaded.config)
     try:
+        if not store.is_current():
+            # A new (or older) database: its feeds have never been polled, so every one will
+            # bring a document to parse. The workers start while the schema is built. (Not
+            # on every run: a cycle of 304s would pay for workers it never uses.)
+            parser.warm()
         store.upgrade()
         if lock is not None:
             store.release_all_claims()
