@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+DEFAULT_CACHE_KIB = 2000  # SQLite's own default page cache (PRAGMA cache_size=-2000)
 _PG_MIGRATION_LOCK = 0x70616E746175  # "pantau"
 
 

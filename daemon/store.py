@@ -618,6 +618,18 @@ def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
 
 GROUP_MAX = 16  # ingest transactions per SQLite commit at most (group commit)
 GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue
+# A group's inserts land at random places in the band index; with SQLite's default 2 MiB
+# page cache most of them re-read their page from the OS. Only while a group is open.
+GROUP_CACHE_KIB = 32 * 1024
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    """A PRAGMA outside any transaction (SQLAlchemy's execute would begin one)."""
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(f"PRAGMA {setting}")
+    finally:
+        cur.close()
 
 
 @dataclass
@@ -700,6 +712,7 @@ class Store:
         if g is None:
             conn = self.engine.connect().execution_options(pantau_write=True)
             try:
+                _pragma(conn, f"cache_size=-{GROUP_CACHE_KIB}")
                 trans = conn.begin()
             except BaseException:
                 conn.close()
@@ -749,7 +762,12 @@ class Store:
             finally:
                 g.conn.close()
             raise
-        g.conn.close()
+        try:
+            # back to SQLite's default before the connection returns to the pool: the pages
+            # beyond it are freed, so idle pooled connections do not each keep a big cache
+            _pragma(g.conn, f"cache_size=-{db.DEFAULT_CACHE_KIB}")
+        finally:
+            g.conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
