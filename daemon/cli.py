@@ -112,12 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script: ``main``, then leave without the interpreter's teardown.
+    """The console script: ``main``, the exit handlers (multiprocessing's clean-up of its
+    temporary directory among them), then leave without tearing down the interpreter:
+    freeing every object of a process that imported SQLAlchemy, pydantic and feedparser
+    and ingested a cycle costs a noticeable share of a short ``run --once``."""
+    import atexit
 
-    Tearing down a process that imported SQLAlchemy, pydantic and feedparser (and joining
-    its pool threads) costs a noticeable share of a short ``run --once``; everything is
-    written and flushed by then, so the exit is immediate."""
     rc = main()
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
