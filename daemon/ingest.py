@@ -95,10 +95,9 @@ class _Candidates:
         """Candidates with their stored features; the text only of those without usable
         ones (stored before migration 0005, or by another version of the features)."""
         rows = self.tx.candidate_items([i for i in ids if i not in self.docs], text=False)
-        features = {r.id: grouping.decode_features(r.features, r.url) for r in rows}
-        textless = [r.id for r in rows if features[r.id] is None]
+        textless = [r.id for r in rows if not grouping.stored_usable(r.features)]
         if textless:
-            rows = [r for r in rows if features[r.id] is not None]
+            rows = [r for r in rows if grouping.stored_usable(r.features)]
             rows += self.tx.candidate_items(textless)
         for r in rows:
             if r.story_id is None:
@@ -106,7 +105,7 @@ class _Candidates:
             self.docs[r.id] = grouping.Candidate(
                 item_id=r.id,
                 story_id=r.story_id,
-                features=features[r.id],
+                stored=r.features if grouping.stored_usable(r.features) else None,
                 doc=grouping.Doc(
                     title=r.title,
                     summary=r.summary,

@@ -121,6 +121,7 @@ class Candidate:
     story_id: int
     doc: Doc
     features: Fingerprint | None = None  # ``fingerprint(doc)``, when already computed
+    stored: str | None = None  # ``encode_features`` as the store keeps it (usable version)
 
 
 class CandidateSource(Protocol):
@@ -456,6 +457,35 @@ def encode_features(fp: Fingerprint) -> str:
     )
 
 
+_STORED_PREFIX = '{"v":' + str(FEATURES_VERSION) + ","  # json.dumps keeps key order
+
+
+def stored_usable(data: str | None) -> bool:
+    """Stored features written by this version (``encode_features``' own layout)."""
+    return bool(data) and data.startswith(_STORED_PREFIX)  # type: ignore[union-attr]
+
+
+def _stored_similarity(fp: Fingerprint, data: str) -> float:
+    """``similarity`` against stored features, reading only their shingles: most candidates
+    share a band by chance and are dropped here, before their JSON is decoded or a set of
+    their shingles is built. -1.0 when the shingles cannot be read."""
+    i = data.find('"s":"')
+    j = data.find('"', i + 5)
+    if i < 0 or j < 0:
+        return -1.0
+    try:
+        blob = base64.b64decode(data[i + 5 : j])
+    except ValueError:
+        return -1.0
+    if len(blob) % 4:
+        return -1.0
+    theirs = _unpack(blob)
+    ours = fp.shingles
+    if not ours or not theirs:
+        return 0.0
+    return len(ours.intersection(theirs)) / min(len(ours), len(theirs))
+
+
 def decode_features(data: str | None, url: str | None) -> Fingerprint | None:
     """The stored features, or None when absent, unreadable or of another version (the
     caller then computes them from the text)."""
@@ -568,12 +598,19 @@ def choose_story(
     vetoed: set[int] = set()
     for c in cands:
         same_url = bool(doc.url and doc.url == c.doc.url)
-        if (
-            not same_url
-            and similarity(fp, c.features or _text_features(c.doc)) < ANCHORED_THRESHOLD
-        ):
-            continue  # shares a band by chance: not worth reading its dates and figures
-        fc = c.features or _features(c.doc)
+        # A candidate that shares a band by chance is dropped on its shingles alone, before
+        # its dates and figures are read (or computed).
+        fc = c.features
+        if fc is None and c.stored is not None:
+            if not same_url and _stored_similarity(fp, c.stored) < ANCHORED_THRESHOLD:
+                continue
+            fc = decode_features(c.stored, c.doc.url)
+        elif fc is not None and not same_url and similarity(fp, fc) < ANCHORED_THRESHOLD:
+            continue
+        if fc is None:
+            if not same_url and similarity(fp, _text_features(c.doc)) < ANCHORED_THRESHOLD:
+                continue
+            fc = _features(c.doc)
         s = _score(doc, c.doc, window, fp, fc)
         if s > 0.0:
             scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))

@@ -66,13 +66,12 @@ class Memory:
         # stored: candidates carry their features as the store keeps them (encoded, then
         # decoded), so choose_story never looks at their text
         self.stored = stored
-        self.features: dict[int, Fingerprint | None] = {}
+        self.features: dict[int, str] = {}
 
     def add(self, item: int, story: int, d: Doc, fp: Fingerprint) -> None:
         self.rows += [(b, item, story, d) for b in fp.bands]
         if self.stored:
-            self.features[item] = decode_features(encode_features(fp), d.url)
-            assert self.features[item] is not None
+            self.features[item] = encode_features(fp)  # what the store keeps
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -83,7 +82,7 @@ class Memory:
         for b, item, story, d in self.rows:
             if b in want and since <= d.published_at <= until:
                 hits[item] += 1
-                info[item] = Candidate(item, story, d, self.features.get(item))
+                info[item] = Candidate(item, story, d, stored=self.features.get(item))
         ranked = sorted(hits, key=lambda i: (-hits[i], i))[:limit]
         return [info[i] for i in ranked]
 
@@ -140,8 +139,20 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
     assert back is not None
     assert back.shingles == fp.shingles and back.figures == fp.figures and back.dates == fp.dates
     assert len(fp.shingles) > 40
+    # the quick read of the shingles scores exactly like the full decode
+    from daemon.stories import _stored_similarity, similarity, stored_usable
+
+    for other in (LEAD, "Jakarta (ANTARA) - " + LEAD[:200], gold(T0, "1.1", "1.2", "1.3")):
+        fo = fingerprint(doc(other))
+        raw = encode_features(fo)
+        assert stored_usable(raw)
+        full = decode_features(raw, None)
+        assert full is not None
+        assert _stored_similarity(fp, raw) == similarity(fp, full)
+    assert similarity(fingerprint(doc(LEAD)), fingerprint(doc(LEAD[:300]))) > 0.5
     enc["v"] = FEATURES_VERSION + 1
     assert decode_features(json.dumps(enc), None) is None
+    assert not stored_usable(json.dumps(enc)) and not stored_usable(None)
     for bad in ("", None, "{", '{"v": 1}', "[]", '{"v": 1, "e": 1, "s": "!!"}'):
         assert decode_features(bad, None) is None
 
