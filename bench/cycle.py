@@ -41,6 +41,7 @@ from common import (  # noqa: E402
     machine_line,
     measure,
     median,
+    own_cpu_seconds,
     python,
     ratio,
     rss_kb,
@@ -231,7 +232,7 @@ def cycle_table(allres: dict[int, dict]) -> str:
                     ]
                 )
     return table(
-        ["N", "cycle", "tool", "wall s", "CPU s", "maxrss MB", "tree MB", "wall/floor",
+        ["N", "cycle", "tool", "wall s", "CPU s (tree)", "maxrss MB", "tree MB", "wall/floor",
          "CPU/floor", "farm CPU s", "runs"],
         rows,
     )  # fmt: skip
@@ -360,7 +361,7 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
         try:
             while (t := time.monotonic() - started) < seconds and proc.poll() is None:
                 live = [p for p in tree_pids(proc.pid) if p != proc.pid]
-                cpu = cpu_seconds(proc.pid) + sum(cpu_seconds(p) for p in live)
+                cpu = cpu_seconds(proc.pid) + sum(own_cpu_seconds(p) for p in live)
                 st = farm.stats()
                 samples.append(
                     (t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
