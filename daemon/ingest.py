@@ -207,6 +207,30 @@ def assign_stories(
     return set(real)
 
 
+def alert_record(
+    rules: Rules,
+    m: TopicMatch,
+    *,
+    story_id: int,
+    item_id: int,
+    it: NewItem | ParsedItem,
+    outlet: str,
+) -> AlertRecord:
+    """The alert an item's topic match raises, addressed to the topic's notifiers."""
+    return AlertRecord(
+        topic=m.topic,
+        story_id=story_id,
+        item_id=item_id,
+        title=it.title,
+        url=it.url,
+        outlet=outlet,
+        published_at=it.published_at,
+        matched=list(m.terms),
+        snippet=m.snippet,
+        notifiers=list(rules.routes.get(m.topic, ())),
+    )
+
+
 def raise_alerts(
     tx: Tx,
     rules: Rules,
@@ -240,19 +264,7 @@ def raise_alerts(
         if m.topic in done:
             continue
         alert_id = tx.insert_alert(
-            AlertRecord(
-                topic=m.topic,
-                story_id=story_id,
-                item_id=item_id,
-                title=it.title,
-                url=it.url,
-                outlet=outlet,
-                published_at=it.published_at,
-                matched=list(m.terms),
-                snippet=m.snippet,
-                notifiers=list(rules.routes.get(m.topic, ())),
-            ),
-            now,
+            alert_record(rules, m, story_id=story_id, item_id=item_id, it=it, outlet=outlet), now
         )
         done.add(m.topic)
         if alert_id is not None:
@@ -409,18 +421,7 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
                 continue
             alerted[it.story_id].add(mt.topic)
             fresh.append(
-                AlertRecord(
-                    topic=mt.topic,
-                    story_id=it.story_id,
-                    item_id=item_id,
-                    title=it.title,
-                    url=it.url,
-                    outlet=outlet,
-                    published_at=it.published_at,
-                    matched=list(mt.terms),
-                    snippet=mt.snippet,
-                    notifiers=list(rules.routes.get(mt.topic, ())),
-                )  # fmt: skip
+                alert_record(rules, mt, story_id=it.story_id, item_id=item_id, it=it, outlet=outlet)
             )
     for rec, alert_id in zip(fresh, tx.insert_new_alerts(fresh, now), strict=True):
         stats.alerts.append(alert_id)

@@ -611,6 +611,17 @@ class CandidateRow:
     features: str | None = None
 
 
+def _claim(tx: Tx, q: sa.Select[Any], table: sa.Table, **values: Any) -> list[int]:
+    """Ids that ``q`` selects, marked with ``values`` in the same transaction. On PostgreSQL
+    the rows are locked with SKIP LOCKED, so concurrent claimers never take the same row."""
+    if tx.conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    ids = [r[0] for r in tx.conn.execute(q)]
+    if ids:
+        tx.conn.execute(sa.update(table).where(table.c.id.in_(ids)).values(**values))
+    return ids
+
+
 def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
@@ -884,16 +895,11 @@ class Store:
         if ex:
             q = q.where(feeds.c.id.not_in(ex))
         with self.tx() as tx:
-            if tx.conn.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            ids = [r[0] for r in tx.conn.execute(q)]
+            ids = _claim(
+                tx, q, feeds, lease_owner=owner, lease_until=now + timedelta(seconds=lease)
+            )
             if not ids:
                 return []
-            tx.conn.execute(
-                sa.update(feeds)
-                .where(feeds.c.id.in_(ids))
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
-            )
             rows = tx.conn.execute(
                 sa.select(feeds).where(feeds.c.id.in_(ids)).order_by(feeds.c.next_poll_at)
             )
@@ -1105,16 +1111,9 @@ class Store:
                 .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
                 .limit(limit)
             )
-            if tx.conn.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            ids = [r[0] for r in tx.conn.execute(q)]
+            ids = _claim(tx, q, deliveries, claimed_by=owner, claimed_until=until)
             if not ids:
                 return []
-            tx.conn.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.id.in_(ids))
-                .values(claimed_by=owner, claimed_until=until)
-            )
             rows = tx.conn.execute(
                 sa.select(deliveries).where(deliveries.c.id.in_(ids)).order_by(deliveries.c.id)
             )
