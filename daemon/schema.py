@@ -93,7 +93,7 @@ items = sa.Table(
     sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
     sa.Column("identity", sa.String(2100), nullable=False),
     sa.Column("guid", sa.String(2048)),
-    sa.Column("url", sa.String(2048), index=True),
+    sa.Column("url", sa.String(2048)),  # no index: URL identity is a band key (story_bands)
     sa.Column("title", sa.String(1000), nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("content", sa.Text, nullable=False, server_default=""),
