@@ -121,7 +121,7 @@ def test_stored_features_decide_exactly_like_the_text() -> None:
     """Candidates judged on the features stored with them (items.features) land every item
     of the labelled corpus, and the syndication cases below, in the same story as
     candidates judged on their text."""
-    rows, docs = labelled_docs()
+    _, docs = labelled_docs()
     from_text = assign(docs)
     assert len(set(from_text)) < len(docs) - 100  # plenty of merges to get wrong
     assert assign(docs, stored=True) == from_text
@@ -158,22 +158,12 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
 
 
 def test_labelled_corpus_meets_targets() -> None:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+    rows, docs = labelled_docs()
     assert len(rows) >= 300
     outlets: dict[str, set[str]] = {}
     for r in rows:
         outlets.setdefault(r["story"], set()).add(r["outlet"])
     assert sum(len(v) > 1 for v in outlets.values()) >= 60
-    rows.sort(key=lambda r: (r["published_at"], r["id"]))
-    docs = [
-        Doc(
-            title=r["title"],
-            summary=r["summary"],
-            url=r["url"],
-            published_at=datetime.fromisoformat(r["published_at"]),
-        )
-        for r in rows
-    ]
     got = assign(docs)
     tp = fp = fn = fn_textless = hard = hard_false = 0
     for (a, ga), (b, gb) in itertools.combinations(zip(rows, got), 2):
