@@ -160,6 +160,7 @@ alerts = sa.Table(
     sa.Column("snippet", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False, index=True),
     sa.UniqueConstraint("topic", "story_id", name="uq_alerts_topic_story"),
+    sa.Index("ix_alerts_story", "story_id", "topic"),  # a story's alerted topics (0006)
 )
 
 # The outbox: written in the alert's transaction, drained by the dispatcher.
