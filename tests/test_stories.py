@@ -394,3 +394,49 @@ def test_unchanged_price_after_a_rise_stays_apart_without_dates() -> None:
         at=T0 + timedelta(days=1),
     )
     assert not same_story(rise, flat, WINDOW)
+
+
+def test_prefilters_never_skip_a_match() -> None:
+    """Grouping tests cheap substrings before running a regex (``_NEEDS``); a substring
+    missing from a text that the regex does match would silently drop a date, a figure or
+    a dateline. Every text of the labelled corpus, at each cleaning stage, plus texts
+    written to hit every pattern, must match only where its substrings are present."""
+    import re
+
+    from daemon import stories as s
+
+    crafted = [
+        "Baca Juga: Harga Emas Naik Lagi Hari Ini",
+        "baca pula: yang lain. sisa",
+        "pada 12/6/2025 dan (3/11)",
+        "senin (12/6) lalu, jumat dan jum'at, minggu, kamis",
+        "rp1.500 dan rp. 2 juta, us$3, $4, usd 5, €6, eur 7",
+        "5 dolar, 6 dollar, 7 usd, 8 euro",
+        "9 yen, 10 yuan, 11 ringgit, 12 rupiah",
+        "naik 5 persen, 6% dan 7 %",
+        "harga tetap, stagnan, tak berubah, tidak bergerak, anjlok, melambung, ambles",
+        "isi berita. editor: budi santoso",
+        "isi. copyright © 2025 antara",
+        "pewarta:x",
+    ]
+    _, docs = labelled_docs()
+    texts = crafted + [t for d in docs for t in (d.title, d.summary) if t]
+    seen: Counter[str] = Counter()
+    for raw in texts:
+        cleaned = s._clean(raw)
+        for t in {raw, raw.lower(), cleaned, s._canonical_dates(cleaned)}:
+            for rx in s._NEEDS:
+                if rx.search(t):
+                    seen[rx.pattern] += 1
+                    assert s._may_match(rx, t), (rx.pattern, t)
+            if s._TAIL.search(t):
+                seen["tail"] += 1
+                assert s._may_have_tail(t), t
+    assert set(seen) == {rx.pattern for rx in s._NEEDS} | {"tail"}, "a pattern never matched"
+    # the digit-first form of "\b(\d{1,2})\s+<month>" finds exactly what the plain form does
+    plain = re.compile(r"\b(\d{1,2})\s+(" + s._MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+    for t in texts + ["a12 juni", "x 123 juni", "12 juni", "\u0663 juni", "_1 mei", "(1 mei 2024"]:
+        t = t.lower()
+        assert [m.groups() for m in s._NAMED_DATE.finditer(t)] == [
+            m.groups() for m in plain.finditer(t)
+        ], t
