@@ -56,9 +56,12 @@ class _Candidates:
     def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
         self.exclude_item = exclude_item
-        self.overlay: list[tuple[frozenset[int], grouping.Candidate]] = []
-        self.rows: dict[int, list[tuple[int, datetime]]] | None = None  # band -> (item, published)
+        self.overlay: list[grouping.Candidate] = []
+        self.overlay_bands: dict[int, list[int]] = {}  # band -> indexes into overlay
+        # band -> (item, published as whole epoch seconds, as the band index keeps it)
+        self.rows: dict[int, list[tuple[int, int]]] | None = None
         self.docs: dict[int, grouping.Candidate] = {}
+        self._answers: dict[tuple[tuple[int, ...], datetime, datetime, int], list[int]] = {}
 
     def prefetch(
         self, fps: Sequence[grouping.Fingerprint], docs: Sequence[grouping.Doc], window: timedelta
@@ -71,9 +74,9 @@ class _Candidates:
         bands = {b for fp in fps for b in fp.bands} - url_keys
         lo = min(d.published_at for d in docs) - window
         hi = max(d.published_at for d in docs) + window
-        rows: dict[int, list[tuple[int, datetime]]] = {}
+        rows: dict[int, list[tuple[int, int]]] = {}
         for band, item_id, published in self.tx.band_rows(bands, lo, hi, url_keys):
-            rows.setdefault(band, []).append((item_id, published))
+            rows.setdefault(band, []).append((item_id, int(published)))
         self.rows = rows
         if not rows:
             return
@@ -116,9 +119,27 @@ class _Candidates:
             )
 
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
-        self.overlay.append((frozenset(bands), cand))
+        k = len(self.overlay)
+        self.overlay.append(cand)
+        index = self.overlay_bands
+        for b in bands:
+            if b not in index:
+                index[b] = [k]
+            elif index[b][-1] != k:  # a key listed twice counts once
+                index[b].append(k)
 
     def _lookup(
+        self, bands: Sequence[int], since: datetime, until: datetime, limit: int
+    ) -> list[int]:
+        """Item ids sharing the most keys with ``bands`` in [since, until]. Prefetch asks the
+        same questions that ``choose_story`` asks again a moment later: answers are kept."""
+        memo = (tuple(bands), since, until, limit)
+        found = self._answers.get(memo)
+        if found is None:
+            found = self._answers[memo] = self._lookup_rows(bands, since, until, limit)
+        return found
+
+    def _lookup_rows(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[int]:
         counts: dict[int, int] = {}
@@ -126,9 +147,10 @@ class _Candidates:
             for _band, item_id, _published in self.tx.band_rows(bands, since, until):
                 counts[item_id] = counts.get(item_id, 0) + 1
         else:
+            lo, hi = since.timestamp(), until.timestamp()
             for b in bands:
                 for item_id, published in self.rows.get(b, ()):
-                    if since <= published <= until:
+                    if lo <= published <= hi:
                         counts[item_id] = counts.get(item_id, 0) + 1
         return sorted(counts, key=lambda i: (-counts[i], i))[:limit]
 
@@ -141,14 +163,13 @@ class _Candidates:
             self._load(missing)
         out = [self.docs[i] for i in ids if i in self.docs]
         if self.overlay:
-            keys = set(bands)
-            local = [
-                (len(keys & b), c)
-                for b, c in self.overlay
-                if since <= c.doc.published_at <= until and not keys.isdisjoint(b)
-            ]
-            local.sort(key=lambda x: -x[0])
-            out.extend(c for _, c in local[:limit])
+            shared: dict[int, int] = {}  # overlay index -> band keys shared
+            for b in dict.fromkeys(bands):
+                for k in self.overlay_bands.get(b, ()):
+                    shared[k] = shared.get(k, 0) + 1
+            local = [k for k in shared if since <= self.overlay[k].doc.published_at <= until]
+            local.sort(key=lambda k: (-shared[k], k))  # most shared first, then batch order
+            out.extend(self.overlay[k] for k in local[:limit])
         return out
 
 
