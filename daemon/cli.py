@@ -218,8 +218,10 @@ def _redact_url(url: str) -> str:
 
 
 def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
+    from daemon import gctune
     from daemon.service import AlreadyRunning, Daemon, run_once
 
+    gctune.tune()
     try:
         if once:
             started = time.monotonic()

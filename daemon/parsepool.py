@@ -42,6 +42,11 @@ def _init_worker(topics: tuple[tuple[str, str], ...], max_age: float) -> None:
 
     _MATCHER = Matcher.compile([TopicSpec(n, q) for n, q in topics]) if topics else None
     _MAX_AGE = timedelta(seconds=max_age)
+    import feedparser  # noqa: F401 - imported now so that its objects are frozen below
+
+    from daemon import gctune
+
+    gctune.tune()
 
 
 def prepare(
