@@ -19,7 +19,6 @@ _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2028\u2029\u3000\u1680"), 
 _TRANSLATE = {**_INVISIBLE, **_SPACES}
 # C0 and C1 controls except tab/newline/CR (those are folded as whitespace), plus DEL.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_WS_RE = re.compile(r"\s+")
 
 
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
@@ -56,7 +55,9 @@ def strip_control(s: str) -> str:
 
 
 def fold_ws(s: str) -> str:
-    return _WS_RE.sub(" ", s).strip()
+    # the same as re.sub(r"\s+", " ", s).strip() (str.split and the regex's \s both use
+    # Py_UNICODE_ISSPACE; checked on every code point), three times as fast
+    return " ".join(s.split())
 
 
 def cap(s: str, max_len: int) -> str:
