@@ -21,7 +21,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
@@ -255,15 +255,16 @@ def _words(s: str, limit: int) -> list[str]:
     return [w.replace(".", "") if "." in w and _THOUSANDS.match(w) else w for w in words]
 
 
-def _shingles(words: Sequence[str]) -> set[str]:
-    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+def _shingles(words: Sequence[str]) -> list[bytes]:
+    """Word 3-shingles, UTF-8 encoded, in text order: built once per text, hashed twice
+    (CRC-32 for confirmation, SHAKE for the lead's MinHash)."""
+    return [" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)]
 
 
-def _shingle_ids(words: Sequence[str]) -> set[int]:
+def _shingle_ids(shingles: Iterable[bytes]) -> set[int]:
     """Shingles as CRC-32s: compact to ship and store, and for sets of at most ~800 shingles
     a collision moves a containment score by a fraction of a percent, never a decision."""
-    crc = zlib.crc32
-    return {crc(" ".join(words[i : i + 3]).encode()) for i in range(len(words) - 2)}
+    return set(map(zlib.crc32, shingles))
 
 
 def _number(num: str, scale: str | None) -> str | None:
@@ -336,15 +337,15 @@ _SLOTS = struct.Struct(f"<{NUM_HASHES}I")
 _BAND = struct.Struct(f"<I{ROWS}I")
 
 
-def _minhash(shingles: set[str]) -> list[int]:
+def _minhash(shingles: Iterable[bytes]) -> list[int]:
     shake, size = hashlib.shake_128, _SLOTS.size
     if sys.byteorder == "little" and shingles:
         # the digests side by side, read as native (= little-endian) uint32 columns: the
         # same values as unpacking each digest, 15 % faster
-        view = memoryview(b"".join([shake(s.encode()).digest(size) for s in shingles]))
+        view = memoryview(b"".join([shake(s).digest(size) for s in shingles]))
         col = view.cast("I")
         return [min(col[j::NUM_HASHES]) for j in range(NUM_HASHES)]
-    rows = [_SLOTS.unpack(shake(s.encode()).digest(size)) for s in shingles]
+    rows = [_SLOTS.unpack(shake(s).digest(size)) for s in shingles]
     return list(map(min, zip(*rows)))
 
 
@@ -353,7 +354,7 @@ def _key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
-def _band_keys(shingles: set[str]) -> list[int]:
+def _band_keys(shingles: frozenset[bytes]) -> list[int]:
     sig = _minhash(shingles)
     pack, blake2b, from_bytes = _BAND.pack, hashlib.blake2b, int.from_bytes
     # _key inlined: 16 calls per lead
@@ -381,7 +382,7 @@ def url_key(url: str) -> int:
 
 @dataclass(frozen=True)
 class _Texts:
-    leads: tuple[tuple[str, ...], ...]  # word lists whose shingles feed the LSH
+    leads: tuple[frozenset[bytes], ...]  # the shingles that feed the LSH, per lead
     confirm: frozenset[int]
     guard_text: str
     distinct_words: int
@@ -398,12 +399,18 @@ def _make_texts(doc: Doc) -> _Texts:
     sw = _words(summary, CONFIRM_WORDS)
     cw = _words(content, CONFIRM_WORDS)
     body = cw if len(set(cw)) >= len(set(sw)) else sw
-    leads = tuple(tuple(w[:LEAD_WORDS]) for w in (sw, cw) if len(set(w)) >= MIN_WORDS)
+    s_sh, c_sh = _shingles(sw), _shingles(cw)
+    # a lead's shingles are its text's first ones: those of its first LEAD_WORDS words
+    leads = tuple(
+        frozenset(sh[: LEAD_WORDS - 2])
+        for w, sh in ((sw, s_sh), (cw, c_sh))
+        if len(set(w)) >= MIN_WORDS
+    )
     # Guards read the text, not the tokens: tokens have lost "rp1.500" and "12/6".
     guard = " ".join(_first_words(t, GUARD_WORDS) for t in (summary, content) if t)
     return _Texts(
         leads=leads,
-        confirm=frozenset(_shingle_ids(sw) | _shingle_ids(cw)),
+        confirm=frozenset(_shingle_ids(s_sh) | _shingle_ids(c_sh)),
         guard_text=guard,
         distinct_words=len(set(body)),
     )
@@ -429,10 +436,13 @@ def _make_text_features(doc: Doc, t: _Texts) -> Fingerprint:
     )
 
 
-def _make_features(doc: Doc, t: _Texts) -> Fingerprint:
+def _make_features(doc: Doc, t: _Texts, bands: tuple[int, ...] = ()) -> Fingerprint:
     dates, weekdays, figures = _guards(t.guard_text, doc.published_at)
-    return replace(
-        _make_text_features(doc, t),
+    return Fingerprint(
+        bands=bands,
+        enough_text=t.distinct_words >= MIN_WORDS,
+        url=doc.url or None,
+        shingle_blob=_pack(t.confirm),
         dates=dates,
         weekdays=weekdays,
         figures=figures,
@@ -482,16 +492,13 @@ def _lead_day(s: str, published: datetime) -> str | None:
 def fingerprint(doc: Doc) -> Fingerprint:
     """Band keys (URL identity first, then the lead's LSH bands) plus confirmation features."""
     t = _make_texts(doc)
-    base = _make_features(doc, t)
-    keys: list[int] = []
-    if base.url:
-        keys.append(_url_key(base.url))
-    if base.enough_text:
+    keys: dict[int, None] = {}  # ordered and distinct
+    if doc.url:
+        keys[_url_key(doc.url)] = None
+    if t.distinct_words >= MIN_WORDS:
         for lead in t.leads:
-            for k in _band_keys(_shingles(lead)):
-                if k not in keys:
-                    keys.append(k)
-    return replace(base, bands=tuple(keys))
+            keys.update(dict.fromkeys(_band_keys(lead)))
+    return _make_features(doc, t, tuple(keys))
 
 
 # --- stored features ------------------------------------------------------------------------
