@@ -118,8 +118,10 @@ def poll_feed(
                 tx.update_feed(feed.id, **values)
                 tx.add_feed_stats(feed.id, polls=1, not_modified=1)
     else:
-        with store.read() as rtx:
-            known = rtx.recent_hashes(feed.id)
+        known: frozenset[str] = frozenset()
+        if feed.last_ok_at is not None:  # a feed never read has no items to recognise
+            with store.read() as rtx:
+                known = rtx.recent_hashes(feed.id)
         parsed = parser(
             res.body or b"",
             url=res.final_url,
