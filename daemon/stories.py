@@ -368,6 +368,7 @@ def _band_keys(shingles: frozenset[bytes]) -> list[int]:
     ]
 
 
+@lru_cache(maxsize=1024)  # ingest asks for each new item's URL key three times
 def _url_key(url: str) -> int:
     return _key(b"url\0" + url.encode("utf-8", "surrogatepass"))
 

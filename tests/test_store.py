@@ -463,3 +463,33 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
     other.dispose()
     assert tuple(row) == (80, 1)
     s.close()
+
+
+def test_new_stories_get_their_own_ids_back_in_order(store: Store) -> None:
+    """Every id ``new_stories`` returns carries the title, times (in any zone) and size it
+    was asked for, in the order asked, identical rows included. (A multi-row INSERT matched
+    back by value was tried: 11-12 µs per story against 8 for one statement each.)"""
+    from daemon import store as store_module
+
+    t0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=timezone.utc)
+    wita = timezone(timedelta(hours=8))
+    rows = [
+        (f"Berita {i % 7}", t0, (t0 - timedelta(minutes=i % 5)).astimezone(wita), 1 + i % 3)
+        for i in range(store_module.ROWS_PER_INSERT + 37)
+    ]
+    rows.append(rows[0])  # an identical row: same values, a story of its own
+    with store.tx() as tx:
+        ids = tx.new_stories(rows)
+    assert len(set(ids)) == len(rows)
+    with store.engine.connect() as conn:
+        got = {
+            r.id: r
+            for r in conn.execute(
+                sa.text("SELECT id, title, first_seen_at, published_at, item_count FROM stories")
+            )
+        }
+    for sid, (title, first, published, n) in zip(ids, rows, strict=True):
+        r = got[sid]
+        assert (r.title, r.item_count) == (title, n)
+        assert store_module._from_db(r.first_seen_at) == first
+        assert store_module._from_db(r.published_at) == published
