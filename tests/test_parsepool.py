@@ -117,3 +117,63 @@ def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
         got = tx.recent_hashes(ids[URL], limit=5)
     assert got == {f"h{k}" for k in (29, 28, 26, 25, 23)}
     store.close()
+
+
+RUNNER = """
+from datetime import datetime, timezone
+
+from daemon.parsepool import INLINE_BELOW, ParsePool
+
+
+def main() -> None:
+    items = "".join(
+        f"<item><title>Berita {i}</title><link>https://contoh.co.id/berita/{i}</link>"
+        f"<description>{'Pemerintah Indonesia membahas anggaran daerah. ' * 12}</description>"
+        f"<guid>https://contoh.co.id/berita/{i}</guid></item>"
+        for i in range(60)
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Contoh</title>{items}</channel></rss>"
+    ).encode()
+    assert len(body) > INLINE_BELOW
+    pool = ParsePool(workers=1, timeout=60)
+    try:
+        r = pool.parse(
+            body, url="https://contoh.co.id/rss", headers={}, timezone="Asia/Jakarta",
+            now=datetime.now(timezone.utc),
+        )
+    finally:
+        pool.close()
+    print(len(r.items), r.error, r.fingerprints is not None)
+
+
+if __name__ == "__main__":  # multiprocessing imports this file again in the worker
+    main()
+"""
+
+
+def test_workers_use_the_daemons_own_code_not_a_daemon_package_in_the_cwd(
+    tmp_path: Path,
+) -> None:
+    """Started from a directory that holds some other ``daemon/`` package, the parse
+    workers still run pantau's parser (multiprocessing's forkserver puts the current
+    directory first on its import path and would preload the stranger)."""
+    import subprocess
+    import sys
+
+    cwd = tmp_path / "elsewhere"
+    (cwd / "daemon").mkdir(parents=True)
+    marker = tmp_path / "foreign-daemon-imported"
+    (cwd / "daemon" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8"
+    )
+    script = tmp_path / "runner" / "run.py"
+    script.parent.mkdir()
+    script.write_text(RUNNER, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["60", "None", "True"], out.stdout + out.stderr[-2000:]
+    assert not marker.exists(), "a worker imported the daemon package of the current directory"
