@@ -388,6 +388,10 @@ class _Texts:
     guard_text: str
     distinct_words: int
 
+    @property
+    def enough_text(self) -> bool:
+        return self.distinct_words >= MIN_WORDS
+
 
 def _make_texts(doc: Doc) -> _Texts:
     budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
@@ -428,27 +432,23 @@ def _first_words(s: str, n: int) -> str:
     return " ".join(parts[:n])
 
 
-def _make_text_features(doc: Doc, t: _Texts) -> Fingerprint:
-    return Fingerprint(
-        bands=(),
-        enough_text=t.distinct_words >= MIN_WORDS,
-        url=doc.url or None,
-        shingle_blob=_pack(t.confirm),
-    )
-
-
-def _make_features(doc: Doc, t: _Texts, bands: tuple[int, ...] = ()) -> Fingerprint:
-    dates, weekdays, figures = _guards(t.guard_text, doc.published_at)
+def _make_features(
+    doc: Doc, t: _Texts, bands: tuple[int, ...] = (), *, guards: bool = True
+) -> Fingerprint:
+    """``guards=False``: the shingles only (see ``_text_features``)."""
+    extra: dict[str, object] = {}
+    if guards:
+        extra["dates"], extra["weekdays"], extra["figures"] = _guards(
+            t.guard_text, doc.published_at
+        )
+        extra["lead_day"] = _lead_day(t.guard_text, doc.published_at)
+        extra["lead_move"] = _lead_move(t.guard_text)
     return Fingerprint(
         bands=bands,
-        enough_text=t.distinct_words >= MIN_WORDS,
+        enough_text=t.enough_text,
         url=doc.url or None,
         shingle_blob=_pack(t.confirm),
-        dates=dates,
-        weekdays=weekdays,
-        figures=figures,
-        lead_day=_lead_day(t.guard_text, doc.published_at),
-        lead_move=_lead_move(t.guard_text),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -456,7 +456,7 @@ def _make_features(doc: Doc, t: _Texts, bands: tuple[int, ...] = ()) -> Fingerpr
 def _text_features(doc: Doc) -> Fingerprint:
     """Shingles only: enough to discard the many candidates that share one band by chance."""
     t = _texts(doc)
-    return _with_shingles(_make_text_features(doc, t), t.confirm)
+    return _with_shingles(_make_features(doc, t, guards=False), t.confirm)
 
 
 @lru_cache(maxsize=2048)
@@ -496,7 +496,7 @@ def fingerprint(doc: Doc) -> Fingerprint:
     keys: dict[int, None] = {}  # ordered and distinct
     if doc.url:
         keys[_url_key(doc.url)] = None
-    if t.distinct_words >= MIN_WORDS:
+    if t.enough_text:
         for lead in t.leads:
             keys.update(dict.fromkeys(_band_keys(lead)))
     return _make_features(doc, t, tuple(keys))
