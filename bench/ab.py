@@ -21,9 +21,11 @@ import tempfile
 from pathlib import Path
 
 from common import (
+    BENCH,
     REPO,
     FarmProcess,
     Measurement,
+    compile_project,
     machine_line,
     measure,
     median,
@@ -31,8 +33,6 @@ from common import (
     table,
 )
 from cycle import db_counts, fresh, write_config
-
-BENCH = Path(__file__).resolve().parent
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -45,11 +45,6 @@ def install_ref(ref: str, where: Path) -> Path:
     _run([sys.executable, "-m", "venv", str(where / ".venv")])
     _run([str(where / ".venv" / "bin" / "pip"), "install", "--quiet", "-e", str(where)])
     return where / ".venv" / "bin" / "pantau"
-
-
-def compile_tree(root: Path) -> None:
-    """Byte-compile as a wheel install would (see ``common.compile_project``)."""
-    _run([python(), "-m", "compileall", "-q", str(root / "daemon")])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             "before": install_ref(args.ref, before_root),
             "after": REPO / ".venv" / "bin" / "pantau",
         }
-        compile_tree(before_root)
-        compile_tree(REPO)
+        compile_project(before_root)
+        compile_project()
         res: dict[str, list[Measurement]] = {"floor": [], "before": [], "after": []}
         counts: dict[str, dict[str, int]] = {}
         with FarmProcess(args.feeds, args.items) as farm:

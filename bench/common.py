@@ -74,11 +74,11 @@ def machine_line() -> str:
 # The farm as a child process
 
 
-def compile_project() -> None:
+def compile_project(root: Path = REPO) -> None:
     """Byte-compile daemon/ as installing the wheel would (pip compiles on install). An
     editable checkout under PYTHONDONTWRITEBYTECODE=1 otherwise recompiles every module
     from source at each start, ~0.15 s that an installed pantau never pays."""
-    subprocess.run([python(), "-m", "compileall", "-q", str(REPO / "daemon")], check=True)
+    subprocess.run([python(), "-m", "compileall", "-q", str(root / "daemon")], check=True)
 
 
 class FarmProcess:
