@@ -166,8 +166,7 @@ class Enricher:
                     story_id = target
                     st.regrouped += 1
             if story_id is not None:
-                new_bands = set(fp.bands) - tx.item_bands(item_id)
-                tx.insert_bands(item_id, story_id, row.published_at, new_bands)
+                tx.insert_bands(item_id, row.published_at, fp.bands)
                 stats = IngestStats()
                 it = SimpleNamespace(
                     title=row.title, summary=row.summary, content=row.content, url=row.url,

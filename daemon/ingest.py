@@ -420,8 +420,7 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
     stats.new_stories = len(opened)
     ids = tx.insert_items(pl.new)
     tx.insert_bands_many(
-        (item_id, it.story_id, it.published_at, it.bands)
-        for item_id, it in zip(ids, pl.new, strict=True)
+        (item_id, it.published_at, it.bands) for item_id, it in zip(ids, pl.new, strict=True)
     )
     alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
     fresh: list[AlertRecord] = []  # alerts of stories opened here: no conflict possible

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from daemon.schema import alerts, items, stories, story_bands, tombstones
+from daemon.schema import alerts, items, stories, tombstones
 from daemon.store import Store
 
 BATCH = 500
@@ -69,7 +69,7 @@ def prune(
             if fresh:
                 tx.conn.execute(sa.insert(tombstones), fresh)
 
-            tx.conn.execute(sa.delete(story_bands).where(story_bands.c.item_id.in_(ids)))
+            tx.delete_bands(ids)
             tx.conn.execute(sa.delete(items).where(items.c.id.in_(ids)))
             story_ids = {r.story_id for r in rows if r.story_id is not None}
             if story_ids:

@@ -109,6 +109,8 @@ items = sa.Table(
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), index=True),
     sa.Column("fulltext", sa.Text),
     sa.Column("features", sa.Text),  # stories.encode_features; NULL: compute from the text
+    # the item's rows in story_bands: their band keys, packed "<q" (see Tx.pack_bands)
+    sa.Column("bands", sa.LargeBinary),
     # full-text queue: status "pending" (set at ingest for fulltext feeds), then "ok …" or the
     # reason it fell back to the summary; fulltext_after is the earliest next attempt (and
     # doubles as the claim: a claimed row's is pushed past the claim's lease).
@@ -122,16 +124,17 @@ items = sa.Table(
 )
 
 # LSH band keys of each item's fingerprint, so a near-duplicate lookup is an indexed query
-# that works the same on SQLite and PostgreSQL and across processes.
+# that works the same on SQLite and PostgreSQL and across processes. The key is the lookup
+# (band, then time), and on SQLite the table has no rowid: a row is written once, not three
+# times (migration 0007). Rows are found by item through ``items.bands``.
 story_bands = sa.Table(
     "story_bands",
     metadata,
     sa.Column("band", sa.BigInteger, nullable=False),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("story_id", sa.Integer, nullable=False),
-    sa.Column("published", sa.BigInteger, nullable=False),  # epoch seconds, UTC (compact index)
-    sa.Index("ix_story_bands_band", "band", "published"),
-    sa.Index("ix_story_bands_item", "item_id"),
+    sa.Column("published", sa.BigInteger, nullable=False),  # epoch seconds, UTC (compact key)
+    sa.Column("item_id", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("band", "published", "item_id", name="pk_story_bands"),
+    sqlite_with_rowid=False,
 )
 
 # Identities of pruned items, so retention never makes an old item new again.

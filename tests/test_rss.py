@@ -11,6 +11,10 @@ import pytest
 
 from daemon import parse, rss
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:To avoid breaking existing software:DeprecationWarning"
+)
+
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "feeds").iterdir())

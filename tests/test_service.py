@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from daemon import health
 from daemon.retention import prune
@@ -180,11 +181,23 @@ def test_prune_leaves_tombstones_and_keeps_alerted_stories(store: Store) -> None
             rules=plain,
             now=NOW,
         )
+
+    def banded() -> set[int]:
+        with store.engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text("SELECT item_id FROM story_bands"))}
+
+    def item_ids() -> set[int]:
+        with store.engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text("SELECT id FROM items"))}
+
+    assert banded() == item_ids() and len(item_ids()) == 4  # every item has text band rows
     before = store.counts()
     st = prune(store, NOW, timedelta(days=30), batch=1)
     after = store.counts()
     assert st.items == 2 and after["items"] == before["items"] - 2
     assert after["alerts"] == before["alerts"] == 1
+    # the pruned items' band rows went with them (no foreign key does it any more: 0007)
+    assert banded() == item_ids() and len(item_ids()) == 2
     # a pruned item that the feed still carries is not new again
     with store.tx() as tx:
         s = ingest_items(

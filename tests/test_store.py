@@ -156,6 +156,81 @@ def test_band_times_survive_the_move_to_epoch_seconds(db_url: str) -> None:
         s.close()
 
 
+def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str) -> None:
+    """Migration 0007 carries every band row of the old table (with its item index and
+    story column) into the table keyed by (band, published, item_id), packs each item's keys
+    into ``items.bands`` (a key listed twice counts once), and lookups and retention's
+    deletes work on the result; downgrading gives the old rows back."""
+    from daemon.store import unpack_bands
+
+    s = Store.open(db_url)
+    try:
+        db.upgrade(s.engine, "0006")
+        fid = feed_id(s)
+        p = NOW - timedelta(hours=2)
+        epoch = calendar.timegm(p.utctimetuple())
+        old_rows = [(11, 7, 1), (-12, 7, 1), (11, 7, 1), (2**62, 8, 1), (11, 8, 1)]
+        with s.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stories (id, title, first_seen_at, published_at, item_count) "
+                    "VALUES (1, 't', :p, :p, 2)"
+                ),
+                {"p": p},
+            )
+            for i in (7, 8, 9):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO items (id, feed_id, identity, title, summary, published_at, "
+                        "has_date, first_seen_at, content_hash, story_id) VALUES "
+                        "(:i, :f, :ident, 't', 's', :p, true, :p, 'h', 1)"
+                    ),
+                    {"i": i, "f": fid, "ident": f"x{i}", "p": p},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO story_bands (band, item_id, story_id, published) "
+                    "VALUES (:b, :i, :s, :e)"
+                ),
+                [{"b": b, "i": i, "s": st, "e": epoch} for b, i, st in old_rows],
+            )
+        s.upgrade()
+        with s.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT band, published, item_id FROM story_bands ORDER BY item_id, band")
+            ).all()
+            packed = dict(conn.execute(sa.text("SELECT id, bands FROM items")).all())
+        assert [tuple(r) for r in rows] == [
+            (-12, epoch, 7), (11, epoch, 7), (11, epoch, 8), (2**62, epoch, 8),
+        ]  # fmt: skip
+        assert sorted(unpack_bands(packed[7])) == [-12, 11]
+        assert sorted(unpack_bands(packed[8])) == [11, 2**62]
+        assert packed[9] is None  # an item without band rows has no keys
+        with s.read() as tx:
+            found = tx.band_rows([11, 2**62], p - timedelta(hours=1), p + timedelta(hours=1))
+            assert sorted((b, i) for b, i, _ in found) == [(11, 7), (11, 8), (2**62, 8)]
+        with s.tx() as tx:
+            assert tx.item_bands(8) == {11, 2**62}
+            assert tx.delete_bands([8]) == 2
+        with s.read() as tx:
+            found = tx.band_rows([11, 2**62], p - timedelta(hours=1), p + timedelta(hours=1))
+            assert [(b, i) for b, i, _ in found] == [(11, 7)]
+        from alembic import command
+
+        with s.engine.connect().execution_options(pantau_write=True) as conn:
+            cfg = db.alembic_config(db_url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006")
+            conn.commit()
+        with s.engine.connect() as conn:
+            back = conn.execute(
+                sa.text("SELECT band, item_id, story_id, published FROM story_bands ORDER BY band")
+            ).all()
+        assert [tuple(r) for r in back] == [(-12, 7, 1, epoch), (11, 7, 1, epoch)]
+    finally:
+        s.close()
+
+
 def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store) -> None:
     """items.features holds what confirming a candidate needs (kept up to date when an item
     changes); a later copy's candidate is judged on it, and joins the first item's story."""
