@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from daemon.enrich import Enricher
     from daemon.fulltext import ArticleFetcher
 
+from daemon import bandfilter, metrics, schedule
 from daemon import health as feedhealth
-from daemon import metrics, schedule
 from daemon.config import Config, ConfigError, LoadedConfig, load_config
 from daemon.db import sqlite_path
 from daemon.deliver import build_notifier
@@ -376,7 +376,9 @@ def lock_database(url: str) -> Any | None:
 
 def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
     lock = lock_database(loaded.config.database)
-    store = Store.open(loaded.config.database)
+    store = Store.open(
+        loaded.config.database, exclusive=bandfilter.Policy.one_shot() if lock else None
+    )
     parser = make_parser(loaded.config)
     try:
         if not store.is_current():
@@ -480,7 +482,9 @@ class Daemon:
 
         cfg = self.loaded.config
         lock = lock_database(cfg.database)
-        self.store = store = Store.open(cfg.database)
+        self.store = store = Store.open(
+            cfg.database, exclusive=bandfilter.Policy.daemon() if lock else None
+        )
         try:
             store.upgrade()
             if lock is not None:  # SQLite: we are the only process, so old claims are ours

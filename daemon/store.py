@@ -13,7 +13,7 @@ import json
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from daemon import db
+from daemon.bandfilter import BandFilter, Policy
 from daemon.schema import (
     UTCDateTime,
     alerts,
@@ -39,6 +40,7 @@ SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table 
 
 
 PER_BAND = 50  # newest rows read per band key in a candidate lookup
+BANDS_PER_ITEM = 17  # LSH bands plus the URL key: an estimate of the band table's size
 
 
 @lru_cache(maxsize=1024)
@@ -273,10 +275,14 @@ class Tx:
     stores them (``_sqlite_stamp``) or as aware datetimes to PostgreSQL. Everything else
     uses SQLAlchemy Core."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self, conn: Connection, band_filter: Callable[[Tx], BandFilter | None] | None = None
+    ) -> None:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
         self._cursor: Any = None
+        # the store's filter of band keys, for a write transaction of the only writer
+        self._band_filter = band_filter
 
     # -- the driver, directly ----------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -450,6 +456,9 @@ class Tx:
         for i, p, bands in rows:
             epoch = _epoch(p)
             values.update((b, epoch, i) for b in bands)
+        flt = self._band_filter(self) if self._band_filter is not None else None
+        if flt is not None:
+            flt.add(b for b, _, _ in values)  # before the rows: the filter may only over-claim
         self._many(
             "INSERT INTO story_bands (band, published, item_id) VALUES (?, ?, ?)",
             sorted(values),
@@ -478,10 +487,11 @@ class Tx:
 
         span = timedelta(days=URL_SPAN_DAYS)
         out: list[tuple[int, int, int]] = []
-        for keys, lo, hi in (
-            (list(dict.fromkeys(bands)), since, until),
-            (list(dict.fromkeys(url_keys)), since - span, until + span),
-        ):
+        text_keys, link_keys = list(dict.fromkeys(bands)), list(dict.fromkeys(url_keys))
+        flt = self._band_filter(self) if self._band_filter is not None else None
+        if flt is not None:  # keys certainly absent from the table are not looked up
+            text_keys, link_keys = flt.may_contain(text_keys), flt.may_contain(link_keys)
+        for keys, lo, hi in ((text_keys, since, until), (link_keys, since - span, until + span)):
             for chunk in _chunks(keys, KEYS_PER_QUERY):
                 rows = self._fetch(
                     _band_rows_sql(len(chunk)), [*chunk, _epoch(lo), _epoch(hi) + 1, PER_BAND]
@@ -695,8 +705,14 @@ class _Group:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, exclusive: Policy | None = None) -> None:
+        """``exclusive``: this process is the database's only writer (SQLite under
+        ``service.lock_database``); write transactions then skip band lookups that the
+        store's ``BandFilter`` rules out, built as the policy says."""
         self.engine = engine
+        self._filter_policy = exclusive if engine.dialect.name == "sqlite" else None
+        self._filter: BandFilter | None = None
+        self._filter_declined = False
         # SQLite has one writer at a time. Threads that wait for its lock inside SQLite's busy
         # handler sleep in growing steps (up to 100 ms) and miss the moment it frees; a
         # Python lock hands it over at once. (PostgreSQL writers run concurrently.)
@@ -706,8 +722,31 @@ class Store:
         self._group: _Group | None = None
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        return cls(db.create_engine(url))
+    def open(cls, url: str, *, exclusive: Policy | None = None) -> Store:
+        return cls(db.create_engine(url), exclusive=exclusive)
+
+    def _band_filter(self, tx: Tx) -> BandFilter | None:
+        """The filter, built on first use from the table as ``tx`` sees it (its own
+        uncommitted rows included); rebuilt larger once it has taken more keys than it was
+        sized for. Called only from write transactions, which the write lock serialises."""
+        policy = self._filter_policy
+        if policy is None or self._filter_declined:
+            return None
+        flt = self._filter
+        if flt is not None and not flt.full:
+            return flt
+        cur = tx._cur()
+        cur.execute("SELECT coalesce(max(id), 0) FROM items")
+        estimate = cur.fetchone()[0] * BANDS_PER_ITEM
+        if estimate > policy.max_keys:
+            self._filter, self._filter_declined = None, True
+            return None
+        flt = BandFilter(max(estimate, flt.added if flt is not None else 0))
+        cur.execute("SELECT band FROM story_bands")
+        while rows := cur.fetchmany(20_000):
+            flt.add(r[0] for r in rows)
+        self._filter = flt
+        return flt
 
     def close(self) -> None:
         if self._write_lock is not None:
@@ -738,7 +777,7 @@ class Store:
         group: they commit it first, so a "sent" mark is durable when its block ends."""
         if self._write_lock is None:
             with db.write_tx(self.engine) as conn:
-                tx = Tx(conn)
+                tx = Tx(conn, self._band_filter)
                 yield tx
                 tx.close()
             return
@@ -751,7 +790,7 @@ class Store:
             if not group:
                 self._end_group(commit=True)
                 with db.write_tx(self.engine) as conn:
-                    tx = Tx(conn)
+                    tx = Tx(conn, self._band_filter)
                     yield tx
                     tx.close()
                 return
@@ -776,7 +815,7 @@ class Store:
         except BaseException:
             self._end_group(commit=False)
             raise
-        tx = Tx(g.conn)
+        tx = Tx(g.conn, self._band_filter)
         try:
             yield tx
             tx.close()
