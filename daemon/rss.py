@@ -138,8 +138,8 @@ def read(prepared: str) -> tuple[dict[str, str], list[dict[str, Any]]] | None:
         return None
     try:
         root = ET.fromstring(prepared)
-    except ET.ParseError:
-        return None  # feedparser's loose parser may still recover entries
+    except Exception:  # noqa: BLE001 - ParseError, or anything expat raises: feedparser's turn
+        return None  # (its loose parser may still recover entries)
     try:
         return _read(root)
     except _Decline:
