@@ -125,3 +125,23 @@ def test_postgresql_stores_never_filter(pg_url: str) -> None:
         assert s._filter_policy is None  # several processes write there
     finally:
         s.close()
+
+
+def test_a_full_filter_is_rebuilt_with_every_stored_key(tmp_path: Path) -> None:
+    """Past its capacity the filter is rebuilt from the table: keys stored so far are
+    still looked up afterwards."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    s = Store.open(url, exclusive=Policy.daemon())
+    s.upgrade()
+    try:
+        ids = _items(s, 5, 1)
+        with s.tx() as tx:
+            _band(tx, [(i, [i * 1000 + 7]) for i in ids])
+        first = s._filter
+        assert first is not None
+        first.added = first.capacity + 1  # as if it had taken more keys than it was sized for
+        assert [b for b, _, _ in _lookup(s, [1007, 3007, 42])] == [1007, 3007]
+        assert s._filter is not first and not s._filter.full
+        assert s._filter.may_contain([i * 1000 + 7 for i in ids]) == [i * 1000 + 7 for i in ids]
+    finally:
+        s.close()
