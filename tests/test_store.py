@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import random
 import threading
 from datetime import datetime, timedelta, timezone
@@ -135,8 +136,8 @@ def test_band_times_survive_the_move_to_epoch_seconds(db_url: str) -> None:
                         else "2026-11-26 23:59:58.750000",
                     },
                 )
-        s.upgrade()
-        assert s.is_current()
+        db.upgrade(s.engine, "0007")  # 0008 recomputes keys from text
+        assert db.current_revision(s.engine) == "0007"
         with s.engine.connect() as conn:
             rows = conn.execute(
                 sa.text("SELECT band, published FROM story_bands ORDER BY band")
@@ -194,7 +195,7 @@ def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str
                 ),
                 [{"b": b, "i": i, "s": st, "e": epoch} for b, i, st in old_rows],
             )
-        s.upgrade()
+        db.upgrade(s.engine, "0007")  # 0008 recomputes keys from text
         with s.engine.connect() as conn:
             rows = conn.execute(
                 sa.text("SELECT band, published, item_id FROM story_bands ORDER BY item_id, band")
@@ -227,6 +228,79 @@ def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str
                 sa.text("SELECT band, item_id, story_id, published FROM story_bands ORDER BY band")
             ).all()
         assert [tuple(r) for r in back] == [(-12, 7, 1, epoch), (11, 7, 1, epoch)]
+    finally:
+        s.close()
+
+
+# item(1)'s band keys as pantau computed them before migration 0008 (URL key first, then
+# 16 SHAKE-128 MinHash bands), printed by that release's daemon.stories.fingerprint.
+_ITEM1_V1_KEYS = [
+    3679227042644988980, 4171298639769627783, -2080993360186078706, 8729591602324491241,
+    -5574235317756818847, 5606577822575069733, 2583024755769617885, -1255035070467629104,
+    1149919290518406266, -4846054927489111367, -1601318384979302963, -2150128381840144369,
+    3906235413866160650, -8448088963687125204, -626708628813066861, -3105192286664344755,
+    2931463879899176302,
+]  # fmt: skip
+
+
+def test_migration_0008_recomputes_every_items_band_keys(db_url: str) -> None:
+    """Down to 0007 gives the old scheme's keys back (as that release computed them); up
+    to 0008 gives the keys today's fingerprint computes, in the table and on the items, so
+    a copy ingested after the upgrade joins a story stored before it."""
+    from alembic import command
+
+    from daemon.store import unpack_bands
+    from daemon.stories import Doc, fingerprint
+
+    s = Store.open(db_url)
+    try:
+        s.upgrade()
+        fid = feed_id(s)
+        first, other = item(1), item(2)
+        with s.tx() as tx:
+            ingest_items(
+                tx, feed_id=fid, outlet="Antara", parsed=[first, other], rules=rules(), now=NOW
+            )
+
+        def keys() -> dict[int, tuple[set[tuple[int, int]], list[int]]]:
+            with s.engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT band, published, item_id FROM story_bands"))
+                by: dict[int, set[tuple[int, int]]] = {}
+                for b, p, i in rows:
+                    by.setdefault(i, set()).add((b, p))
+                items = conn.execute(sa.text("SELECT id, url, bands FROM items")).all()
+            return {url: (by.get(i, set()), list(unpack_bands(blob))) for i, url, blob in items}
+
+        def expect(bands: list[int], it: ParsedItem) -> tuple[set[tuple[int, int]], list[int]]:
+            epoch = calendar.timegm(it.published_at.utctimetuple())
+            return {(b, epoch) for b in bands}, bands
+
+        def fp(it: ParsedItem) -> list[int]:
+            doc = Doc(title=it.title, summary=it.summary, url=it.url, published_at=it.published_at)
+            return list(fingerprint(doc).bands)
+
+        now_keys = keys()
+        assert now_keys[first.url] == expect(fp(first), first)
+        with s.engine.connect().execution_options(pantau_write=True) as conn:
+            cfg = db.alembic_config(db_url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0007")
+            conn.commit()
+        old_keys = keys()
+        assert old_keys[first.url] == expect(_ITEM1_V1_KEYS, first)
+        assert set(old_keys[other.url][1]) & set(fp(other)) == {fp(other)[0]}  # only the URL key
+        s.upgrade()
+        assert keys() == now_keys
+        # a rewritten copy from another outlet finds the story stored before the upgrade
+        copy = item(1, title="Judul lain untuk berita yang sama")
+        url = "https://www.sindonews.com/berita/1/judul-lain"
+        copy = dataclasses.replace(copy, identity=f"guid:{url}", guid=url, url=url)
+        sindonews = feed_id(s, "https://www.sindonews.com/rss")
+        with s.tx() as tx:
+            st = ingest_items(
+                tx, feed_id=sindonews, outlet="Sindonews", parsed=[copy], rules=rules(), now=NOW
+            )
+        assert st.new == 1 and st.new_stories == 0
     finally:
         s.close()
 

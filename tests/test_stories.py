@@ -17,6 +17,7 @@ import pytest
 
 from daemon.stories import (
     FEATURES_VERSION,
+    NUM_HASHES,
     Candidate,
     Doc,
     Fingerprint,
@@ -324,6 +325,46 @@ def test_bands_are_signed_64_bit_and_stable_across_processes() -> None:
         env={"PYTHONHASHSEED": "123", "PATH": ""},
     )
     assert tuple(json.loads(out.stdout)) == bands
+
+
+def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:
+    """One-permutation MinHash: two leads agree on a bin with probability equal to their
+    Jaccard similarity, so the keys two leads share track their overlap; a 40-word lead
+    leaves a bin empty only now and then; the keys of unrelated leads never meet; and every
+    bit of a key is usable as a hash (the band filter takes some, lock buckets others)."""
+    import random
+    import zlib
+
+    from daemon.stories import _band_keys, _shingles
+
+    r = random.Random(9)
+    vocab = [f"kata{i}" for i in range(20_000)]
+
+    def ids(words: list[str]) -> list[int]:
+        return [zlib.crc32(s) for s in _shingles(words)][:38]
+
+    keys_per_lead, shared, expected = [], [], []
+    bits: dict[int, Counter[int]] = {0: Counter(), 28: Counter(), 56: Counter()}
+    for _ in range(400):
+        a = r.sample(vocab, 40)
+        b = [w if r.random() > 0.15 else r.choice(vocab) for w in a]
+        ka, kb = _band_keys(ids(a)), _band_keys(ids(b))
+        sa, sb = set(ids(a)), set(ids(b))
+        keys_per_lead.append(len(ka))
+        shared.append(len(set(ka) & set(kb)))
+        expected.append(len(sa & sb) / len(sa | sb) * NUM_HASHES)
+        for shift, seen in bits.items():
+            seen.update(k >> shift & 0xF for k in ka)
+        assert len(set(ka)) == len(ka) and all(-(2**63) <= k < 2**63 for k in ka)
+        assert set(_band_keys(ids(a)[::-1])) == set(ka)  # a function of the set of shingles
+        assert not set(ka) & set(_band_keys(ids(r.sample(vocab, 40))))
+    mean = sum(keys_per_lead) / len(keys_per_lead)
+    assert NUM_HASHES * 0.88 < mean <= NUM_HASHES  # 16 * (1 - (15/16)**38) = 14.6 expected
+    # shared keys track the Jaccard similarity (a little under it: empty bins share nothing)
+    ratio = sum(shared) / sum(expected)
+    assert 0.8 < ratio < 1.05, ratio
+    for seen in bits.values():  # low, middle and high bits alike are uniform
+        assert min(seen.values()) > max(seen.values()) * 0.7
 
 
 def test_band_lookup_is_an_indexed_sqlite_query(tmp_path: Path) -> None:
