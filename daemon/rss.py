@@ -108,7 +108,12 @@ def _value(e: ET.Element) -> str:
 
 
 def _uri(s: str) -> str:
-    return _URI_FIX_RE.sub(r"\1\3", s) if "://" in s else s
+    """feedparser drops the slashes after "scheme://"; none there (the usual case), nothing
+    to drop: the regex only ever matches at the first "://"."""
+    k = s.find("://")
+    if k < 0 or s[k + 3 : k + 4] != "/":
+        return s
+    return _URI_FIX_RE.sub(r"\1\3", s)
 
 
 def _link(s: str) -> str:
