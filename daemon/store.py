@@ -292,10 +292,13 @@ class PendingBands:
         """Distinct rows (as a set of them is)."""
         new = dict(zip(map(itemgetter(0), values), values))
         self.rows.extend(values)
-        if len(new) < len(values) or not self.first.keys().isdisjoint(new):
-            self._index(values)  # a key listed twice: rare, done row by row
-        else:
-            self.first.update(new)
+        if len(new) < len(values):
+            self._index(values)  # a key listed twice in one batch: rare, done row by row
+            return
+        again = self.first.keys() & new.keys()  # keys an earlier member added (story copies)
+        if again:
+            self._index([new.pop(k) for k in again])
+        self.first.update(new)
 
     def _index(self, values: Iterable[tuple[int, int, int]]) -> None:
         first, multi = self.first, self.multi

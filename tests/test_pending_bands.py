@@ -164,6 +164,9 @@ def test_pending_rows_keep_every_copy_of_a_key() -> None:
     p.add({(1, 10, 100), (2, 10, 100)})
     p.add({(1, 11, 101), (1, 12, 102), (3, 12, 102)})  # key 1 again, twice in one member
     assert sorted(p.get([1, 3, 9])[1]) == [(1, 10, 100), (1, 11, 101), (1, 12, 102)]
+    p.add({(2, 14, 104), (4, 14, 104)})  # key 2 again, once in this batch
+    assert sorted(p.get([2, 4])[2]) == [(2, 10, 100), (2, 14, 104)] and p.get([4])[4]
+    p.drop_items({104})
     mark = p.mark()
     p.add({(1, 13, 103)})
     p.rollback_to(mark)
