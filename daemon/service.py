@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from daemon.enrich import Enricher
     from daemon.fulltext import ArticleFetcher
 
+from sqlalchemy.exc import OperationalError
+
 from daemon import bandfilter, metrics, schedule
 from daemon import health as feedhealth
 from daemon.config import Config, ConfigError, LoadedConfig, load_config
@@ -486,15 +488,11 @@ class Daemon:
             cfg.database, exclusive=bandfilter.Policy.daemon() if lock else None
         )
         try:
-            store.upgrade()
-            if lock is not None:  # SQLite: we are the only process, so old claims are ours
-                feeds_, dels = store.release_all_claims()
-                if feeds_ or dels:
-                    log_event(
-                        log, "info", "daemon.recovered", feed_leases=feeds_, delivery_claims=dels
-                    )
-            self.rt = build_runtime(self.loaded, store, self.stop)
-            sync_feeds(store, self.rt)
+            self._install_signals()  # SIGTERM while waiting for the database ends the wait
+            if not self._start_storage(store, exclusive=lock is not None):
+                log_event(log, "info", "daemon.stopping")
+                return 0
+            assert self.rt is not None
             self.parser = make_parser(cfg)
             self.parser.warm()
             self.pool = ThreadPoolExecutor(
@@ -528,7 +526,6 @@ class Daemon:
                 self.metrics_server.start()
                 log_event(log, "info", "metrics.listening", url=self.metrics_server.url)
             sched.start()
-            self._install_signals()
             n = len(self.rt.policies)
             log_event(
                 log, "info", "daemon.ready", feeds=n, topics=len(cfg.topics),
@@ -569,6 +566,37 @@ class Daemon:
             store.close()
             if lock:
                 lock.close()
+
+    START_RETRY_MAX = 60.0  # seconds between attempts to open the database, at most
+
+    def _start_storage(self, store: Store, *, exclusive: bool) -> bool:
+        """Migrate, take back our old claims (SQLite: the only process) and sync the feeds,
+        retried with backoff while the database cannot be written or reached: a full disk
+        (SQLite in WAL mode cannot even open a database without room for its -shm file), an
+        unreachable PostgreSQL. Exiting would only have systemd restart us into the same
+        error; waiting starts the daemon the moment there is room. False: stopped first."""
+        delay = 1.0
+        while True:
+            try:
+                store.upgrade()
+                if exclusive:
+                    feeds_, dels = store.release_all_claims()
+                    if feeds_ or dels:
+                        log_event(
+                            log, "info", "daemon.recovered", feed_leases=feeds_,
+                            delivery_claims=dels,
+                        )  # fmt: skip
+                self.rt = build_runtime(self.loaded, store, self.stop)
+                sync_feeds(store, self.rt)
+                return True
+            except OperationalError as exc:
+                log_event(
+                    log, "error", "daemon.start_failed", retry_in=f"{delay:.0f}s",
+                    error=f"{type(exc.orig).__name__}: {exc.orig}",
+                )  # fmt: skip
+            if self.stop.wait(delay):
+                return False
+            delay = min(delay * 2, self.START_RETRY_MAX)
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

@@ -140,6 +140,53 @@ def test_run_speaks_sd_notify_reloads_and_stops(outlets: LoopbackServer, tmp_pat
     assert "Traceback" not in err
 
 
+def test_run_waits_for_a_database_it_cannot_open_then_starts(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """A database that cannot be opened (here: its path is a directory; in life a full disk,
+    where SQLite in WAL mode cannot even create its -shm file, or PostgreSQL not up yet)
+    makes `pantau run` retry with backoff and say why, not exit: once the path is usable it
+    starts, READY=1, and polls. SIGTERM while it waits ends it with 0 at once."""
+    a = outlets.static("/a.xml", rss("A", entries(1, 3)))
+    db = tmp_path / "p.db"
+    db.mkdir()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"database: sqlite:///{db}\nfeeds:\n  - {{url: '{a}', name: A}}\n")
+    ns = NotifySocket(tmp_path / "notify.sock")
+    env = {**os.environ, "NOTIFY_SOCKET": str(ns.path)}
+    log = tmp_path / "stderr.log"
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "daemon", "--config", str(cfg), "run"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
+        )  # fmt: skip
+
+    proc = start()
+    try:
+        wait_until(lambda: log.read_text().count("event=daemon.start_failed") >= 2, 20, "retries")
+        assert proc.poll() is None and not outlets.count("/a.xml")
+        assert "unable to open database file" in log.read_text()
+        db.rmdir()
+        ns.wait_for("READY=1", 30)
+        wait_until(lambda: outlets.count("/a.xml") > 0, what="the first poll")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        # stopped while waiting
+        db.unlink()
+        db.mkdir()
+        proc = start()
+        wait_until(lambda: "event=daemon.start_failed" in log.read_text(), 20, "a failed start")
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0 and time.monotonic() - t0 < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in log.read_text()
+
+
 def test_healthy_only_while_the_loop_ticks() -> None:
     from daemon.config import parse_config
     from daemon.service import Daemon
