@@ -83,6 +83,9 @@ def _band_rows_sql(n_keys: int) -> str:
     )
 
 
+_INSERT_BAND = "INSERT INTO story_bands (band, published, item_id) VALUES (?, ?, ?)"
+
+
 def _epoch(dt: datetime) -> int:
     """Whole seconds since the epoch: the band index's time (see migration 0004)."""
     return int(dt.timestamp())
@@ -536,7 +539,8 @@ class Tx:
         """Band rows of many items in one executemany: (item_id, published_at, bands); the
         items' own ``bands`` column is written with the items. Sorted by key, so the
         B-tree is walked in order (fewer pages touched and written: ~12 % less SQLite time
-        for a first cycle); a key listed twice for one item is one row."""
+        for a first cycle); a key listed twice for one item is one row. Inside a group they
+        wait in ``pending`` and go in when the group commits."""
         values = set()
         for i, p, bands in rows:
             epoch = _epoch(p)
@@ -547,10 +551,7 @@ class Tx:
         if self.pending is not None:
             self.pending.add(values)
             return
-        self._many(
-            "INSERT INTO story_bands (band, published, item_id) VALUES (?, ?, ?)",
-            sorted(values),
-        )
+        self._many(_INSERT_BAND, sorted(values))
 
     def delete_bands(self, item_ids: Sequence[int]) -> int:
         """Remove the band rows of these items (before the items go): found through each
@@ -966,10 +967,7 @@ class Store:
                 if g.bands:
                     cur = g.conn.connection.cursor()
                     try:
-                        cur.executemany(
-                            "INSERT INTO story_bands (band, published, item_id) VALUES (?, ?, ?)",
-                            g.bands.take(),
-                        )
+                        cur.executemany(_INSERT_BAND, g.bands.take())
                     finally:
                         cur.close()
                 g.trans.commit()

@@ -30,8 +30,8 @@ def test_filter_keeps_every_key_and_rejects_most_others() -> None:
     assert f.full
 
 
-def _items(store: Store, n: int, start: int) -> list[int]:
-    """Bare items to hang band rows on (ids start..start+n-1)."""
+def bare_items(store: Store, published: dict[int, datetime]) -> None:
+    """Bare items to hang band rows on: id -> published."""
     url = "https://www.contoh.co.id/rss"
     fid = store.sync_feeds([FeedSpec(url, "Contoh", 600)], NOW, {})[url]
     with store.engine.begin() as conn:
@@ -41,8 +41,13 @@ def _items(store: Store, n: int, start: int) -> list[int]:
                 "has_date, first_seen_at, content_hash) VALUES "
                 "(:i, :f, :ident, 't', 's', :p, 1, :p, 'h')"
             ),
-            [{"i": i, "f": fid, "ident": f"x{i}", "p": NOW} for i in range(start, start + n)],
+            [{"i": i, "f": fid, "ident": f"x{i}", "p": p} for i, p in published.items()],
         )
+
+
+def _items(store: Store, n: int, start: int) -> list[int]:
+    """Bare items (ids start..start+n-1)."""
+    bare_items(store, {i: NOW for i in range(start, start + n)})
     return list(range(start, start + n))
 
 

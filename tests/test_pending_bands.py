@@ -14,24 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from daemon.bandfilter import Policy
-from daemon.store import PER_BAND, FeedSpec, PendingBands, Store, Tx, pack_bands
+from daemon.store import PER_BAND, PendingBands, Store, Tx, pack_bands
+from tests.test_bandfilter import bare_items
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
-
-
-def _items(store: Store, published: dict[int, datetime]) -> None:
-    url = "https://www.contoh.co.id/rss"
-    fid = store.sync_feeds([FeedSpec(url, "Contoh", 600)], NOW, {})[url]
-    with store.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO items (id, feed_id, identity, title, summary, published_at, "
-                "has_date, first_seen_at, content_hash) VALUES "
-                "(:i, :f, :ident, 't', 's', :p, 1, :p, 'h')"
-            ),
-            [{"i": i, "f": fid, "ident": f"x{i}", "p": p} for i, p in published.items()],
-        )
 
 
 def _band(tx: Tx, rows: list[tuple[int, datetime, list[int]]]) -> None:
@@ -81,7 +68,7 @@ def test_lookups_in_a_group_answer_as_after_its_commit(
         keys = [r.getrandbits(64) - 2**63 for _ in range(40)]
         hot = keys[:2]  # on far more items than PER_BAND
         published = {i: NOW - timedelta(hours=r.randrange(0, 200)) for i in range(1, 401)}
-        _items(store, published)
+        bare_items(store, published)
 
         def bands_of(i: int) -> list[int]:
             return [*hot, *r.sample(keys[2:], 3)] if i % 3 else r.sample(keys, 4)
@@ -118,7 +105,7 @@ def test_a_failed_member_leaves_no_band_rows_and_the_others_all_theirs(tmp_path:
     store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", exclusive=Policy.daemon())
     store.upgrade()
     try:
-        _items(store, {1: NOW, 2: NOW, 3: NOW})
+        bare_items(store, {1: NOW, 2: NOW, 3: NOW})
         with _open_group(store):
             with store.tx(group=True) as tx:
                 _band(tx, [(1, NOW, [11, 12])])
@@ -139,7 +126,7 @@ def test_a_filter_rebuilt_inside_a_group_keeps_the_pending_keys(tmp_path: Path) 
     store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", exclusive=Policy.daemon())
     store.upgrade()
     try:
-        _items(store, {1: NOW, 2: NOW})
+        bare_items(store, {1: NOW, 2: NOW})
         with _open_group(store):
             with store.tx(group=True) as tx:
                 _band(tx, [(1, NOW, [101, 102])])
