@@ -575,6 +575,7 @@ class Daemon:
         (SQLite in WAL mode cannot even open a database without room for its -shm file), an
         unreachable PostgreSQL. Exiting would only have systemd restart us into the same
         error; waiting starts the daemon the moment there is room. False: stopped first."""
+        self.rt = build_runtime(self.loaded, store, self.stop)  # no database work
         delay = 1.0
         while True:
             try:
@@ -586,7 +587,6 @@ class Daemon:
                             log, "info", "daemon.recovered", feed_leases=feeds_,
                             delivery_claims=dels,
                         )  # fmt: skip
-                self.rt = build_runtime(self.loaded, store, self.stop)
                 sync_feeds(store, self.rt)
                 return True
             except OperationalError as exc:
