@@ -20,6 +20,11 @@ from sqlalchemy.engine import Connection, Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 DEFAULT_CACHE_KIB = 2000  # SQLite's own default page cache (PRAGMA cache_size=-2000)
+# Page size of a database file this creates (SQLite's default is 4096; a file keeps the size
+# it was created with). An item row with its text and features is ~1.9 KB, so a 4 KiB page
+# holds two and splits often; with 8 KiB pages a 1,000-feed first cycle's ingest took
+# 9.97 s of CPU instead of 10.50 (three alternating runs each) and the file was 11 % smaller.
+PAGE_SIZE = 8192
 _PG_MIGRATION_LOCK = 0x70616E746175  # "pantau"
 
 
@@ -59,6 +64,7 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is always DEFERRED).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL: only a new file takes it
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import random
+import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -510,6 +511,28 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+        assert c.exec_driver_sql("PRAGMA page_size").scalar() == db.PAGE_SIZE == 8192
+
+
+def test_an_existing_database_keeps_its_page_size(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file made by an earlier release (4 KiB pages) opens, upgrades and takes writes as
+    it is: SQLite changes a page size only on VACUUM outside WAL, which pantau never runs."""
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA page_size=4096")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    store = Store.open(f"sqlite:///{path}")
+    store.upgrade()
+    fid = feed_id(store)
+    with store.tx() as tx:
+        tx.update_feed(fid, title="masih jalan")
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    store.close()
 
 
 def test_failed_ingest_rolls_back_the_whole_poll(store: Store) -> None:

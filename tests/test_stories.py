@@ -158,6 +158,41 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
         assert decode_features(bad, None) is None
 
 
+def test_encoded_features_are_the_json_layout_exactly() -> None:
+    """encode_features writes the JSON itself; it must be byte for byte what json.dumps
+    writes (stored_usable and _stored_similarity read that layout), escapes included."""
+    import base64
+    import dataclasses
+    import random
+
+    def by_json(fp: Fingerprint) -> str:
+        d = {
+            "v": FEATURES_VERSION, "e": fp.enough_text,
+            "s": base64.b64encode(fp.shingle_blob).decode("ascii"),
+            "d": sorted(fp.dates), "w": sorted(fp.weekdays), "f": sorted(fp.figures),
+            "ld": fp.lead_day, "lm": fp.lead_move,
+        }  # fmt: skip
+        return json.dumps(d, separators=(",", ":"))
+
+    texts = [LEAD, gold(T0, "1.524.000", "1.510.000", "1.380.000"), "Senin (12/6) naik 2,5 persen"]
+    fps = [fingerprint(doc(t)) for t in texts]
+    assert any(fp.figures and fp.dates for fp in fps)
+    rng = random.Random(5)
+    odd = ['a"b', "back\\slash", "é", "tab\t", "ü:1", "</script>", "", "x y"]
+    for _ in range(300):
+        base = rng.choice(fps)
+        pick = lambda: frozenset(rng.sample(odd + ["12/6", "idr:1500", "%:2.5"], rng.randint(0, 3)))  # noqa: E731
+        fps.append(
+            dataclasses.replace(
+                base, dates=pick(), weekdays=pick(), figures=pick(),
+                enough_text=rng.random() < 0.5,
+                lead_day=rng.choice([None, "senin", *odd]), lead_move=rng.choice([None, "up", *odd]),
+            )
+        )  # fmt: skip
+    for fp in fps:
+        assert encode_features(fp) == by_json(fp)
+
+
 def test_labelled_corpus_meets_targets() -> None:
     rows, docs = labelled_docs()
     assert len(rows) >= 300
@@ -325,6 +360,25 @@ def test_bands_are_signed_64_bit_and_stable_across_processes() -> None:
         env={"PYTHONHASHSEED": "123", "PATH": ""},
     )
     assert tuple(json.loads(out.stdout)) == bands
+
+
+def test_shingle_ids_are_the_crc32s_of_the_shingles() -> None:
+    import random
+    import zlib
+
+    from daemon.stories import _shingle_ids, _shingles, _words
+
+    _, docs = labelled_docs()
+    r = random.Random(3)
+    texts = [d.summary for d in docs] + [d.content for d in docs]
+    texts += ["", "satu", "satu dua", "satu dua tiga", "Rp1.500 naik ke 2,5 persen; Ukraina"]
+    texts += [
+        " ".join(r.choice(["ä", "日本", "x", "1.000"]) for _ in range(r.randint(0, 9)))
+        for _ in range(200)
+    ]
+    for t in texts:
+        words = _words(t.lower(), 400)
+        assert _shingle_ids(words) == [zlib.crc32(s) for s in _shingles(words)]
 
 
 def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:

@@ -1,6 +1,6 @@
 """Text hygiene: the fast paths of ``normalize`` and ``fold_ws`` give exactly what the plain
 definitions give (NFKC with the invisible characters removed and exotic spaces made plain;
-runs of whitespace folded to one space)."""
+runs of whitespace folded to one space; control characters removed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import re
 import unicodedata
 
-from daemon.text import _TRANSLATE, fold_ws, normalize
+from daemon.text import _TRANSLATE, fold_ws, normalize, strip_control
 
 
 def by_definition(s: str) -> str:
@@ -46,3 +46,22 @@ def test_fold_ws_is_one_space_per_run_of_unicode_whitespace() -> None:
     for _ in range(20_000):
         s = "".join(rng.choice(["a", "b", "c", *spaces]) for _ in range(rng.randrange(0, 16)))
         assert fold_ws(s) == re.sub(r"\s+", " ", s).strip(), repr(s)
+
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # the definition
+
+
+def test_strip_control_removes_exactly_the_controls_on_every_code_point() -> None:
+    for c in range(0x110000):
+        if 0xD800 <= c < 0xE000:
+            continue
+        s = f"a{chr(c)}b"
+        assert strip_control(s) == CONTROLS.sub("", s), hex(c)
+
+
+def test_strip_control_matches_the_definition_on_random_mixtures() -> None:
+    rng = random.Random(7)
+    pool = ALPHABET + "\x01\x08\x0b\x1f\x7f\x9f\x80"
+    for _ in range(20_000):
+        s = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        assert strip_control(s) == CONTROLS.sub("", s), repr(s)
