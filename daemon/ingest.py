@@ -96,8 +96,21 @@ class _Candidates:
 
     def _load(self, ids: Sequence[int]) -> None:
         """Candidates with their stored features; the text only of those without usable
-        ones (stored before migration 0005, or by another version of the features)."""
-        rows = self.tx.candidate_items([i for i in ids if i not in self.docs], text=False)
+        ones (stored before migration 0005, or by another version of the features). The
+        only writer keeps the candidates it built in the store's ``ItemCache``: most are
+        met again by later polls."""
+        cache = self.tx.cache
+        todo = [i for i in ids if i not in self.docs]
+        if cache is not None:
+            missed = []
+            for i in todo:
+                c = cache.get(i)
+                if c is None:
+                    missed.append(i)
+                else:
+                    self.docs[i] = c
+            todo = missed
+        rows = self.tx.candidate_items(todo, text=False)
         textless = [r.id for r in rows if not grouping.stored_usable(r.features)]
         if textless:
             rows = [r for r in rows if grouping.stored_usable(r.features)]
@@ -105,10 +118,11 @@ class _Candidates:
         for r in rows:
             if r.story_id is None:
                 continue
-            self.docs[r.id] = grouping.Candidate(
+            stored = r.features if grouping.stored_usable(r.features) else None
+            c = self.docs[r.id] = grouping.Candidate(
                 item_id=r.id,
                 story_id=r.story_id,
-                stored=r.features if grouping.stored_usable(r.features) else None,
+                stored=stored,
                 doc=grouping.Doc(
                     title=r.title,
                     summary=r.summary,
@@ -117,6 +131,8 @@ class _Candidates:
                     published_at=r.published_at,
                 ),
             )
+            if cache is not None and stored is not None:  # not those holding their text
+                cache.put(r.id, c)
 
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
         k = len(self.overlay)
