@@ -162,7 +162,7 @@ class _Candidates:
         if self.rows is None:  # no prefetch (a single item, as in enrich): read these keys now
             for _band, item_id, _published in self.tx.band_rows(bands, since, until):
                 counts[item_id] = counts.get(item_id, 0) + 1
-        else:
+        elif not self.rows.keys().isdisjoint(bands):  # most items share no key with any row
             lo, hi = since.timestamp(), until.timestamp()
             for b in bands:
                 for item_id, published in self.rows.get(b, ()):
@@ -178,14 +178,15 @@ class _Candidates:
         if missing:
             self._load(missing)
         out = [self.docs[i] for i in ids if i in self.docs]
-        if self.overlay:
+        index = self.overlay_bands
+        if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
             shared: dict[int, int] = {}  # overlay index -> band keys shared
             for b in dict.fromkeys(bands):
-                for k in self.overlay_bands.get(b, ()):
+                for k in index.get(b, ()):
                     shared[k] = shared.get(k, 0) + 1
             local = [k for k in shared if since <= self.overlay[k].doc.published_at <= until]
             local.sort(key=lambda k: (-shared[k], k))  # most shared first, then batch order
-            out.extend(self.overlay[k] for k in local[:limit])
+            out += [self.overlay[k] for k in local[:limit]]
         return out
 
 

@@ -149,6 +149,16 @@ class TopicMatch:
     terms: tuple[str, ...]
     snippet: str
 
+    def __reduce__(self) -> tuple[object, tuple[str, tuple[str, ...], str]]:
+        # rebuilt without the frozen dataclass's __init__ (workers ship one per match)
+        return (_revive_match, (self.topic, self.terms, self.snippet))
+
+
+def _revive_match(topic: str, terms: tuple[str, ...], snippet: str) -> TopicMatch:
+    m = object.__new__(TopicMatch)
+    m.__dict__.update(topic=topic, terms=terms, snippet=snippet)
+    return m
+
 
 class TopicErrors(ValueError):
     """Every bad topic at once, so the operator fixes the config in one round."""

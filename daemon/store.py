@@ -592,13 +592,10 @@ class Tx:
         B-tree is walked in order (fewer pages touched and written: ~12 % less SQLite time
         for a first cycle); a key listed twice for one item is one row. Inside a group they
         wait in ``pending`` and go in when the group commits."""
-        values = set()
-        for i, p, bands in rows:
-            epoch = _epoch(p)
-            values.update((b, epoch, i) for b in bands)
+        values = {(b, e, i) for i, p, bands in rows for e in (_epoch(p),) for b in bands}
         flt = self._band_filter(self) if self._band_filter is not None else None
         if flt is not None:
-            flt.add(b for b, _, _ in values)  # before the rows: the filter may only over-claim
+            flt.add(map(itemgetter(0), values))  # before the rows: it may only over-claim
         if self.pending is not None:
             self.pending.add(values)
             return

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import re
+import struct
 import sys
 import zlib
 from array import array
@@ -90,6 +91,49 @@ class Fingerprint:
     @cached_property
     def shingles(self) -> frozenset[int]:
         return frozenset(_unpack(self.shingle_blob))
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled compactly: a parse worker ships one per new item to the main process,
+        whose one GIL unpickles it. The keys go as one bytes object, the sets as tuples, and
+        the copy is rebuilt without ``__init__`` (nor the ``shingles`` cache)."""
+        keys = self.bands
+        return (
+            _revive_fingerprint,
+            (
+                struct.pack(f"<{len(keys)}q", *keys), self.enough_text, self.url,
+                self.shingle_blob, tuple(self.dates), tuple(self.weekdays),
+                tuple(self.figures), self.lead_day, self.lead_move,
+            ),
+        )  # fmt: skip
+
+
+_NO_STRINGS: frozenset[str] = frozenset()
+
+
+def _revive_fingerprint(
+    keys: bytes,
+    enough_text: bool,
+    url: str | None,
+    blob: bytes,
+    dates: tuple[str, ...],
+    weekdays: tuple[str, ...],
+    figures: tuple[str, ...],
+    lead_day: str | None,
+    lead_move: str | None,
+) -> Fingerprint:
+    fp = object.__new__(Fingerprint)
+    fp.__dict__.update(
+        bands=struct.unpack(f"<{len(keys) // 8}q", keys),
+        enough_text=enough_text,
+        url=url,
+        shingle_blob=blob,
+        dates=frozenset(dates) if dates else _NO_STRINGS,
+        weekdays=frozenset(weekdays) if weekdays else _NO_STRINGS,
+        figures=frozenset(figures) if figures else _NO_STRINGS,
+        lead_day=lead_day,
+        lead_move=lead_move,
+    )
+    return fp
 
 
 def _pack(ids: Iterable[int]) -> bytes:
@@ -415,19 +459,17 @@ def _make_texts(doc: Doc) -> _Texts:
             summary = ""  # a summary that only repeats the title adds no text
     sw = _words(summary, CONFIRM_WORDS)
     cw = _words(content, CONFIRM_WORDS)
-    body = cw if len(set(cw)) >= len(set(sw)) else sw
+    ns, nc = len(set(sw)), len(set(cw))  # distinct words, counted once
     s_ids, c_ids = _shingle_ids(sw), _shingle_ids(cw)
     # a lead's shingles are its text's first ones: those of its first LEAD_WORDS words
-    leads = tuple(
-        ids[: LEAD_WORDS - 2] for w, ids in ((sw, s_ids), (cw, c_ids)) if len(set(w)) >= MIN_WORDS
-    )
+    leads = tuple(ids[: LEAD_WORDS - 2] for n, ids in ((ns, s_ids), (nc, c_ids)) if n >= MIN_WORDS)
     # Guards read the text, not the tokens: tokens have lost "rp1.500" and "12/6".
     guard = " ".join(_first_words(t, GUARD_WORDS) for t in (summary, content) if t)
     return _Texts(
         leads=leads,
         confirm=frozenset(s_ids + c_ids),
         guard_text=guard,
-        distinct_words=len(set(body)),
+        distinct_words=max(nc, ns),  # the body: the content unless the summary has more
     )
 
 

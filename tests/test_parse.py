@@ -292,6 +292,29 @@ def test_feedsportal_link_gives_way_to_guid() -> None:
     assert item.published_at == utc(2014, 4, 29, 1, 10, 40)
 
 
+@pytest.mark.parametrize(
+    ("link", "redirector"),
+    [
+        ("http://Feeds.FeedBurner.com/~r/kilat/~3/abc/warga", True),
+        ("https://FEEDPROXY.GOOGLE.COM:443/~r/kilat/~3/xyz", True),
+        ("http://da.feedsportal.com/c/33/f/1/s/2/l/0L0S/story01.htm", True),
+        ("https://kilat.example/read/feedburner.com-bukan-host", False),
+        ("https://feedburner.com.kilat.example/read/1", False),
+    ],
+)
+def test_only_a_redirector_host_gives_way_to_the_guid(link: str, redirector: bool) -> None:
+    guid = "https://kilat.example/read/2025/06/03/warga-antre"
+    doc = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>K</title><item>'
+        f"<title>Warga antre</title><link>{link}</link><guid>{guid}</guid>"
+        "<pubDate>Tue, 03 Jun 2025 08:00:00 +0700</pubDate></item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(doc, url="https://kilat.example/rss", now=NOW).items
+    assert (item.url == guid) is redirector
+    if not redirector:
+        assert item.url is not None and "kilat.example" in item.url
+
+
 def test_control_characters_and_invisible_characters() -> None:
     feed = parse("control_chars.xml")
     assert (feed.error, feed.warning) == (None, None)  # controls removed before XML parsing

@@ -177,3 +177,54 @@ def test_workers_use_the_daemons_own_code_not_a_daemon_package_in_the_cwd(
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["60", "None", "True"], out.stdout + out.stderr[-2000:]
     assert not marker.exists(), "a worker imported the daemon package of the current directory"
+
+
+def test_what_workers_ship_survives_pickling_field_for_field() -> None:
+    """ParsedItem, Fingerprint and TopicMatch pickle through their own __reduce__: every
+    field (each set to a value of its own here) must come back equal, and a field added to
+    one of them without its __reduce__ knowing fails this."""
+    import dataclasses
+    import pickle
+    import random
+
+    from daemon.match import TopicMatch
+    from daemon.parse import ParsedItem
+    from daemon.stories import Doc, Fingerprint, fingerprint
+
+    def distinct(cls):  # type: ignore[no-untyped-def]
+        values: dict[str, object] = {}
+        for k, f in enumerate(dataclasses.fields(cls)):
+            t = str(f.type)
+            if "datetime" in t:
+                values[f.name] = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=k)
+            elif t == "bool":
+                values[f.name] = True
+            elif "tuple[int" in t:
+                values[f.name] = (k, -(2**63), 2**63 - 1)
+            elif "tuple[str" in t:
+                values[f.name] = (f"t{k}", "é")
+            elif "frozenset" in t:
+                values[f.name] = frozenset({f"s{k}", "x"})
+            elif "bytes" in t:
+                values[f.name] = bytes([k, 1, 2, 3])
+            else:
+                values[f.name] = f"v{k}-ü"
+        return cls(**values)
+
+    for obj in (distinct(ParsedItem), distinct(Fingerprint), distinct(TopicMatch)):
+        back = pickle.loads(pickle.dumps(obj))
+        assert type(back) is type(obj) and back == obj
+        assert all(getattr(back, f.name) == getattr(obj, f.name) for f in dataclasses.fields(obj))
+    r = random.Random(2)
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    for n in range(50):
+        words = " ".join(
+            r.choice(["naik", "Rp1.500", "12/6", "Senin", "harga", "beras"]) for _ in range(30)
+        )
+        fp = fingerprint(
+            Doc(title="t", summary=words, url=f"https://x.example/{n}", published_at=now)
+        )
+        back = pickle.loads(pickle.dumps(fp))
+        assert back == fp and isinstance(back.bands, tuple) and back.shingles == fp.shingles
+        assert isinstance(back.dates, frozenset) and isinstance(back.figures, frozenset)
+    assert isinstance(pickle.loads(pickle.dumps(Fingerprint((), False))).dates, frozenset)
