@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from daemon.config import ConfigError
 
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from daemon import workers
+
+        workers.start_early()  # its imports run beside ours (config, SQLAlchemy)
     from daemon.logs import setup_logging
 
     setup_logging(args.log_level)

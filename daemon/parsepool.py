@@ -11,9 +11,7 @@ replaced, and the feed gets a readable error.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import Any
 
+from daemon import workers
 from daemon.parse import ParsedFeed, content_hash, parse_feed
 from daemon.stories import Doc, encode_features, fingerprint
 
@@ -137,14 +136,7 @@ class ParsePool:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                # forkserver: workers start from a clean interpreter, not a fork of a
-                # multi-threaded daemon (forking with threads holding locks can deadlock).
-                ctx = multiprocessing.get_context("forkserver")
-                if _safe_path():
-                    # The server imports only what workers need, not the daemon's __main__
-                    # (the default: SQLAlchemy, pydantic and the rest would cost start-up
-                    # time and memory in every worker).
-                    ctx.set_forkserver_preload(["daemon.parsepool"])
+                ctx = workers.context()  # see daemon.workers
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=ctx,
@@ -219,25 +211,6 @@ class ParsePool:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _safe_path() -> bool:
-    """Keep the current directory out of the forkserver's import path; False where that
-    cannot be done (Python 3.10), and then nothing of ours is preloaded there.
-
-    multiprocessing starts the forkserver as ``python -c …``, so its ``sys.path`` begins
-    with the current directory, and it ignores the ``sys_path`` it is handed (CPython
-    3.11). Run from a directory that holds some other ``daemon/`` package (an older
-    checkout, an unrelated project: the name is common), the server would preload that
-    one, and every worker forked from it would parse with foreign code or fail on every
-    feed. ``PYTHONSAFEPATH`` (3.11+) keeps the directory out; it is inherited only by the
-    Python processes pantau starts, which are these. Workers forked without a preload
-    import the parser themselves after multiprocessing has set their ``sys.path`` to the
-    daemon's own."""
-    if sys.version_info < (3, 11):
-        return False
-    os.environ["PYTHONSAFEPATH"] = "1"
-    return True
 
 
 def _ping() -> None:

@@ -228,3 +228,25 @@ def test_what_workers_ship_survives_pickling_field_for_field() -> None:
         assert back == fp and isinstance(back.bands, tuple) and back.shingles == fp.shingles
         assert isinstance(back.dates, frozenset) and isinstance(back.figures, frozenset)
     assert isinstance(pickle.loads(pickle.dumps(Fingerprint((), False))).dates, frozenset)
+
+
+def test_the_early_forkserver_is_the_one_the_pool_forks_from() -> None:
+    """``pantau run`` starts the forkserver before its own imports (daemon.workers); the
+    pool must then fork its workers from that server, not start another."""
+    from multiprocessing import forkserver
+
+    from daemon import workers
+
+    workers.start_early()
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert server is not None
+    p = ParsePool(workers=1, timeout=60)
+    try:
+        now = datetime.now(timezone.utc)
+        body = rss("Outlet 3", entries(3, 60, now=now))
+        assert len(body) >= INLINE_BELOW  # big enough to go to a worker
+        feed = p.parse(body, url=URL, headers={}, timezone="Asia/Jakarta", now=now)
+        assert feed.error is None and len(feed.items) == 60 and feed.fingerprints
+    finally:
+        p.close()
+    assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]

@@ -1,0 +1,62 @@
+"""Where the parse workers come from: a forkserver, started as early as a run allows.
+
+Workers start from a clean interpreter (the forkserver), not a fork of the multi-threaded
+daemon: forking with threads holding locks can deadlock. The server imports the parser
+once (``daemon.parsepool`` and what it needs: feedparser, the grouping and matching code),
+and every worker is forked from it with those already imported.
+
+``start_early`` starts the server at the top of ``pantau run``, before the main process
+imports SQLAlchemy and pydantic and reads the config, so the server's imports run beside
+the main process's instead of after them: in a first cycle the workers were ready ~0.2 s
+sooner (bench/README.md, issue 9). This module stays light to import for that reason.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from multiprocessing.context import ForkServerContext
+
+PRELOAD = ["daemon.parsepool"]
+
+
+def context() -> ForkServerContext:
+    """The forkserver context, with the parser preloaded when that is safe."""
+    ctx = multiprocessing.get_context("forkserver")
+    assert isinstance(ctx, ForkServerContext)
+    if _safe_path():
+        # The server imports only what workers need, not the daemon's __main__ (the
+        # default: SQLAlchemy, pydantic and the rest would cost start-up time and memory
+        # in every worker).
+        ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def start_early() -> None:
+    """Start the server now, in the background (it imports the parser in its own process).
+    Its imports take ~0.2 s of the other core; a cycle that parses nothing pays no wall
+    time for them."""
+    from multiprocessing import forkserver
+
+    context()
+    forkserver.ensure_running()
+
+
+def _safe_path() -> bool:
+    """Keep the current directory out of the forkserver's import path; False where that
+    cannot be done (Python 3.10), and then nothing of ours is preloaded there.
+
+    multiprocessing starts the forkserver as ``python -c …``, so its ``sys.path`` begins
+    with the current directory, and it ignores the ``sys_path`` it is handed (CPython
+    3.11). Run from a directory that holds some other ``daemon/`` package (an older
+    checkout, an unrelated project: the name is common), the server would preload that
+    one, and every worker forked from it would parse with foreign code or fail on every
+    feed. ``PYTHONSAFEPATH`` (3.11+) keeps the directory out; it is inherited only by the
+    Python processes pantau starts, which are these. Workers forked without a preload
+    import the parser themselves after multiprocessing has set their ``sys.path`` to the
+    daemon's own."""
+    if sys.version_info < (3, 11):
+        return False
+    os.environ["PYTHONSAFEPATH"] = "1"
+    return True
