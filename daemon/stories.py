@@ -346,17 +346,20 @@ def _weekday(day: int, month: int, published: datetime) -> str | None:
     return None if best is None else _WEEKDAYS[best.weekday()]
 
 
-def _guards(s: str, published: datetime) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def _guards(
+    s: str, published: datetime, slash: bool, weekday: bool
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Dates, weekdays and figures (money, percentages) stated in the text. A date also
-    names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday."""
+    names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday. ``slash``
+    and ``weekday``: whether the text holds their patterns' substrings (``_may_match``)."""
     pairs: set[tuple[int, int]] = set()
-    if _may_match(_SLASH_DATE, s):
+    if slash:
         pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
     pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in _NAMED_DATE.finditer(s)}
     pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
     dates = {f"{d}/{m}" for d, m in pairs}
     weekdays: set[str] = set()
-    if _may_match(_WEEKDAY, s):
+    if weekday:
         weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
     weekdays |= {w for d, m in pairs if (w := _weekday(d, m, published))}
     figures: set[str] = set()
@@ -490,10 +493,13 @@ def _make_features(
     """``guards=False``: the shingles only (see ``_text_features``)."""
     extra: dict[str, object] = {}
     if guards:
+        g = t.guard_text
+        # asked once for the whole text: the lead is its beginning
+        slash, weekday = _may_match(_SLASH_DATE, g), _may_match(_WEEKDAY, g)
         extra["dates"], extra["weekdays"], extra["figures"] = _guards(
-            t.guard_text, doc.published_at
+            g, doc.published_at, slash, weekday
         )
-        extra["lead_day"] = _lead_day(t.guard_text, doc.published_at)
+        extra["lead_day"] = _lead_day(g, doc.published_at, slash, weekday)
         extra["lead_move"] = _lead_move(t.guard_text)
     return Fingerprint(
         bands=bands,
@@ -528,14 +534,15 @@ def _lead_move(s: str) -> str | None:
     return "up" if m["up"] else "down" if m["down"] else "flat"
 
 
-def _lead_day(s: str, published: datetime) -> str | None:
-    """Monday's "unchanged since Saturday (11/1)" names Saturday too, but names Monday first."""
+def _lead_day(s: str, published: datetime, slash: bool, weekday: bool) -> str | None:
+    """Monday's "unchanged since Saturday (11/1)" names Saturday too, but names Monday first.
+    ``slash``, ``weekday``: whether all of ``s`` holds those patterns' substrings."""
     s = s[:_LEAD_DAY_CHARS]
     found: list[tuple[int, str | None]] = []
-    if _may_match(_WEEKDAY, s) and (m := _WEEKDAY.search(s)):
+    if weekday and (m := _WEEKDAY.search(s)):
         found.append((m.start(), (m[1] or m[2]).replace("'", "")))
     for rx in (_SLASH_DATE, _NAMED_DATE):
-        if (rx is _NAMED_DATE or _may_match(rx, s)) and (m := rx.search(s)):
+        if (rx is _NAMED_DATE or slash) and (m := rx.search(s)):
             month = int(m[2]) if rx is _SLASH_DATE else _MONTHS[m[2]]
             ok = 1 <= int(m[1]) <= 31 and 1 <= month <= 12
             found.append((m.start(), _weekday(int(m[1]), month, published) if ok else None))

@@ -222,3 +222,35 @@ def test_describe_exception_finds_nested_tls_cause() -> None:
     outer = requests.exceptions.SSLError("https://host/?token=S")
     outer.__context__ = inner
     assert describe_exception(outer) == "TLS certificate error: self-signed certificate"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.antaranews.com/rss/terkini.xml",
+        "http://127.0.0.1:8080/feed?x=1&y=dua%20kata#frag",
+        "https://user:rahasia@feeds.example.co.id/rss",
+        "https://berita.例え.jp/rss",
+        "http://[::1]:9000/rss/",
+        "https://example.com/path with space/feed.xml",
+    ],
+)
+def test_prepared_request_is_what_the_session_would_prepare(url: str) -> None:
+    """Fetcher._prepare skips Session.prepare_request (a third of its cost); for this
+    session (no cookies, no environment) it must build the very same request."""
+    from daemon.fetch import Fetcher, FetchPolicy
+
+    f = Fetcher(FetchPolicy(user_agent="pantau-test/1.0"))
+    try:
+        for headers in (
+            {"Accept": "application/rss+xml"},
+            {"Accept": "*/*", "If-None-Match": '"v1"', "If-Modified-Since": "Sat, 28 Nov 2026"},
+        ):
+            ours = f._prepare(url, headers)
+            theirs = f._session.prepare_request(requests.Request("GET", url, headers=headers))
+            assert (ours.method, ours.url, ours.body) == (theirs.method, theirs.url, theirs.body)
+            assert list(ours.headers.items()) == list(theirs.headers.items())
+            assert ours.hooks == theirs.hooks
+            assert ours.headers["User-Agent"] == "pantau-test/1.0"
+    finally:
+        f.close()
