@@ -149,6 +149,8 @@ class _Candidates:
     ) -> list[int]:
         """Item ids sharing the most keys with ``bands`` in [since, until]. Prefetch asks the
         same questions that ``choose_story`` asks again a moment later: answers are kept."""
+        if self.rows is not None and self.rows.keys().isdisjoint(bands):
+            return []  # most lookups: no key has a row (a C test, before building the memo key)
         memo = (tuple(bands), since, until, limit)
         found = self._answers.get(memo)
         if found is None:
@@ -162,7 +164,7 @@ class _Candidates:
         if self.rows is None:  # no prefetch (a single item, as in enrich): read these keys now
             for _band, item_id, _published in self.tx.band_rows(bands, since, until):
                 counts[item_id] = counts.get(item_id, 0) + 1
-        elif not self.rows.keys().isdisjoint(bands):  # most items share no key with any row
+        else:
             lo, hi = since.timestamp(), until.timestamp()
             for b in bands:
                 for item_id, published in self.rows.get(b, ()):
