@@ -560,7 +560,7 @@ class Daemon:
             pending = [f for f in self._inflight.values() if not f.done()]
             if pending:
                 wait(pending, timeout=8.0)
-            self.parser.close()
+            self.parser.close(wait=0)  # the daemon leaves through os._exit (cli.cmd_run)
             return 0
         finally:
             store.close()

@@ -250,3 +250,41 @@ def test_the_early_forkserver_is_the_one_the_pool_forks_from() -> None:
     finally:
         p.close()
     assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]
+
+
+_WARM_CLOSE_EXIT = """
+import atexit, os, sys, time
+from daemon.parsepool import ParsePool
+p = ParsePool(2, timeout=30)
+p.warm()
+time.sleep(float(sys.argv[1]))
+p.close()
+atexit._run_exitfuncs()  # what cli.entry does before os._exit
+os._exit(0)
+"""
+
+
+def test_a_run_that_warmed_its_workers_exits_after_closing_them() -> None:
+    """Warm the workers, close the pool, run the exit handlers as ``pantau`` does: the
+    process must exit. (Before ParsePool.close waited for its workers, 14 of 20 such runs
+    hung for good in multiprocessing's exit handler, joining workers that never got their
+    stop sentinel.)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    for delay in ("0", "0.05", "0.2", "0.5", "0", "0.2"):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WARM_CLOSE_EXIT, delay],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the workers too
+            proc.wait()
+            pytest.fail(f"hung at exit after warm/close (delay {delay} s)")
+        assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
