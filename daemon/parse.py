@@ -376,11 +376,8 @@ def _pick_url(link: Any, guid: str | None, base: str) -> str | None:
     if guid and guid[:4].lower() == "http":
         # a host that ends with a redirector's name has that name in the link: the substring
         # test (C) spares nearly every item the URL split (5 us)
-        redirected = (
-            url is not None
-            and any(h in url.lower() for h in REDIRECT_HOSTS)
-            and host_of(url).endswith(REDIRECT_HOSTS)
-        )
+        low = url.lower() if url is not None else ""
+        redirected = any(h in low for h in REDIRECT_HOSTS) and host_of(url).endswith(REDIRECT_HOSTS)
         if url is None or redirected:
             return canonical_url(guid) or url
     return url
