@@ -179,6 +179,9 @@ class Measurement:
     sys: float = 0.0
     maxrss_mb: float = 0.0  # largest single process (ru_maxrss)
     tree_peak_mb: float = 0.0  # largest sum of VmRSS over the process tree, sampled
+    # largest sum of PSS over the tree, sampled: each page shared between processes (the
+    # forkserver's workers share its imported modules) counted once, as the machine does
+    tree_pss_peak_mb: float = 0.0
     rc: int = 0
     farm_cpu: float = 0.0
     farm_requests: int = 0
@@ -229,8 +232,42 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def status_kb(pid: int, *fields: str) -> dict[str, int]:
+    """Fields of /proc/PID/status in KiB: VmRSS splits into RssAnon (the process's own
+    heap), RssFile (mapped files: libraries, SQLite's -shm index) and RssShmem."""
+    out = dict.fromkeys(fields, 0)
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                key = line.split(":", 1)[0]
+                if key in out:
+                    out[key] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def tree_rss_kb(pid: int) -> int:
     return sum(rss_kb(p) for p in tree_pids(pid))
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: private pages plus a share of those shared with other
+    processes (the forkserver's workers share its imported modules), so PSS summed over a
+    tree counts each page once, as the machine does; VmRSS summed counts shared pages in
+    every process that maps them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_pss_kb(pid: int) -> int:
+    return sum(pss_kb(p) for p in tree_pids(pid))
 
 
 def own_cpu_seconds(pid: int) -> float:
@@ -272,13 +309,14 @@ def measure(
     proc = subprocess.Popen(
         list(cmd), stdout=out, stderr=out, env=env, cwd=cwd, start_new_session=True
     )
-    peak = [0]
+    peak = [0, 0]
     seen: dict[int, float] = {}  # descendant pid -> its own CPU seconds, last seen
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.2):
             peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            peak[1] = max(peak[1], tree_pss_kb(proc.pid))
             for pid in tree_pids(proc.pid):
                 if pid != proc.pid:
                     seen[pid] = max(seen.get(pid, 0.0), own_cpu_seconds(pid))
@@ -301,6 +339,7 @@ def measure(
     m.children_cpu = sum(seen.values())
     m.maxrss_mb = ru.ru_maxrss / 1024
     m.tree_peak_mb = max(peak[0] / 1024, m.maxrss_mb)
+    m.tree_pss_peak_mb = peak[1] / 1024
     if log:
         out.close()  # type: ignore[union-attr]
     if farm and before:

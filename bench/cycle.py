@@ -42,11 +42,14 @@ from common import (  # noqa: E402
     measure,
     median,
     own_cpu_seconds,
+    pss_kb,
     python,
     ratio,
     rss_kb,
+    status_kb,
     table,
     tree_pids,
+    tree_pss_kb,
     tree_rss_kb,
 )
 
@@ -225,6 +228,7 @@ def cycle_table(allres: dict[int, dict]) -> str:
                         cpu,
                         max(m.maxrss_mb for m in ms),
                         max(m.tree_peak_mb for m in ms),
+                        max(m.tree_pss_peak_mb for m in ms),
                         ratio(wall, median([m.wall for m in fl])) if fl else "-",
                         ratio(cpu, median([m.cpu for m in fl])) if fl else "-",
                         median([m.farm_cpu for m in ms]),
@@ -232,7 +236,8 @@ def cycle_table(allres: dict[int, dict]) -> str:
                     ]
                 )
     return table(
-        ["N", "cycle", "tool", "wall s", "CPU s (tree)", "maxrss MB", "tree MB", "wall/floor",
+        ["N", "cycle", "tool", "wall s", "CPU s (tree)", "maxrss MB", "tree MB", "tree PSS MB",
+         "wall/floor",
          "CPU/floor", "farm CPU s", "runs"],
         rows,
     )  # fmt: skip
@@ -363,12 +368,16 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
                 live = [p for p in tree_pids(proc.pid) if p != proc.pid]
                 cpu = cpu_seconds(proc.pid) + sum(own_cpu_seconds(p) for p in live)
                 st = farm.stats()
+                workers = _parse_workers(live)
                 samples.append(
                     (t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
-                     st["requests"], st["200"], st["304"])
+                     st["requests"], st["200"], st["304"], tree_pss_kb(proc.pid) / 1024,
+                     pss_kb(proc.pid) / 1024, sum(pss_kb(p) for p in workers) / 1024,
+                     status_kb(proc.pid, "RssAnon")["RssAnon"] / 1024)
                 )  # fmt: skip
-                t_, rss, tree, cpu_, req, ok, nm = samples[-1]
-                print(f"  t={t_:4.0f}s rss={rss:6.1f}MB tree={tree:6.1f}MB cpu={cpu_:7.2f}s "
+                t_, rss, tree, cpu_, req, ok, nm, pss, main_pss, w_pss, anon = samples[-1]
+                print(f"  t={t_:4.0f}s rss={rss:6.1f}MB (anon {anon:5.1f}) tree={tree:6.1f}MB "
+                      f"pss={pss:6.1f}MB (main {main_pss:5.1f}, workers {w_pss:5.1f}) cpu={cpu_:7.2f}s "
                       f"requests={req} 200={ok} 304={nm}", flush=True)  # fmt: skip
                 time.sleep(max(0.0, every - (time.monotonic() - started - t)))
         finally:
@@ -385,6 +394,22 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
             except ProcessLookupError:
                 pass
     return daemon_report(samples, n, rc, args.warmup, db, every)
+
+
+def _parse_workers(children: list[int]) -> list[int]:
+    """The parse workers: the forkserver's children (a forked process keeps its parent's
+    command line, so the parent is what tells them apart)."""
+    out = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{ppid}/cmdline", "rb") as fh:
+                if b"forkserver" in fh.read():
+                    out.append(pid)
+        except (OSError, ValueError):
+            pass
+    return out
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:
@@ -404,7 +429,8 @@ def daemon_report(
     t0, t1 = steady[0], steady[-1]
     dt = max(1e-9, t1[0] - t0[0])
     cpu_h = (t1[3] - t0[3]) / dt * 3600
-    slope = _slope([s[0] / 3600 for s in steady], [s[2] for s in steady])
+    hours = [s[0] / 3600 for s in steady]
+    slope = _slope(hours, [s[2] for s in steady])
     rows = [
         ["N feeds", n],
         ["run", f"{samples[-1][0]:.0f} s (samples every ~{every:.0f} s); SIGTERM exit code {rc}"],
@@ -414,6 +440,13 @@ def daemon_report(
         ["RSS at warm-up → end (tree)", f"{t0[2]:.1f} → {t1[2]:.1f} MB"],
         ["RSS max (tree)", f"{max(s[2] for s in samples):.1f} MB"],
         ["RSS trend after warm-up", f"{slope:+.1f} MB/h (least squares)"],
+        ["PSS at warm-up → end (tree: each shared page once)", f"{t0[7]:.1f} → {t1[7]:.1f} MB"],
+        ["PSS max (tree)", f"{max(s[7] for s in samples):.1f} MB"],
+        *[[f"PSS trend after warm-up ({who})", f"{_slope(hours, [s[k] for s in steady]):+.1f} MB/h"
+           f" ({t0[k]:.1f} → {t1[k]:.1f} MB)"]
+          for who, k in (("tree", 7), ("main process", 8), ("parse workers", 9))],
+        ["RssAnon trend after warm-up (main process: its heap)",
+         f"{_slope(hours, [s[10] for s in steady]):+.1f} MB/h ({t0[10]:.1f} → {t1[10]:.1f} MB)"],
         ["feed requests after warm-up", f"{t1[4] - t0[4]} ({t1[5] - t0[5]} × 200, {t1[6] - t0[6]} × 304)"],
         ["database at the end", str(db_counts(db))],
     ]  # fmt: skip
