@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                     median([m.user + m.sys for m in ms]),
                     median([m.children_cpu for m in ms]),
                     max(m.maxrss_mb for m in ms),
+                    max(m.tree_pss_peak_mb for m in ms),
                     f"{median(ratios):.2f}×",
                     len(ms),
                 ]
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                     "main CPU s",
                     "workers CPU s",
                     "maxrss MB",
+                    "tree PSS MB",
                     "wall/floor",
                     "runs",
                 ],

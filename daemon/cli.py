@@ -87,8 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        from daemon import workers
+        from daemon import heap, workers
 
+        heap.limit_arenas()  # before any thread starts: see daemon.heap
         workers.start_early()  # its imports run beside ours (config, SQLAlchemy)
     from daemon.logs import setup_logging
 

@@ -284,6 +284,21 @@ def journald_stream(stream: IO[str], env: Mapping[str, str] | None = None) -> bo
     return (st.st_dev, st.st_ino) == (int(dev), int(ino))
 
 
+class _QuietOverruns(logging.Filter):
+    """Drops APScheduler's warning that a job run was skipped because the previous run of
+    the same job is still going. pantau's jobs are ticks (feeds every second, deliveries,
+    full text): a tick that outlasts its interval, such as a feeds tick waiting for the
+    database during a busy first cycle, simply makes the next one wait, which is the
+    intended ``max_instances=1``; as a WARNING every second it told operators something
+    was wrong when nothing was."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
+_QUIET_OVERRUNS = _QuietOverruns()
+
+
 class _PantauHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler setup_logging owns, so calling it again replaces rather than adds."""
 
@@ -309,6 +324,8 @@ def setup_logging(
     root.setLevel(levelno)
     # APScheduler logs every job run at INFO: noise at the default level.
     logging.getLogger("apscheduler").setLevel(max(levelno, logging.WARNING))
+    # (a filter already there is not added twice)
+    logging.getLogger("apscheduler.scheduler").addFilter(_QUIET_OVERRUNS)
     logging.captureWarnings(True)
     add_secret(*secrets)
     return handler

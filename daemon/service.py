@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 from sqlalchemy.exc import OperationalError
 
-from daemon import bandfilter, memtrim, metrics, schedule
+from daemon import bandfilter, heap, metrics, schedule
 from daemon import health as feedhealth
 from daemon.config import Config, ConfigError, LoadedConfig, load_config
 from daemon.db import sqlite_path
@@ -475,8 +475,8 @@ class Daemon:
         self.rt: Runtime | None = None
         self.on_poll: Callable[[PollOutcome], None] | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
-        self.trim_every = memtrim.EVERY
-        self.trims = 0  # memtrim.trim calls made (each returns what malloc holds free)
+        self.trim_every = heap.EVERY
+        self.trims = 0  # heap.trim calls made (each returns what malloc holds free)
         # a poll ends within the fetch deadline plus parse and ingest time
         self.lease = max(30.0, loaded.config.polling.timeout * 3)
 
@@ -547,9 +547,9 @@ class Daemon:
                 if self.notify and time.monotonic() >= next_status:
                     next_status = time.monotonic() + 30
                     self.notify.status(self.status_line())
-                if time.monotonic() >= next_trim:  # RSS that tracks live memory: see memtrim
+                if time.monotonic() >= next_trim:  # RSS that tracks live memory: see heap
                     next_trim = time.monotonic() + self.trim_every
-                    memtrim.trim()
+                    heap.trim()
                     self.trims += 1
                 if self.reload_requested.is_set():
                     self.reload_requested.clear()

@@ -6,6 +6,7 @@ import io
 import logging
 import os
 import re
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -216,6 +217,27 @@ def test_foreign_records_and_warnings_are_one_line() -> None:
         "msg": "Retrying (3)\nnext",
     }
     assert "logger=py.warnings" in out[1]
+
+
+def test_skipped_tick_is_not_a_warning_but_other_scheduler_warnings_are() -> None:
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    buf = capture()
+    release, skipped = threading.Event(), threading.Event()
+    sched = BackgroundScheduler(timezone="UTC")
+    sched.add_listener(lambda _e: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    sched.add_job(lambda: release.wait(30), "interval", seconds=0.05, max_instances=1)
+    sched.start()
+    try:
+        assert skipped.wait(30), "the scheduler never skipped the overrunning tick"
+    finally:
+        release.set()
+        sched.shutdown(wait=True)
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job %s was missed", "x")
+    out = lines_of(buf)
+    assert not [line for line in out if "maximum number of running instances" in line]
+    assert [line for line in out if "was missed" in line and "level=warning" in line]
 
 
 def test_exception_is_one_line() -> None:

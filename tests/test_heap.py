@@ -1,7 +1,8 @@
-"""daemon.memtrim: freed heap memory goes back to the system, and `pantau run` asks for it."""
+"""daemon.heap: capped malloc arenas, freed memory given back, and `pantau run` doing both."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from daemon import memtrim
+from daemon import heap
 from tests.feedgen import entries, rss
 from tests.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 needs_glibc = pytest.mark.skipif(
-    not memtrim.available(), reason="malloc_trim is glibc's: this C library has none"
+    not heap.available(), reason="malloc_trim is glibc's: this C library has none"
 )
 
 # Four threads (each gets its own malloc arena, like the daemon's poll threads) allocate
@@ -29,7 +30,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys, threading
     sys.path.insert(0, sys.argv[1])
-    from daemon import memtrim
+    from daemon import heap
 
     def anon():
         with open("/proc/self/status") as fh:
@@ -48,7 +49,7 @@ _SCRIPT = textwrap.dedent(
     for t in threads:
         t.join()
     before = anon()
-    released = memtrim.trim()
+    released = heap.trim()
     print(before, anon(), released, sum(len(k) for k in kept))
     """
 )
@@ -68,15 +69,71 @@ def test_trim_returns_the_freed_heap_to_the_system() -> None:
     assert before - after > 80, f"RssAnon {before:.0f} -> {after:.0f} MiB"
 
 
+# Eight threads allocate at once (as eight poll threads do); glibc's malloc_info lists one
+# <heap nr=...> per arena. argv: repo, "limit" or "none".
+_ARENAS = textwrap.dedent(
+    """
+    import ctypes, os, sys, tempfile, threading
+    sys.path.insert(0, sys.argv[1])
+    from daemon import heap
+
+    capped = heap.limit_arenas() if sys.argv[2] == "limit" else None
+    barrier = threading.Barrier(8)
+    kept = []
+    def work():
+        barrier.wait()
+        kept.append([bytes(2000) for _ in range(200)])
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    libc = ctypes.CDLL(None)
+    libc.fopen.restype = ctypes.c_void_p
+    libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    fd, path = tempfile.mkstemp()
+    os.close(fd)
+    fp = libc.fopen(path.encode(), b"w")
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    with open(path) as fh:
+        print(capped, fh.read().count("<heap nr="))
+    os.unlink(path)
+    """
+)
+
+
+def _arenas(mode: str, env: dict[str, str]) -> tuple[str, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", _ARENAS, str(ROOT), mode],
+        capture_output=True, text=True, timeout=60, check=True, env=env,
+    ).stdout.split()  # fmt: skip
+    return out[0], int(out[1])
+
+
+@needs_glibc
+def test_limit_arenas_caps_what_threads_get() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    _, free_for_all = _arenas("none", env)
+    capped, arenas = _arenas("limit", env)
+    assert free_for_all > heap.ARENAS, f"eight threads made only {free_for_all} arenas"
+    assert capped == "True" and arenas <= heap.ARENAS
+    # the operator's own setting wins: limit_arenas leaves it alone
+    capped, arenas = _arenas("limit", {**env, "MALLOC_ARENA_MAX": "3"})
+    assert capped == "False" and arenas == 3
+
+
 def test_trim_is_harmless_to_call_again_and_from_threads() -> None:
     results: list[bool] = []
-    threads = [threading.Thread(target=lambda: results.append(memtrim.trim())) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(heap.trim())) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(results) == 4 and all(isinstance(r, bool) for r in results)
-    if not memtrim.available():
+    if not heap.available():
         assert results == [False] * 4
 
 
