@@ -13,8 +13,8 @@ Two remedies, both measured (bench/README.md, issue 9, seventh round):
 - :func:`limit_arenas` caps the arenas at two before any thread starts. A 1,000-feed first
   cycle peaked at 164 MB in the main process instead of 179, and at 198 MB of PSS over the
   whole process tree instead of 213 (medians of four interleaved runs; wall and CPU time
-  unchanged). Threads share the two arenas; their locks are taken for microseconds per
-  allocation, and the GIL already serialises nearly all of them.
+  unchanged). Threads then share the two arenas: an arena's lock is held only while a
+  block is taken or returned, and the GIL already serialises nearly all of that.
 - :func:`trim` (``malloc_trim(0)``) returns the free pages of every arena, from the middle
   of the heap too. ``pantau run`` calls it every 30 s: after a 200-feed first cycle it
   released ~8.5 MB of the main process's ~105 MB, and in a four-thread test 545 of 589 MB.
