@@ -21,7 +21,10 @@ Two remedies, both measured (bench/README.md, issue 9, seventh round):
   A call costs 6–60 ms and runs without the GIL (ctypes releases it).
 
 Elsewhere (musl, macOS, BSD) neither call exists and both do nothing. ``MALLOC_ARENA_MAX``
-set in the environment is the operator's choice and wins.
+set in the environment is the operator's choice and wins. Calling into libc through ctypes
+needs no writable and executable memory, so the systemd unit's ``MemoryDenyWriteExecute``
+stays on (checked by running ``pantau demo`` under the kernel's ``PR_SET_MDWE``, which
+refused a W+X mapping in the same process).
 """
 
 from __future__ import annotations
