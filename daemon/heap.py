@@ -23,8 +23,8 @@ Two remedies, both measured (bench/README.md, issue 9, seventh round):
 Elsewhere (musl, macOS, BSD) neither call exists and both do nothing. ``MALLOC_ARENA_MAX``
 set in the environment is the operator's choice and wins. Calling into libc through ctypes
 needs no writable and executable memory, so the systemd unit's ``MemoryDenyWriteExecute``
-stays on (checked by running ``pantau demo`` under the kernel's ``PR_SET_MDWE``, which
-refused a W+X mapping in the same process).
+stays on (checked: both calls succeed in a process under the kernel's ``PR_SET_MDWE``,
+where a W+X mapping is refused).
 """
 
 from __future__ import annotations
