@@ -221,30 +221,25 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
-def rss_kb(pid: int) -> int:
+def proc_kb(pid: int, name: str, key: str) -> int:
+    """A ``key: N kB`` line of /proc/PID/NAME (0 once the process is gone)."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(f"/proc/{pid}/{name}") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def status_kb(pid: int, *fields: str) -> dict[str, int]:
-    """Fields of /proc/PID/status in KiB: VmRSS splits into RssAnon (the process's own
-    heap), RssFile (mapped files: libraries, SQLite's -shm index) and RssShmem."""
-    out = dict.fromkeys(fields, 0)
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                key = line.split(":", 1)[0]
-                if key in out:
-                    out[key] = int(line.split()[1])
-    except OSError:
-        pass
-    return out
+def rss_kb(pid: int) -> int:
+    return proc_kb(pid, "status", "VmRSS")
+
+
+def anon_kb(pid: int) -> int:
+    """RssAnon: the process's own heap, without mapped files (libraries, SQLite's -shm)."""
+    return proc_kb(pid, "status", "RssAnon")
 
 
 def tree_rss_kb(pid: int) -> int:
@@ -256,14 +251,7 @@ def pss_kb(pid: int) -> int:
     processes (the forkserver's workers share its imported modules), so PSS summed over a
     tree counts each page once, as the machine does; VmRSS summed counts shared pages in
     every process that maps them."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return proc_kb(pid, "smaps_rollup", "Pss")
 
 
 def tree_pss_kb(pid: int) -> int:

@@ -35,6 +35,7 @@ from common import (  # noqa: E402
     REPO,
     FarmProcess,
     Measurement,
+    anon_kb,
     append_report,
     compile_project,
     cpu_seconds,
@@ -46,7 +47,6 @@ from common import (  # noqa: E402
     python,
     ratio,
     rss_kb,
-    status_kb,
     table,
     tree_pids,
     tree_pss_kb,
@@ -373,7 +373,7 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
                     (t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
                      st["requests"], st["200"], st["304"], tree_pss_kb(proc.pid) / 1024,
                      pss_kb(proc.pid) / 1024, sum(pss_kb(p) for p in workers) / 1024,
-                     status_kb(proc.pid, "RssAnon")["RssAnon"] / 1024)
+                     anon_kb(proc.pid) / 1024)
                 )  # fmt: skip
                 t_, rss, tree, cpu_, req, ok, nm, pss, main_pss, w_pss, anon = samples[-1]
                 print(f"  t={t_:4.0f}s rss={rss:6.1f}MB (anon {anon:5.1f}) tree={tree:6.1f}MB "
