@@ -274,11 +274,6 @@ def test_a_run_that_warmed_its_workers_exits_after_closing_them() -> None:
     process must exit. (Before ParsePool.close waited for its workers, 14 of 20 such runs
     hung for good in multiprocessing's exit handler, joining workers that never got their
     stop sentinel.)"""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     for delay in ("0", "0.05", "0.2", "0.5", "0", "0.2"):
         proc = subprocess.Popen(
             [sys.executable, "-c", _WARM_CLOSE_EXIT, delay],
