@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -370,7 +371,7 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
                 st = farm.stats()
                 workers = _parse_workers(live)
                 samples.append(
-                    (t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
+                    Sample(t, rss_kb(proc.pid) / 1024, tree_rss_kb(proc.pid) / 1024, cpu,
                      st["requests"], st["200"], st["304"], tree_pss_kb(proc.pid) / 1024,
                      pss_kb(proc.pid) / 1024, sum(pss_kb(p) for p in workers) / 1024,
                      anon_kb(proc.pid) / 1024)
@@ -394,6 +395,22 @@ def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
             except ProcessLookupError:
                 pass
     return daemon_report(samples, n, rc, args.warmup, db, every)
+
+
+class Sample(NamedTuple):
+    """One sample of a ``pantau run`` (MB and CPU seconds; counters from the farm)."""
+
+    t: float
+    rss: float  # main process, VmRSS
+    tree: float  # VmRSS summed over the tree
+    cpu: float  # the tree's CPU seconds
+    requests: int
+    ok: int  # 200s
+    not_modified: int  # 304s
+    pss: float  # PSS summed over the tree
+    main_pss: float
+    workers_pss: float
+    anon: float  # main process, RssAnon
 
 
 def _parse_workers(children: list[int]) -> list[int]:
@@ -421,33 +438,35 @@ def _slope(xs: list[float], ys: list[float]) -> float:
 
 
 def daemon_report(
-    samples: list, n: int, rc: int, warmup: float, db: Path, every: float = 10
+    samples: list[Sample], n: int, rc: int, warmup: float, db: Path, every: float = 10
 ) -> str:
     if not samples:
         return f"pantau run exited at once (rc {rc})"
-    steady = [s for s in samples if s[0] >= warmup] or samples
+    steady = [s for s in samples if s.t >= warmup] or samples
     t0, t1 = steady[0], steady[-1]
-    dt = max(1e-9, t1[0] - t0[0])
-    cpu_h = (t1[3] - t0[3]) / dt * 3600
-    hours = [s[0] / 3600 for s in steady]
-    slope = _slope(hours, [s[2] for s in steady])
+    dt = max(1e-9, t1.t - t0.t)
+    cpu_h = (t1.cpu - t0.cpu) / dt * 3600
+    hours = [s.t / 3600 for s in steady]
+    slope = _slope(hours, [s.tree for s in steady])
     rows = [
         ["N feeds", n],
-        ["run", f"{samples[-1][0]:.0f} s (samples every ~{every:.0f} s); SIGTERM exit code {rc}"],
-        ["CPU in the first cycle (to t≈warm-up)", f"{t0[3]:.1f} s"],
-        [f"CPU after warm-up ({warmup:.0f} s)", f"{t1[3] - t0[3]:.1f} s over {dt:.0f} s"],
+        ["run", f"{samples[-1].t:.0f} s (samples every ~{every:.0f} s); SIGTERM exit code {rc}"],
+        ["CPU in the first cycle (to t≈warm-up)", f"{t0.cpu:.1f} s"],
+        [f"CPU after warm-up ({warmup:.0f} s)", f"{t1.cpu - t0.cpu:.1f} s over {dt:.0f} s"],
         ["CPU per hour (after warm-up)", f"{cpu_h:.0f} s/h ({100 * cpu_h / 3600:.1f} % of a core)"],
-        ["RSS at warm-up → end (tree)", f"{t0[2]:.1f} → {t1[2]:.1f} MB"],
-        ["RSS max (tree)", f"{max(s[2] for s in samples):.1f} MB"],
+        ["RSS at warm-up → end (tree)", f"{t0.tree:.1f} → {t1.tree:.1f} MB"],
+        ["RSS max (tree)", f"{max(s.tree for s in samples):.1f} MB"],
         ["RSS trend after warm-up", f"{slope:+.1f} MB/h (least squares)"],
-        ["PSS at warm-up → end (tree: each shared page once)", f"{t0[7]:.1f} → {t1[7]:.1f} MB"],
-        ["PSS max (tree)", f"{max(s[7] for s in samples):.1f} MB"],
-        *[[f"PSS trend after warm-up ({who})", f"{_slope(hours, [s[k] for s in steady]):+.1f} MB/h"
-           f" ({t0[k]:.1f} → {t1[k]:.1f} MB)"]
-          for who, k in (("tree", 7), ("main process", 8), ("parse workers", 9))],
+        ["PSS at warm-up → end (tree: each shared page once)", f"{t0.pss:.1f} → {t1.pss:.1f} MB"],
+        ["PSS max (tree)", f"{max(s.pss for s in samples):.1f} MB"],
+        *[[f"PSS trend after warm-up ({who})",
+           f"{_slope(hours, [getattr(s, k) for s in steady]):+.1f} MB/h"
+           f" ({getattr(t0, k):.1f} → {getattr(t1, k):.1f} MB)"]
+          for who, k in (("tree", "pss"), ("main process", "main_pss"),
+                         ("parse workers", "workers_pss"))],
         ["RssAnon trend after warm-up (main process: its heap)",
-         f"{_slope(hours, [s[10] for s in steady]):+.1f} MB/h ({t0[10]:.1f} → {t1[10]:.1f} MB)"],
-        ["feed requests after warm-up", f"{t1[4] - t0[4]} ({t1[5] - t0[5]} × 200, {t1[6] - t0[6]} × 304)"],
+         f"{_slope(hours, [s.anon for s in steady]):+.1f} MB/h ({t0.anon:.1f} → {t1.anon:.1f} MB)"],
+        ["feed requests after warm-up", f"{t1.requests - t0.requests} ({t1.ok - t0.ok} × 200, {t1.not_modified - t0.not_modified} × 304)"],
         ["database at the end", str(db_counts(db))],
     ]  # fmt: skip
     return table(["pantau run under rotation", "value"], rows)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -67,7 +68,6 @@ def _exit_with(owner: int) -> None:
     pidfd of the owner (Linux 5.3+), or polls it once a second elsewhere, and exits the
     worker when the owner is gone; the forkserver and the tracker then see their pipes
     close and exit too."""
-    import threading
 
     def watch() -> None:
         try:
@@ -76,8 +76,6 @@ def _exit_with(owner: int) -> None:
             while _alive(owner):
                 time.sleep(1.0)
         else:
-            import select
-
             select.select([fd], [], [])  # readable once the owner has exited
         os._exit(0)
 
@@ -89,8 +87,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # there, but someone else's
+        pass
     return True
 
 
