@@ -356,3 +356,14 @@ def test_workers_and_forkserver_end_when_the_daemon_is_killed() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_workers_run_nicer_than_the_daemon(pool: ParsePool) -> None:
+    """The daemon's threads must win a core from a parsing worker (daemon.parsepool's
+    ``_yield_cpu``): a worker's niceness is the daemon's plus WORKER_NICE, capped at 19."""
+    from daemon.parsepool import WORKER_NICE
+
+    ours = os.nice(0)
+    theirs = pool._executor().submit(os.nice, 0).result(timeout=60)
+    assert theirs == min(19, ours + WORKER_NICE)
+    assert os.nice(0) == ours  # the daemon itself is left as it was
