@@ -469,7 +469,31 @@ def daemon_report(
         ["feed requests after warm-up", f"{t1.requests - t0.requests} ({t1.ok - t0.ok} × 200, {t1.not_modified - t0.not_modified} × 304)"],
         ["database at the end", str(db_counts(db))],
     ]  # fmt: skip
-    return table(["pantau run under rotation", "value"], rows)
+    return table(["pantau run under rotation", "value"], rows) + "\n\n" + window_table(samples)
+
+
+def window_table(samples: list[Sample], windows: int = 6) -> str:
+    """Medians per stretch of the run: one least-squares slope cannot tell a cache filling
+    up to its cap and then holding (or a bounded step, such as the band filter doubling)
+    from a steady leak; the medians of each sixth of the run (at least 5 minutes) can."""
+    span = max(300.0, samples[-1].t / windows)
+    rows = []
+    for k in range(int(samples[-1].t // span) + 1):
+        part = [s for s in samples if k * span <= s.t < (k + 1) * span]
+        if not part:
+            continue
+        rows.append([
+            f"{k * span / 60:.0f}–{(k + 1) * span / 60:.0f} min", len(part),
+            f"{median([s.rss for s in part]):.1f}", f"{min(s.rss for s in part):.1f}–{max(s.rss for s in part):.1f}",
+            f"{median([s.anon for s in part]):.1f}", f"{median([s.main_pss for s in part]):.1f}",
+            f"{median([s.workers_pss for s in part]):.1f}", f"{median([s.pss for s in part]):.1f}",
+            f"{part[-1].cpu:.1f}",
+        ])  # fmt: skip
+    return table(
+        ["stretch", "samples", "main RSS MB (median)", "main RSS MB (range)", "main RssAnon MB",
+         "main PSS MB", "workers PSS MB", "tree PSS MB", "CPU s (end)"],
+        rows,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
