@@ -64,13 +64,13 @@ def _yield_cpu() -> None:
 
     In a first cycle the main process, not parsing, is the serial path: its write lock is
     held ~92 % of the cycle, and its holder spends about a third of that waiting for the
-    GIL, which passes between its threads (fetch, result transfer, ingest) hundreds of
-    times a second. With both cores busy parsing, each hand-over could wait for the
-    scheduler to take a core from a worker. At nice 10 (a tenth of the daemon's CPU
-    weight) a waking daemon thread gets it at once; on a 1,000-feed first cycle the wall
-    time fell 12 % (bench/README.md, issue 9). Nice matters only under contention: on an
-    otherwise idle machine the workers still use all the CPU the daemon leaves, and on a
-    machine busy with other work parsing slows before fetching, storing and delivering do."""
+    GIL as it passes between the daemon's threads (fetch, result transfer, ingest). With
+    both cores busy parsing, each hand-over could wait for the scheduler to take a core
+    from a worker. At nice 10 (about a tenth of the daemon's CPU weight) a waking daemon
+    thread gets one at once; on a 1,000-feed first cycle the wall time fell 12 %
+    (bench/README.md, issue 9). Nice matters only under contention: on an otherwise idle
+    machine the workers still use all the CPU the daemon leaves, and on a machine busy with
+    other work parsing slows before fetching, storing and delivering do."""
     try:
         os.nice(WORKER_NICE)
     except OSError:  # not permitted here (some sandboxes): parse at the daemon's priority
