@@ -847,7 +847,10 @@ GROUP_MAX = 64  # ingest transactions per SQLite commit at most (group commit)
 GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue
 # A group's inserts land at random places in the band index; with SQLite's default 2 MiB
 # page cache most of them re-read their page from the OS. Only while a group is open.
-GROUP_CACHE_KIB = 32 * 1024
+# 16 MiB, not 32: in a 1,000-feed first cycle the main process peaked 11 MB lower (160 ->
+# 149 MB) for no measurable time (8 interleaved pairs, median -0.5 s of ~15 s, within the
+# noise); above 32 MiB nothing changed either (bench/README.md, issue 9).
+GROUP_CACHE_KIB = 16 * 1024
 
 
 def _pragma(conn: Connection, setting: str) -> None:
