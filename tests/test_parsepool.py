@@ -367,3 +367,20 @@ def test_workers_run_nicer_than_the_daemon(pool: ParsePool) -> None:
     theirs = pool._executor().submit(os.nice, 0).result(timeout=60)
     assert theirs == min(19, ours + WORKER_NICE)
     assert os.nice(0) == ours  # the daemon itself is left as it was
+
+
+def test_a_worker_that_may_not_renice_carries_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a seccomp filter that blocks setpriority (a unit with ``~@resources`` and no
+    exception for it) ``nice()`` fails with EPERM: the worker must carry on at the
+    daemon's priority, not die in its initializer (which would break the pool)."""
+    from daemon import parsepool
+
+    calls: list[int] = []
+
+    def refused(increment: int) -> int:
+        calls.append(increment)
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(parsepool.os, "nice", refused)
+    parsepool._yield_cpu()  # must not raise
+    assert calls == [parsepool.WORKER_NICE]  # it did try
