@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon import ingest
+from daemon import ingest, parsepool
 from daemon.match import Matcher, TopicSpec
 from daemon.parse import content_hash
-from daemon.parsepool import INLINE_BELOW, ParsePool
+from daemon.parsepool import INLINE_BELOW, WORKER_NICE, ParsePool
 from daemon.store import FeedSpec, Store
 from tests.feedgen import entries, rss
 
@@ -361,8 +361,6 @@ def test_workers_and_forkserver_end_when_the_daemon_is_killed() -> None:
 def test_workers_run_nicer_than_the_daemon(pool: ParsePool) -> None:
     """The daemon's threads must win a core from a parsing worker (daemon.parsepool's
     ``_yield_cpu``): a worker's niceness is the daemon's plus WORKER_NICE, capped at 19."""
-    from daemon.parsepool import WORKER_NICE
-
     ours = os.nice(0)
     theirs = pool._executor().submit(os.nice, 0).result(timeout=60)
     assert theirs == min(19, ours + WORKER_NICE)
@@ -373,8 +371,6 @@ def test_a_worker_that_may_not_renice_carries_on(monkeypatch: pytest.MonkeyPatch
     """Under a seccomp filter that blocks setpriority (a unit with ``~@resources`` and no
     exception for it) ``nice()`` fails with EPERM: the worker must carry on at the
     daemon's priority, not die in its initializer (which would break the pool)."""
-    from daemon import parsepool
-
     calls: list[int] = []
 
     def refused(increment: int) -> int:
@@ -383,4 +379,4 @@ def test_a_worker_that_may_not_renice_carries_on(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(parsepool.os, "nice", refused)
     parsepool._yield_cpu()  # must not raise
-    assert calls == [parsepool.WORKER_NICE]  # it did try
+    assert calls == [WORKER_NICE]  # it did try
