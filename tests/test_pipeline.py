@@ -261,3 +261,49 @@ def test_health_notifies_once_when_a_feed_turns_bad_and_once_when_it_recovers(
     run_once(loaded)
     run_once(loaded)
     assert len(slack.payloads) == 2 and "pulih" in slack.payloads[1]["text"]
+
+
+def test_poll_all_leaves_every_poll_committed_and_no_write_announced(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """Polls announce their write (``Store.intend_write``) so a group commit waits for
+    them; whatever each one ends in (new items, 304, an error), when ``poll_all`` returns
+    another connection sees every poll, and nothing is left announced or open."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from daemon.service import build_runtime, poll_all, sync_feeds
+
+    feeds = [
+        (f"O{k}", outlets.static(f"/f{k}.xml", rss(f"O{k}", entries(k, 3 + k % 4))))
+        for k in range(24)
+    ]
+    feeds += [("Hilang", outlets.url("/hilang.xml")), ("Mati", "http://127.0.0.1:9/feed")]
+    db = tmp_path / "pantau.db"
+    loaded = parse_config(write_config(tmp_path, feeds).read_text(), env={})
+    expected_items = sum(3 + k % 4 for k in range(24))
+
+    def committed() -> tuple[int, int]:
+        other = sa.create_engine(f"sqlite:///{db}")
+        try:
+            with other.connect() as conn:
+                polls = conn.execute(sa.text("SELECT sum(polls) FROM feeds")).scalar_one()
+                items = conn.execute(sa.text("SELECT count(*) FROM items")).scalar_one()
+                return int(polls or 0), int(items)
+        finally:
+            other.dispose()
+
+    store = Store.open(loaded.config.database)
+    try:
+        store.upgrade()
+        rt = build_runtime(loaded, store, threading.Event())
+        sync_feeds(store, rt)
+        for cycle in (1, 2):  # new items everywhere, then 304s everywhere
+            outcomes = poll_all(store, rt)
+            assert len(outcomes) == 26
+            assert store._intents == 0 and store._waiting == 0 and store._group is None
+            assert committed() == (26 * cycle, expected_items)
+        assert sorted(o.result for o in outcomes).count("not_modified") == 24
+    finally:
+        store.close()
