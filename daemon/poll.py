@@ -78,28 +78,6 @@ def poll_feed(
 ) -> PollOutcome:
     """``unchanged_sink``: where the bookkeeping of an unchanged poll goes instead of its own
     transaction (``run --once`` writes a whole cycle's in one; see ``service.poll_all``)."""
-    with store.intend_write():  # this poll's write is on its way: groups wait for it
-        return _poll_feed(
-            store, fetcher, feed, policy, rules, min_interval=min_interval,
-            max_interval=max_interval, max_backoff=max_backoff, now=now, parser=parser,
-            unchanged_sink=unchanged_sink,
-        )  # fmt: skip
-
-
-def _poll_feed(
-    store: Store,
-    fetcher: Fetcher,
-    feed: FeedRow,
-    policy: FeedPolicy,
-    rules: Rules,
-    *,
-    min_interval: float,
-    max_interval: float,
-    max_backoff: float,
-    now: datetime | None,
-    parser: Parser,
-    unchanged_sink: Callable[[int, dict[str, Any]], None] | None,
-) -> PollOutcome:
     started = time.monotonic()
     limits = _limits(policy, min_interval, max_interval, max_backoff)
     out = PollOutcome(feed.id, policy.name, "error")

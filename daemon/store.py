@@ -10,7 +10,6 @@ Every statement runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
-import logging
 import struct
 import threading
 import time
@@ -40,8 +39,6 @@ STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
 SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table with the config
 
-
-log = logging.getLogger("pantau.store")
 
 PER_BAND = 50  # newest rows read per band key in a candidate lookup
 BANDS_PER_ITEM = 17  # LSH bands plus the URL key: an estimate of the band table's size
@@ -847,7 +844,7 @@ def _chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
 
 
 GROUP_MAX = 64  # ingest transactions per SQLite commit at most (group commit)
-GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue or come
+GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue
 # A group's inserts land at random places in the band index; with SQLite's default 2 MiB
 # page cache most of them re-read their page from the OS. Only while a group is open.
 # 16 MiB, not 32: in a 1,000-feed first cycle the main process peaked 11 MB lower (160 ->
@@ -874,7 +871,6 @@ class _Group:
     opened: float
     members: int = 0
     bands: PendingBands = field(default_factory=PendingBands)
-    closer: threading.Timer | None = None  # commits the group at GROUP_AGE if nobody does
 
 
 class _Savepoint:
@@ -918,9 +914,7 @@ class Store:
         # Python lock hands it over at once. (PostgreSQL writers run concurrently.)
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._waiting = 0  # threads queued for _write_lock
-        self._intents = 0  # threads on their way to a group write (see intend_write)
         self._waiting_lock = threading.Lock()
-        self._local = threading.local()  # .intent: this thread holds one of _intents
         self._group: _Group | None = None
         # the only writer keeps what ingest derived from items across transactions
         self.item_cache = ItemCache() if self._filter_policy is not None else None
@@ -970,10 +964,9 @@ class Store:
     def tx(self, *, group: bool = False) -> Iterator[Tx]:
         """A write transaction.
 
-        ``group=True`` (a poll's ingest, on SQLite): while other writers are queued (or on
-        their way, see ``intend_write``), the transaction is a savepoint inside one shared
-        SQLite transaction, committed when none are, after ``GROUP_MAX`` members or
-        ``GROUP_AGE`` seconds. In a first
+        ``group=True`` (a poll's ingest, on SQLite): while other writers are queued, the
+        transaction is a savepoint inside one shared SQLite transaction, committed when
+        nobody is waiting, after ``GROUP_MAX`` members or ``GROUP_AGE`` seconds. In a first
         cycle, when every poll brings new items, that turns one commit per feed into one
         per ~64, and each commit rewrites every index page its inserts touched (a poll's
         ~850 band rows land all over the band index): 850,000 band rows cost 10.2 s of
@@ -987,9 +980,6 @@ class Store:
             return
         with self._waiting_lock:
             self._waiting += 1
-            if getattr(self._local, "intent", False):  # the intent turns into a queued writer
-                self._local.intent = False
-                self._intents -= 1
         self._write_lock.acquire()
         with self._waiting_lock:
             self._waiting -= 1
@@ -1057,73 +1047,15 @@ class Store:
     def _finish_member(self, g: _Group) -> None:
         g.members += 1
         with self._waiting_lock:
-            queued, coming = self._waiting, self._intents
-        age = time.monotonic() - g.opened
-        if not (queued or coming) or g.members >= GROUP_MAX or age > GROUP_AGE:
+            queued = self._waiting
+        if not queued or g.members >= GROUP_MAX or time.monotonic() - g.opened > GROUP_AGE:
             self._end_group(commit=True)
-        elif not queued and g.closer is None:
-            # Left open only for writers still fetching or parsing: should they all stall
-            # (a slow server, up to the fetch timeout), the group still commits in time.
-            g.closer = threading.Timer(max(0.0, GROUP_AGE - age), self._close_stale, (g,))
-            g.closer.daemon = True
-            g.closer.start()
-
-    @contextmanager
-    def intend_write(self) -> Iterator[None]:
-        """Declare a group write on its way (a poll fetching and parsing, ``poll.poll_feed``).
-
-        A group member that finishes while nobody is queued for the write lock commits the
-        group, unless writers are on their way: then it leaves the group open for them, up
-        to ``GROUP_MAX`` members or ``GROUP_AGE`` seconds. Counting only queued writers, a
-        1,000-feed first cycle committed 59-94 times (most pollers were fetching or parsing
-        whenever a member finished, not queued); counting these too, 16 times, for 10 %
-        less CPU in the main process (bench/README.md, issue 9). The intent passes to the
-        queue when this thread enters ``tx``; one that leaves without writing (a 304 in
-        ``run --once``) commits an open group if it was the last writer expected."""
-        if self._write_lock is None or getattr(self._local, "intent", False):
-            yield
-            return
-        with self._waiting_lock:
-            self._intents += 1
-            self._local.intent = True
-        try:
-            yield
-        finally:
-            self._drop_intent()
-
-    def _drop_intent(self) -> None:
-        with self._waiting_lock:
-            if not getattr(self._local, "intent", False):
-                return  # it became a queued writer (``tx``)
-            self._local.intent = False
-            self._intents -= 1
-            idle = not self._intents and not self._waiting
-        if not idle or self._group is None:
-            return
-        assert self._write_lock is not None
-        with self._write_lock:
-            with self._waiting_lock:
-                idle = not self._intents and not self._waiting
-            if idle:
-                self._end_group(commit=True)
-
-    def _close_stale(self, g: _Group) -> None:
-        """The closer of a group left open for writers that did not come in time."""
-        assert self._write_lock is not None
-        try:
-            with self._write_lock:
-                if self._group is g:
-                    self._end_group(commit=True)
-        except Exception:  # the next writer finds the group gone and starts afresh
-            log.exception("committing an ingest group failed")
 
     def _end_group(self, *, commit: bool) -> None:
         """Commit (or roll back) and close the open group, if any (write lock held)."""
         g, self._group = self._group, None
         if g is None:
             return
-        if g.closer is not None:
-            g.closer.cancel()
         try:
             if commit:
                 if g.bands:

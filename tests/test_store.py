@@ -7,7 +7,6 @@ import dataclasses
 import random
 import sqlite3
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -635,120 +634,6 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
         row = conn.execute(sa.text("SELECT polls, polls_failed FROM feeds")).one()
     other.dispose()
     assert tuple(row) == (80, 1)
-    s.close()
-
-
-def _committed_polls(path: str) -> int:
-    """What another connection sees: only committed writes."""
-    other = sa.create_engine(f"sqlite:///{path}")
-    try:
-        with other.connect() as conn:
-            return int(conn.execute(sa.text("SELECT polls FROM feeds")).scalar_one())
-    finally:
-        other.dispose()
-
-
-def _wait_until(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
-
-
-def _on_its_way(
-    s: Store,
-    fid: int,
-    writes: bool,
-    on_its_way: threading.Event,
-    go: threading.Event,
-    done: threading.Event,
-) -> None:
-    """A poll that declares its write, fetches until ``go``, then writes (or not)."""
-    with s.intend_write():
-        on_its_way.set()
-        go.wait(10)
-        if writes:
-            with s.tx(group=True) as tx:
-                tx.add_feed_stats(fid, polls=1)
-    done.set()
-
-
-def test_a_group_stays_open_for_writers_on_their_way_and_the_last_one_commits_it(
-    tmp_path,  # type: ignore[no-untyped-def]
-) -> None:
-    """A member that finishes while another poll is still fetching (``intend_write``)
-    leaves the group open for it; the group commits once when that poll has written too,
-    or as soon as it leaves without writing."""
-    from sqlalchemy import event
-
-    path = str(tmp_path / "i.db")
-    s = Store.open(f"sqlite:///{path}")
-    s.upgrade()
-    fid = feed_id(s)
-    commits: list[int] = []
-    event.listen(s.engine, "commit", lambda conn: commits.append(1))
-
-    def member() -> None:
-        with s.intend_write(), s.tx(group=True) as tx:
-            tx.add_feed_stats(fid, polls=1)
-
-    for writes in (True, False):
-        on_its_way, go, done = threading.Event(), threading.Event(), threading.Event()
-
-        before, n_commits = _committed_polls(path), len(commits)
-        t = threading.Thread(target=_on_its_way, args=(s, fid, writes, on_its_way, go, done))
-        t.start()
-        assert on_its_way.wait(10)
-        member()
-        assert s._group is not None  # left open: a writer is on its way
-        assert _committed_polls(path) == before
-        go.set()
-        t.join(10)
-        assert done.is_set()
-        assert s._group is None and s._intents == 0 and s._waiting == 0
-        assert _committed_polls(path) == before + (2 if writes else 1)
-        assert len(commits) == n_commits + 1  # both members in one commit
-    s.close()
-
-
-def test_a_group_left_open_for_a_stalled_writer_commits_at_its_age(
-    tmp_path,  # type: ignore[no-untyped-def]
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A poll stuck in its fetch (up to the fetch timeout) does not hold the others'
-    writes uncommitted past ``GROUP_AGE``."""
-    from daemon import store as store_module
-
-    monkeypatch.setattr(store_module, "GROUP_AGE", 0.3)
-    path = str(tmp_path / "a.db")
-    s = Store.open(f"sqlite:///{path}")
-    s.upgrade()
-    fid = feed_id(s)
-    stalled, release = threading.Event(), threading.Event()
-
-    def stuck() -> None:
-        with s.intend_write():
-            stalled.set()
-            release.wait(20)
-
-    t = threading.Thread(target=stuck)
-    t.start()
-    try:
-        assert stalled.wait(10)
-        with s.intend_write(), s.tx(group=True) as tx:
-            tx.add_feed_stats(fid, polls=1)
-        assert s._group is not None
-        assert _wait_until(lambda: _committed_polls(path) == 1)  # while still stalled
-        assert s._group is None
-        with s.intend_write(), s.tx(group=True) as tx:  # a new group starts afresh
-            tx.add_feed_stats(fid, polls=1)
-        assert _wait_until(lambda: _committed_polls(path) == 2)
-    finally:
-        release.set()
-        t.join(10)
-    assert s._intents == 0
     s.close()
 
 
