@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                     fresh(db)
                     cmd = [str(tools[label]), "--config", str(cfg), "run", "--once"]
                     # from a neutral directory: a pantau older than the safe-path fix
-                    # (daemon.workers._safe_path, earlier in parsepool) would otherwise load
+                    # (daemon.runtime.workers._safe_path, earlier in parsepool) would otherwise load
                     # this checkout's parser into its workers (the forkserver imports from
                     # its current directory)
                     m = measure(label, cmd, timeout=args.timeout, log=tmp / f"{label}.log", cwd=tmp)

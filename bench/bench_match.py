@@ -1,4 +1,4 @@
-"""Throughput of the topic matcher (daemon.match), one core.
+"""Throughput of the topic matcher (daemon.topics.match), one core.
 
     .venv/bin/python bench/bench_match.py [--items 10000] [--quick]
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon.match import Matcher, TopicSpec  # noqa: E402
+from daemon.topics.match import Matcher, TopicSpec  # noqa: E402
 
 CORPUS = Path("/work/shared/corpus/news-2025.csv")
 ONSETS = ["", "b", "d", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "w", "y", "ng"]

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon.stories import Candidate, Doc, choose_story, fingerprint  # noqa: E402
+from daemon.grouping.stories import Candidate, Doc, choose_story, fingerprint  # noqa: E402
 
 WINDOW = timedelta(hours=72)
 PER_DAY = 10_000

@@ -271,7 +271,7 @@ def _frame(raw: str) -> tuple[str, str] | None:
 
 
 def _where(file: str) -> str:
-    """py-spy names files relative to sys.path: ``daemon/poll.py``, ``sqlalchemy/sql/x.py``."""
+    """py-spy names files relative to sys.path: ``daemon/feeds/poll.py``, ``sqlalchemy/sql/x.py``."""
     if "site-packages/" in file:
         file = file.split("site-packages/", 1)[1]
     first = file.split("/", 1)[0].removesuffix(".py")

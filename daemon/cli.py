@@ -24,7 +24,7 @@ from daemon import __version__
 # modules (SQLAlchemy, pydantic, feedparser) are imported by the commands that use them.
 if TYPE_CHECKING:
     from daemon.config import LoadedConfig
-    from daemon.store import FeedRow, Store
+    from daemon.storage.store import FeedRow, Store
 
 log = logging.getLogger("pantau")
 
@@ -87,9 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        from daemon import heap, workers
+        from daemon.runtime import heap, workers
 
-        heap.limit_arenas()  # before any thread starts: see daemon.heap
+        heap.limit_arenas()  # before any thread starts: see daemon.runtime.heap
         workers.start_early()  # its imports run beside ours (config, SQLAlchemy)
     from daemon.logs import setup_logging
 
@@ -150,7 +150,7 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from daemon.store import Store
+    from daemon.storage.store import Store
 
     cmd = args.command
     if cmd == "demo":
@@ -223,8 +223,8 @@ def _redact_url(url: str) -> str:
 
 
 def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
-    from daemon import gctune
-    from daemon.service import AlreadyRunning, Daemon, run_once
+    from daemon.runtime import gctune
+    from daemon.runtime.service import AlreadyRunning, Daemon, run_once
 
     gctune.tune()
     try:
@@ -245,7 +245,7 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
                 max_rss_mb=round(usage.ru_maxrss / 1024),
             )  # fmt: skip
             return 0
-        from daemon.sdnotify import SdNotifier
+        from daemon.runtime.sdnotify import SdNotifier
 
         rc = Daemon(loaded, notify=SdNotifier()).run()
         # Threads still stuck in a fetch or an SMTP conversation would hold the interpreter's
@@ -261,7 +261,7 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
 
 
 def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
-    from daemon.deliver import build_notifier
+    from daemon.delivery import build_notifier
 
     cfg = loaded.config
     if name not in cfg.notifiers:
@@ -288,7 +288,7 @@ def health_of(f: FeedRow) -> str:
 
 
 def feed_json(f: FeedRow) -> dict[str, Any]:
-    from daemon.store import iso
+    from daemon.storage.store import iso
 
     return {
         "name": f.name,
@@ -338,7 +338,7 @@ def _short(dt: Any) -> str:
 
 def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
     from daemon.config import format_duration
-    from daemon.store import utcnow
+    from daemon.storage.store import utcnow
 
     rows = store.stories_since(utcnow() - since)
     if as_json:
@@ -357,7 +357,7 @@ def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
 
 def cmd_alerts(store: Store, since: timedelta, topic: str | None, as_json: bool) -> int:
     from daemon.config import format_duration
-    from daemon.store import utcnow
+    from daemon.storage.store import utcnow
 
     rows = store.alerts_since(utcnow() - since, topic)
     if as_json:

@@ -361,7 +361,7 @@ def _cross_check(cfg: Config) -> list[str]:
 def _check_queries(cfg: Config) -> list[str]:
     """Compile every topic's query so a bad query is a config error naming the topic."""
     try:
-        from daemon.match import Matcher, TopicErrors, TopicSpec
+        from daemon.topics.match import Matcher, TopicErrors, TopicSpec
     except ImportError:  # pragma: no cover - the matcher always ships
         return []
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from daemon.schema import metadata
+from daemon.storage.schema import metadata
 
 config = context.config
 target_metadata = metadata
@@ -21,7 +21,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from daemon.db import create_engine, write_tx
+    from daemon.storage.db import create_engine, write_tx
 
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
     with write_tx(engine) as conn:

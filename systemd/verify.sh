@@ -90,7 +90,7 @@ if [[ $security_rc -ne 0 ]] || awk -v s="$score" -v m="$max_score" 'BEGIN {exit 
     grep -E '^✗' <<<"$security_out" >&2 || true
     fail "exposure score $score above $max_score"
 fi
-# The parse workers lower their own priority (daemon/parsepool.py): the unit's deny list of
+# The parse workers lower their own priority (daemon/runtime/parsepool.py): the unit's deny list of
 # @resources must let setpriority through, or they parse at the daemon's priority.
 grep -q "setpriority is allowed" <<<"$security_out" \
     || fail "the unit's SystemCallFilter blocks setpriority (the parse workers' nice)"

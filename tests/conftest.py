@@ -67,7 +67,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def store(db_url: str):  # type: ignore[no-untyped-def]
-    from daemon.store import Store
+    from daemon.storage.store import Store
 
     s = Store.open(db_url)
     s.upgrade()

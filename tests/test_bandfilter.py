@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon.bandfilter import BandFilter, Policy
-from daemon.store import FeedSpec, Store, Tx, pack_bands
+from daemon.grouping.bandfilter import BandFilter, Policy
+from daemon.storage.store import FeedSpec, Store, Tx, pack_bands
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 

@@ -168,7 +168,7 @@ def test_readme_topic_examples_compile() -> None:
     """The query examples the README shows must be valid queries."""
     import re
 
-    from daemon.match import Matcher, TopicSpec
+    from daemon.topics.match import Matcher, TopicSpec
 
     text = (ROOT / "README.md").read_text()
     section = text[

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from daemon.deliver import AlertMessage, Source, build_notifier
-from daemon.deliver.console import ConsoleNotifier
+from daemon.delivery import AlertMessage, Source, build_notifier
+from daemon.delivery.console import ConsoleNotifier
 
 STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina"
 

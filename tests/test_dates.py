@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from daemon.dates import CLOCK_SKEW, effective_published, parse_date
+from daemon.feeds.dates import CLOCK_SKEW, effective_published, parse_date
 
 
 def utc(*args: int) -> datetime:

@@ -31,7 +31,7 @@ from daemon.demo.server import (
     render,
     render_all,
 )
-from daemon.parse import ParsedItem, parse_feed
+from daemon.feeds.parse import ParsedItem, parse_feed
 
 REPO = Path(__file__).resolve().parent.parent
 UTC = timezone.utc

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from daemon.config import parse_config
-from daemon.dispatch import Dispatcher, RetryPolicy, retry_delay
-from daemon.service import run_once
-from daemon.store import Store
+from daemon.delivery.dispatch import Dispatcher, RetryPolicy, retry_delay
+from daemon.runtime.service import run_once
+from daemon.storage.store import Store
 from tests.feedgen import Entry, rss
 from tests.loopback import LoopbackServer
 from tests.slackstub import SlackStub
@@ -80,7 +80,7 @@ def setup_alerts(
     store.upgrade()
     import threading
 
-    from daemon.service import build_runtime, poll_all, sync_feeds
+    from daemon.runtime.service import build_runtime, poll_all, sync_feeds
 
     rt = build_runtime(loaded, store, threading.Event())
     sync_feeds(store, rt)
@@ -91,7 +91,7 @@ def setup_alerts(
 
 def on_clock(notifiers: dict, clock: Clock) -> dict:  # type: ignore[type-arg]
     """Slack notifiers whose one-message-per-second limiter runs on the test's clock."""
-    from daemon.deliver.slack import RateLimiter, SlackNotifier
+    from daemon.delivery.slack import RateLimiter, SlackNotifier
 
     out = dict(notifiers)
     for name, n in notifiers.items():
@@ -425,7 +425,7 @@ def test_a_sent_row_is_marked_even_if_the_database_is_briefly_locked(
     import sqlite3
     import threading
 
-    from daemon import db
+    from daemon.storage import db
 
     slack = SlackStub(server)
     loaded, store, rt = setup_alerts(

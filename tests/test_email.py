@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from daemon.deliver import AlertMessage, Source, build_notifier
-from daemon.deliver.email import EmailNotifier
+from daemon.delivery import AlertMessage, Source, build_notifier
+from daemon.delivery.email import EmailNotifier
 from tests.smtpstub import HangServer, RecordingHandler, SMTPStub, free_port, make_cert
 
 STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"

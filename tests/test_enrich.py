@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from daemon.config import parse_config
-from daemon.service import run_once
-from daemon.store import Store
+from daemon.runtime.service import run_once
+from daemon.storage.store import Store
 from tests.feedgen import Entry, rss
 from tests.loopback import LoopbackServer, send
 
@@ -82,7 +82,7 @@ def test_fulltext_adds_a_match_and_a_grouping(tmp_path: Path) -> None:
         assert {s.outlet for s in alerts[0].sources} == {"A", "B"}
         import sqlalchemy as sa
 
-        from daemon.schema import items
+        from daemon.storage.schema import items
 
         with store.engine.connect() as c:
             rows = {r.url: r for r in c.execute(sa.select(items))}

@@ -1,4 +1,4 @@
-"""daemon.fetch against a real loopback HTTP server: caching, decoding, limits, deadlines,
+"""daemon.feeds.fetch against a real loopback HTTP server: caching, decoding, limits, deadlines,
 redirects, SSRF refusal, status handling and concurrency limits."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from daemon import USER_AGENT
-from daemon.fetch import (
+from daemon.feeds.fetch import (
     CacheState,
     Fetcher,
     FetchPolicy,

@@ -1,4 +1,4 @@
-"""Pure decisions of daemon.fetch: Retry-After, address classification, URL checks, the
+"""Pure decisions of daemon.feeds.fetch: Retry-After, address classification, URL checks, the
 incremental decoder and error wording."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from email.utils import formatdate
 import pytest
 import requests
 
-from daemon.fetch import (
+from daemon.feeds.fetch import (
     MAX_RETRY_AFTER,
     _Decoder,
     _Fail,
@@ -238,7 +238,7 @@ def test_describe_exception_finds_nested_tls_cause() -> None:
 def test_prepared_request_is_what_the_session_would_prepare(url: str) -> None:
     """Fetcher._prepare skips Session.prepare_request (a third of its cost); for this
     session (no cookies, no environment) it must build the very same request."""
-    from daemon.fetch import Fetcher, FetchPolicy
+    from daemon.feeds.fetch import Fetcher, FetchPolicy
 
     f = Fetcher(FetchPolicy(user_agent="pantau-test/1.0"))
     try:

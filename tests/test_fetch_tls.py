@@ -1,4 +1,4 @@
-"""daemon.fetch over real TLS on loopback: certificate errors are readable, a private CA
+"""daemon.feeds.fetch over real TLS on loopback: certificate errors are readable, a private CA
 works, and a server that never answers the handshake costs no more than the deadline."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.fetch import Fetcher, FetchPolicy
+from daemon.feeds.fetch import Fetcher, FetchPolicy
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.fetch import Fetcher, FetchPolicy
-from daemon.fulltext import (
+from daemon.feeds.fetch import Fetcher, FetchPolicy
+from daemon.pipeline.fulltext import (
     RATE_LIMITED,
     ArticleFetcher,
     FulltextPolicy,

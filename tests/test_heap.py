@@ -1,4 +1,4 @@
-"""daemon.heap: capped malloc arenas, freed memory given back, and `pantau run` doing both."""
+"""daemon.runtime.heap: capped malloc arenas, freed memory given back, and `pantau run` doing both."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import heap
+from daemon.runtime import heap
 from tests.feedgen import entries, rss
 from tests.loopback import LoopbackServer
 
@@ -30,7 +30,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys, threading
     sys.path.insert(0, sys.argv[1])
-    from daemon import heap
+    from daemon.runtime import heap
 
     def anon():
         with open("/proc/self/status") as fh:
@@ -75,7 +75,7 @@ _ARENAS = textwrap.dedent(
     """
     import ctypes, os, sys, tempfile, threading
     sys.path.insert(0, sys.argv[1])
-    from daemon import heap
+    from daemon.runtime import heap
 
     capped = heap.limit_arenas() if sys.argv[2] == "limit" else None
     barrier = threading.Barrier(8)
@@ -139,7 +139,7 @@ def test_trim_is_harmless_to_call_again_and_from_threads() -> None:
 
 def test_the_daemon_trims_while_it_runs(tmp_path: Path) -> None:
     from daemon.config import parse_config
-    from daemon.service import Daemon
+    from daemon.runtime.service import Daemon
 
     with LoopbackServer() as srv:
         url = srv.static("/a.xml", rss("A", entries(1, 3)))

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon import retention
-from daemon.bandfilter import Policy
-from daemon.ingest import _Candidates, ingest_items
-from daemon.store import ItemCache, Store
+from daemon.grouping.bandfilter import Policy
+from daemon.pipeline import retention
+from daemon.pipeline.ingest import _Candidates, ingest_items
+from daemon.storage.store import ItemCache, Store
 from tests.test_store import _WORDS, NOW, feed_id, item, rules
 
 

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from daemon.match import (
+from daemon.text import normalize, strip_control
+from daemon.topics.match import (
     SNIPPET_RADIUS,
     Matcher,
     TopicErrors,
@@ -21,9 +22,8 @@ from daemon.match import (
     tokenize,
     word_tokens,
 )
-from daemon.query import WORD_RE, QueryError
-from daemon.text import normalize, strip_control
-from daemon.wordfamily import word_family
+from daemon.topics.query import WORD_RE, QueryError
+from daemon.topics.wordfamily import word_family
 
 
 def matcher(*queries: str) -> Matcher:
@@ -472,7 +472,7 @@ def test_prefix_memo_stays_correct_across_items_and_when_full(
     for _ in range(3):  # the second and third rounds come from the memo
         assert [f.topic for f in m.match("Zelenskyy dan NATOs")] == ["t0", "t1"]
         assert m.match("Zelenski dan Natos") == []
-    monkeypatch.setattr("daemon.match._PREFIX_MEMO_MAX", 2)
+    monkeypatch.setattr("daemon.topics.match._PREFIX_MEMO_MAX", 2)
     for i in range(5):
         words = " ".join(f"kata{i}{j}" for j in range(5))
         assert [f.topic for f in m.match(f"{words} Zelenskyy")] == ["t0"]

@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from daemon import __version__, metrics
-from daemon.metrics import Counter, Gauge, Histogram, MetricsServer, Registry, parse_listen
+from daemon import __version__
+from daemon.runtime import metrics
+from daemon.runtime.metrics import Counter, Gauge, Histogram, MetricsServer, Registry, parse_listen
 
 # Bypass any http_proxy in the environment: the scrape must hit our loopback server.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.parse import (
+from daemon.feeds.parse import (
     CONTENT_MAX,
     SUMMARY_HTML_MAX,
     SUMMARY_MAX,

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon import ingest, parsepool
-from daemon.match import Matcher, TopicSpec
-from daemon.parse import content_hash
-from daemon.parsepool import INLINE_BELOW, WORKER_NICE, ParsePool
-from daemon.store import FeedSpec, Store
+from daemon.feeds.parse import content_hash
+from daemon.pipeline import ingest
+from daemon.runtime import parsepool
+from daemon.runtime.parsepool import INLINE_BELOW, WORKER_NICE, ParsePool
+from daemon.storage.store import FeedSpec, Store
+from daemon.topics.match import Matcher, TopicSpec
 from tests.feedgen import entries, rss
 
 URL = "https://outlet7.example/rss"
@@ -97,7 +98,7 @@ def test_workers_skip_known_items_and_ingest_still_completes(
 
 
 def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
-    from daemon.store import RECENT_HASHES
+    from daemon.storage.store import RECENT_HASHES
 
     assert RECENT_HASHES >= 500  # a document holds up to max_items entries
     store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
@@ -127,7 +128,7 @@ def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
 RUNNER = """
 from datetime import datetime, timezone
 
-from daemon.parsepool import INLINE_BELOW, ParsePool
+from daemon.runtime.parsepool import INLINE_BELOW, ParsePool
 
 
 def main() -> None:
@@ -192,9 +193,9 @@ def test_what_workers_ship_survives_pickling_field_for_field() -> None:
     import pickle
     import random
 
-    from daemon.match import TopicMatch
-    from daemon.parse import ParsedItem
-    from daemon.stories import Doc, Fingerprint, fingerprint
+    from daemon.feeds.parse import ParsedItem
+    from daemon.grouping.stories import Doc, Fingerprint, fingerprint
+    from daemon.topics.match import TopicMatch
 
     def distinct(cls):  # type: ignore[no-untyped-def]
         values: dict[str, object] = {}
@@ -236,11 +237,11 @@ def test_what_workers_ship_survives_pickling_field_for_field() -> None:
 
 
 def test_the_early_forkserver_is_the_one_the_pool_forks_from() -> None:
-    """``pantau run`` starts the forkserver before its own imports (daemon.workers); the
+    """``pantau run`` starts the forkserver before its own imports (daemon.runtime.workers); the
     pool must then fork its workers from that server, not start another."""
     from multiprocessing import forkserver
 
-    from daemon import workers
+    from daemon.runtime import workers
 
     workers.start_early()
     server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
@@ -259,7 +260,7 @@ def test_the_early_forkserver_is_the_one_the_pool_forks_from() -> None:
 
 _WARM_CLOSE_EXIT = """
 import atexit, os, sys, time
-from daemon.parsepool import ParsePool
+from daemon.runtime.parsepool import ParsePool
 p = ParsePool(2, timeout=30)
 p.warm()
 time.sleep(float(sys.argv[1]))
@@ -292,7 +293,7 @@ def test_a_run_that_warmed_its_workers_exits_after_closing_them() -> None:
 
 _WARM_AND_WAIT = """
 import sys, time
-from daemon.parsepool import ParsePool, _ping
+from daemon.runtime.parsepool import ParsePool, _ping
 p = ParsePool(2, timeout=30)
 p.warm()
 p._executor().submit(_ping).result(30)
@@ -359,7 +360,7 @@ def test_workers_and_forkserver_end_when_the_daemon_is_killed() -> None:
 
 
 def test_workers_run_nicer_than_the_daemon(pool: ParsePool) -> None:
-    """The daemon's threads must win a core from a parsing worker (daemon.parsepool's
+    """The daemon's threads must win a core from a parsing worker (daemon.runtime.parsepool's
     ``_yield_cpu``): a worker's niceness is the daemon's plus WORKER_NICE, capped at 19."""
     ours = os.nice(0)
     theirs = pool._executor().submit(os.nice, 0).result(timeout=60)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon.bandfilter import Policy
-from daemon.store import PER_BAND, PendingBands, Store, Tx, pack_bands
+from daemon.grouping.bandfilter import Policy
+from daemon.storage.store import PER_BAND, PendingBands, Store, Tx, pack_bands
 from tests.test_bandfilter import bare_items
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)

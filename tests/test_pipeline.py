@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from daemon.config import parse_config
-from daemon.service import run_once
-from daemon.store import Store
+from daemon.runtime.service import run_once
+from daemon.storage.store import Store
 from tests.feedgen import entries, rss
 from tests.loopback import LoopbackServer, send
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.query import (
+from daemon.topics.query import (
     And,
     Near,
     Not,

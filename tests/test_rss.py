@@ -1,4 +1,4 @@
-"""daemon.rss must give feedparser's answer or none: every document is parsed both ways
+"""daemon.feeds.rss must give feedparser's answer or none: every document is parsed both ways
 (``parse.FAST_RSS`` on and off) and the results compared field by field."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import parse, rss
+from daemon.feeds import parse, rss
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:To avoid breaking existing software:DeprecationWarning"

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from daemon.ingest import Rules, ingest_items
-from daemon.match import Matcher, TopicSpec
-from daemon.parse import ParsedItem
-from daemon.store import FeedSpec, Store
+from daemon.feeds.parse import ParsedItem
+from daemon.pipeline.ingest import Rules, ingest_items
+from daemon.storage.store import FeedSpec, Store
+from daemon.topics.match import Matcher, TopicSpec
 
 WORDS = (
     "latihan patroli laut udara darat pasukan perbatasan menteri juru bicara kedutaan sanksi "
@@ -246,7 +246,7 @@ def test_three_processes_share_300_feeds(pg_url: str, tmp_path) -> None:  # type
 def test_processes_starting_together_sync_feeds_once(pg_store: Store) -> None:
     """Regression (found by the three-process test): two processes starting at once both
     inserted the config's feeds and one died on the unique constraint."""
-    from daemon.store import FeedSpec
+    from daemon.storage.store import FeedSpec
 
     now = datetime.now(timezone.utc)
     specs = [FeedSpec(f"https://s{k}.example/rss", f"S{k}", 600) for k in range(200)]
@@ -273,7 +273,7 @@ def test_processes_starting_together_sync_feeds_once(pg_store: Store) -> None:
 def test_migrations_run_once_when_processes_start_together(pg_url: str) -> None:
     """Four processes' worth of engines upgrade an empty schema at the same moment: the
     advisory lock makes one of them migrate and the others find the schema current."""
-    from daemon import db
+    from daemon.storage import db
 
     engines = [db.create_engine(pg_url) for _ in range(4)]
     barrier = threading.Barrier(4)

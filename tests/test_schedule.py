@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
-from daemon import schedule
-from daemon.schedule import Limits, adapt_interval, error_delay, unchanged_interval
+from daemon.feeds import schedule
+from daemon.feeds.schedule import Limits, adapt_interval, error_delay, unchanged_interval
 
 L = Limits(base=600, min_interval=120, max_interval=3600)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.sdnotify import (
+from daemon.runtime.sdnotify import (
     SdNotifier,
     Watchdog,
     socket_address,
@@ -183,7 +183,7 @@ def test_huge_status_is_capped(listener: Listener) -> None:
 def test_no_socket_is_a_silent_noop(caplog: pytest.LogCaptureFixture) -> None:
     n = SdNotifier(env={})
     assert not n.enabled
-    with caplog.at_level(logging.DEBUG, logger="daemon.sdnotify"):
+    with caplog.at_level(logging.DEBUG, logger="daemon.runtime.sdnotify"):
         assert n.ready() is False
         assert n.watchdog() is False
     assert caplog.records == []
@@ -192,7 +192,7 @@ def test_no_socket_is_a_silent_noop(caplog: pytest.LogCaptureFixture) -> None:
 def test_dead_socket_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     n = SdNotifier(env={"NOTIFY_SOCKET": str(tmp_path / "gone.sock")})
     assert n.enabled
-    with caplog.at_level(logging.WARNING, logger="daemon.sdnotify"):
+    with caplog.at_level(logging.WARNING, logger="daemon.runtime.sdnotify"):
         assert n.ready() is False
         assert n.status("x") is False
         assert n.watchdog() is False
@@ -214,7 +214,7 @@ def test_socket_closed_after_start_fails_softly(tmp_path: Path) -> None:
 
 def test_unsupported_address_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     n = SdNotifier(env={"NOTIFY_SOCKET": "vsock:2:999"})
-    with caplog.at_level(logging.WARNING, logger="daemon.sdnotify"):
+    with caplog.at_level(logging.WARNING, logger="daemon.runtime.sdnotify"):
         assert n.ready() is False
         assert n.ready() is False
     assert len(caplog.records) == 1
@@ -269,7 +269,7 @@ def test_watchdog_treats_exception_as_unhealthy(
 
     n = SdNotifier(env={"NOTIFY_SOCKET": listener.env_value})
     dog = Watchdog(n, health, interval=0.01)
-    with caplog.at_level(logging.INFO, logger="daemon.sdnotify"):
+    with caplog.at_level(logging.INFO, logger="daemon.runtime.sdnotify"):
         assert [dog.tick() for _ in range(3)] == [False, False, False]
         assert listener.drain() == []
         assert dog.tick() is True
@@ -319,7 +319,7 @@ def test_full_queue_does_not_wedge_the_sender(
     listener: Listener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nobody reads (queue full): notify() gives up after its timeout and returns False."""
-    monkeypatch.setattr("daemon.sdnotify.SEND_TIMEOUT", 0.05)
+    monkeypatch.setattr("daemon.runtime.sdnotify.SEND_TIMEOUT", 0.05)
     n = SdNotifier(env={"NOTIFY_SOCKET": listener.env_value})
     results = []
     t0 = time.monotonic()

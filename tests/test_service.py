@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon import health
-from daemon.retention import prune
-from daemon.store import FeedSpec, Store
+from daemon.feeds import health
+from daemon.pipeline.retention import prune
+from daemon.storage.store import FeedSpec, Store
 from tests.feedgen import entries, rss
 from tests.loopback import LoopbackServer
 from tests.test_store import NOW, item, rules
@@ -189,7 +189,7 @@ def test_run_waits_for_a_database_it_cannot_open_then_starts(
 
 def test_healthy_only_while_the_loop_ticks() -> None:
     from daemon.config import parse_config
-    from daemon.service import Daemon
+    from daemon.runtime.service import Daemon
 
     d = Daemon(parse_config("{}", env={}))
     assert d.healthy()
@@ -200,7 +200,7 @@ def test_healthy_only_while_the_loop_ticks() -> None:
 def test_prune_leaves_tombstones_and_keeps_alerted_stories(store: Store) -> None:
     url = "https://www.antaranews.com/rss/terkini.xml"
     fid = store.sync_feeds([FeedSpec(url, "Antara", 600)], NOW, {})[url]
-    from daemon.ingest import ingest_items
+    from daemon.pipeline.ingest import ingest_items
 
     old = NOW - timedelta(days=40)
     with store.tx() as tx:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from daemon.deliver import AlertMessage, Source, build_notifier
-from daemon.deliver.slack import (
+from daemon.delivery import AlertMessage, Source, build_notifier
+from daemon.delivery.slack import (
     CONTEXT_ELEMENTS_MAX,
     RateLimiter,
     SlackNotifier,

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from daemon import db
-from daemon.ingest import Rules, ingest_items
-from daemon.match import Matcher, TopicSpec
-from daemon.parse import ParsedItem
-from daemon.schema import metadata, tombstones
-from daemon.store import AlertRecord, FeedSpec, Store
+from daemon.feeds.parse import ParsedItem
+from daemon.pipeline.ingest import Rules, ingest_items
+from daemon.storage import db
+from daemon.storage.schema import metadata, tombstones
+from daemon.storage.store import AlertRecord, FeedSpec, Store
+from daemon.topics.match import Matcher, TopicSpec
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 
@@ -163,7 +163,7 @@ def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str
     story column) into the table keyed by (band, published, item_id), packs each item's keys
     into ``items.bands`` (a key listed twice counts once), and lookups and retention's
     deletes work on the result; downgrading gives the old rows back."""
-    from daemon.store import unpack_bands
+    from daemon.storage.store import unpack_bands
 
     s = Store.open(db_url)
     try:
@@ -234,7 +234,7 @@ def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str
 
 
 # item(1)'s band keys as pantau computed them before migration 0008 (URL key first, then
-# 16 SHAKE-128 MinHash bands), printed by that release's daemon.stories.fingerprint.
+# 16 SHAKE-128 MinHash bands), printed by that release's daemon.grouping.stories.fingerprint.
 _ITEM1_V1_KEYS = [
     3679227042644988980, 4171298639769627783, -2080993360186078706, 8729591602324491241,
     -5574235317756818847, 5606577822575069733, 2583024755769617885, -1255035070467629104,
@@ -250,8 +250,8 @@ def test_migration_0008_recomputes_every_items_band_keys(db_url: str) -> None:
     a copy ingested after the upgrade joins a story stored before it."""
     from alembic import command
 
-    from daemon.store import unpack_bands
-    from daemon.stories import Doc, fingerprint
+    from daemon.grouping.stories import Doc, fingerprint
+    from daemon.storage.store import unpack_bands
 
     s = Store.open(db_url)
     try:
@@ -309,8 +309,8 @@ def test_migration_0008_recomputes_every_items_band_keys(db_url: str) -> None:
 def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store) -> None:
     """items.features holds what confirming a candidate needs (kept up to date when an item
     changes); a later copy's candidate is judged on it, and joins the first item's story."""
-    from daemon.ingest import _Candidates
-    from daemon.stories import Doc, decode_features, fingerprint
+    from daemon.grouping.stories import Doc, decode_features, fingerprint
+    from daemon.pipeline.ingest import _Candidates
 
     fid = feed_id(store)
     r = rules(("Gempa", "gempa"))
@@ -641,7 +641,7 @@ def test_new_stories_get_their_own_ids_back_in_order(store: Store) -> None:
     """Every id ``new_stories`` returns carries the title, times (in any zone) and size it
     was asked for, in the order asked, identical rows included. (A multi-row INSERT matched
     back by value was tried: 11-12 µs per story against 8 for one statement each.)"""
-    from daemon import store as store_module
+    from daemon.storage import store as store_module
 
     t0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=timezone.utc)
     wita = timezone(timedelta(hours=8))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.stories import (
+from daemon.grouping.stories import (
     FEATURES_VERSION,
     NUM_HASHES,
     Candidate,
@@ -141,7 +141,7 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
     assert back.shingles == fp.shingles and back.figures == fp.figures and back.dates == fp.dates
     assert len(fp.shingles) > 40
     # the quick read of the shingles scores exactly like the full decode
-    from daemon.stories import _stored_similarity, similarity, stored_usable
+    from daemon.grouping.stories import _stored_similarity, similarity, stored_usable
 
     for other in (LEAD, "Jakarta (ANTARA) - " + LEAD[:200], gold(T0, "1.1", "1.2", "1.3")):
         fo = fingerprint(doc(other))
@@ -345,7 +345,7 @@ def test_bands_are_signed_64_bit_and_stable_across_processes() -> None:
     bands = fingerprint(d).bands
     assert bands and all(-(2**63) <= b < 2**63 for b in bands)
     code = (
-        "import sys, json; from datetime import datetime; from daemon.stories import Doc, "
+        "import sys, json; from datetime import datetime; from daemon.grouping.stories import Doc, "
         "fingerprint; d = json.loads(sys.argv[1]); print(json.dumps(list(fingerprint(Doc("
         "title='', summary=d['s'], url=d['u'], published_at=datetime.fromisoformat(d['t'])))"
         ".bands)))"
@@ -366,7 +366,7 @@ def test_shingle_ids_are_the_crc32s_of_the_shingles() -> None:
     import random
     import zlib
 
-    from daemon.stories import _shingle_ids, _shingles, _words
+    from daemon.grouping.stories import _shingle_ids, _shingles, _words
 
     _, docs = labelled_docs()
     r = random.Random(3)
@@ -389,7 +389,7 @@ def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:
     import random
     import zlib
 
-    from daemon.stories import _band_keys, _shingles
+    from daemon.grouping.stories import _band_keys, _shingles
 
     r = random.Random(9)
     vocab = [f"kata{i}" for i in range(20_000)]
@@ -498,7 +498,7 @@ def test_prefilters_never_skip_a_match() -> None:
     written to hit every pattern, must match only where its substrings are present."""
     import re
 
-    from daemon import stories as s
+    from daemon.grouping import stories as s
 
     crafted = [
         "Baca Juga: Harga Emas Naik Lagi Hari Ini",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.urls import TRACKING_PARAMS, canonical_url, host_of
+from daemon.feeds.urls import TRACKING_PARAMS, canonical_url, host_of
 
 CASES = [
     # (input, base, expected)
@@ -123,7 +123,7 @@ def test_urls_that_are_canonical_already_skip_the_work_and_come_out_the_same() -
     the full procedure's; the check took a good share of the already canonical ones."""
     import random
 
-    from daemon import urls
+    from daemon.feeds import urls
 
     r = random.Random(4)
     hosts = ["www.antaranews.com", "a.example", "x-y.co.id", "b_c.example", "xn--bcher-kva.example",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from daemon.demo.server import OUTLETS, DemoServer, render_all
 
 if TYPE_CHECKING:
-    from daemon.poll import PollOutcome
+    from daemon.feeds.poll import PollOutcome
 
 __all__ = ["DEMO_TOPICS", "demo_config_text", "run_demo"]
 
@@ -104,7 +104,7 @@ def _poll_summary(outcomes: Sequence[PollOutcome]) -> int:
 
 def _show(database: str) -> None:
     from daemon.cli import cmd_alerts, cmd_stories
-    from daemon.store import Store
+    from daemon.storage.store import Store
 
     store = Store.open(database)
     try:
@@ -156,7 +156,7 @@ class _QuietInfo:
 def run_demo() -> int:
     """Serve, poll once, show; the temporary database is removed whatever happens."""
     from daemon.config import parse_config
-    from daemon.service import run_once
+    from daemon.runtime.service import run_once
 
     bodies = render_all(datetime.now(timezone.utc))
     tmp = Path(tempfile.mkdtemp(prefix="pantau-demo-"))

@@ -2,7 +2,7 @@
 
 pantau 0.1's story grouping hashed each lead shingle with SHAKE-128 into 16 MinHash values
 and each value with BLAKE2b into a band key; it now hashes each shingle once and keeps the
-smallest hash per bin (``daemon.stories._band_keys``). Keys of the two schemes never
+smallest hash per bin (``daemon.grouping.stories._band_keys``). Keys of the two schemes never
 match, so a story's earlier copies would be invisible to its later ones for a whole
 ``stories.window``: this recomputes every item's text keys (its URL key is unchanged) from
 the text stored with it, rewriting ``items.bands`` and ``story_bands``. The keys are those
@@ -61,7 +61,7 @@ def _items(conn: sa.Connection) -> Iterator[list[Any]]:
 
 
 def _reband(keys_of: Callable[[Any], list[int]]) -> None:
-    from daemon.stories import Doc
+    from daemon.grouping.stories import Doc
 
     conn = op.get_bind()
     conn.execute(sa.text("DELETE FROM story_bands"))
@@ -88,7 +88,7 @@ def _reband(keys_of: Callable[[Any], list[int]]) -> None:
 
 
 def upgrade() -> None:
-    from daemon.stories import fingerprint
+    from daemon.grouping.stories import fingerprint
 
     _reband(lambda doc: list(fingerprint(doc).bands))
 
@@ -115,7 +115,7 @@ def _v1_lead_keys(shingles: list[bytes]) -> list[int]:
 
 def _v1_keys(doc: Any) -> list[int]:
     """The URL key, then each lead's keys, the leads chosen as revision 0007 chose them."""
-    from daemon import stories as s
+    from daemon.grouping import stories as s
 
     keys = [s.url_key(doc.url)] if doc.url else []
     budget = s.CONFIRM_WORDS * 25

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
-from daemon.fetch import (
+from daemon.feeds.fetch import (
     PAGE_ACCEPT,
     Fetcher,
     FetchResult,

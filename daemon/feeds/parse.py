@@ -1,7 +1,7 @@
 """Feed parsing: the bytes of one fetched document in, clean typed items out.
 
 feedparser does the RSS 0.9x/1.0/2.0 and Atom mapping, except for plain well-formed RSS 2.0,
-which :mod:`daemon.rss` reads with the answer feedparser would give at ~5 % of its cost (see
+which :mod:`daemon.feeds.rss` reads with the answer feedparser would give at ~5 % of its cost (see
 there; it declines anything else, and the tests compare the two on every fixture and on
 generated documents). Everything around it is ours because the feeds we read are hostile or
 sloppy in ways feedparser does not cover well:
@@ -16,7 +16,7 @@ sloppy in ways feedparser does not cover well:
   that XML does not know are rewritten as numeric references, which keeps the fast strict
   parser usable for the many feeds that use them outside CDATA.
 * **Controls**: C0 control characters (never legal in XML 1.0) are removed up front.
-* **Dates** are read by :mod:`daemon.dates` from the raw strings (feedparser maps ``WIB`` to
+* **Dates** are read by :mod:`daemon.feeds.dates` from the raw strings (feedparser maps ``WIB`` to
   UTC). feedparser's own date handling still runs; it costs about 1-2 % of a parse, and
   switching it off would mean patching a module global.
 * **Text**: title/summary/content become plain text with a linear-time regex stripper (no
@@ -38,9 +38,10 @@ from datetime import datetime, timezone
 from html.entities import html5 as _HTML5
 from typing import Any
 
-from daemon import rss, text
-from daemon.dates import effective_published, parse_date
-from daemon.urls import canonical_url, host_of
+from daemon import text
+from daemon.feeds import rss
+from daemon.feeds.dates import effective_published, parse_date
+from daemon.feeds.urls import canonical_url, host_of
 
 __all__ = ["ParsedFeed", "ParsedItem", "parse_feed", "strip_html"]
 
@@ -57,7 +58,7 @@ RAW_DATE_MAX = 200
 # bounds the work per field whatever the feed sends.
 _RAW_FACTOR = 8
 
-#: Plain RSS 2.0 documents are read by :mod:`daemon.rss` (feedparser's answer at ~5 % of its
+#: Plain RSS 2.0 documents are read by :mod:`daemon.feeds.rss` (feedparser's answer at ~5 % of its
 #: cost); everything else by feedparser. False: feedparser for every document (the tests
 #: compare the two).
 FAST_RSS = True
@@ -102,7 +103,7 @@ class ParsedFeed:
     items: list[ParsedItem]
     warning: str | None
     error: str | None
-    # Filled by the parse workers (daemon.parsepool) so the main process does not spend its
+    # Filled by the parse workers (daemon.runtime.parsepool) so the main process does not spend its
     # one GIL on them: each item's story fingerprint and topic matches, index for index.
     fingerprints: list[Any] | None = None
     matches: list[list[Any]] | None = None
@@ -514,7 +515,7 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse one fetched feed document. Never raises for any ``body``: a document that is not
     a feed comes back with ``error`` set and no items. (``known``: content hashes of stored
-    items, for the parse workers' extra work (``daemon.parsepool``); unused here.)"""
+    items, for the parse workers' extra work (``daemon.runtime.parsepool``); unused here.)"""
     now = datetime.now(_UTC) if now is None else now
     now = now.replace(tzinfo=_UTC) if now.tzinfo is None else now.astimezone(_UTC)
     lower_headers = {k.lower(): v for k, v in (headers or {}).items()}

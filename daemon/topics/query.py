@@ -9,7 +9,7 @@ Grammar (juxtaposition is AND, as in Google)::
     primary := field? (WORD | '"' phrase '"' | '(' expr ')')
     field   := 'title:' | 'summary:' | 'text:'
 
-Query words go through the same tokenizer as item text (``daemon.match.word_tokens``), so a
+Query words go through the same tokenizer as item text (``daemon.topics.match.word_tokens``), so a
 term that the tokenizer splits ("NATO-Rusia", "Jum'at", "Rp1.524.000") becomes a phrase of its parts
 and matches exactly the text that yields those parts. A word is case-sensitive when it has at
 least two letters and all of them are capitals ("AS", "KPK", "NATO"); "A" or "G20" are not.
@@ -426,7 +426,7 @@ def _first_non_positive(node: Node) -> Node:
 
 
 def _words(raw: str) -> list[str]:
-    from daemon.match import word_tokens  # the item tokenizer; imported late (cycle)
+    from daemon.topics.match import word_tokens  # the item tokenizer; imported late (cycle)
 
     return word_tokens(raw)
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from daemon.deliver.base import (
+from daemon.delivery.base import (
     AlertMessage,
     SendResult,
     format_wib,

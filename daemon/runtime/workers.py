@@ -2,7 +2,7 @@
 
 Workers start from a clean interpreter (the forkserver), not a fork of the multi-threaded
 daemon: forking with threads holding locks can deadlock. The server imports the parser
-once (``daemon.parsepool`` and what it needs: feedparser, the grouping and matching code),
+once (``daemon.runtime.parsepool`` and what it needs: feedparser, the grouping and matching code),
 and every worker is forked from it with those already imported.
 
 ``start_early`` starts the server at the top of ``pantau run``, before the main process
@@ -18,7 +18,7 @@ import os
 import sys
 from multiprocessing.context import ForkServerContext
 
-PRELOAD = ["daemon.parsepool"]
+PRELOAD = ["daemon.runtime.parsepool"]
 
 
 def context() -> ForkServerContext:

@@ -26,26 +26,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from daemon.enrich import Enricher
-    from daemon.fulltext import ArticleFetcher
+    from daemon.pipeline.enrich import Enricher
+    from daemon.pipeline.fulltext import ArticleFetcher
 
 from sqlalchemy.exc import OperationalError
 
-from daemon import bandfilter, heap, metrics, schedule
-from daemon import health as feedhealth
 from daemon.config import Config, ConfigError, LoadedConfig, load_config
-from daemon.db import sqlite_path
-from daemon.deliver import build_notifier
-from daemon.deliver.base import AlertMessage, Notifier
-from daemon.dispatch import Dispatcher, DispatchStats, RetryPolicy
-from daemon.fetch import Fetcher, FetchPolicy
-from daemon.ingest import Rules
+from daemon.delivery import build_notifier
+from daemon.delivery.base import AlertMessage, Notifier
+from daemon.delivery.dispatch import Dispatcher, DispatchStats, RetryPolicy
+from daemon.feeds import health as feedhealth
+from daemon.feeds import schedule
+from daemon.feeds.fetch import Fetcher, FetchPolicy
+from daemon.feeds.parse import parse_feed
+from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed
+from daemon.grouping import bandfilter
 from daemon.logs import log_event
-from daemon.match import Matcher, TopicSpec
-from daemon.parse import parse_feed
-from daemon.parsepool import ParsePool
-from daemon.poll import FeedPolicy, PollOutcome, poll_feed
-from daemon.store import FeedRow, FeedSpec, Store, utcnow
+from daemon.pipeline.ingest import Rules
+from daemon.runtime import heap, metrics
+from daemon.runtime.parsepool import ParsePool
+from daemon.storage.db import sqlite_path
+from daemon.storage.store import FeedRow, FeedSpec, Store, utcnow
+from daemon.topics.match import Matcher, TopicSpec
 
 log = logging.getLogger("pantau")
 
@@ -120,7 +122,7 @@ def build_runtime(loaded: LoadedConfig, store: Store, stop: threading.Event) -> 
     )
     articles = None
     if any(p.fulltext for p in policies.values()):  # the module is imported only when needed
-        from daemon.fulltext import ArticleFetcher, FulltextPolicy
+        from daemon.pipeline.fulltext import ArticleFetcher, FulltextPolicy
 
         ft = cfg.fulltext
         articles = ArticleFetcher(
@@ -407,7 +409,7 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
 
 
 def make_enricher(store: Store, get_rt: Callable[[], Runtime]) -> Enricher:
-    from daemon.enrich import Enricher
+    from daemon.pipeline.enrich import Enricher
 
     return Enricher(
         store,
@@ -426,7 +428,7 @@ class _LiveArticles:
     def fetch_text(self, url: str, *, feed_is_private: bool = False):  # type: ignore[no-untyped-def]
         articles = self.get_rt().articles
         if articles is None:  # full text was switched off by a reload: leave it queued
-            from daemon.fulltext import FulltextResult
+            from daemon.pipeline.fulltext import FulltextResult
 
             return FulltextResult(None, "full text is off for this feed", retry_after=3600.0)
         return articles.fetch_text(url, feed_is_private=feed_is_private)
@@ -520,7 +522,7 @@ class Daemon:
             )  # fmt: skip
             self.metrics_server = None
             if cfg.metrics is not None:
-                from daemon.metrics import MetricsServer
+                from daemon.runtime.metrics import MetricsServer
 
                 self.metrics_server = MetricsServer(
                     cfg.metrics.listen, collect=self.collect_metrics
@@ -537,7 +539,7 @@ class Daemon:
             if self.notify:
                 self.notify.ready()
                 self.notify.status(self.status_line())
-                from daemon.sdnotify import Watchdog
+                from daemon.runtime.sdnotify import Watchdog
 
                 watchdog = Watchdog(self.notify, self.healthy)
                 watchdog.start()  # a no-op unless systemd asked for a watchdog
@@ -712,7 +714,7 @@ class Daemon:
         keep = self.rt.cfg.retention.items
         if not keep:
             return
-        from daemon.retention import prune
+        from daemon.pipeline.retention import prune
 
         try:
             st = prune(self.store, utcnow(), timedelta(seconds=keep))

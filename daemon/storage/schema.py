@@ -66,7 +66,7 @@ feeds = sa.Table(
     sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("gone", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("title", sa.String(500)),
-    sa.Column("health", sa.String(20)),  # ok | new | failing | quiet | gone (daemon.health)
+    sa.Column("health", sa.String(20)),  # ok | new | failing | quiet | gone (daemon.feeds.health)
     sa.Column("health_reason", sa.String(1000)),
     sa.Column("health_since", UTCDateTime),
     # statistics

@@ -8,7 +8,7 @@ in a first cycle over 1,000 feeds it was a quarter of all of pantau's CPU time.
 Most feeds pantau reads are the same plain shape: well-formed RSS 2.0, items made of
 ``title``, ``link``, ``description``, ``guid``, ``pubDate`` and a few extensions whose values
 pantau ignores. For exactly that shape this module builds the entries feedparser would build
-for the fields ``daemon.parse`` reads (``title``, ``link``, ``id``, ``summary``, ``content``,
+for the fields ``daemon.feeds.parse`` reads (``title``, ``link``, ``id``, ``summary``, ``content``,
 ``published``, ``updated``, ``author``; the channel's ``title`` and ``link``), from one
 ``xml.etree`` parse (expat, the same parser feedparser's strict mode uses), at ~5 % of the
 cost. Anything else, however slight (an unknown element or namespace, an attribute that
@@ -138,7 +138,7 @@ class _Decline(Exception):
 def read(prepared: str) -> tuple[dict[str, str], list[dict[str, Any]]] | None:
     """(channel, entries) as feedparser would give them for the fields pantau reads, or
     ``None``: then feedparser must parse the document. ``prepared``: the output of
-    ``daemon.parse.prepare_xml`` (no DOCTYPE, no entity declarations)."""
+    ``daemon.feeds.parse.prepare_xml`` (no DOCTYPE, no entity declarations)."""
     if not prepared.startswith(("<?xml", "<rss")) or not _utf8_declared(prepared):
         return None
     try:
@@ -257,7 +257,7 @@ def _entry(item: ET.Element) -> dict[str, Any]:
 
 def _media_description(e: ET.Element, entry: dict[str, Any], seen: set[str]) -> None:
     """feedparser files a media:description that follows the item's description, in an item
-    without content:encoded, as a text/plain content (which ``daemon.parse`` skips in RSS)
+    without content:encoded, as a text/plain content (which ``daemon.feeds.parse`` skips in RSS)
     unless it looks like HTML; every other arrangement is declined."""
     if len(e) or e.attrib or _MEDIA_DESCRIPTION in seen or "description" not in seen:
         raise _Decline

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daemon.deliver.base import (
+from daemon.delivery.base import (
     AlertMessage,
     Notifier,
     SendResult,

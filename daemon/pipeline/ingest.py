@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from daemon import stories as grouping
-from daemon.match import Matcher, TopicMatch
-from daemon.parse import ParsedItem, content_hash
-from daemon.store import AlertRecord, ExistingItem, NewItem, Tx
+from daemon.feeds.parse import ParsedItem, content_hash
+from daemon.grouping import stories as grouping
+from daemon.storage.store import AlertRecord, ExistingItem, NewItem, Tx
+from daemon.topics.match import Matcher, TopicMatch
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from daemon import db
-from daemon.bandfilter import BandFilter, Policy
-from daemon.schema import (
+from daemon.grouping.bandfilter import BandFilter, Policy
+from daemon.storage import db
+from daemon.storage.schema import (
     UTCDateTime,
     alerts,
     deliveries,
@@ -625,7 +625,7 @@ class Tx:
         [since, until], URL keys within ``URL_SPAN_DAYS`` of it, the newest ``PER_BAND`` rows
         of each key. ``published`` as stored: whole epoch seconds (a batch reads ~300 rows
         per feed; datetimes would be built only to be compared)."""
-        from daemon.stories import URL_SPAN_DAYS
+        from daemon.grouping.stories import URL_SPAN_DAYS
 
         span = timedelta(days=URL_SPAN_DAYS)
         out: list[tuple[int, int, int]] = []

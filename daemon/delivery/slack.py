@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from daemon import USER_AGENT
-from daemon.deliver.base import (
+from daemon.delivery.base import (
     AlertMessage,
     SendResult,
     format_wib,

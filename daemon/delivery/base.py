@@ -186,15 +186,15 @@ def build_notifier(
     """The notifier for one ``notifiers:`` entry; raises ValueError on an unknown type."""
     kind = option(cfg, "type")
     if kind == "slack":
-        from daemon.deliver.slack import SlackNotifier
+        from daemon.delivery.slack import SlackNotifier
 
         return SlackNotifier.from_config(name, cfg, user_agent=user_agent)
     if kind == "email":
-        from daemon.deliver.email import EmailNotifier
+        from daemon.delivery.email import EmailNotifier
 
         return EmailNotifier.from_config(name, cfg, user_agent=user_agent)
     if kind == "console":
-        from daemon.deliver.console import ConsoleNotifier
+        from daemon.delivery.console import ConsoleNotifier
 
         return ConsoleNotifier.from_config(name, cfg)
     raise ValueError(f"notifier {name!r}: unknown type {kind!r}")

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
-from daemon import metrics
-from daemon.deliver.base import AlertMessage, Notifier, SendResult, Source
+from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event
-from daemon.store import AlertView, DeliveryRow, Store, utcnow
+from daemon.runtime import metrics
+from daemon.storage.store import AlertView, DeliveryRow, Store, utcnow
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.deliver")

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon import ingest, schedule
-from daemon.fetch import CacheState, Fetcher, FetchResult
-from daemon.ingest import IngestStats, Rules
-from daemon.parse import ParsedFeed, parse_feed
-from daemon.store import FeedRow, Store, utcnow
+from daemon.feeds import schedule
+from daemon.feeds.fetch import CacheState, Fetcher, FetchResult
+from daemon.feeds.parse import ParsedFeed, parse_feed
+from daemon.pipeline import ingest
+from daemon.pipeline.ingest import IngestStats, Rules
+from daemon.storage.store import FeedRow, Store, utcnow
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.poll")

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The top-level ``migrations`` package ships in the wheel beside ``daemon`` (see pyproject.toml).
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 DEFAULT_CACHE_KIB = 2000  # SQLite's own default page cache (PRAGMA cache_size=-2000)
 # Page size of a database file this creates (SQLite's default is 4096; a file keeps the size

@@ -24,7 +24,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from daemon import USER_AGENT
-from daemon.deliver.base import (
+from daemon.delivery.base import (
     AlertMessage,
     SendResult,
     format_wib,

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from daemon.schema import alerts, items, stories, tombstones
-from daemon.store import Store
+from daemon.storage.schema import alerts, items, stories, tombstones
+from daemon.storage.store import Store
 
 BATCH = 500
 TOMBSTONE_KEEP = timedelta(days=365)

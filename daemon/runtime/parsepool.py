@@ -22,9 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon import workers
-from daemon.parse import ParsedFeed, content_hash, parse_feed
-from daemon.stories import Doc, encode_features, fingerprint
+from daemon.feeds.parse import ParsedFeed, content_hash, parse_feed
+from daemon.grouping.stories import Doc, encode_features, fingerprint
+from daemon.runtime import workers
 
 log = logging.getLogger("pantau.parse")
 
@@ -48,13 +48,13 @@ def _init_worker(
     if owner is not None:
         _exit_with(owner)
     _yield_cpu()
-    from daemon.match import Matcher, TopicSpec
+    from daemon.topics.match import Matcher, TopicSpec
 
     _MATCHER = Matcher.compile([TopicSpec(n, q) for n, q in topics]) if topics else None
     _MAX_AGE = timedelta(seconds=max_age)
     import feedparser  # noqa: F401 - imported now so that its objects are frozen below
 
-    from daemon import gctune
+    from daemon.runtime import gctune
 
     gctune.tune()
 
@@ -201,7 +201,7 @@ class ParsePool:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                ctx = workers.context()  # see daemon.workers
+                ctx = workers.context()  # see daemon.runtime.workers
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=ctx,

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from daemon import stories as grouping
-from daemon.fulltext import ArticleFetcher, FulltextResult, host_is_private
-from daemon.ingest import IngestStats, Rules, _Candidates, raise_alerts
+from daemon.grouping import stories as grouping
 from daemon.logs import log_event
-from daemon.store import PendingText, Store, utcnow
+from daemon.pipeline.fulltext import ArticleFetcher, FulltextResult, host_is_private
+from daemon.pipeline.ingest import IngestStats, Rules, _Candidates, raise_alerts
+from daemon.storage.store import PendingText, Store, utcnow
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.fulltext")

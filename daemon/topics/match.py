@@ -6,7 +6,7 @@ bucketed table of prefixes, and each topic's query as a small tree of evaluator 
 ``Matcher.match`` tokenises each field once, intersects the distinct tokens with the
 dictionary (a C-level set operation), records the token positions of each atom that
 occurs, and evaluates only the topics that have at least one non-negated atom present.
-The parser guarantees that no other topic can match (``daemon.query.positive``).
+The parser guarantees that no other topic can match (``daemon.topics.query.positive``).
 
 Tokens (``tokenize``): the text is normalised (``daemon.text.normalize``: NFKC, soft
 hyphens and zero-width characters removed, no-break spaces made spaces) and control
@@ -40,7 +40,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
-from daemon.query import (
+from daemon.text import _TRANSLATE as _NORMALIZE_TABLE
+from daemon.text import cap, fold_ws, normalize, strip_control
+from daemon.topics.query import (
     FIELDS,
     WORD_RE,
     And,
@@ -52,9 +54,7 @@ from daemon.query import (
     Term,
     parse_query,
 )
-from daemon.text import _TRANSLATE as _NORMALIZE_TABLE
-from daemon.text import cap, fold_ws, normalize, strip_control
-from daemon.wordfamily import word_family
+from daemon.topics.wordfamily import word_family
 
 SNIPPET_RADIUS = 80
 SNIPPET_MAX = 2 * SNIPPET_RADIUS + 120
