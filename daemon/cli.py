@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from daemon import __version__
 
@@ -24,7 +24,7 @@ from daemon import __version__
 # modules (SQLAlchemy, pydantic, feedparser) are imported by the commands that use them.
 if TYPE_CHECKING:
     from daemon.config import LoadedConfig
-    from daemon.storage.store import FeedRow, Store
+    from daemon.storage.store import Store
 
 log = logging.getLogger("pantau")
 
@@ -276,100 +276,49 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
     return 1
 
 
-def health_of(f: FeedRow) -> str:
-    """The stored health (set when it changes); otherwise read off the last poll."""
-    if f.gone:
-        return "gone"
-    if f.health and f.health != "new":
-        return f.health
-    if f.last_error:
-        return "error"
-    return "ok" if f.last_ok_at is not None else "new"
-
-
-def feed_json(f: FeedRow) -> dict[str, Any]:
-    from daemon.storage.store import iso
-
-    return {
-        "name": f.name,
-        "url": f.url,
-        "last_polled_at": iso(f.last_polled_at),
-        "last_status": f.last_status,
-        "last_error": f.last_error,
-        "item_count": f.item_count,
-        "next_poll_at": iso(f.next_poll_at),
-        "last_ok_at": iso(f.last_ok_at),
-        "last_new_at": iso(f.last_new_at),
-        "error_count": f.error_count,
-        "gone": f.gone,
-        "health": health_of(f),
-        "health_reason": f.health_reason or None,
-        "interval": f.interval,
-        "polls": f.polls,
-        "polls_not_modified": f.polls_not_modified,
-        "polls_failed": f.polls_failed,
-    }
-
-
 def cmd_feeds(store: Store, as_json: bool) -> int:
+    from daemon import views
+
     rows = store.feed_rows()
     if as_json:
-        print(json.dumps([feed_json(f) for f in rows], ensure_ascii=False, indent=2))
+        print(json.dumps([views.feed_json(f) for f in rows], ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("no feeds yet: run `pantau run --once`")
         return 0
-    print(f"{'feed':<24} {'health':<8} {'items':>6} {'last poll':<20} {'next poll':<20} problem")
+    print(views.FEEDS_HEADER)
     for f in rows:
-        state = health_of(f)
-        if state == "ok" and f.last_error:
-            state = "error"  # failing, but not yet for long enough to count as "failing"
-        problem = f.last_error or (f.health_reason if state != "ok" else "") or ""
-        print(
-            f"{f.name[:24]:<24} {state:<8} {f.item_count:>6} "
-            f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {problem}"
-        )
+        print(views.feed_line(f))
     return 0
 
 
-def _short(dt: Any) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "-"
-
-
 def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
+    from daemon import views
     from daemon.config import format_duration
-    from daemon.storage.store import utcnow
+    from daemon.storage.sql import utcnow
 
     rows = store.stories_since(utcnow() - since)
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps([views.story_json(s) for s in rows], ensure_ascii=False, indent=2))
         return 0
     for s in rows:
-        outlets = sorted({i["feed"] for i in s["items"]})
-        print(f"#{s['id']} {s['title']}  [{', '.join(outlets)}]")
-        if len(s["items"]) > 1:
-            for i in s["items"]:
-                print(f"    {i['feed']}: {i['title']}")
+        print("\n".join(views.story_lines(s)))
     if not rows:
         print(f"no stories first seen in the last {format_duration(since.total_seconds())}")
     return 0
 
 
 def cmd_alerts(store: Store, since: timedelta, topic: str | None, as_json: bool) -> int:
+    from daemon import views
     from daemon.config import format_duration
-    from daemon.storage.store import utcnow
+    from daemon.storage.sql import utcnow
 
     rows = store.alerts_since(utcnow() - since, topic)
     if as_json:
-        print(json.dumps([a.to_json() for a in rows], ensure_ascii=False, indent=2))
+        print(json.dumps([views.alert_json(a) for a in rows], ensure_ascii=False, indent=2))
         return 0
     for a in rows:
-        dl = ", ".join(f"{d['notifier']}:{d['status']}" for d in a.deliveries) or "stored only"
-        others = [s.outlet for s in a.sources if s.url != a.url]
-        also = f" (juga: {', '.join(others)})" if others else ""
-        print(
-            f"#{a.id} [{a.topic}] {a.title} — {a.outlet}{also}  matched={','.join(a.matched)}  {dl}"
-        )
+        print(views.alert_line(a))
     if not rows:
         print(f"no alerts in the last {format_duration(since.total_seconds())}")
     return 0

@@ -11,7 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from daemon.grouping.bandfilter import BandFilter, Policy
-from daemon.storage.store import FeedSpec, Store, Tx, pack_bands
+from daemon.storage.bands import pack_bands
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.store import Store, Tx
+from daemon.storage.writer import SingleWriter
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -79,7 +82,7 @@ def test_filtered_store_finds_what_an_unfiltered_one_finds(tmp_path: Path) -> No
         _band(tx, [(i, old_keys[k::40]) for k, i in enumerate(ids)])
     earlier.close()
 
-    filtered = Store.open(url, exclusive=Policy.daemon())
+    filtered = Store.open(url, single_writer=SingleWriter.daemon())
     plain = Store.open(url)
     try:
         new_keys = [r.getrandbits(64) - 2**63 for _ in range(300)]
@@ -100,8 +103,8 @@ def test_filtered_store_finds_what_an_unfiltered_one_finds(tmp_path: Path) -> No
             assert _lookup(filtered, chunk) == _lookup(plain, chunk)
         found = _lookup(filtered, probes)
         assert {b for b, _, _ in found} >= set(old_keys)  # the load at first use took them
-        assert filtered._filter is not None  # and the filter was in use
-        assert len(filtered._filter.may_contain(absent)) < len(absent) // 4
+        assert filtered.writer.filter is not None  # and the filter was in use
+        assert len(filtered.writer.filter.may_contain(absent)) < len(absent) // 4
     finally:
         filtered.close()
         plain.close()
@@ -109,7 +112,7 @@ def test_filtered_store_finds_what_an_unfiltered_one_finds(tmp_path: Path) -> No
 
 def test_big_tables_are_not_loaded_by_a_one_shot_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
-    s = Store.open(url, exclusive=Policy(max_keys=17 * 10))
+    s = Store.open(url, single_writer=SingleWriter(Policy(max_keys=17 * 10)))
     s.upgrade()
     try:
         ids = _items(s, 11, 1)  # 11 items: an estimated 187 keys, over the limit
@@ -119,15 +122,15 @@ def test_big_tables_are_not_loaded_by_a_one_shot_run(tmp_path: Path) -> None:
             (3, 3, int(NOW.timestamp())),
             (4, 4, int(NOW.timestamp())),
         ]
-        assert s._filter is None and s._filter_declined
+        assert s.writer.filter is None and s.writer.filter_declined
     finally:
         s.close()
 
 
 def test_postgresql_stores_never_filter(pg_url: str) -> None:
-    s = Store.open(pg_url, exclusive=Policy.daemon())
+    s = Store.open(pg_url, single_writer=SingleWriter.daemon())
     try:
-        assert s._filter_policy is None  # several processes write there
+        assert s.writer is None  # several processes write there
     finally:
         s.close()
 
@@ -136,17 +139,19 @@ def test_a_full_filter_is_rebuilt_with_every_stored_key(tmp_path: Path) -> None:
     """Past its capacity the filter is rebuilt from the table: keys stored so far are
     still looked up afterwards."""
     url = f"sqlite:///{tmp_path / 'p.db'}"
-    s = Store.open(url, exclusive=Policy.daemon())
+    s = Store.open(url, single_writer=SingleWriter.daemon())
     s.upgrade()
     try:
         ids = _items(s, 5, 1)
         with s.tx() as tx:
             _band(tx, [(i, [i * 1000 + 7]) for i in ids])
-        first = s._filter
+        first = s.writer.filter
         assert first is not None
         first.added = first.capacity + 1  # as if it had taken more keys than it was sized for
         assert [b for b, _, _ in _lookup(s, [1007, 3007, 42])] == [1007, 3007]
-        assert s._filter is not first and not s._filter.full
-        assert s._filter.may_contain([i * 1000 + 7 for i in ids]) == [i * 1000 + 7 for i in ids]
+        assert s.writer.filter is not first and not s.writer.filter.full
+        assert s.writer.filter.may_contain([i * 1000 + 7 for i in ids]) == [
+            i * 1000 + 7 for i in ids
+        ]
     finally:
         s.close()

@@ -130,8 +130,8 @@ def test_slack_outage_then_each_alert_delivered_exactly_once(
     assert len(slack.hits) == 10 + 4
     sent = [p for p, h in zip(slack.payloads, slack.hits) if True][-4:]
     alerts = store.alerts_since(clock.now - timedelta(days=1))
-    assert all(a.deliveries[0]["status"] == "sent" for a in alerts)
-    assert sorted(a.deliveries[0]["attempts"] for a in alerts)[-1] >= 3
+    assert all(a.deliveries[0].status == "sent" for a in alerts)
+    assert sorted(a.deliveries[0].attempts for a in alerts)[-1] >= 3
     # every alert's title reached Slack exactly once after the outage
     titles = Counter(json.dumps(p) for p in sent)
     assert len(titles) == 4
@@ -152,10 +152,10 @@ def test_retry_after_is_honoured_and_permanent_error_fails_at_once(
     d = Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
     (a,) = store.alerts_since(clock.now - timedelta(days=1))
-    dl = {x["notifier"]: x for x in a.deliveries}
-    assert dl["gone"]["status"] == "failed" and "404" in dl["gone"]["last_error"]
-    assert dl["ok"]["status"] == "pending"
-    nxt = datetime.fromisoformat(dl["ok"]["next_attempt_at"].replace("Z", "+00:00"))
+    dl = {x.notifier: x for x in a.deliveries}
+    assert dl["gone"].status == "failed" and "404" in dl["gone"].last_error
+    assert dl["ok"].status == "pending"
+    nxt = dl["ok"].next_attempt_at
     assert nxt - clock.now >= timedelta(seconds=599)
     clock.advance(300)
     d.run()
@@ -163,7 +163,7 @@ def test_retry_after_is_honoured_and_permanent_error_fails_at_once(
     clock.advance(301)
     d.run()
     (a,) = store.alerts_since(clock.now - timedelta(days=1))
-    assert {x["notifier"]: x["status"] for x in a.deliveries} == {"ok": "sent", "gone": "failed"}
+    assert {x.notifier: x.status for x in a.deliveries} == {"ok": "sent", "gone": "failed"}
     assert len(gone.hits) == 1
     store.close()
 
@@ -183,8 +183,8 @@ def test_gives_up_after_the_configured_time_with_reason(
         clock.advance(600)
     (a,) = store.alerts_since(clock.now - timedelta(days=2))
     (dl,) = a.deliveries
-    assert dl["status"] == "failed" and dl["last_error"].startswith("gave up after")
-    assert 4 <= dl["attempts"] <= 10
+    assert dl.status == "failed" and dl.last_error.startswith("gave up after")
+    assert 4 <= dl.attempts <= 10
     r = subprocess.run(
         [sys.executable, "-m", "daemon", "--config", str(write(tmp_path, loaded)), "alerts", "--since", "30d", "--json"],
         capture_output=True, text=True, timeout=60, cwd=ROOT,
@@ -216,7 +216,7 @@ def test_smtp_outage_delays_only_email(tmp_path: Path, server: LoopbackServer) -
     d.run()
     assert len(slack.hits) == 3
     statuses = Counter(
-        x["status"] + ":" + x["notifier"]
+        x.status + ":" + x.notifier
         for a in store.alerts_since(clock.now - timedelta(1))
         for x in a.deliveries
     )
@@ -266,7 +266,7 @@ def test_digest_batches_into_one_email_and_survives_restart(
         body = msg.get_body(("plain",)).get_content()
         assert body.count("Ukraina laporkan kerusakan") == 15  # more than one claim batch
         assert all(
-            x["status"] == "sent"
+            x.status == "sent"
             for a in store2.alerts_since(clock.now - timedelta(1))
             for x in a.deliveries
         )
@@ -452,7 +452,7 @@ def test_a_sent_row_is_marked_even_if_the_database_is_briefly_locked(
 
     Dispatcher(store, {"s": LocksAfterSending()}, RetryPolicy(30, 3600, 86400)).run()  # type: ignore[dict-item]
     (a,) = store.alerts_since(datetime.now(timezone.utc) - timedelta(days=1))
-    assert a.deliveries[0]["status"] == "sent" and len(slack.hits) == 1
+    assert a.deliveries[0].status == "sent" and len(slack.hits) == 1
     store.close()
 
 

@@ -75,8 +75,8 @@ def test_fulltext_adds_a_match_and_a_grouping(tmp_path: Path) -> None:
     store = Store.open(loaded.config.database)
     try:
         stories = store.stories_since(now - timedelta(days=1))
-        multi = [s for s in stories if len(s["items"]) > 1]
-        assert len(multi) == 1 and {i["feed"] for i in multi[0]["items"]} == {"A", "B"}
+        multi = [s for s in stories if len(s.items) > 1]
+        assert len(multi) == 1 and {i.feed for i in multi[0].items} == {"A", "B"}
         alerts = store.alerts_since(now - timedelta(days=1))
         assert [a.topic for a in alerts] == ["Ukraina"]  # found only in the body, raised once
         assert {s.outlet for s in alerts[0].sources} == {"A", "B"}

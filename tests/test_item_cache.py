@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon.grouping.bandfilter import Policy
 from daemon.pipeline import retention
 from daemon.pipeline.ingest import _Candidates, ingest_items
-from daemon.storage.store import ItemCache, Store
+from daemon.storage.store import Store
+from daemon.storage.writer import ItemCache, SingleWriter
 from tests.test_store import _WORDS, NOW, feed_id, item, rules
 
 
 def _open(tmp_path: Path, *, exclusive: bool = True, name: str = "c.db") -> Store:
     store = Store.open(
-        f"sqlite:///{tmp_path / name}", exclusive=Policy.daemon() if exclusive else None
+        f"sqlite:///{tmp_path / name}", single_writer=SingleWriter.daemon() if exclusive else None
     )
     store.upgrade()
     return store

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon.feeds.parse import content_hash
 from daemon.pipeline import ingest
+from daemon.pipeline.prepare import content_hash
 from daemon.runtime import parsepool
 from daemon.runtime.parsepool import INLINE_BELOW, WORKER_NICE, ParsePool
-from daemon.storage.store import FeedSpec, Store
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.store import Store
 from daemon.topics.match import Matcher, TopicSpec
 from tests.feedgen import entries, rss
 
@@ -57,35 +58,32 @@ def test_workers_skip_known_items_and_ingest_still_completes(
         with store.read() as tx:
             known = tx.recent_hashes(fid)
         parsed = pool.parse(
-            body, url=URL, headers={}, timezone="Asia/Jakarta", now=now, known=known
-        )
-        assert parsed.error is None
-        with store.read() as tx:
-            existing, dead = ingest.read_state(tx, fid, parsed.items)
-        pl = ingest.plan(
-            existing, dead, feed_id=fid, parsed=parsed.items, rules=rules, now=now,
-            fingerprints=parsed.fingerprints, pre_matches=parsed.matches,
-            hashes=parsed.hashes, features=parsed.features,
+            body, url=URL, headers={}, timezone="Asia/Jakarta", now=now, known=known,
+            matcher=rules.matcher, max_age=rules.max_age,
         )  # fmt: skip
+        assert parsed.feed.error is None
+        with store.read() as tx:
+            existing, dead = ingest.read_state(tx, fid, parsed.feed.items)
+        pl = ingest.plan(existing, dead, feed_id=fid, prepared=parsed.items, rules=rules, now=now)
         run.parsed = parsed  # type: ignore[attr-defined]
         with store.tx() as tx:
             return ingest.apply(tx, pl, outlet="Outlet 7", rules=rules, now=now)
 
     st1 = run(body1)
     p1 = run.parsed  # type: ignore[attr-defined]
-    assert st1.new == 40 and all(fp is not None for fp in p1.fingerprints)
-    assert sum(bool(m) for m in p1.matches) > 0  # the topic matches some of them
+    assert st1.new == 40 and all(pi.fingerprint is not None for pi in p1.items)
+    assert sum(bool(pi.matches) for pi in p1.items) > 0  # the topic matches some of them
 
     newer = entries(7, 5, start=0, now=now)
     twin = replace(first[10], guid="https://outlet7.example/berita/kembar", link=first[10].link)
     body2 = rss("Outlet 7", [*newer, twin, *first])
     st2 = run(body2)
     p2 = run.parsed  # type: ignore[attr-defined]
-    skipped = [i for i, fp in enumerate(p2.fingerprints) if fp is None]
+    skipped = [pi for pi in p2.items if pi.fingerprint is None]
     # the 40 stored items and the twin (same title, summary and link: same content hash)
     assert len(skipped) == 41
-    assert all(p2.matches[i] is None and p2.features[i] is None for i in skipped)
-    assert {content_hash(p2.items[i]) for i in skipped} <= {content_hash(it) for it in p1.items}
+    assert all(not pi.matches and pi.features is None for pi in skipped)
+    assert {pi.content_hash for pi in skipped} <= {content_hash(pi.item) for pi in p1.items}
     assert st2.new == 6 and st2.known == 40 and st2.updated == 0
     with store.engine.connect() as conn:
         rows = conn.execute(
@@ -98,7 +96,7 @@ def test_workers_skip_known_items_and_ingest_still_completes(
 
 
 def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
-    from daemon.storage.store import RECENT_HASHES
+    from daemon.storage.items import RECENT_HASHES
 
     assert RECENT_HASHES >= 500  # a document holds up to max_items entries
     store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
@@ -126,7 +124,7 @@ def test_recent_hashes_are_the_feeds_newest(tmp_path: Path) -> None:
 
 
 RUNNER = """
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from daemon.runtime.parsepool import INLINE_BELOW, ParsePool
 
@@ -147,11 +145,11 @@ def main() -> None:
     try:
         r = pool.parse(
             body, url="https://contoh.co.id/rss", headers={}, timezone="Asia/Jakarta",
-            now=datetime.now(timezone.utc),
+            now=datetime.now(timezone.utc), matcher=None, max_age=timedelta(hours=48),
         )
     finally:
         pool.close()
-    print(len(r.items), r.error, r.fingerprints is not None)
+    print(len(r.items), r.feed.error, all(pi.fingerprint is not None for pi in r.items))
 
 
 if __name__ == "__main__":  # multiprocessing imports this file again in the worker
@@ -221,6 +219,10 @@ def test_what_workers_ship_survives_pickling_field_for_field() -> None:
         back = pickle.loads(pickle.dumps(obj))
         assert type(back) is type(obj) and back == obj
         assert all(getattr(back, f.name) == getattr(obj, f.name) for f in dataclasses.fields(obj))
+    from daemon.pipeline.prepare import prepare_item
+
+    prepared = prepare_item(distinct(ParsedItem), None, datetime.now(timezone.utc), timedelta(0))
+    assert prepared.complete and pickle.loads(pickle.dumps(prepared)) == prepared
     r = random.Random(2)
     now = datetime(2026, 11, 27, tzinfo=timezone.utc)
     for n in range(50):
@@ -251,8 +253,11 @@ def test_the_early_forkserver_is_the_one_the_pool_forks_from() -> None:
         now = datetime.now(timezone.utc)
         body = rss("Outlet 3", entries(3, 60, now=now))
         assert len(body) >= INLINE_BELOW  # big enough to go to a worker
-        feed = p.parse(body, url=URL, headers={}, timezone="Asia/Jakarta", now=now)
-        assert feed.error is None and len(feed.items) == 60 and feed.fingerprints
+        feed = p.parse(
+            body, url=URL, headers={}, timezone="Asia/Jakarta", now=now, matcher=None,
+            max_age=timedelta(hours=48),
+        )  # fmt: skip
+        assert feed.feed.error is None and len(feed.items) == 60 and feed.items[0].complete
     finally:
         p.close()
     assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]

@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from daemon.grouping.bandfilter import Policy
-from daemon.storage.store import PER_BAND, PendingBands, Store, Tx, pack_bands
+from daemon.storage.bands import PER_BAND, PendingBands, pack_bands
+from daemon.storage.store import Store, Tx
+from daemon.storage.writer import SingleWriter
 from tests.test_bandfilter import bare_items
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
@@ -62,7 +64,7 @@ def test_lookups_in_a_group_answer_as_after_its_commit(
     PER_BAND items, lookups over random windows: the same answers before and after the
     group's commit, and the table holds every row of the group afterwards."""
     r = random.Random(5)
-    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", exclusive=exclusive)
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", single_writer=SingleWriter(exclusive))
     store.upgrade()
     try:
         keys = [r.getrandbits(64) - 2**63 for _ in range(40)]
@@ -102,7 +104,7 @@ def test_lookups_in_a_group_answer_as_after_its_commit(
 
 
 def test_a_failed_member_leaves_no_band_rows_and_the_others_all_theirs(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", exclusive=Policy.daemon())
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", single_writer=SingleWriter.daemon())
     store.upgrade()
     try:
         bare_items(store, {1: NOW, 2: NOW, 3: NOW})
@@ -123,19 +125,19 @@ def test_a_failed_member_leaves_no_band_rows_and_the_others_all_theirs(tmp_path:
 
 
 def test_a_filter_rebuilt_inside_a_group_keeps_the_pending_keys(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", exclusive=Policy.daemon())
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}", single_writer=SingleWriter.daemon())
     store.upgrade()
     try:
         bare_items(store, {1: NOW, 2: NOW})
         with _open_group(store):
             with store.tx(group=True) as tx:
                 _band(tx, [(1, NOW, [101, 102])])
-            flt = store._filter
+            flt = store.writer.filter
             assert flt is not None
             flt.added = flt.capacity + 1  # full: the next lookup rebuilds it from the table
             with store.tx(group=True) as tx:
                 _band(tx, [(2, NOW, [201])])
-                assert store._filter is not flt  # rebuilt while 101 and 102 were pending
+                assert store.writer.filter is not flt  # rebuilt while 101 and 102 were pending
         with store.tx() as tx:
             assert [b for b, _, _ in _lookup(tx, [101, 102, 201], NOW - DAY, NOW)] == [
                 101,

@@ -9,7 +9,8 @@ import pytest
 
 from daemon.feeds.parse import ParsedItem
 from daemon.pipeline.ingest import Rules, ingest_items
-from daemon.storage.store import FeedSpec, Store
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.store import Store
 from daemon.topics.match import Matcher, TopicSpec
 
 WORDS = (
@@ -85,7 +86,7 @@ def test_simultaneous_copies_make_one_story_and_one_alert(pg_store: Store) -> No
             t.join()
         assert errors == []
     stories = pg_store.stories_since(now - timedelta(hours=1))
-    assert len(stories) == 15 and all(len(s["items"]) == 4 for s in stories)
+    assert len(stories) == 15 and all(len(s.items) == 4 for s in stories)
     alerts = pg_store.alerts_since(now - timedelta(hours=1))
     assert len(alerts) == 30
     assert sum(len(a.deliveries) for a in alerts) == 30
@@ -246,7 +247,7 @@ def test_three_processes_share_300_feeds(pg_url: str, tmp_path) -> None:  # type
 def test_processes_starting_together_sync_feeds_once(pg_store: Store) -> None:
     """Regression (found by the three-process test): two processes starting at once both
     inserted the config's feeds and one died on the unique constraint."""
-    from daemon.storage.store import FeedSpec
+    from daemon.storage.feeds import FeedSpec
 
     now = datetime.now(timezone.utc)
     specs = [FeedSpec(f"https://s{k}.example/rss", f"S{k}", 600) for k in range(200)]

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from daemon.feeds import health
 from daemon.pipeline.retention import prune
-from daemon.storage.store import FeedSpec, Store
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.store import Store
 from tests.feedgen import entries, rss
 from tests.loopback import LoopbackServer
 from tests.test_store import NOW, item, rules

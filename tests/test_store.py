@@ -15,8 +15,11 @@ import sqlalchemy as sa
 from daemon.feeds.parse import ParsedItem
 from daemon.pipeline.ingest import Rules, ingest_items
 from daemon.storage import db
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.outbox import AlertRecord
 from daemon.storage.schema import metadata, tombstones
-from daemon.storage.store import AlertRecord, FeedSpec, Store
+from daemon.storage.store import Store
+from daemon.storage.writer import SingleWriter
 from daemon.topics.match import Matcher, TopicSpec
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
@@ -163,7 +166,7 @@ def test_band_rows_move_to_the_keyed_table_and_items_keep_their_keys(db_url: str
     story column) into the table keyed by (band, published, item_id), packs each item's keys
     into ``items.bands`` (a key listed twice counts once), and lookups and retention's
     deletes work on the result; downgrading gives the old rows back."""
-    from daemon.storage.store import unpack_bands
+    from daemon.storage.bands import unpack_bands
 
     s = Store.open(db_url)
     try:
@@ -251,7 +254,7 @@ def test_migration_0008_recomputes_every_items_band_keys(db_url: str) -> None:
     from alembic import command
 
     from daemon.grouping.stories import Doc, fingerprint
-    from daemon.storage.store import unpack_bands
+    from daemon.storage.bands import unpack_bands
 
     s = Store.open(db_url)
     try:
@@ -397,7 +400,7 @@ def test_new_known_updated_items(store: Store) -> None:
         )
     assert (s2.new, s2.known, s2.updated) == (1, 2, 1)
     stories = store.stories_since(NOW - timedelta(days=1))
-    titles = {i["title"] for s in stories for i in s["items"]}
+    titles = {i.title for s in stories for i in s.items}
     assert changed.title in titles and len(titles) == 3
     # one alert per story, never a second one for the updated item
     assert len(store.alerts_since(NOW - timedelta(days=1))) == 3
@@ -435,15 +438,15 @@ def test_alert_unique_per_topic_and_story_with_outbox_rows(store: Store) -> None
         ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[item(1)], rules=rules(), now=NOW)
     (story,) = store.stories_since(NOW - timedelta(days=1))
     rec = AlertRecord(
-        "Gempa", story["id"], 1, "t", None, "Antara", NOW, ["gempa"], "", ["slack", "mail"]
+        "Gempa", story.id, 1, "t", None, "Antara", NOW, ["gempa"], "", ["slack", "mail"]
     )
     with store.tx() as tx:
         first = tx.insert_alert(rec, NOW)
         second = tx.insert_alert(rec, NOW)
     assert first is not None and second is None
     (alert,) = store.alerts_since(NOW - timedelta(days=1))
-    assert sorted(d["notifier"] for d in alert.deliveries) == ["mail", "slack"]
-    assert all(d["status"] == "pending" for d in alert.deliveries)
+    assert sorted(d.notifier for d in alert.deliveries) == ["mail", "slack"]
+    assert all(d.status == "pending" for d in alert.deliveries)
 
 
 def test_claims_never_hand_one_row_to_two_dispatchers(store: Store) -> None:
@@ -585,7 +588,7 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
     it wrote is durable when its block ends."""
     from sqlalchemy import event
 
-    s = Store.open(f"sqlite:///{tmp_path / 'g.db'}")
+    s = Store.open(f"sqlite:///{tmp_path / 'g.db'}", single_writer=SingleWriter())
     s.upgrade()
     fid = feed_id(s)
     commits: list[int] = []
@@ -613,7 +616,7 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
     for t in threads:
         t.join(timeout=60)
     assert not errors
-    assert s._group is None  # the last member committed
+    assert s.writer.group is None  # the last member committed
     polls = {f.id: f.polls for f in s.feed_rows()}[fid]
     assert polls == 79  # 80 members, the failed one rolled back alone
     assert 0 < len(commits) < 80, len(commits)
@@ -623,12 +626,12 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
         s._waiting += 1  # pretend a poller is queued, so the member leaves the group open
     with s.tx(group=True) as tx:
         tx.add_feed_stats(fid, polls=1)
-    assert s._group is not None
+    assert s.writer.group is not None
     with s._waiting_lock:
         s._waiting -= 1
     with s.tx() as tx:
         tx.add_feed_stats(fid, failed=1)
-    assert s._group is None
+    assert s.writer.group is None
     other = sa.create_engine(f"sqlite:///{tmp_path / 'g.db'}")
     with other.connect() as conn:
         row = conn.execute(sa.text("SELECT polls, polls_failed FROM feeds")).one()
@@ -641,13 +644,13 @@ def test_new_stories_get_their_own_ids_back_in_order(store: Store) -> None:
     """Every id ``new_stories`` returns carries the title, times (in any zone) and size it
     was asked for, in the order asked, identical rows included. (A multi-row INSERT matched
     back by value was tried: 11-12 µs per story against 8 for one statement each.)"""
-    from daemon.storage import store as store_module
+    from daemon.storage import sql as store_sql
 
     t0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=timezone.utc)
     wita = timezone(timedelta(hours=8))
     rows = [
         (f"Berita {i % 7}", t0, (t0 - timedelta(minutes=i % 5)).astimezone(wita), 1 + i % 3)
-        for i in range(store_module.ROWS_PER_INSERT + 37)
+        for i in range(store_sql.ROWS_PER_INSERT + 37)
     ]
     rows.append(rows[0])  # an identical row: same values, a story of its own
     with store.tx() as tx:
@@ -663,5 +666,5 @@ def test_new_stories_get_their_own_ids_back_in_order(store: Store) -> None:
     for sid, (title, first, published, n) in zip(ids, rows, strict=True):
         r = got[sid]
         assert (r.title, r.item_count) == (title, n)
-        assert store_module._from_db(r.first_seen_at) == first
-        assert store_module._from_db(r.published_at) == published
+        assert store_sql.from_db(r.first_seen_at) == first
+        assert store_sql.from_db(r.published_at) == published

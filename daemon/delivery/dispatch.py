@@ -23,7 +23,10 @@ from sqlalchemy.exc import OperationalError
 from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event
 from daemon.runtime import metrics
-from daemon.storage.store import AlertView, DeliveryRow, Store, utcnow
+from daemon.storage.outbox import DeliveryRow
+from daemon.storage.sql import utcnow
+from daemon.storage.store import Store
+from daemon.storage.views import AlertView
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.deliver")

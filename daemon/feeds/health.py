@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 QUIET_FACTOR = 8  # silence of this many usual gaps is suspicious
 MIN_QUIET = timedelta(hours=12)  # never flag a feed quiet sooner than this
@@ -85,3 +86,45 @@ def transition(old_state: str | None, new: Health) -> str | None:
     if was_bad and new.state == "ok":
         return "recovered"
     return None
+
+
+class FeedState(Protocol):
+    """The stored columns a feed's shown health is read from (``storage.feeds.FeedRow``)."""
+
+    gone: bool
+    health: str | None
+    health_reason: str | None
+    last_error: str | None
+    last_ok_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Shown:
+    state: str  # ok | new | error | failing | quiet | gone
+    problem: str  # what to look at, or ""
+
+
+def shown(f: FeedState) -> Shown:
+    """The health the CLI (table and ``--json``) shows for a feed: the state stored when it
+    last changed (``assess``), read off the last poll while none is stored. A feed whose
+    last poll failed shows "error" until it has failed often enough to count as "failing"
+    (the daemon stores no "ok" -> "error" turn: one failed poll is not news)."""
+    if f.gone:
+        state = "gone"
+    elif f.health and f.health != "new":
+        state = f.health
+    elif f.last_error:
+        state = "error"
+    else:
+        state = "ok" if f.last_ok_at is not None else "new"
+    if state == "ok" and f.last_error:
+        state = "error"
+    problem = f.last_error or (f.health_reason if state != "ok" else "") or ""
+    return Shown(state, problem)
+
+
+def announcement(feed_name: str, h: Health, turn: str) -> str:
+    """The one-line message for a turn (``transition``), in the newsroom's language."""
+    if turn == "bad":
+        return f"Feed {feed_name} bermasalah ({h.state}): {h.reason}"
+    return f"Feed {feed_name} pulih: polling berhasil lagi"

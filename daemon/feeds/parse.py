@@ -103,21 +103,6 @@ class ParsedFeed:
     items: list[ParsedItem]
     warning: str | None
     error: str | None
-    # Filled by the parse workers (daemon.runtime.parsepool) so the main process does not spend its
-    # one GIL on them: each item's story fingerprint and topic matches, index for index.
-    fingerprints: list[Any] | None = None
-    matches: list[list[Any]] | None = None
-    hashes: list[str] | None = None  # content_hash of each item
-    features: list[str] | None = None  # stories.encode_features of each fingerprint
-
-
-def content_hash(it: ParsedItem) -> str:
-    """What decides that a known item changed (title, summary, content or link)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in (it.title, it.summary, it.content, it.url or ""):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- encoding
@@ -511,11 +496,9 @@ def parse_feed(
     timezone: str = "Asia/Jakarta",
     now: datetime | None = None,
     max_items: int = 1000,
-    known: frozenset[str] = frozenset(),
 ) -> ParsedFeed:
     """Parse one fetched feed document. Never raises for any ``body``: a document that is not
-    a feed comes back with ``error`` set and no items. (``known``: content hashes of stored
-    items, for the parse workers' extra work (``daemon.runtime.parsepool``); unused here.)"""
+    a feed comes back with ``error`` set and no items."""
     now = datetime.now(_UTC) if now is None else now
     now = now.replace(tzinfo=_UTC) if now.tzinfo is None else now.astimezone(_UTC)
     lower_headers = {k.lower(): v for k, v in (headers or {}).items()}

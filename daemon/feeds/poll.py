@@ -17,15 +17,18 @@ from typing import Any
 
 from daemon.feeds import schedule
 from daemon.feeds.fetch import CacheState, Fetcher, FetchResult
-from daemon.feeds.parse import ParsedFeed, parse_feed
 from daemon.pipeline import ingest
 from daemon.pipeline.ingest import IngestStats, Rules
-from daemon.storage.store import FeedRow, Store, utcnow
+from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
+from daemon.storage.feeds import FeedRow
+from daemon.storage.sql import utcnow
+from daemon.storage.store import Store
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.poll")
 
-Parser = Callable[..., ParsedFeed]  # parse_feed's signature; ParsePool.parse in the daemon
+# parse_and_prepare's signature; ParsePool.parse in the daemon
+Parser = Callable[..., PreparedFeed]
 
 # Every write of a poll's outcome also drops the poll's lease (see Store.claim_feeds).
 RELEASE = {"lease_owner": None, "lease_until": None}
@@ -74,7 +77,7 @@ def poll_feed(
     max_interval: float,
     max_backoff: float = 86400.0,
     now: datetime | None = None,
-    parser: Parser = parse_feed,
+    parser: Parser = parse_and_prepare,
     unchanged_sink: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> PollOutcome:
     """``unchanged_sink``: where the bookkeeping of an unchanged poll goes instead of its own
@@ -123,14 +126,17 @@ def poll_feed(
         if feed.last_ok_at is not None:  # a feed never read has no items to recognise
             with store.read() as rtx:
                 known = rtx.recent_hashes(feed.id)
-        parsed = parser(
+        prepared = parser(
             res.body or b"",
             url=res.final_url,
             headers=res.headers,
             timezone=policy.timezone,
             now=now,
+            matcher=rules.matcher,
+            max_age=rules.max_age,
             known=known,
         )
+        parsed = prepared.feed
         if parsed.error is not None:
             out.error = clean_line(parsed.error, 900)
             out.next_poll_at = _record_failure(
@@ -140,11 +146,10 @@ def poll_feed(
             out.warning = parsed.warning
             with store.read() as rtx:
                 existing, dead = ingest.read_state(rtx, feed.id, parsed.items)
-            # fingerprints and topic matches are computed before the write lock is taken
+            # the items were prepared (fingerprints, topic matches) before the write lock
             pl = ingest.plan(
-                existing, dead, feed_id=feed.id, parsed=parsed.items, rules=rules, now=now,
-                fulltext=policy.fulltext, fingerprints=parsed.fingerprints,
-                pre_matches=parsed.matches, hashes=parsed.hashes, features=parsed.features,
+                existing, dead, feed_id=feed.id, prepared=prepared.items, rules=rules, now=now,
+                fulltext=policy.fulltext,
             )  # fmt: skip
             with store.tx(group=True) as tx:
                 stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)

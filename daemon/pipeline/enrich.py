@@ -29,7 +29,9 @@ from daemon.grouping import stories as grouping
 from daemon.logs import log_event
 from daemon.pipeline.fulltext import ArticleFetcher, FulltextResult, host_is_private
 from daemon.pipeline.ingest import IngestStats, Rules, _Candidates, raise_alerts
-from daemon.storage.store import PendingText, Store, utcnow
+from daemon.storage.items import PendingText
+from daemon.storage.sql import utcnow
+from daemon.storage.store import Store
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.fulltext")

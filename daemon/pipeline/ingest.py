@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from daemon.feeds.parse import ParsedItem, content_hash
+from daemon.feeds.parse import ParsedItem
 from daemon.grouping import stories as grouping
-from daemon.storage.store import AlertRecord, ExistingItem, NewItem, Tx
+from daemon.pipeline.prepare import PreparedItem, completed, doc_of, prepare_item
+from daemon.storage.items import ExistingItem, NewItem
+from daemon.storage.outbox import AlertRecord
+from daemon.storage.store import Tx
 from daemon.topics.match import Matcher, TopicMatch
 
 
@@ -192,21 +195,11 @@ class _Candidates:
         return out
 
 
-def doc_of(it: ParsedItem | NewItem, fulltext: str | None = None) -> grouping.Doc:
-    return grouping.Doc(
-        title=it.title,
-        summary=it.summary,
-        content=fulltext or it.content or "",
-        url=it.url,
-        published_at=it.published_at,
-    )
-
-
 def assign_stories(
     tx: Tx,
     new: Sequence[NewItem],
     window: timedelta,
-    fps: Sequence[grouping.Fingerprint] | None = None,
+    fps: Sequence[grouping.Fingerprint],
 ) -> set[int]:
     """Give every new item a story (``it.story_id``); returns the ids of the stories opened.
 
@@ -214,8 +207,6 @@ def assign_stories(
     then written in bulk: one INSERT for the new stories, one UPDATE per joined story. The
     band index is read once for the whole batch (``_Candidates.prefetch``)."""
     docs = [doc_of(it) for it in new]
-    if fps is None:
-        fps = [grouping.fingerprint(d) for d in docs]
     tx.lock_story_keys(k for fp in fps for k in fp.bands)
     source = _Candidates(tx)
     source.prefetch(fps, docs, window)
@@ -333,43 +324,29 @@ def plan(
     dead: set[str],
     *,
     feed_id: int,
-    parsed: Sequence[ParsedItem],
+    prepared: Sequence[PreparedItem],
     rules: Rules,
     now: datetime,
     fulltext: bool = False,
-    fingerprints: Sequence[grouping.Fingerprint | None] | None = None,
-    pre_matches: Sequence[Sequence[TopicMatch] | None] | None = None,
-    hashes: Sequence[str] | None = None,
-    features: Sequence[str | None] | None = None,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
-    ``fulltext``: queue each new item for its article page (see ``enrich``).
-    ``fingerprints``/``pre_matches``/``hashes``/``features``: computed by the parse
-    workers, one per parsed item."""
-    out = Plan(total=len(parsed))
-
-    def matches(i: int, it: ParsedItem | NewItem) -> list[TopicMatch]:
-        if pre_matches is not None and pre_matches[i] is not None:
-            return list(pre_matches[i])
-        if now - it.published_at > rules.max_age:
-            return []  # too old to alert: no need to match
-        return rules.matcher.match(it.title, it.summary, it.content or "")
-
-    for i, p in enumerate(parsed):
-        h = hashes[i] if hashes is not None else content_hash(p)
+    ``fulltext``: queue each new item for its article page (see ``enrich``)."""
+    out = Plan(total=len(prepared))
+    for pi in prepared:
+        p, h = pi.item, pi.content_hash
         old = existing.get(p.identity)
         if old is not None:
             out.known += 1
             if old.content_hash != h:
-                if features is not None and features[i] is not None:
-                    feats = features[i]
-                else:
-                    feats = grouping.encode_features(grouping.fingerprint(doc_of(p)))
-                out.changed.append((old, p, h, matches(i, p), feats))
+                pi = completed(pi, rules.matcher, now, rules.max_age)
+                assert pi.features is not None
+                out.changed.append((old, p, h, pi.matches, pi.features))
             continue
         if p.identity in dead:
             out.known += 1
             continue
+        pi = completed(pi, rules.matcher, now, rules.max_age)
+        assert pi.fingerprint is not None
         queue = fulltext and bool(p.url)
         it = NewItem(
             feed_id=feed_id,
@@ -389,16 +366,12 @@ def plan(
             content_hash=h,
             fulltext_status="pending" if queue else None,
             fulltext_after=now if queue else None,
+            features=pi.features,
+            bands=pi.fingerprint.bands,
         )
-        fp = fingerprints[i] if fingerprints is not None else None
-        if fp is None:  # no worker, or the worker took it for a known item (see parsepool)
-            fp = grouping.fingerprint(doc_of(it))
-        it.bands = fp.bands
-        feats = features[i] if features is not None else None
-        it.features = feats if feats is not None else grouping.encode_features(fp)
         out.new.append(it)
-        out.new_fps.append(fp)
-        out.new_matches.append(matches(i, it))
+        out.new_fps.append(pi.fingerprint)
+        out.new_matches.append(pi.matches)
     return out
 
 
@@ -480,7 +453,10 @@ def ingest_items(
 ) -> IngestStats:
     """Plan and apply on one transaction (``poll`` plans before taking the write lock)."""
     existing, dead = read_state(tx, feed_id, parsed)
+    stored = frozenset(e.content_hash for e in existing.values())  # unchanged: not prepared
+    prepared = [prepare_item(p, rules.matcher, now, rules.max_age, stored) for p in parsed]
     pl = plan(
-        existing, dead, feed_id=feed_id, parsed=parsed, rules=rules, now=now, fulltext=fulltext
-    )
+        existing, dead, feed_id=feed_id, prepared=prepared, rules=rules, now=now,
+        fulltext=fulltext,
+    )  # fmt: skip
     return apply(tx, pl, outlet=outlet, rules=rules, now=now)

@@ -20,11 +20,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from daemon.feeds.parse import ParsedFeed, content_hash, parse_feed
-from daemon.grouping.stories import Doc, encode_features, fingerprint
+from daemon.feeds.parse import ParsedFeed
+from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
 from daemon.runtime import workers
+
+if TYPE_CHECKING:
+    from daemon.topics.match import Matcher
 
 log = logging.getLogger("pantau.parse")
 
@@ -114,49 +117,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def prepare(
-    parsed: ParsedFeed,
-    matcher: Any,
-    now: datetime,
-    max_age: timedelta,
-    known: frozenset[str] = frozenset(),
-) -> ParsedFeed:
-    """Attach each item's content hash, story fingerprint (and its stored form) and topic
-    matches (items too old to alert are not matched). An item whose content hash is in
-    ``known`` (the feed's newest stored items) is one ingest will count as known and
-    unchanged: it gets None instead (ingest computes them itself in the rare case it needs
-    them). In a cycle where a changed feed carries 5 new items among 50, that is 90 % of the
-    worker's grouping and matching work."""
-    if parsed.error is not None:
-        return parsed
-    parsed.hashes = [content_hash(it) for it in parsed.items]
-    fps: list[Any] = []
-    features: list[Any] = []
-    matches: list[Any] = []
-    for it, h in zip(parsed.items, parsed.hashes, strict=True):
-        if h in known:
-            fps.append(None)
-            features.append(None)
-            matches.append(None)
-            continue
-        doc = Doc(
-            title=it.title,
-            summary=it.summary,
-            content=it.content,
-            url=it.url,
-            published_at=it.published_at,
-        )
-        fp = fingerprint(doc)
-        fps.append(fp)
-        features.append(encode_features(fp))
-        if matcher is not None and now - it.published_at <= max_age:
-            matches.append(matcher.match(it.title, it.summary, it.content or ""))
-        else:
-            matches.append([])
-    parsed.fingerprints, parsed.features, parsed.matches = fps, features, matches
-    return parsed
-
-
 def parse_prepared(
     body: bytes,
     *,
@@ -165,10 +125,13 @@ def parse_prepared(
     timezone: str,
     now: datetime,
     known: frozenset[str] = frozenset(),
-) -> ParsedFeed:
-    """What a worker runs: parse, then the pure per-item work of ingest."""
-    parsed = parse_feed(body, url=url, headers=headers, timezone=timezone, now=now)
-    return prepare(parsed, _MATCHER, now, _MAX_AGE, known)
+) -> PreparedFeed:
+    """What a worker runs: parse, then prepare each item (``daemon.pipeline.prepare``) with
+    the worker's own compiled topics."""
+    return parse_and_prepare(
+        body, url=url, headers=headers, timezone=timezone, now=now, matcher=_MATCHER,
+        max_age=_MAX_AGE, known=known,
+    )  # fmt: skip
 
 
 class ParsePool:
@@ -240,14 +203,21 @@ class ParsePool:
         headers: Mapping[str, str] | None,
         timezone: str,
         now: datetime,
+        matcher: Matcher | None,
+        max_age: timedelta,
         known: frozenset[str] = frozenset(),
-    ) -> ParsedFeed:
+    ) -> PreparedFeed:
+        """``parse_and_prepare``'s contract; in a worker for documents worth shipping there
+        (the workers use their own compiled copy of ``matcher``, see ``configure``)."""
         if self.workers <= 0 or len(body) < INLINE_BELOW:
-            return parse_feed(body, url=url, headers=headers, timezone=timezone, now=now)
+            return parse_and_prepare(
+                body, url=url, headers=headers, timezone=timezone, now=now, matcher=matcher,
+                max_age=max_age, known=known,
+            )  # fmt: skip
         for attempt in (1, 2):
             pool = self._executor()
             try:
-                fut: Future[ParsedFeed] = pool.submit(
+                fut: Future[PreparedFeed] = pool.submit(
                     parse_prepared,
                     body,
                     url=url,
@@ -303,5 +273,5 @@ def _ping() -> None:
     """A no-op task: submitting it makes the pool start a worker."""
 
 
-def _failed(reason: str) -> ParsedFeed:
-    return ParsedFeed(title="", link=None, items=[], warning=None, error=reason)
+def _failed(reason: str) -> PreparedFeed:
+    return PreparedFeed(ParsedFeed(title="", link=None, items=[], warning=None, error=reason), [])

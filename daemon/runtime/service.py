@@ -38,15 +38,17 @@ from daemon.delivery.dispatch import Dispatcher, DispatchStats, RetryPolicy
 from daemon.feeds import health as feedhealth
 from daemon.feeds import schedule
 from daemon.feeds.fetch import Fetcher, FetchPolicy
-from daemon.feeds.parse import parse_feed
 from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed
-from daemon.grouping import bandfilter
 from daemon.logs import log_event
 from daemon.pipeline.ingest import Rules
+from daemon.pipeline.prepare import parse_and_prepare
 from daemon.runtime import heap, metrics
 from daemon.runtime.parsepool import ParsePool
 from daemon.storage.db import sqlite_path
-from daemon.storage.store import FeedRow, FeedSpec, Store, utcnow
+from daemon.storage.feeds import FeedRow, FeedSpec
+from daemon.storage.sql import utcnow
+from daemon.storage.store import Store
+from daemon.storage.writer import SingleWriter
 from daemon.topics.match import Matcher, TopicSpec
 
 log = logging.getLogger("pantau")
@@ -164,7 +166,7 @@ def poll_one(
             min_interval=p.min_interval,
             max_interval=p.max_interval,
             max_backoff=p.max_backoff,
-            parser=parser.parse if parser is not None else parse_feed,
+            parser=parser.parse if parser is not None else parse_and_prepare,
             unchanged_sink=unchanged_sink,
         )
     except Exception as exc:
@@ -240,11 +242,7 @@ def update_health(store: Store, rt: Runtime, f: FeedRow, out: PollOutcome) -> fe
 
 def announce_health(rt: Runtime, f: FeedRow, h: feedhealth.Health, turn: str) -> None:
     """One message through each `health.notify` notifier; best effort, logged."""
-    title = (
-        f"Feed {f.name} bermasalah ({h.state}): {h.reason}"
-        if turn == "bad"
-        else f"Feed {f.name} pulih: polling berhasil lagi"
-    )
+    title = feedhealth.announcement(f.name, h, turn)
     msg = AlertMessage(
         alert_id=0,
         topic="kesehatan feed",
@@ -381,7 +379,7 @@ def lock_database(url: str) -> Any | None:
 def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
     lock = lock_database(loaded.config.database)
     store = Store.open(
-        loaded.config.database, exclusive=bandfilter.Policy.one_shot() if lock else None
+        loaded.config.database, single_writer=SingleWriter.one_shot() if lock else None
     )
     parser = make_parser(loaded.config)
     try:
@@ -489,7 +487,7 @@ class Daemon:
         cfg = self.loaded.config
         lock = lock_database(cfg.database)
         self.store = store = Store.open(
-            cfg.database, exclusive=bandfilter.Policy.daemon() if lock else None
+            cfg.database, single_writer=SingleWriter.daemon() if lock else None
         )
         try:
             self._install_signals()  # SIGTERM while waiting for the database ends the wait

@@ -1,0 +1,115 @@
+"""What every storage module shares: the driver, the timestamp forms, chunking, claims.
+
+The statements of the ingest path (run per poll, over up to hundreds of rows) go straight
+to the DB-API driver with SQL written once, in ``?`` style (rewritten to ``%s`` for
+psycopg): building, compiling and caching a SQLAlchemy statement and processing each bound
+value in Python cost several times the SQLite work itself (bench/README.md, issue 9).
+Timestamps are then passed as SQLAlchemy's SQLite DATETIME stores them (``sqlite_stamp``)
+or as aware datetimes to PostgreSQL. Everything else uses SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from daemon.storage.bands import PendingBands
+    from daemon.storage.writer import ItemCache, SingleWriter
+
+ROWS_PER_INSERT = 400  # multi-row VALUES: 400 × 18 parameters, well under both drivers' caps
+
+
+@lru_cache(maxsize=1024)
+def sqlite_stamp(dt: datetime) -> str:
+    """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (so comparisons line up).
+    Cached: a poll stamps its ``now`` on every item, and a story's times are its first
+    item's. (Equal aware datetimes are one instant, so one text, whatever their zone.)"""
+    if dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime costs 4x as much
+
+
+def epoch(dt: datetime) -> int:
+    """Whole seconds since the epoch: the band index's time (see migration 0004)."""
+    return int(dt.timestamp())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def values_sql(n_cols: int, n_rows: int) -> str:
+    row = "(" + ", ".join("?" * n_cols) + ")"
+    return ", ".join([row] * n_rows)
+
+
+def from_db(v: Any) -> datetime | None:
+    """A timestamp as the driver returns it: SQLite's stored text, PostgreSQL's datetime."""
+    if v is None or isinstance(v, datetime):
+        return v.astimezone(timezone.utc) if v is not None else None
+    return datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
+
+
+def chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class TxBase:
+    """One connection of a transaction, with the driver's cursor for the hot statements."""
+
+    def __init__(self, conn: Connection, writer: SingleWriter | None = None) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self._cursor: Any = None
+        # The sole writer of a SQLite database (None elsewhere and in reads): its band
+        # filter, its item cache and, inside a group commit, the group's pending band rows.
+        self.writer = writer
+        self.cache: ItemCache | None = writer.cache if writer is not None else None
+        self.pending: PendingBands | None = writer.pending if writer is not None else None
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+    def _cur(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        return self._cursor
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def _ts(self, dt: datetime | None) -> Any:
+        if dt is None:
+            return None
+        if dt.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return sqlite_stamp(dt) if self.sqlite else dt
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur = self._cur()
+        cur.execute(self._sql(sql), tuple(params))
+        return cur.fetchall()
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cur().executemany(self._sql(sql), rows)
+
+
+def claim(tx: TxBase, q: sa.Select[Any], table: sa.Table, **values: Any) -> list[int]:
+    """Ids that ``q`` selects, marked with ``values`` in the same transaction. On PostgreSQL
+    the rows are locked with SKIP LOCKED, so concurrent claimers never take the same row."""
+    if tx.conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    ids = [r[0] for r in tx.conn.execute(q)]
+    if ids:
+        tx.conn.execute(sa.update(table).where(table.c.id.in_(ids)).values(**values))
+    return ids

@@ -1,0 +1,180 @@
+"""Read models: stories with their copies, alerts with their sources and delivery state.
+Rows only; their JSON and text forms are in ``daemon.views``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from daemon.storage import db
+from daemon.storage.schema import alerts, deliveries, feeds, items, stories
+from daemon.storage.sql import chunks
+
+
+@dataclass
+class SourceView:
+    outlet: str
+    url: str | None
+    title: str
+
+
+@dataclass
+class AlertView:
+    id: int
+    topic: str
+    story_id: int
+    title: str
+    url: str | None
+    outlet: str
+    published_at: datetime
+    matched: list[str]
+    snippet: str
+    created_at: datetime
+    sources: list[SourceView] = field(default_factory=list)
+    deliveries: list[DeliveryView] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryView:
+    notifier: str
+    status: str  # pending | sent | failed
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    next_attempt_at: datetime | None  # only while pending
+
+
+@dataclass
+class StoryItemView:
+    feed: str
+    title: str
+    url: str | None
+    guid: str | None
+    published_at: datetime
+
+
+@dataclass
+class StoryView:
+    id: int
+    title: str
+    first_seen_at: datetime
+    items: list[StoryItemView] = field(default_factory=list)
+
+
+class ViewsStore:
+    """Reading for the CLI and the dispatcher (mixed into ``Store``)."""
+
+    engine: Any
+
+    def stories_since(self, since: datetime, limit: int = 10_000) -> list[StoryView]:
+        with db.read_tx(self.engine) as conn:
+            srows = list(
+                conn.execute(
+                    sa.select(stories)
+                    .where(stories.c.first_seen_at >= since)
+                    .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
+                    .limit(limit)
+                )
+            )
+            by_story: dict[int, list[StoryItemView]] = {r.id: [] for r in srows}
+            for chunk in chunks(list(by_story), 500):
+                q = (
+                    sa.select(
+                        items.c.story_id,
+                        items.c.title,
+                        items.c.url,
+                        items.c.guid,
+                        items.c.published_at,
+                        items.c.first_seen_at,
+                        feeds.c.name.label("feed"),
+                    )
+                    .join(feeds, feeds.c.id == items.c.feed_id)
+                    .where(items.c.story_id.in_(chunk))
+                    .order_by(items.c.first_seen_at, items.c.id)
+                )
+                for r in conn.execute(q):
+                    by_story[r.story_id].append(
+                        StoryItemView(r.feed, r.title, r.url, r.guid, r.published_at)
+                    )
+        return [StoryView(r.id, r.title, r.first_seen_at, by_story[r.id]) for r in srows]
+
+    def story_sources(
+        self, conn: Connection, story_ids: Sequence[int]
+    ) -> dict[int, list[SourceView]]:
+        out: dict[int, list[SourceView]] = {s: [] for s in story_ids}
+        for chunk in chunks(list(story_ids), 500):
+            q = (
+                sa.select(items.c.story_id, items.c.title, items.c.url, feeds.c.name)
+                .join(feeds, feeds.c.id == items.c.feed_id)
+                .where(items.c.story_id.in_(chunk))
+                .order_by(items.c.first_seen_at, items.c.id)
+            )
+            for r in conn.execute(q):
+                out[r.story_id].append(SourceView(r.name, r.url, r.title))
+        return out
+
+    def alerts_since(
+        self, since: datetime, topic: str | None = None, ids: Sequence[int] | None = None
+    ) -> list[AlertView]:
+        q = sa.select(alerts).order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+        if ids is not None:
+            q = q.where(alerts.c.id.in_(list(ids)))
+        else:
+            q = q.where(alerts.c.created_at >= since)
+        if topic is not None:
+            q = q.where(alerts.c.topic == topic)
+        with db.read_tx(self.engine) as conn:
+            rows = list(conn.execute(q))
+            sources = self.story_sources(conn, list({r.story_id for r in rows}))
+            dels: dict[int, list[DeliveryView]] = {r.id: [] for r in rows}
+            for chunk in chunks(list(dels), 500):
+                for d in conn.execute(
+                    sa.select(deliveries)
+                    .where(deliveries.c.alert_id.in_(chunk))
+                    .order_by(deliveries.c.id)
+                ):
+                    dels[d.alert_id].append(
+                        DeliveryView(
+                            d.notifier,
+                            d.status,
+                            d.attempts,
+                            d.last_error,
+                            d.sent_at,
+                            d.next_attempt_at if d.status == "pending" else None,
+                        )  # fmt: skip
+                    )
+        return [
+            AlertView(
+                id=r.id,
+                topic=r.topic,
+                story_id=r.story_id,
+                title=r.title,
+                url=r.url,
+                outlet=r.outlet,
+                published_at=r.published_at,
+                matched=json.loads(r.matched),
+                snippet=r.snippet,
+                created_at=r.created_at,
+                sources=sources.get(r.story_id, []),
+                deliveries=dels[r.id],
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        with db.read_tx(self.engine) as conn:
+            return {
+                name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for name, t in (
+                    ("feeds", feeds),
+                    ("items", items),
+                    ("stories", stories),
+                    ("alerts", alerts),
+                )
+            }

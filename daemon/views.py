@@ -1,0 +1,122 @@
+"""Presentation of what the store reads: the JSON shapes of feeds, stories and alerts (the
+CLI's ``--json``; a notifier or a dashboard that shows the same things reuses them) and the
+CLI's text lines. One home, so that every surface shows one shape. Which health a feed shows
+is decided in ``daemon.feeds.health``, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from daemon.feeds import health
+
+if TYPE_CHECKING:
+    from daemon.storage.feeds import FeedRow
+    from daemon.storage.views import AlertView, StoryView
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC, ISO 8601, with a ``Z``: how every timestamp leaves pantau."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def feed_json(f: FeedRow) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "url": f.url,
+        "last_polled_at": iso(f.last_polled_at),
+        "last_status": f.last_status,
+        "last_error": f.last_error,
+        "item_count": f.item_count,
+        "next_poll_at": iso(f.next_poll_at),
+        "last_ok_at": iso(f.last_ok_at),
+        "last_new_at": iso(f.last_new_at),
+        "error_count": f.error_count,
+        "gone": f.gone,
+        "health": health.shown(f).state,
+        "health_reason": f.health_reason or None,
+        "interval": f.interval,
+        "polls": f.polls,
+        "polls_not_modified": f.polls_not_modified,
+        "polls_failed": f.polls_failed,
+    }
+
+
+def story_json(s: StoryView) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "first_seen_at": iso(s.first_seen_at),
+        "items": [
+            {
+                "feed": i.feed,
+                "title": i.title,
+                "url": i.url,
+                "guid": i.guid,
+                "published_at": iso(i.published_at),
+            }
+            for i in s.items
+        ],
+    }
+
+
+def alert_json(a: AlertView) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "topic": a.topic,
+        "story_id": a.story_id,
+        "title": a.title,
+        "url": a.url,
+        "outlet": a.outlet,
+        "published_at": iso(a.published_at),
+        "matched": a.matched,
+        "snippet": a.snippet,
+        "sources": [{"outlet": s.outlet, "url": s.url, "title": s.title} for s in a.sources],
+        "created_at": iso(a.created_at),
+        "deliveries": [
+            {
+                "notifier": d.notifier,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "sent_at": iso(d.sent_at),
+                "next_attempt_at": iso(d.next_attempt_at),
+            }
+            for d in a.deliveries
+        ],
+    }
+
+
+def _short(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "-"
+
+
+FEEDS_HEADER = (
+    f"{'feed':<24} {'health':<8} {'items':>6} {'last poll':<20} {'next poll':<20} problem"
+)
+
+
+def feed_line(f: FeedRow) -> str:
+    h = health.shown(f)
+    return (
+        f"{f.name[:24]:<24} {h.state:<8} {f.item_count:>6} "
+        f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {h.problem}"
+    )
+
+
+def story_lines(s: StoryView) -> list[str]:
+    outlets = sorted({i.feed for i in s.items})
+    lines = [f"#{s.id} {s.title}  [{', '.join(outlets)}]"]
+    if len(s.items) > 1:
+        lines += [f"    {i.feed}: {i.title}" for i in s.items]
+    return lines
+
+
+def alert_line(a: AlertView) -> str:
+    dl = ", ".join(f"{d.notifier}:{d.status}" for d in a.deliveries) or "stored only"
+    others = [s.outlet for s in a.sources if s.url != a.url]
+    also = f" (juga: {', '.join(others)})" if others else ""
+    return f"#{a.id} [{a.topic}] {a.title} — {a.outlet}{also}  matched={','.join(a.matched)}  {dl}"
