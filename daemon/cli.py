@@ -232,7 +232,7 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
             started = time.monotonic()
             outcomes, stats = run_once(loaded)
             usage = resource.getrusage(resource.RUSAGE_SELF)
-            ok = sum(1 for o in outcomes if o.result in ("ok", "not_modified", "unchanged"))
+            ok = sum(1 for o in outcomes if o.ok)
             new = sum(o.stats.new for o in outcomes)
             alerts = sum(len(o.stats.alerts) for o in outcomes)
             from daemon.logs import log_event

@@ -351,10 +351,11 @@ def test_limiter_gives_concurrent_threads_distinct_slots() -> None:
 
 
 def test_retry_after_parsing() -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
     assert parse_retry_after("12", now) == 12
     assert parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now) == 60
-    assert parse_retry_after("-5", now) == 0
+    assert parse_retry_after("-5", now) is None  # not delta-seconds (the same rule as feeds)
+    assert parse_retry_after("1.5", now) is None
     assert parse_retry_after("99999999", now) == 3600
     assert parse_retry_after("nan", now) is None
     assert parse_retry_after("soon", now) is None
@@ -392,3 +393,24 @@ def test_hostile_error_body_is_cleaned_and_capped(stub: SlackStub) -> None:
     assert not result.ok and not result.permanent
     assert len(result.detail) <= 210
     assert "\x1b" not in result.detail and "\n" not in result.detail
+
+
+def test_feeds_and_slack_read_retry_after_alike() -> None:
+    """One reading of Retry-After (daemon.retry): only the caps differ."""
+    from email.utils import formatdate
+
+    from daemon.feeds import fetch
+
+    now = 1_800_000_000.0
+    for v in (
+        "120",
+        " 7 ",
+        "-5",
+        "1.5",
+        "nan",
+        "soon",
+        "",
+        None,
+        formatdate(now + 90, usegmt=True),
+    ):
+        assert parse_retry_after(v, now) == fetch.parse_retry_after(v, now), v

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event
+from daemon.retry import backoff
 from daemon.runtime import metrics
 from daemon.storage.outbox import DeliveryRow
 from daemon.storage.sql import utcnow
@@ -49,7 +50,7 @@ class RetryPolicy:
 def retry_delay(attempts: int, policy: RetryPolicy, retry_after: float | None = None) -> float:
     """Delay before attempt ``attempts + 1``: doubling from ``initial``, capped at ``maximum``;
     a server's Retry-After wins when it asks for longer."""
-    delay = min(policy.maximum, policy.initial * (2 ** max(0, attempts - 1)))
+    delay = backoff(attempts, policy.initial, policy.maximum)
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.give_up_after))
     return delay

@@ -10,18 +10,15 @@ percent-encoded. The webhook URL is a secret: it never appears in a result or a 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from daemon import USER_AGENT
+from daemon import USER_AGENT, retry
 from daemon.delivery.base import (
     AlertMessage,
     SendResult,
@@ -205,24 +202,9 @@ def test_payload() -> dict[str, Any]:
 # Response classification (pure)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), clamped."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Slack's ``Retry-After`` in seconds, at most an hour (see ``daemon.retry``)."""
+    return retry.parse_retry_after(value, cap=MAX_RETRY_AFTER, now=now)
 
 
 def classify(status: int, body: str, retry_after: str | None = None) -> SendResult:

@@ -35,8 +35,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -48,7 +46,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from daemon import USER_AGENT
+from daemon import USER_AGENT, retry
 from daemon.text import clean_line
 
 FEED_ACCEPT = (
@@ -113,24 +111,8 @@ class FetchResult:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), capped at
-    24 h so a hostile server cannot park a feed forever; None when absent or unreadable."""
-    if not value:
-        return None
-    v = value.strip()
-    if v.isascii() and v.isdigit():
-        seconds = float(int(v[:12]))
-    else:
-        try:
-            when = parsedate_to_datetime(v)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:  # "-0000" means UTC with unknown origin
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """A feed server's ``Retry-After`` in seconds, at most 24 h (see ``daemon.retry``)."""
+    return retry.parse_retry_after(value, cap=MAX_RETRY_AFTER, now=now)
 
 
 def is_private_address(ip: str | IPAddress) -> bool:

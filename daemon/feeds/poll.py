@@ -22,16 +22,15 @@ from daemon.pipeline.ingest import IngestStats, Rules
 from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
 from daemon.storage.feeds import FeedRow
 from daemon.storage.sql import utcnow
-from daemon.storage.store import Store
+from daemon.storage.store import Store, Tx
 from daemon.text import clean_line
 
 log = logging.getLogger("pantau.poll")
 
+OK_RESULTS = frozenset({"ok", "not_modified", "unchanged"})
+
 # parse_and_prepare's signature; ParsePool.parse in the daemon
 Parser = Callable[..., PreparedFeed]
-
-# Every write of a poll's outcome also drops the poll's lease (see Store.claim_feeds).
-RELEASE = {"lease_owner": None, "lease_until": None}
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,11 @@ class PollOutcome:
     fetch_seconds: float = 0.0
     next_poll_at: datetime | None = None
     new_item_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """The feed answered with a feed (new items or not)."""
+        return self.result in OK_RESULTS
 
 
 def _limits(
@@ -92,35 +96,23 @@ def poll_feed(
 
     if res.gone:
         out.result, out.error = "gone", "HTTP 410 Gone: the feed was removed; polling stopped"
-        _record_failure(store, feed, now, res.status, out.error, None, limits, gone=True)
-        out.next_poll_at = None
+        record_failure(store, feed, out, now, limits)
     elif res.error is not None:
         out.error = clean_line(res.error, 900)
-        out.next_poll_at = _record_failure(
-            store, feed, now, res.status, out.error, res.retry_after, limits
-        )
+        record_failure(store, feed, out, now, limits, res.retry_after)
     elif res.not_modified or (res.body_hash is not None and res.body_hash == feed.body_hash):
         out.result = "not_modified" if res.not_modified else "unchanged"
         interval = schedule.unchanged_interval(feed.interval, limits)
         out.next_poll_at = schedule.next_poll_at(now, interval)
-        values = dict(
-            last_polled_at=now,
-            last_status=res.status,
-            last_error=None,
-            last_ok_at=now,
-            error_count=0,
-            etag=res.etag or feed.etag,
+        values, _ = bookkeeping(
+            feed, out, now, interval=interval, etag=res.etag or feed.etag,
             last_modified=res.last_modified or feed.last_modified,
-            interval=interval,
-            next_poll_at=out.next_poll_at,
-            **RELEASE,
-        )
+        )  # fmt: skip
         if unchanged_sink is not None:
             unchanged_sink(feed.id, values)  # written with the others of the cycle
         else:
             with store.tx(group=True) as tx:
-                tx.update_feed(feed.id, **values)
-                tx.add_feed_stats(feed.id, polls=1, not_modified=1)
+                record_poll(tx, feed, out, now, values)
     else:
         known: frozenset[str] = frozenset()
         if feed.last_ok_at is not None:  # a feed never read has no items to recognise
@@ -139,9 +131,7 @@ def poll_feed(
         parsed = prepared.feed
         if parsed.error is not None:
             out.error = clean_line(parsed.error, 900)
-            out.next_poll_at = _record_failure(
-                store, feed, now, res.status, out.error, None, limits
-            )
+            record_failure(store, feed, out, now, limits)
         else:
             out.warning = parsed.warning
             with store.read() as rtx:
@@ -162,54 +152,71 @@ def poll_feed(
                     first_poll=feed.last_ok_at is None,
                 )
                 out.next_poll_at = schedule.next_poll_at(now, interval)
-                values = dict(
-                    last_polled_at=now,
-                    last_status=res.status,
-                    last_error=None,
-                    last_ok_at=now,
-                    error_count=0,
-                    etag=res.etag,
-                    last_modified=res.last_modified,
-                    body_hash=res.body_hash,
-                    interval=interval,
-                    next_poll_at=out.next_poll_at,
-                    **RELEASE,
+                out.result, out.stats = "ok", stats
+                values, _ = bookkeeping(
+                    feed, out, now, interval=interval, etag=res.etag,
+                    last_modified=res.last_modified, body_hash=res.body_hash,
                     title=(parsed.title or None) and parsed.title[:500],
-                )
-                if stats.new:
-                    values["last_new_at"] = now
-                tx.update_feed(feed.id, **values)
-                tx.add_feed_stats(feed.id, polls=1, items_added=stats.new)
-            out.result, out.stats = "ok", stats
+                )  # fmt: skip
+                record_poll(tx, feed, out, now, values)
     out.elapsed = time.monotonic() - started
     return out
 
 
-def _record_failure(
+def bookkeeping(
+    feed: FeedRow, out: PollOutcome, now: datetime, **columns: Any
+) -> tuple[dict[str, Any], tuple[int, int, int, int]]:
+    """What a poll leaves on its feed's row, whatever its outcome: the columns to set (with
+    ``columns``, the outcome's own: validators, interval, title) and the counters to add
+    (polls, not modified, failed, items added). Every outcome also drops the poll's lease
+    (see ``Store.claim_feeds``)."""
+    ok = out.ok
+    values: dict[str, Any] = {
+        "last_polled_at": now,
+        "last_status": out.status,
+        "next_poll_at": out.next_poll_at,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if ok:
+        values.update(last_error=None, last_ok_at=now, error_count=0)
+    else:
+        values.update(
+            last_error=out.error, error_count=feed.error_count + 1, gone=out.result == "gone"
+        )
+    if out.stats.new:
+        values["last_new_at"] = now
+    values.update(columns)
+    unchanged = out.result in ("not_modified", "unchanged")
+    return values, (1, int(unchanged), int(not ok), out.stats.new)
+
+
+def record_poll(
+    tx: Tx, feed: FeedRow, out: PollOutcome, now: datetime, values: dict[str, Any] | None = None
+) -> None:
+    """Write a poll's bookkeeping (``values``: from ``bookkeeping``, when the caller needed
+    them first)."""
+    computed, stats = bookkeeping(feed, out, now)
+    tx.update_feed(feed.id, **(values if values is not None else computed))
+    tx.add_feeds_stats([(feed.id, *stats)])
+
+
+def record_failure(
     store: Store,
     feed: FeedRow,
+    out: PollOutcome,
     now: datetime,
-    status: int | None,
-    error: str,
-    retry_after: float | None,
     limits: schedule.Limits,
+    retry_after: float | None = None,
     *,
-    gone: bool = False,
-) -> datetime | None:
-    count = feed.error_count + 1
-    nxt = (
-        None if gone else now + timedelta(seconds=schedule.error_delay(count, limits, retry_after))
-    )
-    with store.tx(group=True) as tx:
-        tx.update_feed(
-            feed.id,
-            last_polled_at=now,
-            last_status=status,
-            last_error=error,
-            error_count=count,
-            gone=gone,
-            next_poll_at=nxt,
-            **RELEASE,
-        )
-        tx.add_feed_stats(feed.id, polls=1, failed=1)
-    return nxt
+    group: bool = True,
+) -> None:
+    """A failed poll (an error, a 410, a crash): the next attempt backs off
+    (``schedule.error_delay``), except after a 410, which stops polling."""
+    if out.result == "gone":
+        out.next_poll_at = None
+    else:
+        delay = schedule.error_delay(feed.error_count + 1, limits, retry_after)
+        out.next_poll_at = now + timedelta(seconds=delay)
+    with store.tx(group=group) as tx:
+        record_poll(tx, feed, out, now)

@@ -15,6 +15,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from daemon.retry import backoff
+
 TURNOVER_KNOWN_FRACTION = 0.5  # fewer known items than this fraction: the feed turned over
 SPEED_UP = 0.5
 SLOW_DOWN = 1.25
@@ -63,7 +65,7 @@ def unchanged_interval(current: float | None, limits: Limits) -> float:
 def error_delay(error_count: int, limits: Limits, retry_after: float | None = None) -> float:
     """Delay after the ``error_count``-th consecutive error (1-based)."""
     n = max(1, error_count)
-    delay = min(limits.max_backoff, limits.base * (2 ** (n - 1)))
+    delay = backoff(n, limits.base, limits.max_backoff)
     if retry_after is not None:
         delay = max(delay if n > 1 else 0.0, min(retry_after, limits.max_backoff))
     return delay

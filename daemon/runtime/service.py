@@ -38,7 +38,7 @@ from daemon.delivery.dispatch import Dispatcher, DispatchStats, RetryPolicy
 from daemon.feeds import health as feedhealth
 from daemon.feeds import schedule
 from daemon.feeds.fetch import Fetcher, FetchPolicy
-from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed
+from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed, record_failure
 from daemon.logs import log_event
 from daemon.pipeline.ingest import Rules
 from daemon.pipeline.prepare import parse_and_prepare
@@ -171,10 +171,9 @@ def poll_one(
         )
     except Exception as exc:
         log_event(log, "error", "poll.crash", exc_info=True, feed=feed.name)
-        out = PollOutcome(
-            feed.id, feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}"
-        )
-        _record_crash(store, feed, out.error or "", rt)
+        error = f"internal error: {type(exc).__name__}: {exc}"[:900]
+        out = PollOutcome(feed.id, feed.name, "error", error=error)
+        _record_crash(store, rt, feed, policy, out)
     _log_outcome(out)
     _count(out)
     try:
@@ -200,7 +199,7 @@ def _count(out: PollOutcome) -> None:
 
 def history_after(f: FeedRow, out: PollOutcome, now: datetime) -> feedhealth.FeedHistory:
     """The feed's history as the poll just left it (what poll_feed wrote), without a read."""
-    ok = out.result in ("ok", "not_modified", "unchanged")
+    ok = out.ok
     return feedhealth.FeedHistory(
         added_at=f.added_at or now,
         last_ok_at=now if ok else f.last_ok_at,
@@ -273,26 +272,13 @@ def announce_health(rt: Runtime, f: FeedRow, h: feedhealth.Health, turn: str) ->
             log_event(log, "error", "health.notify_failed", exc_info=True, notifier=name)
 
 
-def _record_crash(store: Store, feed: FeedRow, error: str, rt: Runtime) -> None:
-    limits = schedule.Limits(
-        rt.policies[feed.url].interval if feed.url in rt.policies else rt.cfg.polling.interval,
-        rt.cfg.polling.min_interval,
-        rt.cfg.polling.max_interval,
-        rt.cfg.polling.max_backoff,
-    )
-    now = utcnow()
+def _record_crash(
+    store: Store, rt: Runtime, feed: FeedRow, policy: FeedPolicy, out: PollOutcome
+) -> None:
+    p = rt.cfg.polling
+    limits = schedule.Limits(policy.interval, p.min_interval, p.max_interval, p.max_backoff)
     try:
-        with store.tx() as tx:
-            tx.update_feed(
-                feed.id,
-                last_polled_at=now,
-                last_error=error[:900],
-                error_count=feed.error_count + 1,
-                next_poll_at=now
-                + timedelta(seconds=schedule.error_delay(feed.error_count + 1, limits)),
-                lease_owner=None,
-                lease_until=None,
-            )
+        record_failure(store, feed, out, utcnow(), limits, group=False)
     except Exception:
         log_event(log, "error", "poll.record_failed", exc_info=True, feed=feed.name)
 
