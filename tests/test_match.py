@@ -417,7 +417,9 @@ def test_one_megabyte_text_matches_quickly() -> None:
     found = m.match("judul", "", body)
     elapsed = time.perf_counter() - t0
     assert [f.topic for f in found] == ["t1", "t2"]
-    assert elapsed < 3.0, elapsed
+    # A guard against quadratic matching (which takes minutes here), not a speed target:
+    # those live in bench/bench_match.py. The bound leaves room for a loaded machine.
+    assert elapsed < 30.0, elapsed
 
 
 def test_hundred_thousand_distinct_tokens_with_prefixes() -> None:
@@ -427,7 +429,7 @@ def test_hundred_thousand_distinct_tokens_with_prefixes() -> None:
     found = m.match("judul", "", body)
     elapsed = time.perf_counter() - t0
     assert [f.topic for f in found] == ["t0", "t2", "t3"]
-    assert elapsed < 3.0, elapsed
+    assert elapsed < 30.0, elapsed  # quadratic would take minutes (see the test above)
 
 
 def test_repeated_phrase_pairs_are_linear() -> None:
