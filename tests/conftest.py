@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+# Wall-clock bound for tests that feed hostile input to a parser: it catches quadratic or
+# exponential cost (tens of seconds to hours on those inputs), not speed, and leaves room
+# for a loaded 2-core CI machine. Speed targets live in bench/ (README: "How we test").
+HOSTILE_GUARD_S = 15.0
+
 PG_BASE = os.environ.get("PANTAU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -4,7 +4,6 @@ WIB is UTC+7, WITA UTC+8, WIT UTC+9, so 18:20 WIB is 11:20 UTC."""
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -146,17 +145,6 @@ def test_never_raises_on_garbage() -> None:
         got = parse_date(raw)
         assert got is None or got.tzinfo is not None
     assert parse_date(12345) is None  # type: ignore[arg-type]
-
-
-def test_fast_enough_for_big_feeds() -> None:
-    """A 200-item feed must not spend noticeable time on dates (budget: 20 us per date,
-    generous for slow CI; about 5 us measured)."""
-    samples = [raw for raw, _ in CASES] * 40
-    start = time.perf_counter()
-    for raw in samples:
-        parse_date(raw)
-    per_date = (time.perf_counter() - start) / len(samples)
-    assert per_date < 20e-6
 
 
 NOW = utc(2025, 6, 1, 5, 0)

@@ -17,6 +17,7 @@ import pytest
 
 from daemon import logs
 from daemon.logs import add_secret, log_event, parse_level, redact, setup_logging
+from tests.conftest import HOSTILE_GUARD_S
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -357,4 +358,4 @@ def test_redaction_is_linear_on_hostile_text(unit: str) -> None:
     text = unit * (100_000 // len(unit))
     t0 = time.perf_counter()
     redact(text)
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < HOSTILE_GUARD_S

@@ -25,6 +25,7 @@ from daemon.feeds.parse import (
     parse_feed,
     strip_html,
 )
+from tests.conftest import HOSTILE_GUARD_S
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 CORPUS = Path("/work/shared/corpus/real")
@@ -338,7 +339,7 @@ def test_entity_bomb_is_defused_fast() -> None:
     assert 100_000 < len(body) < 200_000
     start = time.perf_counter()
     feed = parse_feed(body, url="https://bom.example/rss", now=NOW)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < HOSTILE_GUARD_S
     # refused as a whole and recorded on the feed (SPEC §6), nothing expanded or stored
     assert feed.items == [] and "declares XML entities" in (feed.error or "")
     tracemalloc.start()
@@ -408,7 +409,7 @@ def test_one_megabyte_title_is_capped_quickly() -> None:
     assert len(body) > 1_000_000
     start = time.perf_counter()
     feed = parse_feed(body, url="https://a.example/rss", now=NOW)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < HOSTILE_GUARD_S
     item = feed.items[0]
     assert len(item.title) <= TITLE_MAX and item.title.startswith("Banjir bandang Banjir")
     assert len(item.title_html) == TITLE_HTML_MAX
@@ -529,7 +530,7 @@ def test_strip_html_is_linear_on_hostile_markup() -> None:
     for hostile in ("<a" * 200_000, "<script>" * 100_000, "<!--" * 100_000, "&lt;" * 200_000):
         start = time.perf_counter()
         out = strip_html(hostile, 1000)
-        assert time.perf_counter() - start < 1.0
+        assert time.perf_counter() - start < HOSTILE_GUARD_S
         assert len(out) <= 1000
 
 

@@ -27,6 +27,7 @@ from daemon.grouping.stories import (
     fingerprint,
     same_story,
 )
+from tests.conftest import HOSTILE_GUARD_S
 
 DATA = Path(__file__).parent / "data" / "stories_labelled.jsonl"
 WINDOW = timedelta(hours=72)
@@ -449,7 +450,7 @@ def test_hostile_text_is_bounded_and_harmless() -> None:
     huge = ("Ukra\u00adina \x00\u200b" + LEAD + " ") * 20_000  # ~6 MB
     start = time.perf_counter()
     fp = fingerprint(doc(huge, content=huge))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < HOSTILE_GUARD_S
     assert fp.enough_text
     naive = Doc(title="t", summary=LEAD, published_at=datetime(2025, 11, 24, 2, 30))
     assert same_story(naive, doc(LEAD), WINDOW)  # naive time read as UTC, no TypeError
