@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon import stories  # noqa: E402
+from daemon.grouping import stories  # noqa: E402
 from daemon.grouping.stories import Candidate, Doc, choose_story, fingerprint  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "stories_labelled.jsonl"
