@@ -32,8 +32,9 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "events_labelled.jsonl"
@@ -111,18 +112,33 @@ class Cell:
 def score(
     pairs: Iterable[Pair], labels: Mapping[str, Hashable]
 ) -> tuple[dict[tuple[str, str], Cell], list[tuple[Pair, bool]]]:
-    """Cells keyed (split, kind), with split "all" too; and every pair with its outcome."""
+    """Cells keyed (split, kind), with split "all" too; and every pair with its outcome.
+
+    Same-happening pairs are also counted apart by outlet, as issue 26's table does:
+    kind ``same_happening/one_outlet`` (one outlet wrote it up twice) and
+    ``same_happening/two_outlets`` (independent reports)."""
     cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
     outcomes = []
     for p in pairs:
         la, lb = labels.get(p.a_url), labels.get(p.b_url)
         together = la is not None and la == lb
-        for split in (p.split, "all"):
-            c = cells[split, p.kind]
+        kinds = [p.kind]
+        if p.kind == "same_happening":
+            one = site(p.a_url) == site(p.b_url)
+            kinds.append(f"{p.kind}/{'one_outlet' if one else 'two_outlets'}")
+        for split, kind in itertools.product((p.split, "all"), kinds):
+            c = cells[split, kind]
             c.pairs += 1
             c.grouped += together
         outcomes.append((p, together))
     return dict(cells), outcomes
+
+
+def site(url: str) -> str:
+    """The outlet behind a URL: its registered domain (jogja.antaranews.com -> antaranews.com,
+    ekonomi.republika.co.id -> republika.co.id)."""
+    parts = (urlsplit(url).hostname or url).split(".")
+    return ".".join(parts[-3:] if parts[-2:-1] == ["co"] else parts[-2:])
 
 
 def headline(cell: Cell, kind: str) -> float:
@@ -131,13 +147,17 @@ def headline(cell: Cell, kind: str) -> float:
 
 
 def report(name: str, cells: Mapping[tuple[str, str], Cell], splits: Sequence[str]) -> str:
-    lines = [
-        f"{name}:",
-        f"  {'split':5} {'copy grouped':>18} {'same grouped':>18} {'precision':>18}",
+    cols = [
+        ("copy", "copy grouped"),
+        ("same_happening", "same grouped"),
+        ("same_happening/one_outlet", "  one outlet"),
+        ("same_happening/two_outlets", "  two outlets"),
+        ("different", "precision"),
     ]
+    lines = [f"{name}:", f"  {'split':5} " + " ".join(f"{h:>18}" for _, h in cols)]
     for split in splits:
         row = [f"  {split:5}"]
-        for kind in KINDS:
+        for kind, _ in cols:
             c = cells.get((split, kind), Cell())
             row.append(f"{headline(c, kind):8.3f} ({c.grouped:4}/{c.pairs:4})")
         lines.append(" ".join(row))
@@ -198,12 +218,27 @@ def same_title_words(
 
 
 def stories(articles: Sequence[Article]) -> dict[str, Hashable]:
-    """Today's story layer (copies of one text), as bench/eval_stories.py runs it on the
+    """Today's story layer (copies of one text), run as bench/eval_stories.py runs it on the
     real corpus: title + first 300 characters, dates at noon WIB, 72 h window."""
     sys.path.insert(0, str(ROOT / "bench"))
     import eval_stories  # noqa: PLC0415 (imports the daemon: only when asked for)
 
-    rows = eval_stories.load_real(False)
+    rows = [
+        eval_stories.Row(
+            i,
+            a.url,
+            a.domain,
+            None,
+            eval_stories.Doc(
+                title=a.title,
+                summary=a.text[:300],
+                content="",
+                url=a.url,
+                published_at=datetime.combine(a.date, time(12), eval_stories.WIB),
+            ),
+        )
+        for i, a in enumerate(articles)
+    ]
     assigned = eval_stories.group(rows)
     return {r.doc.url: assigned[r.id] for r in rows}
 

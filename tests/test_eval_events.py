@@ -80,6 +80,22 @@ def test_score_counts_grouped_pairs_per_split_and_kind() -> None:
     assert cells["all", "copy"].grouped == 0 and cells["all", "different"].grouped == 0
 
 
+def test_same_happening_is_also_counted_by_outlet() -> None:
+    ant, jogja, rep = (
+        "https://www.antaranews.com/berita/1",
+        "https://jogja.antaranews.com/berita/2",
+        "https://ekonomi.republika.co.id/berita/3",
+    )
+    p = [
+        eval_events.Pair(ant, jogja, "t", "t", "same_happening", "dev", "w"),
+        eval_events.Pair(ant, rep, "t", "t", "same_happening", "dev", "w"),
+    ]
+    cells, _ = eval_events.score(p, {ant: 1, jogja: 1, rep: 2})
+    one, two = cells["dev", "same_happening/one_outlet"], cells["dev", "same_happening/two_outlets"]
+    assert (one.pairs, one.grouped, two.pairs, two.grouped) == (1, 1, 1, 0)
+    assert eval_events.site(rep) == "republika.co.id"
+
+
 def test_title_words_baseline_links_near_days_only() -> None:
     d = date(2025, 5, 1)
     arts = [
@@ -145,3 +161,24 @@ def test_script_skips_without_the_corpus(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
     )
     assert "skipped" in out.stdout
+
+
+@needs_corpus
+def test_the_file_is_what_the_annotations_say(tmp_path: Path) -> None:
+    # the jsonl is generated from tests/data/events_annotations.txt: a hand edit of one
+    # without the other shows up here
+    out = tmp_path / "pairs.jsonl"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "data" / "make_events_labelled.py"),
+            "--corpus",
+            str(CORPUS),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert out.read_text("utf-8") == eval_events.LABELLED.read_text("utf-8")
