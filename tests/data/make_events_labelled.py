@@ -4,8 +4,9 @@ The annotations name articles of ../shared/corpus/news-2025.csv by row and group
 happening (see the file's header). This script only expands those judgements into pairs:
 
 - within a group: ``copy`` when one article is marked a copy of the other (directly or via a
-  chain), else ``same_happening``; at most 10 same-happening pairs per group, cross-outlet
-  pairs first, so a day with six write-ups does not swamp the set;
+  chain), else ``same_happening``; every copy and every one-outlet pair is kept, but at most
+  10 cross-outlet same-happening pairs per group, so a day with six write-ups does not swamp
+  the set;
 - Antam (A) and Pegadaian (P) groups: ``different`` pairs with the same kind of report on the
   neighbouring day (6 per day pair, same-outlet pairs first: they share the template) and with
   the other price list of the same day (3);
@@ -132,9 +133,10 @@ def build(
             cross = site(rows[a]["url"]) != site(rows[b]["url"])
             cand.append((kind, a, b, cross))
         rng.shuffle(cand)
-        cand.sort(key=lambda c: not c[3])
-        same = [c for c in cand if c[0] == "same_happening"][:SAME_PER_GROUP]
-        for kind, a, b, cross in [c for c in cand if c[0] == "copy"] + same:
+        copies = [c for c in cand if c[0] == "copy"]
+        one_outlet = [c for c in cand if c[0] == "same_happening" and not c[3]]
+        two_outlets = [c for c in cand if c[0] == "same_happening" and c[3]][:SAME_PER_GROUP]
+        for kind, a, b, cross in copies + one_outlet + two_outlets:
             if kind == "copy":
                 why = f"{g.desc}; one text reposted or lightly rewritten"
             elif cross:
