@@ -340,7 +340,7 @@ def test_entity_bomb_is_defused_fast() -> None:
     start = time.perf_counter()
     feed = parse_feed(body, url="https://bom.example/rss", now=NOW)
     assert time.perf_counter() - start < HOSTILE_GUARD_S
-    # refused as a whole and recorded on the feed (SPEC §6), nothing expanded or stored
+    # refused as a whole and recorded on the feed (README.md, "Deviations"), nothing expanded or stored
     assert feed.items == [] and "declares XML entities" in (feed.error or "")
     tracemalloc.start()
     try:

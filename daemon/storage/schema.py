@@ -2,8 +2,8 @@
 
 Core rather than ORM: the hot path inserts a feed's items in one batch and reads back a few
 columns, and the ORM's unit of work costs more than the SQL. Alembic migrations under
-``migrations/versions`` create exactly these tables; ``tests/test_migrations.py`` checks
-that the two agree.
+``migrations/versions`` create exactly these tables;
+``tests/test_store.py::test_migrations_from_empty_match_the_schema`` checks that the two agree.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-r"""One-pass matching of an item against every topic (SPEC §4 "Topics and queries").
+r"""One-pass matching of an item against every topic (README.md, "Topics: the query language").
 
 ``Matcher.compile`` turns all topic queries into one index when the config loads: a dict
 from lower-cased word to the terms ("atoms") it satisfies (family expansions included), a

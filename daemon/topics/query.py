@@ -1,4 +1,4 @@
-"""The topic query language (SPEC §4): a tokenizer and recursive-descent parser to an AST.
+"""The topic query language (README.md, "Topics: the query language"): a tokenizer and recursive-descent parser to an AST.
 
 Grammar (juxtaposition is AND, as in Google)::
 
