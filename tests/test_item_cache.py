@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from daemon.pipeline import retention
-from daemon.pipeline.ingest import _Candidates, ingest_items
+from daemon.pipeline.ingest import BandCandidates, ingest_items
 from daemon.storage.store import Store
 from daemon.storage.writer import ItemCache, SingleWriter
 from tests.test_store import _WORDS, NOW, feed_id, item, rules
@@ -44,7 +44,7 @@ def _ids(store: Store) -> dict[str, tuple[int, int]]:
 def _candidate(store: Store, item_id: int):  # type: ignore[no-untyped-def]
     """What grouping would use for ``item_id`` now (through the cache, if any)."""
     with store.tx() as tx:
-        source = _Candidates(tx)
+        source = BandCandidates(tx)
         source._load([item_id])
         return source.docs.get(item_id)
 
@@ -162,7 +162,7 @@ def test_a_rolled_back_insert_leaves_nothing_cached(tmp_path: Path, group: bool)
         (idd,) = [
             i for (i,) in tx.conn.execute(sa.text("SELECT id FROM items WHERE url = :u"), {"u": doomed.url})
         ]  # fmt: skip
-        source = _Candidates(tx)
+        source = BandCandidates(tx)
         source._load([idd])
         assert store.item_cache is not None and store.item_cache.get(idd) is not None
         raise Boom

@@ -7,6 +7,7 @@ import dataclasses
 import random
 import sqlite3
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -313,7 +314,7 @@ def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store
     """items.features holds what confirming a candidate needs (kept up to date when an item
     changes); a later copy's candidate is judged on it, and joins the first item's story."""
     from daemon.grouping.stories import Doc, decode_features, fingerprint
-    from daemon.pipeline.ingest import _Candidates
+    from daemon.pipeline.ingest import BandCandidates
 
     fid = feed_id(store)
     r = rules(("Gempa", "gempa"))
@@ -345,7 +346,7 @@ def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store
     dec2 = decode_features(stored()[2], changed.url)
     assert dec2 is not None and dec2.shingles == fingerprint(doc2).shingles != dec.shingles
     with store.read() as tx:
-        src = _Candidates(tx)
+        src = BandCandidates(tx)
         src.prefetch([fingerprint(doc2)], [doc2], timedelta(hours=72))
         cands = src.candidates(fingerprint(doc2).bands, NOW - timedelta(days=3), NOW, 50)
     assert [(c.item_id, c.story_id) for c in cands] == [(item_id, story_id)]
@@ -358,7 +359,7 @@ def test_items_keep_their_grouping_features_and_candidates_use_them(store: Store
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE items SET features = :f"), {"f": stale})
         with store.read() as tx:
-            src = _Candidates(tx)
+            src = BandCandidates(tx)
             src.prefetch([fingerprint(doc2)], [doc2], timedelta(hours=72))
             cands = src.candidates(fingerprint(doc2).bands, NOW - timedelta(days=3), NOW, 50)
             assert [(c.item_id, c.stored) for c in cands] == [(item_id, None)]
@@ -621,16 +622,20 @@ def test_group_commit_shares_commits_between_queued_pollers_and_isolates_failure
     assert polls == 79  # 80 members, the failed one rolled back alone
     assert 0 < len(commits) < 80, len(commits)
 
-    # a group left open while a writer queues is committed by a plain transaction first
-    with s._waiting_lock:
-        s._waiting += 1  # pretend a poller is queued, so the member leaves the group open
+    # a group left open while a writer queues is committed by that (plain) writer first
+    def plain_writer() -> None:
+        with s.tx() as tx:  # queued behind the member below
+            tx.add_feed_stats(fid, failed=1)
+
+    queued = threading.Thread(target=plain_writer)
     with s.tx(group=True) as tx:
         tx.add_feed_stats(fid, polls=1)
-    assert s.writer.group is not None
-    with s._waiting_lock:
-        s._waiting -= 1
-    with s.tx() as tx:
-        tx.add_feed_stats(fid, failed=1)
+        queued.start()
+        deadline = time.monotonic() + 10
+        while s.writers_queued() == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)  # waiting on a condition: the writer has queued for the lock
+        assert s.writers_queued() == 1
+    queued.join(timeout=10)
     assert s.writer.group is None
     other = sa.create_engine(f"sqlite:///{tmp_path / 'g.db'}")
     with other.connect() as conn:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from daemon.grouping import stories as grouping
 from daemon.logs import log_event
 from daemon.pipeline.fulltext import ArticleFetcher, FulltextResult, host_is_private
-from daemon.pipeline.ingest import IngestStats, Rules, _Candidates, raise_alerts
+from daemon.pipeline.ingest import BandCandidates, IngestStats, Rules, raise_alerts
 from daemon.storage.items import PendingText
 from daemon.storage.sql import utcnow
 from daemon.storage.store import Store
@@ -161,7 +161,7 @@ class Enricher:
                 and not tx.alerted_topics(story_id)
             ):
                 target = grouping.choose_story(
-                    doc, fp, _Candidates(tx, exclude_item=item_id), rules.window
+                    doc, fp, BandCandidates(tx, exclude_item=item_id), rules.window
                 )
                 if target is not None and target != story_id:
                     tx.move_item(item_id, story_id, target)

@@ -47,7 +47,7 @@ class IngestStats:
 PROVISIONAL = 10**15  # story ids above this are stories opened in the current batch
 
 
-class _Candidates:
+class BandCandidates:
     """stories.CandidateSource over the band index, on the ingest connection.
 
     ``prefetch`` reads the band rows of a whole batch in one go (per-band LIMITs, see
@@ -205,10 +205,10 @@ def assign_stories(
 
     Stories are chosen item by item, each item seeing the ones before it (written or not),
     then written in bulk: one INSERT for the new stories, one UPDATE per joined story. The
-    band index is read once for the whole batch (``_Candidates.prefetch``)."""
+    band index is read once for the whole batch (``BandCandidates.prefetch``)."""
     docs = [doc_of(it) for it in new]
     tx.lock_story_keys(k for fp in fps for k in fp.bands)
-    source = _Candidates(tx)
+    source = BandCandidates(tx)
     source.prefetch(fps, docs, window)
     opened: list[NewItem] = []
     sizes: dict[int, int] = {}

@@ -36,7 +36,7 @@ class ItemCache:
     Story grouping meets the same earlier items as candidates poll after poll: in a
     1,000-feed first cycle, 118,500 candidate reads were of 17,541 distinct items, and each
     read was a row lookup plus a Doc and a Candidate built in the main process. Ingest keeps
-    the candidates it built here (``ingest._Candidates``), at most ``capacity`` of them, the
+    the candidates it built here (``ingest.BandCandidates``), at most ``capacity`` of them, the
     oldest dropped first.
 
     Exact, not approximate: a write that changes what a candidate holds of an item (its
