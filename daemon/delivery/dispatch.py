@@ -238,7 +238,9 @@ class Dispatcher:
         attempts = r.attempts + 1
         detail = clean_line(result.detail, 900) or None
         if result.ok:
-            metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="sent").inc()
+            metrics.DELIVERY_ATTEMPTS.labels(
+                notifier=metrics.label(r.notifier), result="sent"
+            ).inc()
             with self._stats_lock:
                 stats.sent += 1
             self._finish(r.id, owner, status="sent", attempts=attempts, now=now, error=None)
@@ -254,7 +256,9 @@ class Dispatcher:
         age = (now - r.created_at).total_seconds()
         delay = retry_delay(attempts, self.policy, result.retry_after)
         if result.permanent or age + delay > self.policy.give_up_after:
-            metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="failed").inc()
+            metrics.DELIVERY_ATTEMPTS.labels(
+                notifier=metrics.label(r.notifier), result="failed"
+            ).inc()
             with self._stats_lock:
                 stats.failed += 1
             why = detail or "failed"
@@ -265,7 +269,7 @@ class Dispatcher:
                 log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why
             )
             return
-        metrics.DELIVERY_ATTEMPTS.labels(notifier=r.notifier, result="retry").inc()
+        metrics.DELIVERY_ATTEMPTS.labels(notifier=metrics.label(r.notifier), result="retry").inc()
         with self._stats_lock:
             stats.retried += 1
         self._finish(

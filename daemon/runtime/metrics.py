@@ -1,10 +1,12 @@
-"""Prometheus metrics: a tiny text-format (0.0.4) registry and a loopback HTTP endpoint.
+"""Prometheus metrics: pantau's metric set on ``prometheus_client``, and a loopback HTTP
+endpoint that refreshes the database-derived gauges before each scrape.
 
-Why not ``prometheus_client``: pantau needs counters, gauges and one histogram, rendered on
-demand after a ``collect`` hook refreshes the database-derived gauges. That is ~300 lines
-here, against a dependency with process-global default registry, multiprocess mode and
-platform collectors we would have to switch off. Names mirror prometheus_client's API
-(``.labels(...).inc()``) so swapping later is mechanical.
+The exposition is prometheus_client's (text format 0.0.4) on a registry of pantau's own:
+no process or platform collectors, no ``_created`` series. The endpoint is ours rather than
+``prometheus_client.start_http_server`` because a scrape first runs a ``collect`` hook (one
+at a time, so a refresh is never half-seen), and because an endpoint reachable by others
+must bound what slow clients can hold: at most ``max_connections`` at once, each cut after
+``idle_timeout`` seconds of silence; connections beyond the cap are closed at once.
 
 Derived series (PromQL): 304 ratio is
 ``rate(pantau_polls_total{result="not_modified"}[1h]) / rate(pantau_polls_total{result!="error"}[1h])``;
@@ -16,292 +18,69 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socket import AF_INET, AF_INET6
 from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 from daemon import __version__
 
 log = logging.getLogger(__name__)
 
+disable_created_metrics()  # a ``_created`` series per counter: noise for pantau's dashboards
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-LabelKey = tuple[str, ...]
+MAX_CONNECTIONS = 8  # scrapes in flight at once; more are closed unanswered
+IDLE_TIMEOUT = 10.0  # seconds a connection may stay silent mid-request
 
 
-def format_float(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(float(v))
-
-
-def escape_label_value(v: str) -> str:
-    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def escape_help(v: str) -> str:
-    return v.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _labels_text(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    inner = ",".join(f'{n}="{escape_label_value(v)}"' for n, v in zip(names, values))
-    return "{" + inner + "}"
-
-
-class Registry:
-    """Holds metrics in registration order and renders them all."""
+class Registry(CollectorRegistry):
+    """A registry without the process-wide default collectors."""
 
     def __init__(self) -> None:
-        self._metrics: dict[str, Metric] = {}
-        self._lock = threading.Lock()
-
-    def register(self, metric: Metric) -> None:
-        with self._lock:
-            if metric.name in self._metrics:
-                raise ValueError(f"metric {metric.name} registered twice")
-            self._metrics[metric.name] = metric
-
-    def get(self, name: str) -> Metric:
-        return self._metrics[name]
+        super().__init__(auto_describe=True)
 
     def render(self) -> str:
-        with self._lock:
-            metrics = list(self._metrics.values())
-        return "".join(m.render() for m in metrics)
+        return generate_latest(self).decode("utf-8")
 
 
 REGISTRY = Registry()
 
 
-class Metric:
-    kind = "untyped"
-
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        labelnames: Sequence[str] = (),
-        registry: Registry | None = REGISTRY,
-    ) -> None:
-        if not _NAME_RE.match(name):
-            raise ValueError(f"bad metric name {name!r}")
-        for label in labelnames:
-            if not _LABEL_RE.match(label) or label.startswith("__") or label == "le":
-                raise ValueError(f"bad label name {label!r}")
-        self.name = name
-        self.help = help
-        self.labelnames = tuple(labelnames)
-        self._lock = threading.Lock()
-        self._values: dict[LabelKey, Any] = {}
-        if not self.labelnames:
-            self._values[()] = self._zero()
-        if registry is not None:
-            registry.register(self)
-
-    def _zero(self) -> Any:
-        return 0.0
-
-    def _key(self, args: Sequence[Any], kwargs: dict[str, Any]) -> LabelKey:
-        if args and kwargs:
-            raise ValueError("pass label values by position or by name, not both")
-        if kwargs:
-            if set(kwargs) != set(self.labelnames):
-                raise ValueError(f"{self.name} takes labels {self.labelnames}, got {set(kwargs)}")
-            args = tuple(kwargs[n] for n in self.labelnames)
-        if len(args) != len(self.labelnames):
-            raise ValueError(f"{self.name} takes labels {self.labelnames}")
-        return tuple(str(a) for a in args)
-
-    def clear(self) -> None:
-        """Drop every labelled series (e.g. a feed removed by a reload)."""
-        with self._lock:
-            self._values = {} if self.labelnames else {(): self._zero()}
-
-    def header(self) -> str:
-        return f"# HELP {self.name} {escape_help(self.help)}\n# TYPE {self.name} {self.kind}\n"
-
-    def samples(self) -> Iterable[tuple[str, LabelKey, Sequence[str], float]]:
-        with self._lock:
-            items = list(self._values.items())
-        for key, value in items:
-            yield self.name, self.labelnames, key, value
-
-    def render(self) -> str:
-        lines = [self.header()]
-        for name, names, values, value in self.samples():
-            lines.append(f"{name}{_labels_text(names, values)} {format_float(value)}\n")
-        return "".join(lines)
+def label(value: str) -> str:
+    """A label value that any name can become: text that cannot be encoded as UTF-8 (a lone
+    surrogate from a config file) would otherwise fail every scrape."""
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
-class _Child:
-    """A metric bound to one set of label values."""
-
-    def __init__(self, metric: Any, key: LabelKey) -> None:
-        self._metric = metric
-        self._key = key
-
-    def inc(self, amount: float = 1.0) -> None:
-        self._metric._inc(self._key, amount)
-
-    def dec(self, amount: float = 1.0) -> None:
-        self._metric._inc(self._key, -amount)
-
-    def set(self, value: float) -> None:
-        self._metric._set(self._key, value)
-
-    def observe(self, value: float) -> None:
-        self._metric._observe(self._key, value)
+def value(metric: Counter | Gauge, **labels: str) -> float:
+    """The current value of a counter's or gauge's series (0 for one never touched)."""
+    for family in metric.collect():
+        for s in family.samples:
+            if s.name in (family.name, family.name + "_total") and s.labels == labels:
+                return float(s.value)
+    return 0.0
 
 
-class Counter(Metric):
-    kind = "counter"
-
-    def labels(self, *args: Any, **kwargs: Any) -> _Child:
-        return _Child(self, self._key(args, kwargs))
-
-    def inc(self, amount: float = 1.0) -> None:
-        self._inc(self._key((), {}), amount)
-
-    def _inc(self, key: LabelKey, amount: float) -> None:
-        if amount < 0:
-            raise ValueError("a counter only goes up")
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, *args: Any, **kwargs: Any) -> float:
-        return float(self._values.get(self._key(args, kwargs), 0.0))
-
-
-class Gauge(Metric):
-    kind = "gauge"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._function: Callable[[], float] | None = None
-
-    def labels(self, *args: Any, **kwargs: Any) -> _Child:
-        return _Child(self, self._key(args, kwargs))
-
-    def set(self, value: float) -> None:
-        self._set(self._key((), {}), value)
-
-    def inc(self, amount: float = 1.0) -> None:
-        self._inc(self._key((), {}), amount)
-
-    def dec(self, amount: float = 1.0) -> None:
-        self._inc(self._key((), {}), -amount)
-
-    def set_function(self, fn: Callable[[], float]) -> None:
-        """Compute the (unlabelled) value at render time."""
-        self._function = fn
-
-    def replace(self, values: dict[LabelKey, float] | dict[str, float]) -> None:
-        """Set every series at once and drop those not given, as a refresh from the database
-        does (a status with no deliveries left must read 0 or vanish, not keep its old
-        value). Keys are label-value tuples, or plain strings for one label."""
-        new = {
-            (k,) if isinstance(k, str) else tuple(map(str, k)): float(v) for k, v in values.items()
-        }
-        for key in new:
-            if len(key) != len(self.labelnames):
-                raise ValueError(f"{self.name} takes labels {self.labelnames}")
-        with self._lock:
-            self._values = new
-
-    def _set(self, key: LabelKey, value: float) -> None:
-        with self._lock:
-            self._values[key] = float(value)
-
-    def _inc(self, key: LabelKey, amount: float) -> None:
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, *args: Any, **kwargs: Any) -> float | None:
-        v = self._values.get(self._key(args, kwargs))
-        return None if v is None else float(v)
-
-    def samples(self) -> Iterable[tuple[str, LabelKey, Sequence[str], float]]:
-        if self._function is not None:
-            try:
-                value = float(self._function())
-            except Exception as exc:  # noqa: BLE001 - a broken derivation must not fail a scrape
-                log.warning("metric %s: value function failed: %s", self.name, exc)
-                value = math.nan
-            yield self.name, (), (), value
-            return
-        yield from super().samples()
-
-
-DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
-
-
-class Histogram(Metric):
-    kind = "histogram"
-
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        labelnames: Sequence[str] = (),
-        registry: Registry | None = REGISTRY,
-        buckets: Sequence[float] = DEFAULT_BUCKETS,
-    ) -> None:
-        bounds = sorted(float(b) for b in buckets if not math.isinf(b))
-        if not bounds or len(set(bounds)) != len(bounds):
-            raise ValueError("histogram buckets must be distinct finite numbers")
-        self.buckets = (*bounds, math.inf)
-        super().__init__(name, help, labelnames, registry)
-
-    def _zero(self) -> list[float]:
-        # Per-bucket (non-cumulative) counts, then sum.
-        return [0.0] * len(self.buckets) + [0.0]
-
-    def labels(self, *args: Any, **kwargs: Any) -> _Child:
-        return _Child(self, self._key(args, kwargs))
-
-    def observe(self, value: float) -> None:
-        self._observe(self._key((), {}), value)
-
-    def _observe(self, key: LabelKey, value: float) -> None:
-        value = float(value)
-        if math.isnan(value):
-            return
-        index = next(i for i, b in enumerate(self.buckets) if value <= b)
-        with self._lock:
-            state = self._values.get(key)
-            if state is None:
-                state = self._values[key] = self._zero()
-            state[index] += 1
-            state[-1] += value
-
-    def render(self) -> str:
-        lines = [self.header()]
-        with self._lock:
-            items = [(k, list(v)) for k, v in self._values.items()]
-        for key, state in items:
-            running = 0.0
-            for bound, count in zip(self.buckets, state):
-                running += count
-                names = (*self.labelnames, "le")
-                values = (*key, format_float(bound))
-                lines.append(
-                    f"{self.name}_bucket{_labels_text(names, values)} {format_float(running)}\n"
-                )
-            labels = _labels_text(self.labelnames, key)
-            lines.append(f"{self.name}_sum{labels} {format_float(state[-1])}\n")
-            lines.append(f"{self.name}_count{labels} {format_float(running)}\n")
-        return "".join(lines)
+def replace(gauge: Gauge, values: Mapping[str, float] | Mapping[tuple[str, ...], float]) -> None:
+    """Set every series at once and drop those not given, as a refresh from the database
+    does (a status with no deliveries left must read 0 or vanish, not keep its old value).
+    Keys are label-value tuples, or plain strings for one label. Called from ``collect``,
+    under the scrape lock."""
+    gauge.clear()
+    for k, v in values.items():
+        gauge.labels(*((k,) if isinstance(k, str) else k)).set(float(v))
 
 
 # --- pantau's metrics ---------------------------------------------------------------------------
@@ -310,51 +89,79 @@ class Histogram(Metric):
 # refreshed by the ``collect`` hook right before each scrape.
 
 POLL_RESULTS = ("ok", "not_modified", "unchanged", "error")
+DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
 
-BUILD_INFO = Gauge("pantau_build_info", "pantau version (value is always 1)", ["version"])
+BUILD_INFO = Gauge(
+    "pantau_build_info", "pantau version (value is always 1)", ["version"], registry=REGISTRY
+)
 POLLS = Counter(
     "pantau_polls_total",
     "Feed polls by result: ok (parsed), not_modified (HTTP 304), unchanged (same body hash), error",
     ["result"],
+    registry=REGISTRY,
 )
 NOT_MODIFIED_RATIO = Gauge(
     "pantau_not_modified_ratio",
     "Share of completed polls answered 304 Not Modified since start (NaN before any)",
+    registry=REGISTRY,
 )
-FETCH_SECONDS = Histogram("pantau_fetch_seconds", "Feed fetch latency, body included, in seconds")
-ITEMS_NEW = Counter("pantau_items_new_total", "New feed items stored, by feed", ["feed"])
-STORIES_NEW = Counter("pantau_stories_new_total", "New stories (first copy of an event)")
-ALERTS = Counter("pantau_alerts_total", "Alerts raised, by topic", ["topic"])
+FETCH_SECONDS = Histogram(
+    "pantau_fetch_seconds",
+    "Feed fetch latency, body included, in seconds",
+    registry=REGISTRY,
+    buckets=DEFAULT_BUCKETS,
+)
+ITEMS_NEW = Counter(
+    "pantau_items_new_total", "New feed items stored, by feed", ["feed"], registry=REGISTRY
+)
+STORIES_NEW = Counter(
+    "pantau_stories_new_total", "New stories (first copy of an event)", registry=REGISTRY
+)
+ALERTS = Counter("pantau_alerts_total", "Alerts raised, by topic", ["topic"], registry=REGISTRY)
 DELIVERY_ATTEMPTS = Counter(
     "pantau_delivery_attempts_total",
     "Delivery attempts by notifier and result (sent, retry, failed)",
     ["notifier", "result"],
+    registry=REGISTRY,
 )
 DELIVERY_STATUSES = ("pending", "sent", "failed")
-# Refresh with DELIVERIES.replace({status: count for every status in DELIVERY_STATUSES}).
-DELIVERIES = Gauge("pantau_deliveries", "Deliveries in the database, by status", ["status"])
+# Refresh with replace(DELIVERIES, {status: count for every status in DELIVERY_STATUSES}).
+DELIVERIES = Gauge(
+    "pantau_deliveries", "Deliveries in the database, by status", ["status"], registry=REGISTRY
+)
 OLDEST_PENDING_DELIVERY_SECONDS = Gauge(
     "pantau_oldest_pending_delivery_age_seconds",
     "Age of the oldest pending delivery in seconds (0 when none is pending)",
+    registry=REGISTRY,
 )
 LAST_SUCCESS = Gauge(
     "pantau_feed_last_success_timestamp_seconds",
     "Unix time of the last successful poll, by feed",
     ["feed"],
+    registry=REGISTRY,
 )
 COLLECT_ERRORS = Counter(
     "pantau_metrics_collect_errors_total",
     "Scrapes whose database refresh failed (database-derived gauges are stale)",
+    registry=REGISTRY,
 )
 
 
 def not_modified_ratio(polls: Counter = POLLS) -> float:
     """304s among polls that got an answer (errors excluded): how well conditional GET works."""
-    answered = sum(polls.value(result=r) for r in ("ok", "not_modified", "unchanged"))
-    return polls.value(result="not_modified") / answered if answered else math.nan
+    answered = sum(value(polls, result=r) for r in ("ok", "not_modified", "unchanged"))
+    return value(polls, result="not_modified") / answered if answered else math.nan
 
 
-NOT_MODIFIED_RATIO.set_function(not_modified_ratio)
+def _ratio_or_nan() -> float:
+    try:
+        return not_modified_ratio()
+    except Exception as exc:  # noqa: BLE001 - a broken derivation must not fail a scrape
+        log.warning("metric pantau_not_modified_ratio failed: %s", exc)
+        return math.nan
+
+
+NOT_MODIFIED_RATIO.set_function(_ratio_or_nan)
 BUILD_INFO.labels(version=__version__).set(1)
 for _result in POLL_RESULTS:
     POLLS.labels(result=_result).inc(0)  # every result visible (as 0) from the first scrape
@@ -386,9 +193,12 @@ def _is_loopback(host: str) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
-    timeout = 10  # a client that stalls mid-request does not hold a thread for long
     server_version = "pantau-metrics"
     sys_version = ""
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # a silent client does not hold a thread long
+        super().setup()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._respond(with_body=True)
@@ -419,10 +229,44 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` of them."""
+
     daemon_threads = True
+    request_queue_size = 64  # a burst is accepted (and refused past the cap) at once
     registry: Registry
     collect: Callable[[], None] | None
     scrape_lock: threading.Lock
+    idle_timeout: float
+    max_connections: int
+    active: int
+    refused: int
+    count_lock: threading.Lock
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.count_lock:
+            full = self.active >= self.max_connections
+            if full:
+                self.refused += 1
+            else:
+                self.active += 1
+        if full:  # closed unanswered: a thread per slow client is what the cap prevents
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self.count_lock:
+            self.active -= 1
 
     def scrape(self) -> str:
         """collect() then render, one scrape at a time so a refresh is never half-seen."""
@@ -444,6 +288,9 @@ class MetricsServer:
         listen: str,
         registry: Registry = REGISTRY,
         collect: Callable[[], None] | None = None,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.host, port = parse_listen(listen)
         family = AF_INET6 if ":" in self.host else AF_INET
@@ -452,6 +299,10 @@ class MetricsServer:
         self._server.registry = registry
         self._server.collect = collect
         self._server.scrape_lock = threading.Lock()
+        self._server.idle_timeout = idle_timeout
+        self._server.max_connections = max_connections
+        self._server.active = self._server.refused = 0
+        self._server.count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         if not _is_loopback(self.host):
             log.warning(
@@ -467,6 +318,18 @@ class MetricsServer:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/metrics"
+
+    @property
+    def connections(self) -> int:
+        """Connections being served now (each holds a thread)."""
+        with self._server.count_lock:
+            return self._server.active
+
+    @property
+    def refused(self) -> int:
+        """Connections closed unanswered since start because ``max_connections`` were open."""
+        with self._server.count_lock:
+            return self._server.refused
 
     def start(self) -> MetricsServer:
         self._thread = threading.Thread(

@@ -190,11 +190,11 @@ def _count(out: PollOutcome) -> None:
         metrics.FETCH_SECONDS.observe(out.fetch_seconds)
     s = out.stats
     if s.new:
-        metrics.ITEMS_NEW.labels(feed=out.name).inc(s.new)
+        metrics.ITEMS_NEW.labels(feed=metrics.label(out.name)).inc(s.new)
     if s.new_stories:
         metrics.STORIES_NEW.inc(s.new_stories)
     for topic, n in s.alerts_by_topic.items():
-        metrics.ALERTS.labels(topic=topic).inc(n)
+        metrics.ALERTS.labels(topic=metrics.label(topic)).inc(n)
 
 
 def history_after(f: FeedRow, out: PollOutcome, now: datetime) -> feedhealth.FeedHistory:
@@ -711,12 +711,19 @@ class Daemon:
         if self.store is None:
             return
         counts = self.store.delivery_counts()
-        metrics.DELIVERIES.replace({s: float(counts.get(s, 0)) for s in metrics.DELIVERY_STATUSES})
+        metrics.replace(
+            metrics.DELIVERIES, {s: float(counts.get(s, 0)) for s in metrics.DELIVERY_STATUSES}
+        )
         oldest = self.store.oldest_pending_delivery()
         age = (utcnow() - oldest).total_seconds() if oldest else 0.0
         metrics.OLDEST_PENDING_DELIVERY_SECONDS.set(max(0.0, age))
-        metrics.LAST_SUCCESS.replace(
-            {f.name: f.last_ok_at.timestamp() for f in self.store.feed_rows() if f.last_ok_at}
+        metrics.replace(
+            metrics.LAST_SUCCESS,
+            {
+                metrics.label(f.name): f.last_ok_at.timestamp()
+                for f in self.store.feed_rows()
+                if f.last_ok_at
+            },
         )
 
     # -- health --------------------------------------------------------------------------
