@@ -13,14 +13,18 @@ import email
 import email.policy
 import json
 import re
-import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from daemon.demo.loopback import LoopbackServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/
+from tests.smtpstub import HangServer, SMTPStub, free_port  # noqa: E402
 
 URL_RE = re.compile(r"https?://127\.0\.0\.1:\d+/a/\d+/s\d+-[^\s<>|\"')]*")
 SLACK_TOPIC_RE = re.compile(r"^\[([^\]]+)\]")
@@ -54,14 +58,6 @@ def parse_email(notifier: str, raw: bytes, at: float) -> Message:
     return Message(notifier, m.group(1).strip() if m else None, u.group(0) if u else None, at)
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up mid-answer is expected here
-
-
 class SlackStandIn:
     """One server, one webhook path per notifier name: ``/hook/<name>``."""
 
@@ -72,48 +68,31 @@ class SlackStandIn:
         self.messages: list[Message] = []
         self.attempts: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.httpd: _HTTPServer | None = None
+        self.server: LoopbackServer | None = None
         self.port = 0
         self._bind()
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/hook/{name}"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        outer = self
-
-        class _Req(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                try:
-                    outer._post(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        return _Req
-
     def _bind(self) -> None:
         deadline = time.monotonic() + 10
         while True:
             try:
-                self.httpd = _HTTPServer(("127.0.0.1", self.port), self._handler())
+                self.server = LoopbackServer(
+                    port=self.port, fallback=self._post, record=False, name="soak-slack"
+                )
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = self.server.start().port
 
     def _unbind(self) -> None:
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
     def set_mode(self, mode: str, retry_after: int = 5) -> None:
         with self.lock:
@@ -125,8 +104,7 @@ class SlackStandIn:
 
     def _post(self, req: BaseHTTPRequestHandler) -> None:
         at = time.time()
-        length = int(req.headers.get("Content-Length") or 0)
-        body = req.rfile.read(min(length, 1 << 20)) if length else b""
+        body: bytes = getattr(req, "request_body", b"")  # read by the loopback server
         name = req.path.rsplit("/", 1)[-1]
         with self.lock:
             mode, retry_after = self.mode, self.retry_after
@@ -179,75 +157,28 @@ class _Recorder:
         return "250 2.0.0 Ok: queued"
 
 
-class HangListener:
-    """Accepts, greets, then never answers: a client gets past connect and waits forever."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.sock.bind(("127.0.0.1", port))
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        self.sock.listen(16)
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._conns: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.accepted += 1
-            self._conns.append(conn)
-            try:
-                conn.sendall(b"220 soak.invalid ESMTP\r\n")  # then silence
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self._stop.set()
-        for c in self._conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-        self.sock.close()
-
-
 class MailStandIn:
-    """aiosmtpd on a fixed port, replaced by a ``HangListener`` on that port in ``hang`` mode."""
+    """The tests' SMTP stub on a fixed port, replaced by their ``HangServer`` on that port in
+    ``hang`` mode."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.lock = threading.Lock()
         self.messages: list[Message] = []
         self.unparsed: list[bytes] = []  # raw emails the parser could not read, for debugging
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.mode = "ok"
-        self.hang: HangListener | None = None
+        self.hang: HangServer | None = None
         self.hang_accepted = 0
-        self.controller: Controller | None = None
+        self.smtp: SMTPStub | None = None
         self._start_smtp()
 
     def _start_smtp(self) -> None:
         deadline = time.monotonic() + 15
         while True:
-            c = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port)
             try:
-                c.start()
-                self.controller = c
+                smtp = SMTPStub(_Recorder(self), port=self.port)  # type: ignore[arg-type]
+                self.smtp = smtp.__enter__()
                 return
             except Exception:
                 if time.monotonic() > deadline:
@@ -258,20 +189,33 @@ class MailStandIn:
         if mode == self.mode:
             return
         if mode == "hang":
-            if self.controller is not None:
-                self.controller.stop()
-                self.controller = None
-            self.hang = HangListener(self.port)
+            if self.smtp is not None:
+                self.smtp.__exit__()
+                self.smtp = None
+            self.hang = _hang(self.port)
         else:
             if self.hang is not None:
                 self.hang_accepted += self.hang.accepted
-                self.hang.close()
+                self.hang.__exit__()
                 self.hang = None
             self._start_smtp()
         self.mode = mode
 
     def close(self) -> None:
         if self.hang is not None:
-            self.hang.close()
-        if self.controller is not None:
-            self.controller.stop()
+            self.hang.__exit__()
+        if self.smtp is not None:
+            self.smtp.__exit__()
+
+
+def _hang(port: int) -> HangServer:
+    """Accepts and greets on ``port``, then never answers (bound again as soon as the port
+    the SMTP server left is free)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return HangServer(greeting=b"220 soak.invalid ESMTP\r\n", port=port).__enter__()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -23,8 +23,10 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
+
+from daemon.demo.loopback import LoopbackServer
 
 WIB = timezone(timedelta(hours=7))
 MAX_ITEMS = 40  # items in one feed document, newest first
@@ -272,42 +274,19 @@ class Outlets:
         self.last_request = time.monotonic()
         self.requests = 0
         self._stop = threading.Event()
-        outer = self
-
-        class _Req(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                try:
-                    outer._serve(self)
-                except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                    pass
-
-        class _Server(ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-            request_queue_size = 128
-
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # pantau hanging up on a hostile body is the point
-
-        self.httpd = _Server(("127.0.0.1", 0), _Req)
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # every path is a feed (or a 404 from _serve): the server records no hits
+        self.server = LoopbackServer(fallback=self._serve, record=False, name="soak-outlets")
+        self.port = self.server.port
+        self.base = self.server.base
         for f in self.feeds:
             self._render(f)
 
     def start(self) -> None:
-        self._thread.start()
+        self.server.start()
 
     def close(self) -> None:
         self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
     def url(self, i: int) -> str:
         return f"{self.base}/f/{i}.xml"

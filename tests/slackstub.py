@@ -1,4 +1,4 @@
-"""A loopback stand-in for a Slack incoming webhook, built on ``tests.loopback``.
+"""A loopback stand-in for a Slack incoming webhook, built on ``daemon.demo.loopback``.
 
 It answers like Slack ("ok" with 200, or the error bodies Slack uses) and records every
 payload with the time it arrived, so tests can check escaping and rate-limit spacing.
@@ -13,7 +13,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
 
 # Shaped like a real webhook path; the last segment is the secret part.
 SECRET = "x9Secr3tT0kenDoNotLog"

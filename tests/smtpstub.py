@@ -90,10 +90,12 @@ class SMTPStub:
         tls: str | None = None,
         cert: tuple[Path, Path] | None = None,
         users: dict[str, str] | None = None,
+        port: int = 0,
     ) -> None:
+        """``port`` 0: a free one; a fixed one lets the soak swap this for a ``HangServer``."""
         self.handler = handler or RecordingHandler()
         self.host = "127.0.0.1"
-        self.port = free_port()
+        self.port = port or free_port()
         kwargs: dict[str, Any] = {}
         if tls:
             assert cert is not None
@@ -144,11 +146,16 @@ class HangServer:
     """
 
     def __init__(
-        self, dribble: float | None = None, max_seconds: float = 5.0, greeting: bytes = b""
+        self,
+        dribble: float | None = None,
+        max_seconds: float = 5.0,
+        greeting: bytes = b"",
+        port: int = 0,
     ) -> None:
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.dribble = dribble
         self.max_seconds = max_seconds
@@ -168,7 +175,10 @@ class HangServer:
             self.accepted += 1
             self._conns.append(conn)
             if self.greeting:
-                conn.sendall(self.greeting)
+                try:
+                    conn.sendall(self.greeting)
+                except OSError:
+                    continue
             if self.dribble is not None:
                 threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
@@ -192,7 +202,10 @@ class HangServer:
         self._stop.set()
         self._thread.join(timeout=2)
         for c in self._conns:
-            c.close()
+            try:
+                c.close()
+            except OSError:
+                pass
         self.sock.close()
 
 

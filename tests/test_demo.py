@@ -24,12 +24,12 @@ from daemon.config import parse_config
 from daemon.demo import DEMO_TOPICS, demo_config_text
 from daemon.demo.server import (
     OUTLETS,
-    DemoServer,
     format_date,
     load_templates,
     parse_offset,
     render,
     render_all,
+    serve,
 )
 from daemon.feeds.parse import ParsedItem, parse_feed
 
@@ -195,7 +195,7 @@ def _get(url: str, method: str = "GET") -> tuple[int, bytes]:
 
 def test_server_serves_the_rendered_feeds_and_nothing_else() -> None:
     bodies = render_all(NOW)
-    with DemoServer(bodies) as srv:
+    with serve(bodies) as srv:
         assert srv.base.startswith("http://127.0.0.1:")
         for o in OUTLETS:
             status, body = _get(srv.url(o.path))

@@ -22,10 +22,10 @@ import pytest
 
 from daemon.config import parse_config
 from daemon.delivery.dispatch import Dispatcher, RetryPolicy, retry_delay
+from daemon.demo.loopback import LoopbackServer
 from daemon.runtime.service import run_once
 from daemon.storage.store import Store
 from tests.feedgen import Entry, rss
-from tests.loopback import LoopbackServer
 from tests.slackstub import SlackStub
 from tests.smtpstub import SMTPStub, free_port
 
@@ -346,7 +346,7 @@ def test_kill_9_during_delivery_loses_nothing(tmp_path: Path) -> None:
     """20 rounds: `pantau run` is killed with SIGKILL at a random moment while it delivers
     through a slow Slack stand-in, then restarted. Every alert must arrive; duplicates are
     bounded by the number of kills (the one delivery in flight)."""
-    from tests.loopback import send
+    from daemon.demo.loopback import send
 
     with LoopbackServer() as srv:
 

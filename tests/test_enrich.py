@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from daemon.config import parse_config
+from daemon.demo.loopback import LoopbackServer, send
 from daemon.runtime.service import run_once
 from daemon.storage.store import Store
 from tests.feedgen import Entry, rss
-from tests.loopback import LoopbackServer, send
 
 BODY = [
     "Pemerintah Ukraina pada Kamis mengizinkan pasukan dari sejumlah negara sahabat mengikuti "

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from daemon import USER_AGENT
+from daemon.demo.loopback import LoopbackServer, send
 from daemon.feeds.fetch import (
     CacheState,
     Fetcher,
@@ -24,7 +25,6 @@ from daemon.feeds.fetch import (
     FetchResult,
     default_resolve,
 )
-from tests.loopback import LoopbackServer, send
 
 FEED = (
     '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'

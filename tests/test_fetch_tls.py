@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.feeds.fetch import Fetcher, FetchPolicy
-from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer, send
 from daemon.feeds.fetch import Fetcher, FetchPolicy
 from daemon.pipeline.fulltext import (
     RATE_LIMITED,
@@ -25,7 +26,6 @@ from daemon.pipeline.fulltext import (
     html_problem,
     next_page_url,
 )
-from tests.loopback import LoopbackServer, send
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 EXPECTED = json.loads((ARTICLES / "expected.json").read_text(encoding="utf-8"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.runtime import heap
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from daemon.config import parse_config
+from daemon.demo.loopback import LoopbackServer, send
 from daemon.runtime.service import run_once
 from daemon.storage.store import Store
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer, send
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -131,8 +131,8 @@ def test_three_processes_share_300_feeds(pg_url: str, tmp_path) -> None:  # type
     import time
     from pathlib import Path
 
+    from daemon.demo.loopback import LoopbackServer
     from tests.feedgen import Entry, rss
-    from tests.loopback import LoopbackServer
     from tests.slackstub import SlackStub
 
     root = Path(__file__).resolve().parent.parent

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.feeds import health
 from daemon.pipeline.retention import prune
 from daemon.storage.feeds import FeedSpec
 from daemon.storage.store import Store
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer
 from tests.test_store import NOW, item, rules
 
 ROOT = Path(__file__).resolve().parent.parent

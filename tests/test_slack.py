@@ -21,7 +21,7 @@ from daemon.delivery.slack import (
     SlackNotifier,
     parse_retry_after,
 )
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
 from tests.slackstub import SECRET, SlackStub, webhook_path
 
 STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"

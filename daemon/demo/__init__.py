@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon.demo.server import OUTLETS, DemoServer, render_all
+from daemon.demo.server import OUTLETS, render_all, serve
 
 if TYPE_CHECKING:
     from daemon.feeds.poll import PollOutcome
@@ -162,7 +162,7 @@ def run_demo() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pantau-demo-"))
     try:
         database = f"sqlite:///{tmp / 'demo.db'}"
-        with DemoServer(bodies) as server:
+        with serve(bodies) as server:
             feeds = [(o.name, server.url(o.path)) for o in OUTLETS]
             loaded = parse_config(demo_config_text(feeds, database), env={}, path="<demo>")
             _header(server.base)

@@ -15,22 +15,23 @@ hari       ``Kamis`` (the WIB weekday, for body text)
 tgl        ``26/11/2026`` (the WIB date, for body text)
 ========== ============================================================================
 
-Serving is a stdlib ``ThreadingHTTPServer`` bound to 127.0.0.1 on a free port; it answers
-GET/HEAD for the known paths only and never touches the file system per request.
+Serving is ``daemon.demo.loopback`` (the tests' and benchmarks' server too) bound to
+127.0.0.1 on a free port; it answers the known paths only and never touches the file system
+per request.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 
-__all__ = ["OUTLETS", "DemoServer", "Outlet", "load_templates", "render", "render_all"]
+from daemon.demo.loopback import LoopbackServer
+
+__all__ = ["OUTLETS", "serve", "Outlet", "load_templates", "render", "render_all"]
 
 WIB = timezone(timedelta(hours=7))
 _TEMPO_LABEL = timezone(timedelta(hours=1))
@@ -125,61 +126,11 @@ def render_all(now: datetime, templates: Mapping[str, str] | None = None) -> dic
     return {o.path: render(templates[o.file], now).encode("utf-8") for o in OUTLETS}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-def _handler_for(bodies: Mapping[str, bytes]) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body in one go, no 40 ms stall
-        server_version = "pantau-demo"
-        sys_version = ""
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            """Silent: the demo's output is the stories and alerts, not an access log."""
-
-        def _answer(self, send_body: bool) -> None:
-            body = bodies.get(self.path.split("?", 1)[0])
-            status, ctype = (200, "application/rss+xml; charset=utf-8")
-            if body is None:
-                status, ctype, body = 404, "text/plain; charset=utf-8", b"not found\n"
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
-            if send_body:
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            self._answer(True)
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._answer(False)
-
-    return _Handler
-
-
-class DemoServer:
-    """Context manager: serves ``bodies`` (path -> bytes) on 127.0.0.1, a free port."""
-
-    def __init__(self, bodies: Mapping[str, bytes]) -> None:
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(dict(bodies)))
-        self.port: int = self._httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="pantau-demo-http", daemon=True
+def serve(bodies: Mapping[str, bytes]) -> LoopbackServer:
+    """A server (not started) for ``bodies`` (path -> bytes) on 127.0.0.1, a free port."""
+    server = LoopbackServer(name="pantau-demo-http")
+    for path, body in bodies.items():
+        server.static(
+            path, body, etag=False, last_modified=False, headers={"Cache-Control": "no-cache"}
         )
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def __enter__(self) -> DemoServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+    return server

@@ -1,8 +1,11 @@
-"""A real HTTP server on 127.0.0.1 for tests: routes map a path to a handler.
+"""A real HTTP server on 127.0.0.1: the one that ``pantau demo``, the tests and the
+benchmarks serve their feeds, article pages and webhook stand-ins from.
 
-Handlers get the ``BaseHTTPRequestHandler`` and write the whole response themselves, so a
-test can dribble bytes, hang, redirect or send a bomb. ``static`` covers the common case
-of a document with ETag / Last-Modified support. Every request is recorded in ``hits``.
+Routes map a path to a handler; a handler gets the ``BaseHTTPRequestHandler`` and writes the
+whole response itself, so a test can dribble bytes, hang, redirect or send a bomb.
+``static`` covers the common case of a document with ETag / Last-Modified support;
+``fallback`` answers every path without a route (a farm of generated feeds). Requests are
+recorded in ``hits`` unless ``record=False`` (a long benchmark would keep them all).
 """
 
 from __future__ import annotations
@@ -31,19 +34,37 @@ class Hit:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # a poller opening many connections at once is not refused
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up mid-answer (pantau refusing a bomb) is expected here
 
 
 class LoopbackServer:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    """``port`` 0: a free one; a fixed port lets a stand-in go away and come back."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        fallback: Handler | None = None,
+        record: bool = True,
+        name: str = "loopback-http",
+    ) -> None:
         self.routes: dict[str, Handler] = {}
+        self.fallback = fallback
         self.hits: list[Hit] = []
         self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
+        self._record = record
         self._lock = threading.Lock()
         outer = self
 
         class _Req(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out without a 40 ms stall
+            server_version = "pantau-loopback"
+            sys_version = ""
 
             def log_message(self, *a: object) -> None:  # quiet
                 pass
@@ -57,31 +78,43 @@ class LoopbackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 self.request_body = body
-                with outer._lock:
-                    outer.hits.append(Hit(self.command, self.path, dict(self.headers), body))
-                handler = outer.routes.get(self.path) or outer.routes.get(self.path.split("?")[0])
+                if outer._record:
+                    with outer._lock:
+                        outer.hits.append(Hit(self.command, self.path, dict(self.headers), body))
+                handler = (
+                    outer.routes.get(self.path)
+                    or outer.routes.get(self.path.split("?")[0])
+                    or outer.fallback
+                )
                 try:
                     if handler is None:
-                        send(self, 404, b"not found", {"Content-Type": "text/plain"})
+                        send(self, 404, b"not found\n", {"Content-Type": "text/plain"})
                     else:
                         handler(self)
-                except (BrokenPipeError, ConnectionResetError):
+                except (BrokenPipeError, ConnectionResetError, TimeoutError):
                     pass
 
             do_GET = do_POST = do_HEAD = _handle
 
-        self.httpd = _Server((host, 0), _Req)
-        self.port = self.httpd.server_address[1]
+        self.httpd = _Server((host, port), _Req)
+        self.port: int = self.httpd.server_address[1]
         self.base = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name=name, daemon=True)
 
-    def __enter__(self) -> LoopbackServer:
+    def start(self) -> LoopbackServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -134,6 +167,7 @@ class LoopbackServer:
 def send(
     req: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
 ) -> None:
+    """A whole response: status, headers, Content-Length, and the body unless HEAD."""
     req.send_response(status)
     for k, v in (headers or {}).items():
         req.send_header(k, v)
