@@ -23,7 +23,7 @@ import pytest
 from daemon.config import parse_config
 from daemon.delivery.dispatch import Dispatcher, RetryPolicy, retry_delay
 from daemon.demo.loopback import LoopbackServer
-from daemon.runtime.service import run_once
+from daemon.runtime.service import Runtime, run_once
 from daemon.storage.store import Store
 from tests.feedgen import Entry, rss
 from tests.slackstub import SlackStub
@@ -89,15 +89,17 @@ def setup_alerts(
     return loaded, store, rt
 
 
-def on_clock(notifiers: dict, clock: Clock) -> dict:  # type: ignore[type-arg]
-    """Slack notifiers whose one-message-per-second limiter runs on the test's clock."""
+def on_clock(rt: Runtime, clock: Clock) -> dict:  # type: ignore[type-arg]
+    """The runtime's notifiers, with Slack's one-message-per-second limiter on the test's
+    clock (each rebuilt from its config entry)."""
     from daemon.delivery.slack import RateLimiter, SlackNotifier
 
-    out = dict(notifiers)
-    for name, n in notifiers.items():
+    out = dict(rt.notifiers)
+    for name, n in rt.notifiers.items():
         if isinstance(n, SlackNotifier):
             limiter = RateLimiter(clock=lambda: clock.now.timestamp(), sleep=clock.advance)
-            out[name] = SlackNotifier(name, n._url, limiter=limiter)
+            url = str(rt.cfg.notifiers[name].webhook_url)
+            out[name] = SlackNotifier(name, url, limiter=limiter)
     return out
 
 
@@ -123,7 +125,7 @@ def test_slack_outage_then_each_alert_delivered_exactly_once(
         tmp_path, server, 4, f"  s: {{type: slack, webhook_url: '{slack.url}'}}\n", "s"
     )
     clock = Clock()
-    d = Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock)
+    d = Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 3600, 86400), clock=clock)
     for _ in range(10):
         d.run()
         clock.advance(3600)
@@ -149,7 +151,7 @@ def test_retry_after_is_honoured_and_permanent_error_fails_at_once(
     loaded, store, rt = setup_alerts(tmp_path, server, 1, notifiers, "ok, gone")
     clock = Clock()
     # the webhook's own limiter also honours Retry-After: it runs on the test's clock too
-    d = Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock)
+    d = Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
     (a,) = store.alerts_since(clock.now - timedelta(days=1))
     dl = {x.notifier: x for x in a.deliveries}
@@ -177,7 +179,7 @@ def test_gives_up_after_the_configured_time_with_reason(
         tmp_path, server, 1, f"  s: {{type: slack, webhook_url: '{slack.url}'}}\n", "s"
     )
     clock = Clock()
-    d = Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 600, 3600), clock=clock)
+    d = Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 600, 3600), clock=clock)
     for _ in range(30):
         d.run()
         clock.advance(600)
@@ -212,7 +214,7 @@ def test_smtp_outage_delays_only_email(tmp_path: Path, server: LoopbackServer) -
     )
     loaded, store, rt = setup_alerts(tmp_path, server, 3, notifiers, "s, m")
     clock = Clock()
-    d = Dispatcher(store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock)
+    d = Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
     assert len(slack.hits) == 3
     statuses = Counter(
@@ -248,13 +250,9 @@ def test_digest_batches_into_one_email_and_survives_restart(
         )
         loaded, store, rt = setup_alerts(tmp_path, server, 15, notifiers, "m")
         clock = Clock()
-        Dispatcher(
-            store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock
-        ).run()
+        Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 3600, 86400), clock=clock).run()
         clock.advance(1800)
-        Dispatcher(
-            store, on_clock(rt.notifiers, clock), RetryPolicy(30, 3600, 86400), clock=clock
-        ).run()
+        Dispatcher(store, on_clock(rt, clock), RetryPolicy(30, 3600, 86400), clock=clock).run()
         assert stub.received == []
         # "restart": a new dispatcher and store over the same database
         store.close()

@@ -61,9 +61,7 @@ def shared_server() -> Iterator[LoopbackServer]:
 @pytest.fixture
 def server(shared_server: LoopbackServer, release: threading.Event) -> LoopbackServer:
     """The shared server with no routes and no hits: each test starts clean."""
-    with shared_server._lock:
-        shared_server.routes.clear()
-        shared_server.hits.clear()
+    shared_server.reset()
     return shared_server
 
 

@@ -272,7 +272,7 @@ def test_rate_limiter_forgets_idle_hosts() -> None:
     for i in range(50):
         lim.acquire(f"h{i}.example")
         clock.now += 5.0  # every earlier bucket refills
-    assert len(lim._buckets) <= 11
+    assert len(lim) <= 11
 
 
 def test_429_sets_retry_after_and_defers_the_host(server: LoopbackServer, fetcher: Fetcher) -> None:

@@ -45,7 +45,7 @@ def _candidate(store: Store, item_id: int):  # type: ignore[no-untyped-def]
     """What grouping would use for ``item_id`` now (through the cache, if any)."""
     with store.tx() as tx:
         source = BandCandidates(tx)
-        source._load([item_id])
+        source.load([item_id])
         return source.docs.get(item_id)
 
 
@@ -163,7 +163,7 @@ def test_a_rolled_back_insert_leaves_nothing_cached(tmp_path: Path, group: bool)
             i for (i,) in tx.conn.execute(sa.text("SELECT id FROM items WHERE url = :u"), {"u": doomed.url})
         ]  # fmt: skip
         source = BandCandidates(tx)
-        source._load([idd])
+        source.load([idd])
         assert store.item_cache is not None and store.item_cache.get(idd) is not None
         raise Boom
     assert store.item_cache is not None and store.item_cache.get(idd) is None

@@ -33,13 +33,13 @@ def _band(tx: Tx, rows: list[tuple[int, datetime, list[int]]]) -> None:
 
 @contextmanager
 def _open_group(store: Store) -> Iterator[None]:
-    """Keep the group open across members, as queued pollers do (``Store._finish_member``
-    ends it when nobody waits); then end it as the next non-group writer would."""
-    store._waiting += 1
+    """Keep the group open across members, as it stays while pollers queue for the write
+    lock (``Store.writers_queued``); then end it as the next non-group writer would."""
+    store.writers_queued = lambda: 1  # type: ignore[method-assign]
     try:
         yield
     finally:
-        store._waiting -= 1
+        del store.writers_queued
     with store.tx():
         pass
 

@@ -159,6 +159,12 @@ class LoopbackServer:
 
         return self.route(path, handler)
 
+    def reset(self) -> None:
+        """No routes and no hits: a server shared by several tests, clean for the next."""
+        with self._lock:
+            self.routes.clear()
+            self.hits.clear()
+
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for h in self.hits if h.path == path)

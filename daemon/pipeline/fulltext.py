@@ -105,6 +105,11 @@ class HostRateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # host -> (tokens, updated at)
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """Hosts with a bucket (idle ones are forgotten, see ``_prune``)."""
+        with self._lock:
+            return len(self._buckets)
+
     def _tokens(self, host: str, now: float) -> float:
         tokens, at = self._buckets.get(host, (self._capacity, now))
         return min(self._capacity, tokens + max(0.0, now - at) * self._rate)

@@ -95,9 +95,9 @@ class BandCandidates:
                     grouping.CANDIDATE_LIMIT,
                 )
             )  # fmt: skip
-        self._load([i for i in wanted if i != self.exclude_item])
+        self.load([i for i in wanted if i != self.exclude_item])
 
-    def _load(self, ids: Sequence[int]) -> None:
+    def load(self, ids: Sequence[int]) -> None:
         """Candidates with their stored features; the text only of those without usable
         ones (stored before migration 0005, or by another version of the features). The
         only writer keeps the candidates it built in the store's ``ItemCache``: most are
@@ -181,7 +181,7 @@ class BandCandidates:
         ids = [i for i in self._lookup(bands, since, until, limit) if i != self.exclude_item]
         missing = [i for i in ids if i not in self.docs]
         if missing:
-            self._load(missing)
+            self.load(missing)
         out = [self.docs[i] for i in ids if i in self.docs]
         index = self.overlay_bands
         if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
