@@ -92,12 +92,15 @@ def setup_alerts(
 def on_clock(rt: Runtime, clock: Clock) -> dict:  # type: ignore[type-arg]
     """The runtime's notifiers, with Slack's one-message-per-second limiter on the test's
     clock (each rebuilt from its config entry)."""
-    from daemon.delivery.slack import RateLimiter, SlackNotifier
+    from daemon.delivery.slack import SlackNotifier
+    from daemon.ratelimit import RateLimiter
 
     out = dict(rt.notifiers)
     for name, n in rt.notifiers.items():
         if isinstance(n, SlackNotifier):
-            limiter = RateLimiter(clock=lambda: clock.now.timestamp(), sleep=clock.advance)
+            limiter = RateLimiter.every(
+                1.0, clock=lambda: clock.now.timestamp(), sleep=clock.advance
+            )
             url = str(rt.cfg.notifiers[name].webhook_url)
             out[name] = SlackNotifier(name, url, limiter=limiter)
     return out

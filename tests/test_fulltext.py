@@ -17,7 +17,6 @@ from daemon.pipeline.fulltext import (
     RATE_LIMITED,
     ArticleFetcher,
     FulltextPolicy,
-    HostRateLimiter,
     decode_html,
     extract_text,
     filter_lines,
@@ -26,6 +25,7 @@ from daemon.pipeline.fulltext import (
     html_problem,
     next_page_url,
 )
+from daemon.ratelimit import RateLimiter
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 EXPECTED = json.loads((ARTICLES / "expected.json").read_text(encoding="utf-8"))
@@ -243,13 +243,13 @@ def test_per_host_rate_limit_defers_without_fetching(
 
 def test_rate_limiter_is_per_host_and_thread_safe() -> None:
     clock = FakeClock()
-    lim = HostRateLimiter(20, clock=clock)
+    lim = RateLimiter.per_minute(20, clock=clock)
     granted: list[float] = []
     lock = threading.Lock()
 
     def worker() -> None:
         for _ in range(10):
-            w = lim.acquire("news.detik.com")
+            w = lim.reserve("news.detik.com")[1]
             with lock:
                 granted.append(w)
 
@@ -259,18 +259,18 @@ def test_rate_limiter_is_per_host_and_thread_safe() -> None:
     for t in threads:
         t.join()
     assert granted.count(0.0) == 20 and len(granted) == 80
-    assert lim.acquire("NASIONAL.kompas.com") == 0.0  # another host has its own bucket
-    assert lim.acquire("news.detik.com") == pytest.approx(3.0)
+    assert lim.reserve("nasional.kompas.com") == (True, 0.0)  # another host, its own bucket
+    assert lim.reserve("news.detik.com") == (False, pytest.approx(3.0))
     lim.defer("nasional.kompas.com", 90)
-    assert lim.acquire("nasional.kompas.com") == pytest.approx(90.0)
-    assert HostRateLimiter(0).acquire("x") == 0.0  # 0 disables the limit
+    assert lim.reserve("nasional.kompas.com") == (False, pytest.approx(90.0))
+    assert RateLimiter.per_minute(0).reserve("x") == (True, 0.0)  # 0: no spacing
 
 
 def test_rate_limiter_forgets_idle_hosts() -> None:
     clock = FakeClock()
-    lim = HostRateLimiter(60, clock=clock, max_hosts=10)
+    lim = RateLimiter.per_minute(60, clock=clock, max_keys=10)
     for i in range(50):
-        lim.acquire(f"h{i}.example")
+        lim.reserve(f"h{i}.example")
         clock.now += 5.0  # every earlier bucket refills
     assert len(lim) <= 11
 

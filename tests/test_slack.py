@@ -17,11 +17,11 @@ import pytest
 from daemon.delivery import AlertMessage, Source, build_notifier
 from daemon.delivery.slack import (
     CONTEXT_ELEMENTS_MAX,
-    RateLimiter,
     SlackNotifier,
     parse_retry_after,
 )
 from daemon.demo.loopback import LoopbackServer, send
+from daemon.ratelimit import RateLimiter
 from tests.slackstub import SECRET, SlackStub, webhook_path
 
 STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"
@@ -327,7 +327,7 @@ def test_limiter_queues_senders_per_key() -> None:
     assert lim.reserve("a", 0.5) == (False, 1.0)  # too long a wait: nothing reserved
     assert lim.reserve("a", 5) == (True, 1.0)
     lim.defer("b", 30)
-    assert lim.acquire("b") == 30.0
+    assert lim.acquire("b", 5) == 30.0
     assert clock.slept == []
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -30,6 +28,7 @@ from daemon.delivery.base import (
     safe_line,
     safe_url,
 )
+from daemon.ratelimit import RateLimiter
 
 # Slack's documented limits.
 SECTION_TEXT_MAX = 3000
@@ -54,65 +53,12 @@ _MASS_MENTION_RE = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE
 # Rate limiting
 
 
-def next_slot(reserved_until: float | None, now: float) -> float:
-    """When the next message may go: now, or when the previous reservation ends."""
-    return now if reserved_until is None else max(now, reserved_until)
+def limiter_key(url: str) -> str:
+    """A digest, so the process does not keep the secret URL as a dict key."""
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class RateLimiter:
-    """At most one message per ``interval`` per key, across all threads of the process.
-
-    A caller reserves a slot under the lock and sleeps outside it, so concurrent senders
-    queue up in order instead of all waking at once.
-    """
-
-    def __init__(
-        self,
-        interval: float = MIN_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._until: dict[str, float] = {}
-
-    @staticmethod
-    def key(url: str) -> str:
-        """A digest, so the process does not keep the secret URL as a dict key."""
-        return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def reserve(self, key: str, max_wait: float) -> tuple[bool, float]:
-        """(granted, wait): granted means the caller owns the slot after ``wait`` seconds;
-        refused means the wait would exceed ``max_wait`` and nothing was reserved."""
-        with self._lock:
-            now = self._clock()
-            slot = next_slot(self._until.get(key), now)
-            wait = slot - now
-            if wait > max_wait:
-                return False, wait
-            self._until[key] = slot + self.interval
-            return True, wait
-
-    def acquire(self, key: str, max_wait: float = MAX_LOCAL_WAIT) -> float | None:
-        """Block until this key may send; None when sent is allowed, else the seconds to
-        come back after."""
-        granted, wait = self.reserve(key, max_wait)
-        if not granted:
-            return wait
-        if wait > 0:
-            self._sleep(wait)
-        return None
-
-    def defer(self, key: str, seconds: float) -> None:
-        """The server said wait (429): hold every sender to this key for that long."""
-        with self._lock:
-            until = self._clock() + seconds
-            self._until[key] = max(self._until.get(key, until), until)
-
-
-LIMITER = RateLimiter()
+LIMITER = RateLimiter.every(MIN_INTERVAL)  # one bucket per webhook, for every notifier
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,8 +192,8 @@ class SlackNotifier:
         self._url = webhook_url.strip()
         self._timeout = float(timeout)
         self._user_agent = user_agent
-        self._limiter = limiter or LIMITER
-        self._key = RateLimiter.key(self._url)
+        self._limiter = limiter if limiter is not None else LIMITER
+        self._key = limiter_key(self._url)
 
     @classmethod
     def from_config(
@@ -272,7 +218,7 @@ class SlackNotifier:
         return self._post(test_payload())
 
     def _post(self, payload: dict[str, Any]) -> SendResult:
-        wait = self._limiter.acquire(self._key)
+        wait = self._limiter.acquire(self._key, MAX_LOCAL_WAIT)
         if wait is not None:
             return SendResult(False, "rate limited (local)", retry_after=wait)
         try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,13 +37,13 @@ from daemon.feeds.fetch import (
     is_private_address,
     url_problem,
 )
+from daemon.ratelimit import RateLimiter
 from daemon.text import cap, fold_ws, normalize, strip_control
 
 __all__ = [
     "ArticleFetcher",
     "FulltextPolicy",
     "FulltextResult",
-    "HostRateLimiter",
     "decode_html",
     "extract_text",
     "filter_lines",
@@ -86,66 +85,8 @@ class FulltextResult:
 # ---------------------------------------------------------------- rate limit
 
 
-class HostRateLimiter:
-    """A token bucket per host (burst = the per-minute allowance). Never sleeps: the caller
-    is a background queue that reschedules the item after the returned delay."""
-
-    def __init__(
-        self,
-        per_minute: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_hosts: int = 4096,
-    ) -> None:
-        self.per_minute = per_minute
-        self._rate = per_minute / 60.0
-        self._capacity = float(max(1, per_minute))
-        self._clock = clock
-        self._max_hosts = max_hosts
-        self._buckets: dict[str, tuple[float, float]] = {}  # host -> (tokens, updated at)
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        """Hosts with a bucket (idle ones are forgotten, see ``_prune``)."""
-        with self._lock:
-            return len(self._buckets)
-
-    def _tokens(self, host: str, now: float) -> float:
-        tokens, at = self._buckets.get(host, (self._capacity, now))
-        return min(self._capacity, tokens + max(0.0, now - at) * self._rate)
-
-    def acquire(self, host: str) -> float:
-        """0.0 and one token taken when a fetch to ``host`` may start now, else the seconds
-        until it may (nothing taken)."""
-        if self.per_minute <= 0:
-            return 0.0
-        host = host.lower()
-        with self._lock:
-            now = self._clock()
-            tokens = self._tokens(host, now)
-            if tokens >= 1.0:
-                self._buckets[host] = (tokens - 1.0, now)
-                self._prune(now)
-                return 0.0
-            self._buckets[host] = (tokens, now)
-            return (1.0 - tokens) / self._rate
-
-    def defer(self, host: str, seconds: float) -> None:
-        """The host said "wait" (429 / Retry-After): no token for ``seconds``."""
-        if self.per_minute <= 0 or seconds <= 0:
-            return
-        host = host.lower()
-        with self._lock:
-            now = self._clock()
-            tokens = min(self._tokens(host, now), 1.0 - seconds * self._rate)
-            self._buckets[host] = (tokens, now)
-
-    def _prune(self, now: float) -> None:
-        """A full bucket is the same as no bucket: forget idle hosts so memory stays bounded."""
-        if len(self._buckets) <= self._max_hosts:
-            return
-        for host in [h for h in self._buckets if self._tokens(h, now) >= self._capacity]:
-            del self._buckets[host]
+# A token bucket per host (``daemon.ratelimit``; burst = the per-minute allowance), never
+# waited for: the full-text queue reschedules the item after the returned delay.
 
 
 # ---------------------------------------------------------------- pure: page checks
@@ -763,7 +704,7 @@ class ArticleFetcher:
     ) -> None:
         self.fetcher = fetcher
         self.policy = policy or FulltextPolicy()
-        self.limiter = HostRateLimiter(self.policy.per_host_per_minute, clock=clock)
+        self.limiter = RateLimiter.per_minute(self.policy.per_host_per_minute, clock=clock)
 
     def fetch_text(self, url: str, *, feed_is_private: bool = False) -> FulltextResult:
         """``feed_is_private``: the item's feed is itself on a private address, so its
@@ -781,8 +722,8 @@ class ArticleFetcher:
         if problem:
             return FulltextResult(None, f"bad article link: {problem}")
         host = (urlsplit(url.strip()).hostname or "").lower()
-        wait = self.limiter.acquire(host)
-        if wait > 0:
+        granted, wait = self.limiter.reserve(host)
+        if not granted:
             return FulltextResult(None, RATE_LIMITED, retry_after=wait)
         texts: list[str] = []
         seen: set[str] = set()
@@ -798,7 +739,7 @@ class ArticleFetcher:
                 if time.monotonic() - started > self.fetcher.policy.timeout:
                     note = f"page {page_no} skipped: time limit"
                     break
-                if self.limiter.acquire(host) > 0:
+                if not self.limiter.reserve(host)[0]:
                     note = f"page {page_no} skipped: rate limited"
                     break
             visited.add(page_url)
