@@ -21,11 +21,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from daemon.demo.loopback import LoopbackServer
+from daemon.demo.loopback import LoopbackServer, send
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/
 from tests.smtpstub import HangServer, SMTPStub, free_port  # noqa: E402
 
+TEXT = {"Content-Type": "text/plain"}
 URL_RE = re.compile(r"https?://127\.0\.0\.1:\d+/a/\d+/s\d+-[^\s<>|\"')]*")
 SLACK_TOPIC_RE = re.compile(r"^\[([^\]]+)\]")
 SUBJECT_RE = re.compile(r"^\[pantau\] ([^:]+):")
@@ -110,36 +111,24 @@ class SlackStandIn:
             mode, retry_after = self.mode, self.retry_after
             self.attempts[mode] = self.attempts.get(mode, 0) + 1
         if mode == "500":
-            _reply(req, 500, b"internal_error")
+            send(req, 500, b"internal_error", TEXT)
             return
         if mode == "429":
-            _reply(req, 429, b"rate_limited", {"Retry-After": str(retry_after)})
+            send(req, 429, b"rate_limited", {**TEXT, "Retry-After": str(retry_after)})
             return
         try:
             payload = json.loads(body)
         except ValueError:
-            _reply(req, 400, b"invalid_payload")
+            send(req, 400, b"invalid_payload", TEXT)
             return
         with self.lock:  # Slack has the message once it has read it
             self.messages.append(parse_slack(name, payload, at))
         if mode == "slow":
             time.sleep(self.slow_seconds)
-        _reply(req, 200, b"ok")
+        send(req, 200, b"ok", TEXT)
 
     def close(self) -> None:
         self._unbind()
-
-
-def _reply(
-    req: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
-) -> None:
-    req.send_response(status)
-    for k, v in (headers or {}).items():
-        req.send_header(k, v)
-    req.send_header("Content-Type", "text/plain")
-    req.send_header("Content-Length", str(len(body)))
-    req.end_headers()
-    req.wfile.write(body)
 
 
 class _Recorder:

@@ -26,7 +26,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
-from daemon.demo.loopback import LoopbackServer
+from daemon.demo.loopback import LoopbackServer, send
 
 WIB = timezone(timedelta(hours=7))
 MAX_ITEMS = 40  # items in one feed document, newest first
@@ -317,16 +317,16 @@ class Outlets:
         self.last_request = time.monotonic()
         if path.startswith("/r/"):  # the other end of a redirect loop
             num = path[3:]
-            _send(req, 302, b"", {"Location": f"/f/{num}.xml"})
+            send(req, 302, b"", {"Location": f"/f/{num}.xml"})
             return
         if not (path.startswith("/f/") and path.endswith(".xml")):
-            _send(req, 404, b"tidak ditemukan", {"Content-Type": "text/plain"})
+            send(req, 404, b"tidak ditemukan", {"Content-Type": "text/plain"})
             return
         try:
             i = int(path[3:-4])
             f = self.feeds[i]
         except (ValueError, IndexError):
-            _send(req, 404, b"tidak ditemukan", {"Content-Type": "text/plain"})
+            send(req, 404, b"tidak ditemukan", {"Content-Type": "text/plain"})
             return
         with self.lock:
             mode, body, etag = f.mode, f.body, f.etag
@@ -340,14 +340,14 @@ class Outlets:
 
     def _serve_ok(self, req: BaseHTTPRequestHandler, f: FeedState, body: bytes, etag: str) -> None:
         if req.headers.get("If-None-Match") == etag:
-            _send(req, 304, b"", {"ETag": etag})
+            send(req, 304, b"", {"ETag": etag})
             return
         ctype = "application/atom+xml" if f.atom else "application/rss+xml; charset=utf-8"
         headers = {"Content-Type": ctype, "ETag": etag}
         if f.gzip_ok and "gzip" in (req.headers.get("Accept-Encoding") or ""):
             body = gzip.compress(body, 5)
             headers["Content-Encoding"] = "gzip"
-        _send(req, 200, body, headers)
+        send(req, 200, body, headers)
 
     def _serve_hostile(
         self, req: BaseHTTPRequestHandler, f: FeedState, mode: str, body: bytes
@@ -355,32 +355,32 @@ class Outlets:
         h = self.hostile
         rss = {"Content-Type": "application/rss+xml"}
         if mode == "gone":
-            _send(req, 410, b"Gone", {"Content-Type": "text/plain"})
+            send(req, 410, b"Gone", {"Content-Type": "text/plain"})
         elif mode == "http_5xx":
             if f.requests % 2:
-                _send(req, 503, h.html_error, {"Content-Type": "text/html", "Retry-After": "20"})
+                send(req, 503, h.html_error, {"Content-Type": "text/html", "Retry-After": "20"})
             else:
-                _send(req, 500, h.html_error, {"Content-Type": "text/html"})
+                send(req, 500, h.html_error, {"Content-Type": "text/html"})
         elif mode == "redirect_loop":
-            _send(req, 302, b"<html>pindah</html>", {"Location": f"/r/{f.index}"})
+            send(req, 302, b"<html>pindah</html>", {"Location": f"/r/{f.index}"})
         elif mode == "huge":
-            _send(req, 200, h.huge, rss)
+            send(req, 200, h.huge, rss)
         elif mode == "gzip_bomb":
-            _send(req, 200, h.gzip_bomb, {**rss, "Content-Encoding": "gzip"})
+            send(req, 200, h.gzip_bomb, {**rss, "Content-Encoding": "gzip"})
         elif mode == "entity_bomb":
-            _send(req, 200, h.entity_bomb, rss)
+            send(req, 200, h.entity_bomb, rss)
         elif mode == "malformed":
             variant = f.requests % 3
             if variant == 0:
-                _send(req, 200, h.html_error, rss)  # an error page dressed as a feed
+                send(req, 200, h.html_error, rss)  # an error page dressed as a feed
             elif variant == 1:
-                _send(req, 200, h.junk, rss)
+                send(req, 200, h.junk, rss)
             else:
-                _send(req, 200, truncated(body), rss)
+                send(req, 200, truncated(body), rss)
         elif mode == "slow":
             self._dribble(req, body)
         else:
-            _send(req, 500, b"unknown mode", {"Content-Type": "text/plain"})
+            send(req, 500, b"unknown mode", {"Content-Type": "text/plain"})
 
     def _dribble(self, req: BaseHTTPRequestHandler, body: bytes) -> None:
         """Headers at once, then a byte every 0.2 s: only a total deadline ends this."""
@@ -395,18 +395,6 @@ class Outlets:
             req.wfile.write(bytes([b]))
             req.wfile.flush()
         req.close_connection = True
-
-
-def _send(
-    req: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
-) -> None:
-    req.send_response(status)
-    for k, v in (headers or {}).items():
-        req.send_header(k, v)
-    req.send_header("Content-Length", str(len(body)))
-    req.end_headers()
-    if body and req.command != "HEAD":
-        req.wfile.write(body)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,24 +11,22 @@ import pytest
 
 from daemon.delivery import AlertMessage, Source, build_notifier
 from daemon.delivery.console import ConsoleNotifier
+from tests.alerts import alert as shared_alert
 
 STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina"
 
 
 def alert(**kw: Any) -> AlertMessage:
-    base: dict[str, Any] = dict(
+    """The notifier tests' alert, shorter: one outlet, one matched term."""
+    short: dict[str, Any] = dict(
         alert_id=7,
-        topic="Ukraina",
-        title="Menlu RI bahas bantuan untuk Ukraina",
         url=STORY,
-        outlet="Antara",
-        published_at=datetime(2021, 12, 16, 13, 20, tzinfo=timezone.utc),
+        title="Menlu RI bahas bantuan untuk Ukraina",
         matched=("Ukraina",),
         snippet="Jakarta (ANTARA) - ...",
         sources=(Source("Antara", STORY, "Menlu RI bahas bantuan untuk Ukraina"),),
     )
-    base.update(kw)
-    return AlertMessage(**base)
+    return shared_alert(**{**short, **kw})
 
 
 def test_line_format() -> None:

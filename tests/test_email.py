@@ -6,7 +6,6 @@ import email
 import email.policy
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,32 +13,12 @@ from typing import Any
 
 import pytest
 
-from daemon.delivery import AlertMessage, Source, build_notifier
+from daemon.delivery import build_notifier
 from daemon.delivery.email import EmailNotifier
+from tests.alerts import STORY, alert
 from tests.smtpstub import HangServer, RecordingHandler, SMTPStub, free_port, make_cert
 
-STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"
 PASSWORD = "s3kr1t-Pa55word!"
-
-
-def alert(**kw: Any) -> AlertMessage:
-    base: dict[str, Any] = dict(
-        alert_id=1,
-        topic="Ukraina",
-        title="Menlu RI bahas bantuan kemanusiaan untuk Ukraina",
-        url=STORY,
-        outlet="Antara",
-        published_at=datetime(2021, 12, 16, 13, 20, tzinfo=timezone.utc),
-        matched=("Ukraina", "Kyiv"),
-        snippet="Jakarta (ANTARA) - Menteri Luar Negeri membahas bantuan ke Kyiv.",
-        sources=(
-            Source("Antara", STORY, "Menlu RI bahas bantuan"),
-            Source("Republika", "https://republika.co.id/x", "Menlu bahas"),
-            Source("Okezone", "https://okezone.com/y", "Menlu bahas"),
-        ),
-    )
-    base.update(kw)
-    return AlertMessage(**base)
 
 
 def config(port: int, **kw: Any) -> SimpleNamespace:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from daemon.delivery import AlertMessage, Source, build_notifier
+from daemon.delivery import Source, build_notifier
 from daemon.delivery.slack import (
     CONTEXT_ELEMENTS_MAX,
     SlackNotifier,
@@ -22,9 +22,8 @@ from daemon.delivery.slack import (
 )
 from daemon.demo.loopback import LoopbackServer, send
 from daemon.ratelimit import RateLimiter
+from tests.alerts import STORY, alert
 from tests.slackstub import SECRET, SlackStub, webhook_path
-
-STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"
 
 
 @pytest.fixture(scope="module")
@@ -37,26 +36,6 @@ def server() -> Iterator[LoopbackServer]:
 def stub(server: LoopbackServer) -> Iterator[SlackStub]:
     with SlackStub(server) as s:
         yield s
-
-
-def alert(**kw: Any) -> AlertMessage:
-    base: dict[str, Any] = dict(
-        alert_id=1,
-        topic="Ukraina",
-        title="Menlu RI bahas bantuan kemanusiaan untuk Ukraina",
-        url=STORY,
-        outlet="Antara",
-        published_at=datetime(2021, 12, 16, 13, 20, tzinfo=timezone.utc),
-        matched=("Ukraina", "Kyiv"),
-        snippet="Jakarta (ANTARA) - Menteri Luar Negeri membahas bantuan ke Kyiv.",
-        sources=(
-            Source("Antara", STORY, "Menlu RI bahas bantuan"),
-            Source("Republika", "https://republika.co.id/x", "Menlu bahas"),
-            Source("Okezone", "https://okezone.com/y", "Menlu bahas"),
-        ),
-    )
-    base.update(kw)
-    return AlertMessage(**base)
 
 
 def notifier(stub: SlackStub, **kw: Any) -> SlackNotifier:
