@@ -6,7 +6,7 @@ table can be traced to a rule written here:
 - expected: one alert per (topic, story) for every story whose lead carries the topic keyword;
 - lost: an expected (topic, story) with no message at a notifier the topic is routed to;
 - duplicate: a second message for the same pantau alert at the same notifier (same topic and
-  article URL), which SPEC allows at most once per crash;
+  article URL), allowed at most once per crash (docs/design.md, "Invariants": outbox);
 - grouping anomalies (reported apart from delivery): a ground-truth story split over several
   pantau stories (a second alert), or one pantau story holding several ground-truth stories;
 - leaks: an item stored under a feed that never carried it, or text from a hostile body
@@ -27,7 +27,7 @@ from typing import Any
 from soak_notifiers import Message
 from soak_outlets import Story, feed_of_guid, story_of_url
 
-TEXT_CAP = 100_000  # no stored text field should come near this after SPEC §6 capping
+TEXT_CAP = 100_000  # no stored text field should come near this after the caps of feeds/parse.py
 
 
 @dataclass(frozen=True)

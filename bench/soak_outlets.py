@@ -8,7 +8,8 @@ differ); different stories are drawn from a large vocabulary, so grouping mistak
 pantau's, not the generator's.
 
 A feed is served normally (RSS or Atom, ETag/304, gzip on request) or in one of the hostile
-modes of SPEC §6: slow, huge, gzip bomb, entity bomb, malformed, 5xx, 410, redirect loop.
+modes pantau must survive (README.md, "How polling works"): slow, huge, gzip bomb, entity
+bomb, malformed, 5xx, 410, redirect loop.
 Hostile bodies are built once at start-up so serving them costs nothing.
 """
 
