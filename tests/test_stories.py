@@ -142,7 +142,7 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
     assert back.shingles == fp.shingles and back.figures == fp.figures and back.dates == fp.dates
     assert len(fp.shingles) > 40
     # the quick read of the shingles scores exactly like the full decode
-    from daemon.grouping.stories import _stored_similarity, similarity, stored_usable
+    from daemon.grouping.stories import similarity, stored_similarity, stored_usable
 
     for other in (LEAD, "Jakarta (ANTARA) - " + LEAD[:200], gold(T0, "1.1", "1.2", "1.3")):
         fo = fingerprint(doc(other))
@@ -150,7 +150,7 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
         assert stored_usable(raw)
         full = decode_features(raw, None)
         assert full is not None
-        assert _stored_similarity(fp, raw) == similarity(fp, full)
+        assert stored_similarity(fp, raw) == similarity(fp, full)
     assert similarity(fingerprint(doc(LEAD)), fingerprint(doc(LEAD[:300]))) > 0.5
     enc["v"] = FEATURES_VERSION + 1
     assert decode_features(json.dumps(enc), None) is None
@@ -161,7 +161,7 @@ def test_stored_features_of_another_version_or_garbled_are_ignored() -> None:
 
 def test_encoded_features_are_the_json_layout_exactly() -> None:
     """encode_features writes the JSON itself; it must be byte for byte what json.dumps
-    writes (stored_usable and _stored_similarity read that layout), escapes included."""
+    writes (stored_usable and stored_similarity read that layout), escapes included."""
     import base64
     import dataclasses
     import random
@@ -367,7 +367,7 @@ def test_shingle_ids_are_the_crc32s_of_the_shingles() -> None:
     import random
     import zlib
 
-    from daemon.grouping.stories import _shingle_ids, _shingles, _words
+    from daemon.grouping.stories import shingle_ids, text_words, word_shingles
 
     _, docs = labelled_docs()
     r = random.Random(3)
@@ -378,8 +378,8 @@ def test_shingle_ids_are_the_crc32s_of_the_shingles() -> None:
         for _ in range(200)
     ]
     for t in texts:
-        words = _words(t.lower(), 400)
-        assert _shingle_ids(words) == [zlib.crc32(s) for s in _shingles(words)]
+        words = text_words(t.lower(), 400)
+        assert shingle_ids(words) == [zlib.crc32(s) for s in word_shingles(words)]
 
 
 def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:
@@ -390,20 +390,20 @@ def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:
     import random
     import zlib
 
-    from daemon.grouping.stories import _band_keys, _shingles
+    from daemon.grouping.stories import band_keys, word_shingles
 
     r = random.Random(9)
     vocab = [f"kata{i}" for i in range(20_000)]
 
     def ids(words: list[str]) -> list[int]:
-        return [zlib.crc32(s) for s in _shingles(words)][:38]
+        return [zlib.crc32(s) for s in word_shingles(words)][:38]
 
     keys_per_lead, shared, expected = [], [], []
     bits: dict[int, Counter[int]] = {0: Counter(), 28: Counter(), 56: Counter()}
     for _ in range(400):
         a = r.sample(vocab, 40)
         b = [w if r.random() > 0.15 else r.choice(vocab) for w in a]
-        ka, kb = _band_keys(ids(a)), _band_keys(ids(b))
+        ka, kb = band_keys(ids(a)), band_keys(ids(b))
         sa, sb = set(ids(a)), set(ids(b))
         keys_per_lead.append(len(ka))
         shared.append(len(set(ka) & set(kb)))
@@ -411,8 +411,8 @@ def test_lead_band_keys_agree_as_often_as_the_leads_overlap() -> None:
         for shift, seen in bits.items():
             seen.update(k >> shift & 0xF for k in ka)
         assert len(set(ka)) == len(ka) and all(-(2**63) <= k < 2**63 for k in ka)
-        assert set(_band_keys(ids(a)[::-1])) == set(ka)  # a function of the set of shingles
-        assert not set(ka) & set(_band_keys(ids(r.sample(vocab, 40))))
+        assert set(band_keys(ids(a)[::-1])) == set(ka)  # a function of the set of shingles
+        assert not set(ka) & set(band_keys(ids(r.sample(vocab, 40))))
     mean = sum(keys_per_lead) / len(keys_per_lead)
     assert NUM_HASHES * 0.88 < mean <= NUM_HASHES  # 16 * (1 - (15/16)**38) = 14.6 expected
     # shared keys track the Jaccard similarity (a little under it: empty bins share nothing)
@@ -519,15 +519,15 @@ def test_prefilters_never_skip_a_match() -> None:
     texts = crafted + [t for d in docs for t in (d.title, d.summary) if t]
     seen: Counter[str] = Counter()
     for raw in texts:
-        cleaned = s._clean(raw)
-        for t in {raw, raw.lower(), cleaned, s._canonical_dates(cleaned)}:
+        cleaned = s.clean_body(raw)
+        for t in {raw, raw.lower(), cleaned, s.canonical_dates(cleaned)}:
             for rx in s._NEEDS:
                 if rx.search(t):
                     seen[rx.pattern] += 1
-                    assert s._may_match(rx, t), (rx.pattern, t)
+                    assert s.may_match(rx, t), (rx.pattern, t)
             if s._TAIL.search(t):
                 seen["tail"] += 1
-                assert s._may_have_tail(t), t
+                assert s.may_have_tail(t), t
     assert set(seen) == {rx.pattern for rx in s._NEEDS} | {"tail"}, "a pattern never matched"
     # the digit-first form of "\b(\d{1,2})\s+<month>" finds exactly what the plain form does
     plain = re.compile(r"\b(\d{1,2})\s+(" + s._MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")

@@ -77,7 +77,7 @@ class Fingerprint:
     bands: tuple[int, ...]
     enough_text: bool
     url: str | None = None
-    # The confirmation shingles as 32-bit hashes packed little-endian (see ``_shingle_ids``):
+    # The confirmation shingles as 32-bit hashes packed little-endian (see ``shingle_ids``):
     # a worker ships one bytes object instead of hundreds of strings, the store keeps it per
     # item (``encode_features``), and the set (``shingles``) is built only when an item
     # actually meets a candidate.
@@ -253,19 +253,19 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def _may_match(rx: re.Pattern[str], s: str) -> bool:
+def may_match(rx: re.Pattern[str], s: str) -> bool:
     for w in _NEEDS[rx]:  # a loop, not any(genexpr): this runs ~10 times per item
         if w in s:
             return True
     return False
 
 
-def _may_have_tail(s: str) -> bool:
+def may_have_tail(s: str) -> bool:
     """``_TAIL`` needs "copyright", or a colon at most 121 characters before the end."""
     return s.find(":", max(0, len(s) - 122)) >= 0 or "copyright" in s
 
 
-def _clean(s: str) -> str:
+def clean_body(s: str) -> str:
     """Lower-cased body text without datelines, credits and "Baca Juga" inserts."""
     if not s:
         return ""
@@ -276,38 +276,38 @@ def _clean(s: str) -> str:
         if s2 == s:
             break
         s = s2
-    if _may_match(_BACA_JUGA_TITLE, s):
+    if may_match(_BACA_JUGA_TITLE, s):
         s = _BACA_JUGA_TITLE.sub(" ", s)
     s = s.lower()
-    if _may_match(_BACA_JUGA, s):
+    if may_match(_BACA_JUGA, s):
         s = _BACA_JUGA.sub(" ", s)
     s = _CREDIT.sub(" ", s)
-    return _TAIL.sub(" ", s) if _may_have_tail(s) else s
+    return _TAIL.sub(" ", s) if may_have_tail(s) else s
 
 
-def _canonical_dates(s: str) -> str:
+def canonical_dates(s: str) -> str:
     """ "(12/6/2025)" and "(12/6)", "12 Juni 2025" and "12 Juni" read alike."""
-    if _may_match(_SLASH_DATE, s):
+    if may_match(_SLASH_DATE, s):
         s = _SLASH_DATE.sub(lambda m: f" {int(m[1])}/{int(m[2])} ", s)
     return _NAMED_DATE.sub(lambda m: f"{int(m[1])} {m[2]}", s)
 
 
-def _words(s: str, limit: int) -> list[str]:
+def text_words(s: str, limit: int) -> list[str]:
     words = _TOKEN.findall(s, 0, limit * 40)[:limit]  # no word is 40 characters on average
     return [w.replace(".", "") if "." in w and _THOUSANDS.match(w) else w for w in words]
 
 
-def _shingles(words: Sequence[str]) -> list[bytes]:
+def word_shingles(words: Sequence[str]) -> list[bytes]:
     """Word 3-shingles, UTF-8 encoded, in text order."""
     return [" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)]
 
 
-def _shingle_ids(words: Sequence[str]) -> list[int]:
-    """The CRC-32s of ``_shingles(words)``, in text order: compact to ship and store, and
+def shingle_ids(words: Sequence[str]) -> list[int]:
+    """The CRC-32s of ``word_shingles(words)``, in text order: compact to ship and store, and
     for sets of at most ~800 shingles a collision moves a containment score by a fraction
-    of a percent, never a decision. The lead's also feed its MinHash (``_band_keys``).
+    of a percent, never a decision. The lead's also feed its MinHash (``band_keys``).
     Chained map()s over zip run no bytecode per shingle: 12 us for a 400-word text, 16 us
-    through ``_shingles``' list."""
+    through ``word_shingles``' list."""
     return list(
         map(zlib.crc32, map(str.encode, map(_SPACE_JOIN, zip(words, words[1:], words[2:]))))
     )
@@ -351,7 +351,7 @@ def _guards(
 ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Dates, weekdays and figures (money, percentages) stated in the text. A date also
     names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday. ``slash``
-    and ``weekday``: whether the text holds their patterns' substrings (``_may_match``)."""
+    and ``weekday``: whether the text holds their patterns' substrings (``may_match``)."""
     pairs: set[tuple[int, int]] = set()
     if slash:
         pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
@@ -363,17 +363,17 @@ def _guards(
         weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
     weekdays |= {w for d, m in pairs if (w := _weekday(d, m, published))}
     figures: set[str] = set()
-    if _may_match(_MONEY_PRE, s):
+    if may_match(_MONEY_PRE, s):
         for m in _MONEY_PRE.finditer(s):
             v = _number(m[2], m[3])
             if v is not None:
                 figures.add(f"{_CURRENCY[m[1]]}:{v}")
-    if _may_match(_MONEY_POST, s):
+    if may_match(_MONEY_POST, s):
         for m in _MONEY_POST.finditer(s):
             v = _number(m[1], m[2])
             if v is not None:
                 figures.add(f"{_CURRENCY[m[3]]}:{v}")
-    if _may_match(_PERCENT, s):
+    if may_match(_PERCENT, s):
         for m in _PERCENT.finditer(s):
             v = _number(m[1], None)
             if v is not None:
@@ -401,8 +401,8 @@ assert NUM_HASHES & (NUM_HASHES - 1) == 0, "a power of two: the bins are the top
 _NO_HASH = 1 << 64
 
 
-def _band_keys(ids: Iterable[int]) -> list[int]:
-    """The lead's band keys from its shingles' CRC-32s (``_shingle_ids``, computed for
+def band_keys(ids: Iterable[int]) -> list[int]:
+    """The lead's band keys from its shingles' CRC-32s (``shingle_ids``, computed for
     confirmation anyway): one per non-empty bin, signed 64-bit, mixed from the bin and its
     minimum so that every bit of a key is usable as a hash (``BandFilter`` relies on it)."""
     mins = [_NO_HASH] * NUM_HASHES
@@ -454,16 +454,16 @@ class _Texts:
 
 def _make_texts(doc: Doc) -> _Texts:
     budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
-    summary = _canonical_dates(_clean(doc.summary[:budget]))
-    content = _canonical_dates(_clean(doc.content[:budget]))
+    summary = canonical_dates(clean_body(doc.summary[:budget]))
+    content = canonical_dates(clean_body(doc.content[:budget]))
     if summary and len(summary) <= 2 * len(doc.title) + 16:
-        title = _canonical_dates(_clean(doc.title))
-        if _words(summary, 64) == _words(title, 64):
+        title = canonical_dates(clean_body(doc.title))
+        if text_words(summary, 64) == text_words(title, 64):
             summary = ""  # a summary that only repeats the title adds no text
-    sw = _words(summary, CONFIRM_WORDS)
-    cw = _words(content, CONFIRM_WORDS)
+    sw = text_words(summary, CONFIRM_WORDS)
+    cw = text_words(content, CONFIRM_WORDS)
     ns, nc = len(set(sw)), len(set(cw))  # distinct words, counted once
-    s_ids, c_ids = _shingle_ids(sw), _shingle_ids(cw)
+    s_ids, c_ids = shingle_ids(sw), shingle_ids(cw)
     # a lead's shingles are its text's first ones: those of its first LEAD_WORDS words
     leads = tuple(ids[: LEAD_WORDS - 2] for n, ids in ((ns, s_ids), (nc, c_ids)) if n >= MIN_WORDS)
     # Guards read the text, not the tokens: tokens have lost "rp1.500" and "12/6".
@@ -495,7 +495,7 @@ def _make_features(
     if guards:
         g = t.guard_text
         # asked once for the whole text: the lead is its beginning
-        slash, weekday = _may_match(_SLASH_DATE, g), _may_match(_WEEKDAY, g)
+        slash, weekday = may_match(_SLASH_DATE, g), may_match(_WEEKDAY, g)
         extra["dates"], extra["weekdays"], extra["figures"] = _guards(
             g, doc.published_at, slash, weekday
         )
@@ -528,7 +528,7 @@ def _lead_move(s: str) -> str | None:
     """Yesterday's "rises to Rp1.901.000" and today's "unchanged at Rp1.901.000" share their
     figures; the direction the lead reports tells the two editions apart."""
     s = s[:_LEAD_DAY_CHARS]
-    m = _MOVE.search(s) if _may_match(_MOVE, s) else None
+    m = _MOVE.search(s) if may_match(_MOVE, s) else None
     if m is None:
         return None
     return "up" if m["up"] else "down" if m["down"] else "flat"
@@ -557,7 +557,7 @@ def fingerprint(doc: Doc) -> Fingerprint:
         keys[_url_key(doc.url)] = None
     if t.enough_text:
         for lead in t.leads:
-            keys.update(dict.fromkeys(_band_keys(lead)))
+            keys.update(dict.fromkeys(band_keys(lead)))
     return _make_features(doc, t, tuple(keys))
 
 
@@ -612,7 +612,7 @@ def stored_usable(data: str | None) -> bool:
     return bool(data) and data.startswith(_STORED_PREFIX)  # type: ignore[union-attr]
 
 
-def _stored_similarity(fp: Fingerprint, data: str) -> float:
+def stored_similarity(fp: Fingerprint, data: str) -> float:
     """``similarity`` against stored features, reading only their shingles: most candidates
     share a band by chance and are dropped here, before their JSON is decoded or a set of
     their shingles is built. -1.0 when the shingles cannot be read."""
@@ -749,7 +749,7 @@ def choose_story(
         # its dates and figures are read (or computed).
         fc = c.features
         if fc is None and c.stored is not None:
-            if not same_url and _stored_similarity(fp, c.stored) < ANCHORED_THRESHOLD:
+            if not same_url and stored_similarity(fp, c.stored) < ANCHORED_THRESHOLD:
                 continue
             fc = decode_features(c.stored, c.doc.url)
         elif fc is not None and not same_url and similarity(fp, fc) < ANCHORED_THRESHOLD:

@@ -2,7 +2,7 @@
 
 pantau 0.1's story grouping hashed each lead shingle with SHAKE-128 into 16 MinHash values
 and each value with BLAKE2b into a band key; it now hashes each shingle once and keeps the
-smallest hash per bin (``daemon.grouping.stories._band_keys``). Keys of the two schemes never
+smallest hash per bin (``daemon.grouping.stories.band_keys``). Keys of the two schemes never
 match, so a story's earlier copies would be invisible to its later ones for a whole
 ``stories.window``: this recomputes every item's text keys (its URL key is unchanged) from
 the text stored with it, rewriting ``items.bands`` and ``story_bands``. The keys are those
@@ -119,19 +119,19 @@ def _v1_keys(doc: Any) -> list[int]:
 
     keys = [s.url_key(doc.url)] if doc.url else []
     budget = s.CONFIRM_WORDS * 25
-    summary = s._canonical_dates(s._clean(doc.summary[:budget]))
-    content = s._canonical_dates(s._clean(doc.content[:budget]))
+    summary = s.canonical_dates(s.clean_body(doc.summary[:budget]))
+    content = s.canonical_dates(s.clean_body(doc.content[:budget]))
     if summary and len(summary) <= 2 * len(doc.title) + 16:
-        title = s._canonical_dates(s._clean(doc.title))
-        if s._words(summary, 64) == s._words(title, 64):
+        title = s.canonical_dates(s.clean_body(doc.title))
+        if s.text_words(summary, 64) == s.text_words(title, 64):
             summary = ""
-    sw, cw = s._words(summary, s.CONFIRM_WORDS), s._words(content, s.CONFIRM_WORDS)
+    sw, cw = s.text_words(summary, s.CONFIRM_WORDS), s.text_words(content, s.CONFIRM_WORDS)
     body = cw if len(set(cw)) >= len(set(sw)) else sw
     if len(set(body)) < s.MIN_WORDS:
         return keys
     for w in (sw, cw):
         if len(set(w)) >= s.MIN_WORDS:
-            keys += _v1_lead_keys(list(dict.fromkeys(s._shingles(w)[: s.LEAD_WORDS - 2])))
+            keys += _v1_lead_keys(list(dict.fromkeys(s.word_shingles(w)[: s.LEAD_WORDS - 2])))
     return keys
 
 
