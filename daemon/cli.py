@@ -78,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     n = sub.add_parser("notify-test", help="send a test message through one notifier")
     n.add_argument("name")
-    sub.add_parser("demo", help="run one cycle over bundled sample feeds (offline, no config)")
+    w = sub.add_parser("web", help="serve the dashboard read-only from the database (no polling)")
+    w.add_argument("--listen", metavar="HOST:PORT", help="default: web.listen, else 127.0.0.1:8080")
+    dm = sub.add_parser("demo", help="run one cycle over bundled sample feeds (offline, no config)")
+    dm.add_argument(
+        "--web", action="store_true", help="then serve the dashboard on loopback until Ctrl-C"
+    )
     return p
 
 
@@ -156,7 +161,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "demo":
         from daemon.demo import run_demo
 
-        return run_demo()
+        return run_demo(web=args.web)
     loaded = _load(args)
     if cmd == "check":
         return cmd_check(loaded)
@@ -172,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if cmd == "notify-test":
         return cmd_notify_test(loaded, args.name)
+    if cmd == "web":
+        return cmd_web(loaded, args.listen)
     store = Store.open(loaded.config.database)
     try:
         if not store.is_current():
@@ -258,6 +265,57 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
     except AlreadyRunning as exc:
         print(f"pantau: {exc}", file=sys.stderr)
         return 1
+
+
+def cmd_web(loaded: LoadedConfig, listen: str | None) -> int:
+    """The dashboard alone, read-only: no migration, no polling (a PostgreSQL deployment's
+    second host, or a copy of the database)."""
+    from daemon.config import ConfigError, check_web, web_listen
+    from daemon.storage.store import Store
+
+    cfg = loaded.config
+    if listen is not None:
+        try:
+            listen = web_listen(listen)
+        except ValueError as exc:
+            raise UsageError(f"--listen: {exc}") from None
+    listen = listen or cfg.web.listen_or_default()
+    errors = check_web(listen, cfg.web.auth)
+    if errors:
+        raise ConfigError(errors, loaded.path)
+    store = Store.open(cfg.database)
+    try:
+        if not store.is_current():
+            raise UsageError(
+                "the database is not initialised or not migrated: run `pantau db upgrade`"
+            )
+    finally:
+        store.close()
+    return serve_web(listen, cfg.database, lambda: cfg, auth=cfg.web.auth)
+
+
+def serve_web(listen: str, database: str, get_config: Any, *, auth: str | None) -> int:
+    """Serve until SIGTERM or Ctrl-C; prints the URL."""
+    import signal
+    import threading
+
+    from daemon.web.server import WebServer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        server = WebServer(listen, database, get_config, auth=auth).start()
+    except OSError as exc:
+        print(f"pantau: cannot listen on {listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"dashboard: {server.url}  (read-only; Ctrl-C stops)", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
 
 
 def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:

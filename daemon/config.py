@@ -160,6 +160,53 @@ class MetricsConfig(_Strict):
         return v
 
 
+DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+MIN_WEB_SECRET = 16  # characters: a shorter secret is guessable over the network
+
+
+def web_listen(v: str) -> str:
+    """``host:port``, or a bare port (``8080``, ``:8080``) that binds loopback."""
+    v = str(v).strip()
+    if v.isdigit() or (v.startswith(":") and v[1:].isdigit()):
+        v = "127.0.0.1:" + v.lstrip(":")
+    from daemon.runtime.metrics import parse_listen
+
+    parse_listen(v)  # ValueError names the expected form
+    return v
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP (127.0.0.0/8, ::1); a name is not resolved."""
+    import ipaddress
+
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class WebConfig(_Strict):
+    """The dashboard (daemon/web): ``pantau run`` serves it when ``listen`` is set."""
+
+    listen: Annotated[str, BeforeValidator(web_listen)] | None = None
+    auth: str | None = None
+
+    @field_validator("auth")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < MIN_WEB_SECRET:
+            raise ValueError(f"must be at least {MIN_WEB_SECRET} characters (a random token)")
+        if v is not None and any(c.isspace() or ord(c) < 32 for c in v):
+            raise ValueError("must not contain spaces or control characters")
+        return v
+
+    def listen_or_default(self) -> str:
+        return self.listen or DEFAULT_WEB_LISTEN
+
+
 class HealthConfig(_Strict):
     notify: list[str] = []
 
@@ -247,6 +294,7 @@ class Config(_Strict):
     fulltext: FulltextConfig = FulltextConfig()
     retention: RetentionConfig = RetentionConfig()
     metrics: MetricsConfig | None = None
+    web: WebConfig = WebConfig()
     health: HealthConfig = HealthConfig()
     feeds: list[FeedConfig] = []
     topics: list[TopicConfig] = []
@@ -350,12 +398,26 @@ def _cross_check(cfg: Config) -> list[str]:
     for j, n in enumerate(cfg.health.notify):
         if n not in cfg.notifiers:
             errors.append(f"health.notify[{j}]: no notifier named {n!r}")
+    errors.extend(check_web(cfg.web.listen, cfg.web.auth))
     if cfg.polling.min_interval > cfg.polling.max_interval:
         errors.append("polling.min_interval: greater than polling.max_interval")
     if not cfg.database.strip():
         errors.append("database: empty")
     errors.extend(_check_queries(cfg))
     return errors
+
+
+def check_web(listen: str | None, auth: str | None) -> list[str]:
+    """Off loopback the dashboard must have a secret: feed text, topics and delivery errors
+    are for the newsroom only. Also used for ``pantau web --listen``."""
+    if listen is None or auth:
+        return []
+    from daemon.runtime.metrics import parse_listen
+
+    host, _ = parse_listen(listen)
+    if is_loopback_host(host):
+        return []
+    return [f"web.auth: required when web.listen is not a loopback address ({listen})"]
 
 
 def _check_queries(cfg: Config) -> list[str]:
@@ -404,6 +466,8 @@ def parse_config(
     errors.extend(_cross_check(cfg))
     if errors:
         raise ConfigError(errors, path)
+    if cfg.web.auth:
+        secrets.append(cfg.web.auth)
     for n in cfg.notifiers.values():
         for attr in ("webhook_url", "password"):
             v = getattr(n, attr, None)

@@ -38,6 +38,7 @@ DEMO_TOPICS: tuple[tuple[str, str], ...] = (
 )
 NOTIFIER = "log"
 SHOW_SINCE = timedelta(days=30)
+WEB_LISTEN = "127.0.0.1:0"  # `demo --web`: any free loopback port (the URL is printed)
 
 
 def _q(s: str) -> str:
@@ -153,8 +154,9 @@ class _QuietInfo:
         self.root.setLevel(self.level)
 
 
-def run_demo() -> int:
-    """Serve, poll once, show; the temporary database is removed whatever happens."""
+def run_demo(*, web: bool = False) -> int:
+    """Serve, poll once, show (and with ``web`` serve the dashboard over the result until
+    Ctrl-C); the temporary database is removed whatever happens."""
     from daemon.config import parse_config
     from daemon.runtime.service import run_once
 
@@ -171,6 +173,12 @@ def run_demo() -> int:
         failed = _poll_summary(outcomes)
         _show(database)
         _footer()
+        if web:
+            from daemon.cli import serve_web
+
+            _say("")
+            rc = serve_web(WEB_LISTEN, database, lambda: loaded.config, auth=None)
+            return rc or (1 if failed else 0)
         return 1 if failed else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

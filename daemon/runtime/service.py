@@ -513,6 +513,15 @@ class Daemon:
                 )
                 self.metrics_server.start()
                 log_event(log, "info", "metrics.listening", url=self.metrics_server.url)
+            self.web_server = None
+            if cfg.web.listen is not None:
+                from daemon.web.server import WebServer
+
+                # its own threads and connections: a slow browser never holds a poll
+                self.web_server = WebServer(
+                    cfg.web.listen, cfg.database, lambda: self.loaded.config, auth=cfg.web.auth
+                ).start()
+                log_event(log, "info", "web.listening", url=self.web_server.url)
             sched.start()
             n = len(self.rt.policies)
             log_event(
@@ -549,6 +558,8 @@ class Daemon:
             sched.shutdown(wait=False)
             if self.metrics_server is not None:
                 self.metrics_server.stop()
+            if self.web_server is not None:
+                self.web_server.stop()
             self.pool.shutdown(wait=False, cancel_futures=True)
             pending = [f for f in self._inflight.values() if not f.done()]
             if pending:

@@ -452,6 +452,27 @@ class Matcher:
                 out.append(self._result(topic, hits, texts, views))
         return out
 
+    def highlights(self, title: str, summary: str = "", text: str = "") -> list[Highlight]:
+        """Where the matching topics' terms occur, for a reader to see why an item matched
+        (the dashboard's search, daemon/web): every occurrence of each term that counted
+        (a NEAR pair only where it is within reach; negated terms never), as character
+        spans of ``prepare(field)``, sorted. Not on the hot path: ``match`` stays lean."""
+        texts = (title, summary, text)
+        hits: Hits = {}
+        for f, s in enumerate(texts):
+            if s:
+                self._scan(f, s, hits)
+        spans: set[tuple[int, int, int]] = set()
+        for topic in self._topics:
+            if hits and topic.root.ev(hits):  # type: ignore[attr-defined]
+                _occurrences(topic.root, hits, spans)
+        views = {f: _FieldView(texts[f]) for f in {f for f, _, _ in spans}}
+        out = []
+        for f, first, last in spans:
+            view = views[f]
+            out.append(Highlight(f, view.span(first)[0], view.span(last)[1]))
+        return sorted(out)
+
     def _scan(self, f: int, s: str, hits: Hits) -> None:
         """Record, for field ``f``, the positions of every atom that occurs in ``s``."""
         text = spaced(s)
@@ -531,6 +552,37 @@ class Matcher:
                 snippet = view.snippet(first, last)
                 break
         return TopicMatch(topic.name, terms, snippet)
+
+
+class Highlight(NamedTuple):
+    field: int  # 0 title, 1 summary, 2 text (``FIELDS``)
+    start: int  # character offsets into ``prepare`` of that field
+    end: int
+
+
+def _occurrences(node: object, h: Hits, out: set[tuple[int, int, int]]) -> None:
+    """(field, first token, last token) of every occurrence that makes ``node`` true."""
+    if isinstance(node, _Leaf):
+        width = len(node.atoms) - 1
+        for f in node.fields:
+            out.update((f, s, s + width) for s in node.spans(h, f))
+    elif isinstance(node, _Near):
+        lw, rw = len(node.left.atoms) - 1, len(node.right.atoms) - 1
+        for f in node.fields:
+            ls, rs = node.left.spans(h, f), node.right.spans(h, f)
+            for s in ls:  # each left with a right within n words, and that right
+                for r in rs:
+                    if s + lw < r <= s + lw + node.n or s - node.n <= r + rw < s:
+                        out.add((f, s, s + lw))
+                        out.add((f, r, r + rw))
+    elif isinstance(node, _And):
+        for c in node.children:
+            _occurrences(c, h, out)
+    elif isinstance(node, _Or):
+        for c in node.children:
+            if c.ev(h):
+                _occurrences(c, h, out)
+    # _Not: an absent term has no occurrence
 
 
 def _where(lows: list[str], need: set[str]) -> dict[str, list[int]]:

@@ -1,0 +1,205 @@
+"""Server-drawn SVG charts: geometry here (pure), markup in templates/_charts.html.
+
+No chart library and no script: the browser draws plain ``<rect>`` and ``<line>`` elements
+with a ``<title>`` tooltip each, so the charts work offline, without JavaScript and under a
+Content-Security-Policy that forbids inline script. Also the per-topic counts of matching
+items (``MatchCounts``), which the database does not store: the topic's matcher runs once
+over each item and the counts are kept per hour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from daemon.topics.match import Matcher
+
+WIB = ZoneInfo("Asia/Jakarta")
+HOUR = 3600
+DAY = 86400
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    w: float
+    h: float
+    label: str  # tooltip: "6 Des 14:00 WIB: 12"
+    value: int
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    peak: int
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (x, label) under the axis
+    total: int = 0
+
+
+def bar_chart(
+    values: Sequence[int],
+    labels: Sequence[str],
+    *,
+    width: int = 600,
+    height: int = 70,
+    ticks: Sequence[tuple[int, str]] = (),
+) -> Chart:
+    """One bar per value, scaled to the largest; a zero is a hairline so the time axis
+    stays readable. ``ticks``: (index, text) marks under the axis."""
+    n = max(1, len(values))
+    peak = max(values, default=0)
+    step = width / n
+    gap = 1.0 if step >= 4 else 0.0
+    bars = []
+    for i, v in enumerate(values):
+        h = (height - 2) * v / peak if peak else 0.0
+        h = max(h, 1.0) if v else 0.5
+        bars.append(Bar(round(i * step, 2), round(height - h, 2), round(step - gap, 2),
+                        round(h, 2), f"{labels[i]}: {v}", v))  # fmt: skip
+    return Chart(
+        width, height, bars, peak, [(round(i * step, 1), t) for i, t in ticks], sum(values)
+    )
+
+
+def wib(dt: datetime) -> datetime:
+    return dt.astimezone(WIB)
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def day_label(dt: datetime) -> str:
+    d = wib(dt)
+    return f"{d.day} {MONTHS[d.month - 1]}"
+
+
+def hour_start(now: datetime, hours: int) -> datetime:
+    """The start of the WIB hour ``hours - 1`` hours before the current one."""
+    top = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return top - timedelta(hours=hours - 1)
+
+
+def day_start(now: datetime, days: int) -> datetime:
+    """WIB midnight ``days - 1`` days before today's (Jakarta has no DST)."""
+    local = wib(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (local - timedelta(days=days - 1)).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Range:
+    key: str  # "7d" | "30d"
+    buckets: int
+    seconds: int  # bucket width
+
+    def start(self, now: datetime) -> datetime:
+        if self.seconds == HOUR:
+            return hour_start(now, self.buckets)
+        return day_start(now, self.buckets)
+
+    def labels(self, start: datetime) -> list[str]:
+        out = []
+        for i in range(self.buckets):
+            t = start + timedelta(seconds=i * self.seconds)
+            if self.seconds == HOUR:
+                out.append(f"{day_label(t)} {wib(t):%H}:00 WIB")
+            else:
+                out.append(day_label(t))
+        return out
+
+    def ticks(self, start: datetime) -> list[tuple[int, str]]:
+        """A mark at each WIB midnight (hourly) or each Monday-ish fifth day (daily)."""
+        out = []
+        for i in range(self.buckets):
+            t = wib(start + timedelta(seconds=i * self.seconds))
+            if self.seconds == HOUR and t.hour == 0:
+                out.append((i, day_label(t)))
+            elif self.seconds == DAY and i % 5 == 0:
+                out.append((i, day_label(t)))
+        return out
+
+
+RANGES = {"7d": Range("7d", 7 * 24, HOUR), "30d": Range("30d", 30, DAY)}
+
+
+def series(counts: dict[int, int], n: int) -> list[int]:
+    return [counts.get(i, 0) for i in range(n)]
+
+
+def timeline_rows(
+    delays: Sequence[float], *, width: int = 600, row: int = 18
+) -> tuple[list[float], int]:
+    """x positions for items published ``delays`` seconds after the first (a square-root
+    scale: the first hour stays readable beside a follower a day later), and the height."""
+    last = max(delays, default=0.0)
+    span = last**0.5 if last > 0 else 1.0
+    xs = [round(4 + (width - 8) * (d**0.5) / span, 1) if last > 0 else 4.0 for d in delays]
+    return xs, row * max(1, len(delays))
+
+
+# -- matching items per topic, per hour ---------------------------------------------------------
+
+
+ScanFn = Callable[[int, datetime, int], list[tuple[int, datetime, str, str, str]]]
+
+
+class MatchCounts:
+    """Items matching each topic per hour of publication over the last 30 days (items first
+    seen in that time), kept up to date by
+    matching only items added since the last look (items are matched once; the store does
+    not record which topics an item matched, only alerts). A new matcher (config reload)
+    starts the counts over. Thread-safe; one refresh at a time."""
+
+    KEEP = timedelta(days=31)
+    BATCH = 2000
+
+    def __init__(self, scan: ScanFn) -> None:
+        self._scan = scan
+        self._lock = threading.Lock()
+        self._matcher: Matcher | None = None
+        self._last_id = 0
+        self._hours: dict[str, dict[int, int]] = {}  # topic -> epoch hour -> items
+        self.ready = False
+
+    def refresh(self, matcher: Matcher, now: datetime, *, limit: int | None = None) -> bool:
+        """Match new items (at most ``limit``); True when caught up."""
+        with self._lock:
+            if matcher is not self._matcher:
+                self._matcher, self._last_id, self._hours = matcher, 0, {}
+                self.ready = False
+            since = now - self.KEEP
+            done = 0
+            while limit is None or done < limit:
+                rows = self._scan(self._last_id, since, self.BATCH)
+                for item_id, published, title, summary, text in rows:
+                    hour = int(published.timestamp()) // HOUR
+                    for m in matcher.match(title, summary or "", text or ""):
+                        per = self._hours.setdefault(m.topic, {})
+                        per[hour] = per.get(hour, 0) + 1
+                    self._last_id = item_id
+                done += len(rows)
+                if len(rows) < self.BATCH:
+                    self.ready = True
+                    break
+            cut = int(since.timestamp()) // HOUR
+            for per in self._hours.values():
+                for h in [h for h in per if h < cut]:
+                    del per[h]
+            return self.ready
+
+    def buckets(self, topic: str, start: datetime, seconds: int) -> dict[int, int]:
+        """Counts per bucket of ``seconds`` from ``start`` (an hour boundary)."""
+        base = int(start.timestamp()) // HOUR
+        per_bucket = seconds // HOUR
+        out: dict[int, int] = {}
+        with self._lock:
+            for h, n in self._hours.get(topic, {}).items():
+                if h >= base:
+                    k = (h - base) // per_bucket
+                    out[k] = out.get(k, 0) + n
+        return out

@@ -1,0 +1,429 @@
+"""The dashboard over plain HTTP: pages, escaping, headers, read-only, auth, the commands.
+
+A real ``WebServer`` (waitress threads) over a real SQLite file (tests/webdata.py), read
+with ``requests``; the commands run as a user runs them, ``python -m daemon`` in a
+subprocess. What a browser does with the pages is tests/test_web_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from daemon.topics.match import Matcher, TopicSpec, prepare
+from daemon.web.server import WebServer
+from tests import webdata
+from tests.feedgen import entries, rss
+from tests.loopback import LoopbackServer
+from tests.smtpstub import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["/", "/stories?multi=1", "/alerts", "/alerts?since=30d&topic=Banjir", "/topics",
+         "/topics?range=30d", "/feeds", "/search?q=banjir", "/search?q=gempa~"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> webdata.Fixture:
+    return webdata.build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'pantau.db'}")
+
+
+@pytest.fixture(scope="module")
+def site(fixture_db: webdata.Fixture) -> Iterator[str]:
+    cfg = webdata.loaded(fixture_db.url).config
+    with WebServer("127.0.0.1:0", fixture_db.url, lambda: cfg) as srv:
+        yield srv.url.rstrip("/")
+
+
+def wait_until(pred, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# -- pages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_answers_with_security_headers(site: str, path: str) -> None:
+    r = requests.get(site + path, timeout=10)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["Content-Type"].startswith("text/html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "script-src 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "<script" not in r.text.lower()  # the pages need no script at all
+    assert not re.search(
+        r"""(src|href)=["']?(https?:)?//(?!kabar|suara|warta|127\.0\.0\.1)""", r.text
+    )
+
+
+def test_stories_newest_first_with_who_broke_it(site: str, fixture_db: webdata.Fixture) -> None:
+    html = requests.get(site + "/", timeout=10).text
+    assert html.index("&lt;img src=x onerror=alert(1)&gt;") < html.index(webdata.FLOOD)
+    assert html.index(webdata.FLOOD) < html.index("Harga cabai rawit")
+    row = html[html.index(webdata.FLOOD) :].split("</tr>")[0]
+    order = re.findall(r'<span class="o">([^<]+)</span>', row)
+    assert order == ["Kabar Nusantara", "Suara Pesisir", "Warta Timur"]
+    assert "+14m" in row and "+2h 05m" in row
+    multi = requests.get(site + "/stories?multi=1", timeout=10).text
+    assert webdata.FLOOD in multi and "Harga cabai rawit" not in multi
+
+
+def test_story_page_lists_every_item_with_link_time_outlet(
+    site: str, fixture_db: webdata.Fixture
+) -> None:
+    html = requests.get(f"{site}/story/{fixture_db.flood_story}", timeout=10).text
+    for url in ("https://kabar.example/banjir-rob", "https://suara.example/rob-semarang",
+                "https://warta.example/dapur-umum"):  # fmt: skip
+        assert f'href="{url}"' in html
+    assert "Rob setinggi lutut" in html and "broke it" in html
+    assert re.search(r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">', html)
+    assert '<svg class="timeline"' in html
+    assert requests.get(f"{site}/story/999999", timeout=10).status_code == 404
+
+
+def test_hostile_feed_text_is_escaped_and_never_a_link(
+    site: str, fixture_db: webdata.Fixture
+) -> None:
+    for path in (f"/story/{fixture_db.hostile_story}", "/", "/alerts", "/search?q=gempa~"):
+        html = requests.get(site + path, timeout=10).text
+        assert "<img src=x" not in html and "<script>" not in html, path
+        assert "onerror=alert(1)" in html or "&lt;script&gt;alert" in html, path  # as text
+        assert 'href="javascript:' not in html
+    html = requests.get(f"{site}/story/{fixture_db.hostile_story}", timeout=10).text
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in html
+    alerts = requests.get(site + "/alerts", timeout=10).text
+    assert "&lt;b onmouseover=&#34;alert(2)&#34;&gt;rejected&lt;/b&gt;" in alerts
+
+
+def test_alerts_show_delivery_state_per_notifier_and_filter(site: str) -> None:
+    html = requests.get(site + "/alerts?topic=Banjir&since=30d", timeout=10).text
+    assert webdata.FLOOD in html and "pwned" not in html
+    row = html[html.index(webdata.FLOOD) :]
+    assert re.search(r'class="d-sent"><span class="st">sent</span> desk', row)
+    assert re.search(r'class="d-failed"><span class="st">failed</span> mail', row)
+    assert "×7" in row
+    assert "/story/" in row
+    gempa = requests.get(site + "/alerts?topic=Gempa", timeout=10).text
+    assert "pending" in gempa and "HTTP 429: rate limited" in gempa and webdata.FLOOD not in gempa
+    none = requests.get(site + "/alerts?topic=Banjir&since=24h", timeout=10).text
+    assert webdata.FLOOD in none  # raised 5 h ago
+    assert "No alerts" in requests.get(site + "/alerts?topic=Nope", timeout=10).text
+
+
+def test_topics_draw_alerts_and_matching_items(site: str) -> None:
+    def charted() -> str | None:
+        html = requests.get(site + "/topics", timeout=10).text
+        return html if "Still counting" not in html else None
+
+    html = wait_until(charted, what="topic counts")
+    section = html[html.index(">Banjir<") :].split("</section>")[0]
+    assert "banjir OR &#34;air pasang&#34;" in section  # the query, escaped
+    assert "1 alert " in section and "3 matching items" in section
+    assert section.count("<rect") == 2 * 7 * 24
+    assert re.search(r"<title>[^<]+WIB: 1</title>", section)
+    daily = requests.get(site + "/topics?range=30d", timeout=10).text
+    assert daily.count("<rect") == 2 * 2 * 30
+
+
+def test_feeds_show_health_error_sparkline_next_poll(site: str) -> None:
+    html = requests.get(site + "/feeds", timeout=10).text
+    row = html[html.index("Warta Timur") :].split("</tr>")[0]
+    assert "HTTP 503: Service Unavailable" in row and "HTTP 503" in row
+    assert re.search(r'class="st">(error|failing)<', row)
+    assert row.count("<rect") == 14
+    assert "1 need attention" in html
+
+
+def test_search_finds_highlights_and_reports_errors(site: str) -> None:
+    html = requests.get(site + "/search", params={"q": '"air pasang" OR rob'}, timeout=10).text
+    assert "<mark>Rob</mark> setinggi lutut" in html and "<mark>Air pasang</mark>" in html
+    assert "Harga cabai" not in html
+    bad = requests.get(site + "/search", params={"q": "banjir AND rob OR gempa"}, timeout=10).text
+    assert "Query error at position" in bad
+    m = re.search(r"Query error at position (\d+)", bad)
+    assert m and "banjir AND rob OR gempa"[int(m.group(1)) :].startswith("OR")
+    neg = requests.get(site + "/search", params={"q": "-banjir"}, timeout=10).text
+    assert "Query error" in neg
+    hostile = requests.get(site + "/search", params={"q": '"<script>x"'}, timeout=10).text
+    assert "<script>x" not in hostile
+
+
+def test_search_pages_through_older_items(fixture_db: webdata.Fixture) -> None:
+    from daemon.web.queries import Reader
+
+    reader = Reader.open(fixture_db.url)
+    try:
+        m = Matcher.compile([TopicSpec("s", "banjir OR rob OR gempa OR cabai")])
+        first = reader.search(m, want=2)
+        assert len(first.hits) == 2 and first.older is not None
+        rest = reader.search(m, before=first.older, want=10)
+        ids = [h.item.id for h in first.hits + rest.hits]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids) == 6
+        assert rest.older is None
+    finally:
+        reader.close()
+
+
+# -- read-only, host and auth --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_only_get_is_answered(site: str, method: str) -> None:
+    r = requests.request(method, site + "/alerts", timeout=10)
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+
+
+def test_loopback_without_auth_refuses_other_host_names(site: str) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 gets nothing."""
+    r = requests.get(site + "/", headers={"Host": "evil.example:8080"}, timeout=10)
+    assert r.status_code == 421 and webdata.FLOOD not in r.text
+    ok = requests.get(site + "/", headers={"Host": "localhost:8080"}, timeout=10)
+    assert ok.status_code == 200
+
+
+@pytest.fixture(scope="module")
+def open_site(fixture_db: webdata.Fixture) -> Iterator[str]:
+    """Bound off loopback (every address) with a secret, as web.auth requires."""
+    cfg = webdata.loaded(fixture_db.url).config
+    with WebServer("0.0.0.0:0", fixture_db.url, lambda: cfg, auth=webdata.SECRET) as srv:
+        yield f"http://127.0.0.1:{srv.port}"
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer wrong-token-wrong-token-00", "Bearer " + webdata.SECRET[:-1],
+     _basic("desk", "nope"), "Basic %%%", "Token " + webdata.SECRET, _basic(webdata.SECRET, "")],
+)  # fmt: skip
+def test_auth_is_enforced_off_loopback(open_site: str, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    for path in ("/", "/alerts", "/static/style.css", "/nope"):
+        r = requests.get(open_site + path, headers=headers, timeout=10)
+        assert r.status_code == 401, (path, header)
+        assert r.headers["WWW-Authenticate"].startswith("Basic realm=")
+        assert webdata.FLOOD not in r.text
+
+
+@pytest.mark.parametrize("header", ["Bearer " + webdata.SECRET, _basic("desk", webdata.SECRET)])
+def test_the_secret_opens_every_page_uncached(open_site: str, header: str) -> None:
+    for path in ("/", "/alerts", "/static/style.css"):
+        r = requests.get(open_site + path, headers={"Authorization": header}, timeout=10)
+        assert r.status_code == 200, path
+        assert r.headers["Cache-Control"] == "no-store"
+    r = requests.get(open_site + "/", headers={"Authorization": header, "Host": "news.example"})
+    assert r.status_code == 200 and webdata.FLOOD in r.text  # any host name, with the secret
+
+
+# -- config and commands ------------------------------------------------------------------
+
+
+def _pantau(*args: str, cfg: Path, env: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, **kw,
+    )  # fmt: skip
+
+
+def test_config_requires_auth_off_loopback(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    feed = "feeds: [{url: 'http://127.0.0.1:9/a.xml'}]\n"
+    cfg.write_text(feed + "web: {listen: '0.0.0.0:8080'}\n")
+    r = _pantau("check", cfg=cfg)
+    assert r.returncode == 2
+    assert "web.auth: required when web.listen is not a loopback address" in r.stderr
+    cfg.write_text(feed + "web: {listen: 'example.org:8080', auth: short}\n")
+    r = _pantau("check", cfg=cfg)
+    assert r.returncode == 2 and "web.auth: must be at least 16 characters" in r.stderr
+    cfg.write_text(feed + "web: {listen: '8080'}\n")
+    assert _pantau("check", cfg=cfg).returncode == 0  # a bare port binds loopback
+    cfg.write_text(feed + "web: {listen: '[::]:8080', auth: '${TOKEN}'}\n")
+    r = _pantau("check", cfg=cfg, env={"TOKEN": webdata.SECRET})
+    assert r.returncode == 0 and webdata.SECRET not in r.stdout + r.stderr
+    cfg.write_text(feed + "web: {listen: 'nowhere', lisen: 1}\n")
+    r = _pantau("check", cfg=cfg)
+    assert "web.listen: expected host:port" in r.stderr and "web.lisen: unknown key" in r.stderr
+
+
+def _serve(args: list[str], cfg: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), *args], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    return proc
+
+
+def _url_from(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.search(r"dashboard: (http://\S+)", line)
+        if m:
+            return m.group(1)
+    err = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"no dashboard URL printed: {err[-2000:]}")
+
+
+def test_pantau_web_serves_read_only_and_stops_on_sigterm(
+    fixture_db: webdata.Fixture, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(webdata.config_text(fixture_db.url))
+    db_file = Path(fixture_db.url.removeprefix("sqlite:///"))
+    before = db_file.stat().st_mtime_ns
+    proc = _serve(["web", "--listen", "127.0.0.1:0"], cfg)
+    try:
+        url = _url_from(proc)
+        assert webdata.FLOOD in requests.get(url, timeout=10).text
+        assert requests.get(url + "feeds", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    assert db_file.stat().st_mtime_ns == before  # nothing written
+    r = _pantau("web", "--listen", "0.0.0.0:0", cfg=cfg)
+    assert r.returncode == 2 and "web.auth: required" in r.stderr
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(webdata.config_text(f"sqlite:///{tmp_path / 'empty.db'}"))
+    r = _pantau("web", cfg=fresh)
+    assert r.returncode == 2 and "pantau db upgrade" in r.stderr
+
+
+def test_pantau_run_serves_the_dashboard_while_polling(tmp_path: Path) -> None:
+    port = free_port()
+    with LoopbackServer() as outlets:
+        feed = outlets.static("/a.xml", rss("Kabar", entries(1, 3)))
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\n"
+            f"web: {{listen: '127.0.0.1:{port}'}}\n"
+            f"feeds:\n  - {{url: '{feed}', name: Kabar}}\n"
+        )
+        proc = _serve(["run"], cfg)
+        try:
+
+            def listed() -> bool:
+                try:
+                    html = requests.get(f"http://127.0.0.1:{port}/feeds", timeout=5).text
+                except requests.ConnectionError:
+                    return False
+                return "Kabar" in html and '<span class="st">ok</span>' in html
+
+            wait_until(listed, what="the feed polled and shown")
+            stories = requests.get(f"http://127.0.0.1:{port}/", timeout=5).text
+            assert stories.count('<td class="tm">') == 3
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    err = proc.stderr.read() if proc.stderr else ""
+    assert "event=web.listening" in err and "Traceback" not in err
+
+
+def test_demo_web_prints_the_dashboard_and_serves_until_interrupted(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path), "http_proxy": "http://127.0.0.1:9"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "demo", "--web"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = _url_from(proc)
+        assert url.startswith("http://127.0.0.1:")
+        assert "IHRAM" in requests.get(url + "feeds", timeout=10).text
+        assert "<mark>" in requests.get(url + "search", params={"q": "NATO"}, timeout=10).text
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not list(tmp_path.glob("pantau-demo-*"))  # the temporary database is gone
+
+
+# -- events, once the database has them ----------------------------------------------------
+
+
+def test_events_are_shown_when_the_database_has_them(tmp_path: Path) -> None:
+    fx = webdata.build(f"sqlite:///{tmp_path / 'ev.db'}")
+    engine = sa.create_engine(fx.url)
+    with engine.begin() as c:  # what an events migration adds
+        c.exec_driver_sql(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, title VARCHAR(1000) NOT NULL,"
+            " first_seen_at DATETIME NOT NULL)"
+        )
+        c.exec_driver_sql("ALTER TABLE stories ADD COLUMN event_id INTEGER")
+        c.exec_driver_sql(
+            "INSERT INTO events VALUES (7, 'Rob dan banjir di pantura', "
+            "(SELECT first_seen_at FROM stories WHERE id = ?))",
+            (fx.flood_story,),
+        )
+        c.exec_driver_sql(
+            "UPDATE stories SET event_id = 7 WHERE id IN (?, ?)", (fx.flood_story, fx.plain_story)
+        )
+    engine.dispose()
+    cfg = webdata.loaded(fx.url).config
+    with WebServer("127.0.0.1:0", fx.url, lambda: cfg) as srv:
+        index = requests.get(srv.url, timeout=10).text
+        assert "<h1>Events</h1>" in index and "Rob dan banjir di pantura" in index
+        event = requests.get(srv.url + "event/7", timeout=10).text
+        assert webdata.FLOOD in event and "Harga cabai rawit" in event
+        assert event.count('rel="noopener') >= 4  # every item of both stories, linked
+        alerts = requests.get(srv.url + "alerts", timeout=10).text
+        assert 'href="/event/7"' in alerts
+        assert webdata.FLOOD in requests.get(srv.url + "stories", timeout=10).text
+
+
+# -- highlighting (the matcher's explanation of a match) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "marked"),
+    [
+        ("Prabowo NEAR/3 Xi", "Prabowo temui Xi; kelak Xi ke Jakarta jauh sekali dari sini", ["Prabowo", "Xi"]),
+        ("banjir -gempa", "Banjir dan banjir lagi", ["Banjir", "banjir"]),
+        ("AS", "AS naikkan tarif, harga emas as", ["AS"]),
+        ('"harga emas" OR title:Antam', "Harga emas Antam", ["Harga emas", "Antam"]),
+        ("serang~", "Diserang lalu menyerang", ["Diserang", "menyerang"]),
+        ("NATO", "NATO-Rusia", ["NATO"]),
+    ],
+)  # fmt: skip
+def test_highlights_mark_what_made_the_query_match(
+    query: str, title: str, marked: list[str]
+) -> None:
+    m = Matcher.compile([TopicSpec("q", query)])
+    spans = m.highlights(title)
+    assert [prepare(title)[a:b] for _, a, b in spans] == marked
+
+
+def test_highlights_are_empty_when_nothing_matches() -> None:
+    m = Matcher.compile([TopicSpec("q", "banjir -rob")])
+    assert m.highlights("Banjir rob di pesisir") == []
+    assert m.highlights("Harga cabai") == []
