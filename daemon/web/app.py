@@ -63,7 +63,10 @@ def create_app(
         when=when, utc=utc_title, delay=delay, href=safe_href, day=charts.day_label
     )
     app.jinja_env.globals.update(
-        version=__version__, has_events=lambda: reader.has_events, xs_of=_timeline_xs
+        version=__version__,
+        has_events=lambda: reader.has_events,
+        xs_of=_timeline_xs,
+        svg=charts.svg,
     )
     secret = auth.encode() if auth else None
     matchers = _Matchers(get_config)
