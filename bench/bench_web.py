@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # daemon, bench, tests
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -151,6 +151,13 @@ def main() -> int:
     ap.add_argument("--db", default="/tmp/pantau-web-bench.db")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--keep", action="store_true", help="reuse the database file if present")
+    ap.add_argument(
+        "--memory",
+        type=int,
+        metavar="REPS",
+        default=0,
+        help="also: RSS of `pantau run` with and without web.listen, REPS pairs",
+    )
     args = ap.parse_args()
     url = f"sqlite:///{args.db}"
     path = Path(args.db)
@@ -199,7 +206,75 @@ def main() -> int:
             print(
                 f"| {name} | {statistics.median(times):.0f} | {max(times):.0f} | {len(r.content)} |"
             )
+    if args.memory:
+        memory(path, args.memory)
     return 0
+
+
+def memory(db: Path, reps: int) -> None:
+    """Main-process VmRSS and PSS of `pantau run` over a copy of the database, polling the
+    demo's 8 loopback feeds, 30 s after start; with web.listen, after every page was also
+    loaded three times and the topic counts finished. Runs alternate; medians reported."""
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+
+    from bench.common import pss_kb, rss_kb
+    from daemon.demo.server import OUTLETS, DemoServer, render_all
+    from tests.smtpstub import free_port
+
+    labels = ("without web", "with web, every page loaded")
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in labels}
+    feeds_block = "feeds: [{url: 'https://outlet0.example/rss'}]"
+    with DemoServer(render_all(datetime.now(timezone.utc))) as farm, \
+            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
+        feeds = "feeds:\n" + "\n".join(
+            f"  - {{url: '{farm.url(o.path)}', name: {o.name}}}" for o in OUTLETS
+        )
+        for _ in range(reps):
+            for label in labels:
+                copy = Path(tmp) / "m.db"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{copy}{suffix}").unlink(missing_ok=True)
+                shutil.copy(db, copy)
+                port = free_port()
+                text = config_text(f"sqlite:///{copy}").replace(feeds_block, feeds)
+                if label != labels[0]:
+                    text += f"web: {{listen: '127.0.0.1:{port}'}}\n"
+                cfg = Path(tmp) / "c.yaml"
+                cfg.write_text(text)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "daemon", "--config", str(cfg), "--log-level",
+                     "warning", "run"], cwd=Path(__file__).resolve().parent.parent,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                try:
+                    time.sleep(15)
+                    if label != labels[0]:
+                        base = f"http://127.0.0.1:{port}"
+                        deadline = time.monotonic() + 300
+                        while (
+                            time.monotonic() < deadline
+                            and "Still counting" in requests.get(base + "/topics", timeout=60).text
+                        ):
+                            time.sleep(1)
+                        for _ in range(3):
+                            for p in ("/", "/stories?page=50", "/alerts", "/alerts?since=30d",
+                                      "/topics", "/topics?range=30d", "/feeds",
+                                      "/search?q=banjir", "/story/1"):  # fmt: skip
+                                requests.get(base + p, timeout=60)
+                    time.sleep(15)
+                    results[label].append((rss_kb(proc.pid) / 1024, pss_kb(proc.pid) / 1024))
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(30)
+    print("\n| `pantau run` main process | VmRSS MB (median) | PSS MB (median) | runs |")
+    print("|---|---:|---:|---:|")
+    for label, vals in results.items():
+        rss = statistics.median(v[0] for v in vals)
+        pss = statistics.median(v[1] for v in vals)
+        print(f"| {label} | {rss:.1f} | {pss:.1f} | {len(vals)} |")
 
 
 if __name__ == "__main__":

@@ -73,17 +73,11 @@ def create_app(
     counts = charts.MatchCounts(reader.scan_items)
 
     def warm() -> None:
-        """Match the last 30 days of items for the topic charts once, off the request path."""
-
-        def run() -> None:
-            try:
-                counts.refresh(matchers.topics(), utcnow())
-            except Exception as exc:  # noqa: BLE001 - a page will retry
-                log.warning("web: topic counts failed: %s: %s", type(exc).__name__, exc)
-
-        threading.Thread(target=run, name="web-warm", daemon=True).start()
+        """Count the last 30 days' matching items for the topic charts in the background."""
+        counts.start(matchers.topics)
 
     app.config["pantau.warm"] = warm
+    app.config["pantau.counts"] = counts
 
     @app.before_request
     def guard() -> Response | None:
@@ -183,8 +177,7 @@ def create_app(
         start = rng.start(now)
         labels = rng.labels(start)
         ticks = rng.ticks(start)
-        matcher = matchers.topics()
-        ready = counts.refresh(matcher, now, limit=20_000)
+        ready = counts.catch_up(matchers.topics(), now)
         per_alerts = reader.alert_counts(start, rng.seconds)
         cfg = get_config()
         names = [t.name for t in cfg.topics]

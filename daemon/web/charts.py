@@ -9,7 +9,9 @@ over each item and the counts are kept per hour.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -19,6 +21,7 @@ from markupsafe import Markup, escape
 
 from daemon.topics.match import Matcher
 
+log = logging.getLogger("pantau.web")
 WIB = ZoneInfo("Asia/Jakarta")
 HOUR = 3600
 DAY = 86400
@@ -184,13 +187,16 @@ ScanFn = Callable[[int, datetime, int], list[tuple[int, datetime, str, str, str]
 
 class MatchCounts:
     """Items matching each topic per hour of publication over the last 30 days (items first
-    seen in that time), kept up to date by
-    matching only items added since the last look (items are matched once; the store does
-    not record which topics an item matched, only alerts). A new matcher (config reload)
-    starts the counts over. Thread-safe; one refresh at a time."""
+    seen in that time), kept up to date by matching only items added since the last look
+    (the store records alerts, not which topics each item matched). The first count of 30
+    days runs in a background thread that uses at most half of one core (it sleeps as long
+    as each batch took), so in ``pantau run`` it never crowds out polling; after that a
+    page matches only the items that arrived since the last page. A new matcher (a config
+    reload) starts the count over. Thread-safe."""
 
     KEEP = timedelta(days=31)
-    BATCH = 2000
+    BATCH = 1000
+    PER_PAGE = 5000  # new items a page matches before it shows what it has
 
     def __init__(self, scan: ScanFn) -> None:
         self._scan = scan
@@ -198,14 +204,42 @@ class MatchCounts:
         self._matcher: Matcher | None = None
         self._last_id = 0
         self._hours: dict[str, dict[int, int]] = {}  # topic -> epoch hour -> items
-        self.ready = False
+        self._ready = False
+        self._thread: threading.Thread | None = None
+        self.stopped = threading.Event()
+
+    def start(self, get_matcher: Callable[[], Matcher]) -> None:
+        """Count in the background until caught up (no-op while a count runs)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                while not self.stopped.is_set():
+                    t = time.monotonic()
+                    if self.refresh(get_matcher(), datetime.now(timezone.utc), limit=self.BATCH):
+                        return
+                    self.stopped.wait(time.monotonic() - t)  # half a core at most
+            except Exception as exc:  # noqa: BLE001 - a later page starts it again
+                log.warning("web: topic counts failed: %s: %s", type(exc).__name__, exc)
+
+        self._thread = threading.Thread(target=run, name="web-topic-counts", daemon=True)
+        self._thread.start()
+
+    def catch_up(self, matcher: Matcher, now: datetime) -> bool:
+        """For a page: match what arrived since the last look when the counts are current
+        (a few items), else leave the work to the background count. True when complete."""
+        if self._ready and matcher is self._matcher:
+            return self.refresh(matcher, now, limit=self.PER_PAGE)
+        self.start(lambda: matcher)
+        return False
 
     def refresh(self, matcher: Matcher, now: datetime, *, limit: int | None = None) -> bool:
-        """Match new items (at most ``limit``); True when caught up."""
+        """Match new items (at most about ``limit``); True when caught up."""
         with self._lock:
             if matcher is not self._matcher:
                 self._matcher, self._last_id, self._hours = matcher, 0, {}
-                self.ready = False
+                self._ready = False
             since = now - self.KEEP
             done = 0
             while limit is None or done < limit:
@@ -218,13 +252,13 @@ class MatchCounts:
                     self._last_id = item_id
                 done += len(rows)
                 if len(rows) < self.BATCH:
-                    self.ready = True
+                    self._ready = True
                     break
             cut = int(since.timestamp()) // HOUR
             for per in self._hours.values():
                 for h in [h for h in per if h < cut]:
                     del per[h]
-            return self.ready
+            return self._ready
 
     def buckets(self, topic: str, start: datetime, seconds: int) -> dict[int, int]:
         """Counts per bucket of ``seconds`` from ``start`` (an hour boundary)."""
