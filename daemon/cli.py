@@ -13,7 +13,7 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from daemon import __version__
 # re-imports a script's main module in every parse worker it starts. The daemon's heavy
 # modules (SQLAlchemy, pydantic, feedparser) are imported by the commands that use them.
 if TYPE_CHECKING:
-    from daemon.config import LoadedConfig
+    from daemon.config import Config, LoadedConfig
     from daemon.storage.store import Store
 
 log = logging.getLogger("pantau")
@@ -294,7 +294,9 @@ def cmd_web(loaded: LoadedConfig, listen: str | None) -> int:
     return serve_web(listen, cfg.database, lambda: cfg, auth=cfg.web.auth)
 
 
-def serve_web(listen: str, database: str, get_config: Any, *, auth: str | None) -> int:
+def serve_web(
+    listen: str, database: str, get_config: Callable[[], Config], *, auth: str | None
+) -> int:
     """Serve until SIGTERM or Ctrl-C; prints the URL."""
     import signal
     import threading

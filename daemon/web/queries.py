@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from daemon.storage import db
-from daemon.storage.schema import UTCDateTime, alerts, deliveries, feeds, items, stories
 from daemon.storage.feeds import FeedRow
+from daemon.storage.schema import UTCDateTime, alerts, deliveries, feeds, items, stories
 from daemon.topics.match import FIELDS, Highlight, Matcher, prepare
 
 PAGE = 50  # rows per page of stories, alerts
