@@ -175,19 +175,6 @@ def web_listen(v: str) -> str:
     return v
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback IP (127.0.0.0/8, ::1); a name is not resolved."""
-    import ipaddress
-
-    host = host.strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class WebConfig(_Strict):
     """The dashboard (daemon/web): ``pantau run`` serves it when ``listen`` is set."""
 
@@ -412,10 +399,10 @@ def check_web(listen: str | None, auth: str | None) -> list[str]:
     are for the newsroom only. Also used for ``pantau web --listen``."""
     if listen is None or auth:
         return []
-    from daemon.runtime.metrics import parse_listen
+    from daemon.runtime.metrics import is_loopback, parse_listen
 
     host, _ = parse_listen(listen)
-    if is_loopback_host(host):
+    if is_loopback(host):
         return []
     return [f"web.auth: required when web.listen is not a loopback address ({listen})"]
 

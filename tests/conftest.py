@@ -78,3 +78,7 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
     s.upgrade()
     yield s
     s.close()
+
+
+# The dashboard's fixture database and server, one per test module that asks (tests/webdata.py).
+from tests.webdata import fixture_db, site  # noqa: E402, F401

@@ -33,18 +33,6 @@ PAGES = ["/", "/stories?multi=1", "/alerts", "/alerts?since=30d&topic=Banjir", "
          "/topics?range=30d", "/feeds", "/search?q=banjir", "/search?q=gempa~"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> webdata.Fixture:
-    return webdata.build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'pantau.db'}")
-
-
-@pytest.fixture(scope="module")
-def site(fixture_db: webdata.Fixture) -> Iterator[str]:
-    cfg = webdata.loaded(fixture_db.url).config
-    with WebServer("127.0.0.1:0", fixture_db.url, lambda: cfg) as srv:
-        yield srv.url.rstrip("/")
-
-
 def wait_until(pred, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -294,17 +282,12 @@ def test_pantau_web_serves_read_only_and_stops_on_sigterm(
     cfg.write_text(webdata.config_text(fixture_db.url))
     db_file = Path(fixture_db.url.removeprefix("sqlite:///"))
     before = db_file.stat().st_mtime_ns
-    proc = _serve(["web", "--listen", "127.0.0.1:0"], cfg)
-    try:
+    with webdata.running(_serve(["web", "--listen", "127.0.0.1:0"], cfg)) as proc:
         url = _url_from(proc)
         assert webdata.FLOOD in requests.get(url, timeout=10).text
         assert requests.get(url + "feeds", timeout=10).status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
     assert db_file.stat().st_mtime_ns == before  # nothing written
     r = _pantau("web", "--listen", "0.0.0.0:0", cfg=cfg)
@@ -325,8 +308,7 @@ def test_pantau_run_serves_the_dashboard_while_polling(tmp_path: Path) -> None:
             f"web: {{listen: '127.0.0.1:{port}'}}\n"
             f"feeds:\n  - {{url: '{feed}', name: Kabar}}\n"
         )
-        proc = _serve(["run"], cfg)
-        try:
+        with webdata.running(_serve(["run"], cfg)) as proc:
 
             def listed() -> bool:
                 try:
@@ -340,31 +322,23 @@ def test_pantau_run_serves_the_dashboard_while_polling(tmp_path: Path) -> None:
             assert stories.count('<td class="tm">') == 3
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     err = proc.stderr.read() if proc.stderr else ""
     assert "event=web.listening" in err and "Traceback" not in err
 
 
 def test_demo_web_prints_the_dashboard_and_serves_until_interrupted(tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(tmp_path), "http_proxy": "http://127.0.0.1:9"}
-    proc = subprocess.Popen(
+    demo = subprocess.Popen(
         [sys.executable, "-m", "daemon", "demo", "--web"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    try:
+    with webdata.running(demo) as proc:
         url = _url_from(proc)
         assert url.startswith("http://127.0.0.1:")
         assert "IHRAM" in requests.get(url + "feeds", timeout=10).text
         assert "<mark>" in requests.get(url + "search", params={"q": "NATO"}, timeout=10).text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert not list(tmp_path.glob("pantau-demo-*"))  # the temporary database is gone
 
 

@@ -51,18 +51,6 @@ def browser() -> Iterator[webdriver.Chrome]:
         drv.quit()
 
 
-@pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> webdata.Fixture:
-    return webdata.build(f"sqlite:///{tmp_path_factory.mktemp('webb') / 'pantau.db'}")
-
-
-@pytest.fixture(scope="module")
-def site(fixture_db: webdata.Fixture) -> Iterator[str]:
-    cfg = webdata.loaded(fixture_db.url).config
-    with WebServer("127.0.0.1:0", fixture_db.url, lambda: cfg) as srv:
-        yield srv.url.rstrip("/")
-
-
 def _load(drv: webdriver.Chrome, url: str, shot: Path | None = None) -> str:
     drv.get(url)
     _no_alert(drv)

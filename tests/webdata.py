@@ -9,9 +9,13 @@ and shows them. Times are relative to now so the default filters (last 7 days) s
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from daemon.config import parse_config
@@ -145,3 +149,30 @@ def build(db: str) -> Fixture:
 
 def loaded(db: str):  # type: ignore[no-untyped-def]
     return parse_config(config_text(db), env={}, path="<web-test>")
+
+
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    """The fixture database, once per test module (import this name into the module)."""
+    return build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'pantau.db'}")
+
+
+@pytest.fixture(scope="module")
+def site(fixture_db: Fixture) -> Iterator[str]:
+    """A dashboard on loopback over ``fixture_db``: its base URL without the final slash."""
+    from daemon.web.server import WebServer
+
+    cfg = loaded(fixture_db.url).config
+    with WebServer("127.0.0.1:0", fixture_db.url, lambda: cfg) as srv:
+        yield srv.url.rstrip("/")
+
+
+@contextmanager
+def running(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """A command under test, killed if the test leaves it running."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

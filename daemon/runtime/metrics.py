@@ -182,8 +182,11 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP (127.0.0.0/8, ``::1``, brackets allowed); a name is
+    never resolved. The metrics endpoint warns off loopback; the dashboard demands auth."""
+    host = host.strip("[]")
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -304,7 +307,7 @@ class MetricsServer:
         self._server.active = self._server.refused = 0
         self._server.count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        if not _is_loopback(self.host):
+        if not is_loopback(self.host):
             log.warning(
                 "metrics listen on %s: feed and topic names are visible to anyone who can reach it",
                 listen,

@@ -27,7 +27,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from daemon import __version__
-from daemon.config import Config, is_loopback_host
+from daemon.config import Config
+from daemon.runtime.metrics import is_loopback
 from daemon.topics.match import Matcher, TopicErrors, TopicSpec
 from daemon.web import charts
 from daemon.web.queries import PAGE, SEARCH_PAGE, ItemView, Reader, utcnow
@@ -88,7 +89,7 @@ def create_app(
             # reach the dashboard through DNS rebinding.
             host = (request.host or "").rsplit(":", 1)[0] if "]" not in (request.host or "") \
                 else request.host.split("]")[0] + "]"  # fmt: skip
-            if not is_loopback_host(host):
+            if not is_loopback(host):
                 return _plain(421, "this dashboard answers to localhost only (set web.auth)")
             return None
         if not _authorized(request.headers.get("Authorization", ""), secret):
