@@ -145,6 +145,7 @@ class Reader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._day_cache: dict[datetime, dict[int, int]] = {}  # feed_days: past days
         self._events: sa.Table | None = None
         self._events_checked = 0.0
 
@@ -403,18 +404,28 @@ class Reader:
     def feed_days(self, start: datetime, days: int = SPARK_DAYS) -> dict[int, list[int]]:
         """Items first seen per feed per day from ``start`` (a local midnight): one range
         count per day over ``ix_items_seen_feed`` (the index alone answers it; computing a
-        bucket per row instead costs twice as much on SQLite)."""
-        out: dict[int, list[int]] = {}
+        bucket per row instead costs twice as much on SQLite). Past days are kept once
+        counted (they change only when retention prunes); today is counted on each call."""
         edges = [start + timedelta(days=d) for d in range(days + 1)]
+        out: dict[int, list[int]] = {}
         with self.conn() as conn:
             for d in range(days):
-                q = (
-                    sa.select(items.c.feed_id, sa.func.count())
-                    .where(items.c.first_seen_at >= edges[d], items.c.first_seen_at < edges[d + 1])
-                    .group_by(items.c.feed_id)
-                )
-                for fid, n in conn.execute(q):
+                counts = self._day_cache.get(edges[d]) if d < days - 1 else None
+                if counts is None:
+                    q = (
+                        sa.select(items.c.feed_id, sa.func.count())
+                        .where(
+                            items.c.first_seen_at >= edges[d], items.c.first_seen_at < edges[d + 1]
+                        )
+                        .group_by(items.c.feed_id)
+                    )
+                    counts = dict(conn.execute(q).all())
+                    if d < days - 1:
+                        self._day_cache[edges[d]] = counts
+                for fid, n in counts.items():
                     out.setdefault(fid, [0] * days)[d] = n
+        for old in [k for k in self._day_cache if k < edges[0]]:
+            self._day_cache.pop(old, None)
         return out
 
     # -- search ----------------------------------------------------------------------------
