@@ -401,3 +401,29 @@ def test_highlights_are_empty_when_nothing_matches() -> None:
     m = Matcher.compile([TopicSpec("q", "banjir -rob")])
     assert m.highlights("Banjir rob di pesisir") == []
     assert m.highlights("Harga cabai") == []
+
+
+@pytest.mark.postgres
+def test_every_page_on_postgresql(pg_url: str) -> None:
+    """The same pages over PostgreSQL (`pantau web` beside a scaled-out deployment)."""
+    fx = webdata.build(pg_url)
+    cfg = webdata.loaded(fx.url).config
+    with WebServer("127.0.0.1:0", fx.url, lambda: cfg) as srv:
+        base = srv.url.rstrip("/")
+        for path in [*PAGES, f"/story/{fx.flood_story}"]:
+            r = requests.get(base + path, timeout=10)
+            assert r.status_code == 200, (path, r.text[:300])
+        assert webdata.FLOOD in requests.get(base + "/", timeout=10).text
+        feeds = requests.get(base + "/feeds", timeout=10).text
+        assert feeds.count("<path") >= 3  # a sparkline per feed with items
+        topics = wait_until(
+            lambda: (
+                (h := requests.get(base + "/topics", timeout=10).text)
+                and "Still counting" not in h
+                and h
+            ),
+            what="topic counts",
+        )
+        assert "1 alert " in topics and "3 matching items" in topics
+        hits = requests.get(base + "/search", params={"q": "rob"}, timeout=10).text
+        assert "<mark>Rob</mark>" in hits
