@@ -21,6 +21,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from daemon.config import ConfigError, parse_config
 from daemon.topics.match import Matcher, TopicSpec, prepare
 from daemon.web.server import WebServer
 from tests import webdata
@@ -237,20 +238,33 @@ def test_config_requires_auth_off_loopback(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     feed = "feeds: [{url: 'http://127.0.0.1:9/a.xml'}]\n"
     cfg.write_text(feed + "web: {listen: '0.0.0.0:8080'}\n")
-    r = _pantau("check", cfg=cfg)
+    r = _pantau("check", cfg=cfg)  # as an operator meets it
     assert r.returncode == 2
     assert "web.auth: required when web.listen is not a loopback address" in r.stderr
-    cfg.write_text(feed + "web: {listen: 'example.org:8080', auth: short}\n")
-    r = _pantau("check", cfg=cfg)
-    assert r.returncode == 2 and "web.auth: must be at least 16 characters" in r.stderr
-    cfg.write_text(feed + "web: {listen: '8080'}\n")
-    assert _pantau("check", cfg=cfg).returncode == 0  # a bare port binds loopback
-    cfg.write_text(feed + "web: {listen: '[::]:8080', auth: '${TOKEN}'}\n")
-    r = _pantau("check", cfg=cfg, env={"TOKEN": webdata.SECRET})
-    assert r.returncode == 0 and webdata.SECRET not in r.stdout + r.stderr
-    cfg.write_text(feed + "web: {listen: 'nowhere', lisen: 1}\n")
-    r = _pantau("check", cfg=cfg)
-    assert "web.listen: expected host:port" in r.stderr and "web.lisen: unknown key" in r.stderr
+
+    def errors(web: str, env: dict[str, str] | None = None) -> list[str]:
+        try:
+            parse_config(feed + f"web: {web}\n", env=env or {})
+        except ConfigError as exc:
+            return exc.errors
+        return []
+
+    assert errors("{listen: 'example.org:8080', auth: short}") == [
+        "web.auth: must be at least 16 characters (a random token)"
+    ]
+    assert errors("{listen: '8080'}") == []  # a bare port binds loopback
+    assert errors("{listen: 'localhost:8080'}") == errors("{listen: '[::1]:80'}") == []
+    assert errors("{listen: '[::]:8080', auth: '${TOKEN}'}", {"TOKEN": webdata.SECRET}) == []
+    assert errors("{listen: '10.0.0.5:80'}") == [
+        "web.auth: required when web.listen is not a loopback address (10.0.0.5:80)"
+    ]
+    got = errors("{listen: 'nowhere', lisen: 1}")
+    assert any(e.startswith("web.listen: expected host:port") for e in got)
+    assert "web.lisen: unknown key" in got
+    loaded = parse_config(
+        feed + "web: {listen: '[::]:8080', auth: '${T}'}\n", env={"T": webdata.SECRET}
+    )
+    assert webdata.SECRET in loaded.secrets  # masked in every log line
 
 
 def _serve(args: list[str], cfg: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
