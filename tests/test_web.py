@@ -441,3 +441,33 @@ def test_every_page_on_postgresql(pg_url: str) -> None:
         assert "1 alert " in topics and "3 matching items" in topics
         hits = requests.get(base + "/search", params={"q": "rob"}, timeout=10).text
         assert "<mark>Rob</mark>" in hits
+
+
+def test_match_counts_match_each_item_once_and_restart_on_a_new_matcher() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from daemon.web.charts import HOUR, MatchCounts
+
+    now = datetime(2026, 12, 6, 10, 30, tzinfo=timezone.utc)
+    rows = [(i, now - timedelta(hours=i % 3), f"banjir nomor {i}", "", "") for i in range(1, 6)]
+    reads: list[int] = []
+
+    def scan(after: int, since: datetime, limit: int):  # type: ignore[no-untyped-def]
+        reads.append(after)
+        return [r for r in rows if r[0] > after][:limit]
+
+    counts = MatchCounts(scan)
+    m = Matcher.compile([TopicSpec("Banjir", "banjir"), TopicSpec("Gempa", "gempa")])
+    assert counts.catch_up(m, now) is False  # the first count runs in the background
+    assert wait_until(lambda: counts.catch_up(m, now), what="background count")
+    start = now.replace(minute=0) - timedelta(hours=2)
+    assert counts.buckets("Banjir", start, HOUR) == {0: 2, 1: 2, 2: 1}  # 8, 9, 10 h
+    assert counts.buckets("Gempa", start, HOUR) == {}
+    rows.append((6, now, "banjir lagi", "", ""))
+    reads.clear()
+    assert counts.catch_up(m, now) is True
+    assert reads == [5]  # only what came after the last item matched
+    assert sum(counts.buckets("Banjir", start, HOUR).values()) == 6
+    m2 = Matcher.compile([TopicSpec("Banjir", "lagi")])
+    assert wait_until(lambda: counts.catch_up(m2, now), what="recount")
+    assert sum(counts.buckets("Banjir", start, HOUR).values()) == 1
