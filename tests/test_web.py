@@ -340,6 +340,29 @@ def test_pantau_run_serves_the_dashboard_while_polling(tmp_path: Path) -> None:
     assert "event=web.listening" in err and "Traceback" not in err
 
 
+def test_pantau_run_keeps_polling_when_the_dashboard_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with LoopbackServer() as outlets, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        feed = outlets.static("/a.xml", rss("Kabar", entries(1, 2)))
+        cfg = tmp_path / "c.yaml"
+        port = taken.getsockname()[1]
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\n"
+            f"web: {{listen: '127.0.0.1:{port}'}}\n"
+            f"feeds:\n  - {{url: '{feed}', name: Kabar}}\n"
+        )
+        with webdata.running(_serve(["run"], cfg)) as proc:
+            wait_until(lambda: outlets.count("/a.xml"), what="the feed polled")
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+    err = proc.stderr.read() if proc.stderr else ""
+    assert "event=web.listen_failed" in err and "polling=continues" in err
+
+
 def test_demo_web_prints_the_dashboard_and_serves_until_interrupted(tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(tmp_path), "http_proxy": "http://127.0.0.1:9"}
     demo = subprocess.Popen(
@@ -471,3 +494,24 @@ def test_match_counts_match_each_item_once_and_restart_on_a_new_matcher() -> Non
     m2 = Matcher.compile([TopicSpec("Banjir", "lagi")])
     assert wait_until(lambda: counts.catch_up(m2, now), what="recount")
     assert sum(counts.buckets("Banjir", start, HOUR).values()) == 1
+
+
+def test_stalled_browsers_hold_no_page_thread(site: str) -> None:
+    """Twenty clients that send half a request and stall (a slow phone link, or a slowloris)
+    occupy waitress's I/O thread's buffers, not its four page threads: a reader still gets
+    every page at once."""
+    import socket
+
+    host, port = site.removeprefix("http://").rsplit(":", 1)
+    stalled = []
+    try:
+        for _ in range(20):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(b"GET /alerts HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            stalled.append(s)
+        for path in ("/", "/alerts", "/feeds", "/topics"):
+            r = requests.get(site + path, timeout=5)
+            assert r.status_code == 200
+    finally:
+        for s in stalled:
+            s.close()

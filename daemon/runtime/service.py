@@ -513,15 +513,7 @@ class Daemon:
                 )
                 self.metrics_server.start()
                 log_event(log, "info", "metrics.listening", url=self.metrics_server.url)
-            self.web_server = None
-            if cfg.web.listen is not None:
-                from daemon.web.server import WebServer
-
-                # its own threads and connections: a slow browser never holds a poll
-                self.web_server = WebServer(
-                    cfg.web.listen, cfg.database, lambda: self.loaded.config, auth=cfg.web.auth
-                ).start()
-                log_event(log, "info", "web.listening", url=self.web_server.url)
+            self.web_server = self._start_web(cfg)
             sched.start()
             n = len(self.rt.policies)
             log_event(
@@ -570,6 +562,27 @@ class Daemon:
             store.close()
             if lock:
                 lock.close()
+
+    def _start_web(self, cfg: Config) -> Any:
+        """The dashboard, when configured, on its own threads and connections (a slow
+        browser never holds a poll). A port it cannot bind is logged, not fatal: polling
+        and delivery matter more than the page that shows them."""
+        if cfg.web.listen is None:
+            return None
+        from daemon.web.server import WebServer
+
+        try:
+            server = WebServer(
+                cfg.web.listen, cfg.database, lambda: self.loaded.config, auth=cfg.web.auth
+            ).start()
+        except OSError as exc:
+            log_event(
+                log, "error", "web.listen_failed", listen=cfg.web.listen,
+                error=exc.strerror or str(exc), polling="continues",
+            )  # fmt: skip
+            return None
+        log_event(log, "info", "web.listening", url=server.url)
+        return server
 
     START_RETRY_MAX = 60.0  # seconds between attempts to open the database, at most
 

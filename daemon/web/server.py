@@ -41,16 +41,20 @@ class WebServer:
         self.host, port = parse_listen(listen)
         self.reader = Reader.open(database, threads=threads)
         self.app = create_app(self.reader, get_config, auth=auth)
-        self._server = create_server(
-            self.app,
-            host=self.host,
-            port=port,
-            threads=threads,
-            channel_timeout=CHANNEL_TIMEOUT,
-            ident="pantau",
-            clear_untrusted_proxy_headers=True,
-            expose_tracebacks=False,
-        )
+        try:
+            self._server = create_server(
+                self.app,
+                host=self.host,
+                port=port,
+                threads=threads,
+                channel_timeout=CHANNEL_TIMEOUT,
+                ident="pantau",
+                clear_untrusted_proxy_headers=True,
+                expose_tracebacks=False,
+            )
+        except BaseException:  # the port is taken: no pool left behind
+            self.reader.close()
+            raise
         self._thread: threading.Thread | None = None
 
     @property
