@@ -184,8 +184,10 @@ def test_loopback_without_auth_refuses_other_host_names(site: str) -> None:
     """DNS rebinding: a page on evil.example resolving to 127.0.0.1 gets nothing."""
     r = requests.get(site + "/", headers={"Host": "evil.example:8080"}, timeout=10)
     assert r.status_code == 421 and webdata.FLOOD not in r.text
-    ok = requests.get(site + "/", headers={"Host": "localhost:8080"}, timeout=10)
-    assert ok.status_code == 200
+    for host in ("localhost:8080", "[::1]:8080", "127.0.0.2", "LOCALHOST"):
+        assert requests.get(site + "/", headers={"Host": host}, timeout=10).status_code == 200
+    for host in ("localhost.evil.example", "[::ffff:10.0.0.1]:80", "10.0.0.1", "127.0.0.1.nip.io"):
+        assert requests.get(site + "/", headers={"Host": host}, timeout=10).status_code == 421
 
 
 @pytest.fixture(scope="module")

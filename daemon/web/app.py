@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from daemon import __version__
 from daemon.config import Config
+from daemon.logs import log_event
 from daemon.runtime.metrics import is_loopback
 from daemon.topics.match import Matcher, TopicErrors, TopicSpec
 from daemon.web import charts
@@ -87,9 +88,7 @@ def create_app(
         if secret is None:
             # Loopback without a secret: refuse other Host names, so a web page cannot
             # reach the dashboard through DNS rebinding.
-            host = (request.host or "").rsplit(":", 1)[0] if "]" not in (request.host or "") \
-                else request.host.split("]")[0] + "]"  # fmt: skip
-            if not is_loopback(host):
+            if not is_loopback(_hostname(request.host or "")):
                 return _plain(421, "this dashboard answers to localhost only (set web.auth)")
             return None
         if not _authorized(request.headers.get("Authorization", ""), secret):
@@ -116,8 +115,9 @@ def create_app(
 
     @app.errorhandler(Exception)
     def crash(exc: Exception) -> tuple[str, int]:
-        log.warning("web: %s %s failed: %s: %s", request.method, request.path,
-                    type(exc).__name__, exc)  # fmt: skip
+        # the exception's type only: its text may carry feed text or a database URL
+        log_event(log, "warning", "web.page_failed", path=request.path, error=type(exc).__name__)
+        log.debug("web page failed", exc_info=True)
         return render_template("error.html", code=500, message="the page failed; see the log"), 500
 
     @app.get("/")
@@ -258,6 +258,14 @@ class _Matchers:
 def _timeline_xs(its: list[ItemView], width: int) -> list[float]:
     delays = [i.delay.total_seconds() if i.delay else 0.0 for i in its]
     return charts.timeline_rows(delays, width=width)[0]
+
+
+def _hostname(netloc: str) -> str:
+    """The host of a Host header: ``[::1]:8080`` -> ``[::1]``, ``localhost:8080`` ->
+    ``localhost``."""
+    if netloc.startswith("["):
+        return netloc[: netloc.find("]") + 1]
+    return netloc.rsplit(":", 1)[0]
 
 
 def _authorized(header: str, secret: bytes) -> bool:
