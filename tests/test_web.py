@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from daemon.config import ConfigError, parse_config
 from daemon.topics.match import Matcher, TopicSpec, prepare
@@ -386,26 +385,12 @@ def test_demo_web_prints_the_dashboard_and_serves_until_interrupted(tmp_path: Pa
 
 def test_events_are_shown_when_the_database_has_them(tmp_path: Path) -> None:
     fx = webdata.build(f"sqlite:///{tmp_path / 'ev.db'}")
-    engine = sa.create_engine(fx.url)
-    with engine.begin() as c:  # what an events migration adds
-        c.exec_driver_sql(
-            "CREATE TABLE events (id INTEGER PRIMARY KEY, title VARCHAR(1000) NOT NULL,"
-            " first_seen_at DATETIME NOT NULL)"
-        )
-        c.exec_driver_sql("ALTER TABLE stories ADD COLUMN event_id INTEGER")
-        c.exec_driver_sql(
-            "INSERT INTO events VALUES (7, 'Rob dan banjir di pantura', "
-            "(SELECT first_seen_at FROM stories WHERE id = ?))",
-            (fx.flood_story,),
-        )
-        c.exec_driver_sql(
-            "UPDATE stories SET event_id = 7 WHERE id IN (?, ?)", (fx.flood_story, fx.plain_story)
-        )
-    engine.dispose()
+    webdata.add_events(fx)
     cfg = webdata.loaded(fx.url).config
     with WebServer("127.0.0.1:0", fx.url, lambda: cfg) as srv:
         index = requests.get(srv.url, timeout=10).text
-        assert "<h1>Events</h1>" in index and "Rob dan banjir di pantura" in index
+        assert "<h1>Events</h1>" in index and webdata.EVENT in index
+        assert "&lt;img src=x onerror=alert(1)&gt;" in index and "<img" not in index
         event = requests.get(srv.url + "event/7", timeout=10).text
         assert webdata.FLOOD in event and "Harga cabai rawit" in event
         assert event.count('rel="noopener') >= 4  # every item of both stories, linked

@@ -192,3 +192,27 @@ def test_auth_off_loopback_in_the_browser(
         text = _load(browser, f"http://desk:{webdata.SECRET}@127.0.0.1:{srv.port}/alerts?since=30d",
                      tmp_path / "auth-ok.png")  # fmt: skip
         assert webdata.FLOOD in text
+
+
+def test_events_pages_once_the_database_has_events(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    fx = webdata.build(f"sqlite:///{tmp_path / 'events.db'}")
+    webdata.add_events(fx)
+    cfg = webdata.loaded(fx.url).config
+    browser.set_window_size(1280, 900)
+    with WebServer("127.0.0.1:0", fx.url, lambda: cfg) as srv:
+        text = _load(browser, srv.url, tmp_path / "events.png")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Events"
+        titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.ti > a")]
+        assert titles == [webdata.HOSTILE_IMG, webdata.EVENT]  # newest first, hostile as text
+        assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+        assert "Kabar Nusantara" in text
+        _load(browser, srv.url + "event/7", tmp_path / "event.png")
+        stories = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "ul.stories-of a")]
+        assert stories == ["Harga cabai rawit turun di pasar induk", webdata.FLOOD]
+        rows = browser.find_elements(By.CSS_SELECTOR, "table.items tbody tr")
+        assert (
+            len(rows) == 4
+            and len(browser.find_elements(By.CSS_SELECTOR, "svg.timeline circle")) == 4
+        )

@@ -147,6 +147,41 @@ def build(db: str) -> Fixture:
     return Fixture(db, flood, hostile, plain)
 
 
+EVENT = "Rob dan banjir di pantura"
+
+
+def add_events(fx: Fixture) -> None:
+    """What an events migration adds (the shape of the events layer's: an ``events`` table,
+    ``stories.event_id``, ``alerts.event_id``): the flood and the chilli-price stories as
+    event 7, the hostile story as event 8 under its hostile title."""
+    engine = sa.create_engine(fx.url)
+    with engine.begin() as c:
+        c.exec_driver_sql(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, title VARCHAR(1000) NOT NULL,"
+            " first_seen_at DATETIME NOT NULL, published_at DATETIME NOT NULL,"
+            " story_count INTEGER NOT NULL DEFAULT 1)"
+        )
+        c.exec_driver_sql("ALTER TABLE stories ADD COLUMN event_id INTEGER")
+        c.exec_driver_sql("ALTER TABLE alerts ADD COLUMN event_id INTEGER")
+        for eid, title, sid, n in (
+            (7, EVENT, fx.flood_story, 2),
+            (8, HOSTILE_IMG, fx.hostile_story, 1),
+        ):
+            c.exec_driver_sql(
+                "INSERT INTO events SELECT ?, ?, first_seen_at, published_at, ? FROM stories"
+                " WHERE id = ?",
+                (eid, title, n, sid),
+            )
+        c.exec_driver_sql(
+            "UPDATE stories SET event_id = 7 WHERE id IN (?, ?)", (fx.flood_story, fx.plain_story)
+        )
+        c.exec_driver_sql("UPDATE stories SET event_id = 8 WHERE id = ?", (fx.hostile_story,))
+        c.exec_driver_sql(
+            "UPDATE alerts SET event_id = (SELECT event_id FROM stories WHERE id = story_id)"
+        )
+    engine.dispose()
+
+
 def loaded(db: str):  # type: ignore[no-untyped-def]
     return parse_config(config_text(db), env={}, path="<web-test>")
 
