@@ -286,7 +286,7 @@ def _url_from(proc: subprocess.Popen[str]) -> str:
         m = re.search(r"dashboard: (http://\S+)", line)
         if m:
             return m.group(1)
-    err = proc.stderr.read() if proc.stderr else ""
+    err = proc.stderr_text
     raise AssertionError(f"no dashboard URL printed: {err[-2000:]}")
 
 
@@ -303,7 +303,7 @@ def test_pantau_web_serves_read_only_and_stops_on_sigterm(
         assert requests.get(url + "feeds", timeout=10).status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    assert "Traceback" not in proc.stderr_text
     assert db_file.stat().st_mtime_ns == before  # nothing written
     r = _pantau("web", "--listen", "0.0.0.0:0", cfg=cfg)
     assert r.returncode == 2 and "web.auth: required" in r.stderr
@@ -337,7 +337,7 @@ def test_pantau_run_serves_the_dashboard_while_polling(tmp_path: Path) -> None:
             assert stories.count('<td class="tm">') == 3
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=10) == 0
-    err = proc.stderr.read() if proc.stderr else ""
+    err = proc.stderr_text
     assert "event=web.listening" in err and "Traceback" not in err
 
 
@@ -360,7 +360,7 @@ def test_pantau_run_keeps_polling_when_the_dashboard_port_is_taken(tmp_path: Pat
             assert proc.poll() is None
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=10) == 0
-    err = proc.stderr.read() if proc.stderr else ""
+    err = proc.stderr_text
     assert "event=web.listen_failed" in err and "polling=continues" in err
 
 

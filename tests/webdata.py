@@ -204,10 +204,12 @@ def site(fixture_db: Fixture) -> Iterator[str]:
 
 @contextmanager
 def running(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
-    """A command under test, killed if the test leaves it running."""
+    """A command under test, killed if the test leaves it running; its remaining stderr
+    is then in ``proc.stderr_text`` and its pipes are closed."""
     try:
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        _, err = proc.communicate(timeout=30)
+        proc.stderr_text = err or ""  # type: ignore[attr-defined]
