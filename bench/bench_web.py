@@ -221,13 +221,13 @@ def memory(db: Path, reps: int) -> None:
     import tempfile
 
     from bench.common import pss_kb, rss_kb
-    from daemon.demo.server import OUTLETS, DemoServer, render_all
+    from daemon.demo.server import OUTLETS, render_all, serve
     from tests.smtpstub import free_port
 
     labels = ("without web", "with web, every page loaded")
     results: dict[str, list[tuple[float, float]]] = {k: [] for k in labels}
     feeds_block = "feeds: [{url: 'https://outlet0.example/rss'}]"
-    with DemoServer(render_all(datetime.now(timezone.utc))) as farm, \
+    with serve(render_all(datetime.now(timezone.utc))) as farm, \
             tempfile.TemporaryDirectory() as tmp:  # fmt: skip
         feeds = "feeds:\n" + "\n".join(
             f"  - {{url: '{farm.url(o.path)}', name: {o.name}}}" for o in OUTLETS

@@ -21,11 +21,11 @@ import pytest
 import requests
 
 from daemon.config import ConfigError, parse_config
+from daemon.demo.loopback import LoopbackServer
 from daemon.topics.match import Matcher, TopicSpec, prepare
 from daemon.web.server import WebServer
 from tests import webdata
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer
 from tests.smtpstub import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
