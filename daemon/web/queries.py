@@ -28,7 +28,7 @@ from daemon.topics.match import FIELDS, Highlight, Matcher, prepare
 PAGE = 50  # rows per page of stories, alerts
 SEARCH_PAGE = 30  # hits per page of search results
 SEARCH_BATCH = 500  # items read per query while searching
-SEARCH_BUDGET = 0.15  # seconds of scanning per search page; then "search older items"
+SEARCH_BUDGET = 0.12  # seconds of scanning per search page; then "search older items"
 SPARK_DAYS = 14  # days in a feed's items-per-day sparkline
 
 
@@ -472,10 +472,10 @@ class Reader:
                         hits.append(_hit(item, (title, summary, text), spans))
                         if len(hits) >= want:
                             return SearchPage(hits, scanned, cursor, reached)
+                    if scanned % 64 == 0 and time.monotonic() >= deadline:
+                        return SearchPage(hits, scanned, cursor, reached)
                 if len(rows) < SEARCH_BATCH:
                     return SearchPage(hits, scanned, None, reached)
-                if time.monotonic() >= deadline:
-                    return SearchPage(hits, scanned, cursor, reached)
 
     def counts(self) -> dict[str, int]:
         with self.conn() as conn:
