@@ -477,13 +477,6 @@ class Reader:
                 if len(rows) < SEARCH_BATCH:
                     return SearchPage(hits, scanned, None, reached)
 
-    def counts(self) -> dict[str, int]:
-        with self.conn() as conn:
-            return {
-                name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for name, t in (("items", items), ("stories", stories), ("alerts", alerts))
-            }
-
 
 EXCERPT = 240  # characters of body text shown around the first match
 
