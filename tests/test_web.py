@@ -396,7 +396,8 @@ def test_events_are_shown_when_the_database_has_them(tmp_path: Path) -> None:
         assert event.count('rel="noopener') >= 4  # every item of both stories, linked
         alerts = requests.get(srv.url + "alerts", timeout=10).text
         assert 'href="/event/7"' in alerts
-        assert webdata.FLOOD in requests.get(srv.url + "stories", timeout=10).text
+        stories = requests.get(srv.url + "stories", timeout=10).text
+        assert webdata.FLOOD in stories and 'href="/event/7"' in stories
 
 
 # -- highlighting (the matcher's explanation of a match) ----------------------------------
