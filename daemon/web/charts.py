@@ -226,6 +226,13 @@ class MatchCounts:
         self._thread = threading.Thread(target=run, name="web-topic-counts", daemon=True)
         self._thread.start()
 
+    def stop(self, timeout: float = 2.0) -> None:
+        """End the background count (it stops between batches) and wait for it."""
+        self.stopped.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def catch_up(self, matcher: Matcher, now: datetime) -> bool:
         """For a page: match what arrived since the last look when the counts are current
         (a few items), else leave the work to the background count. True when complete."""

@@ -77,7 +77,7 @@ class WebServer:
     def stop(self) -> None:
         from waitress import wasyncore
 
-        self.app.config["pantau.counts"].stopped.set()
+        self.app.config["pantau.counts"].stop()
         self._server.task_dispatcher.shutdown(timeout=2)
         wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
         if self._thread is not None:
