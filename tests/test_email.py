@@ -362,3 +362,33 @@ def test_refusing_greeting_maps_by_code_class(greeting: bytes, permanent: bool) 
     assert not result.ok and result.permanent is permanent
     assert result.detail == greeting.decode().strip()
     assert elapsed < 1.0  # answered at once, not at the 5 s timeout
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Ukraina =?utf-8?q?=0D=0AReply-To:_attacker@evil.example?=",
+        "Ukraina =?utf-8?b?DQpSZXBseS1UbzogYXR0YWNrZXJAZXZpbC5leGFtcGxl?= lanjut",
+        # an encoded word that would end the headers and replace the body
+        "Kyiv =?utf-8?q?=0D=0AContent-Type:_text/html=0D=0A=0D=0A<a_href=x>klik</a>?=",
+        "Judul =?iso-8859-1?q?=0AFrom:_redaksi@evil.example?= – berita",
+    ],
+)
+def test_encoded_words_in_feed_text_stay_text(plain: SMTPStub, title: str) -> None:
+    """RFC 2047: the email package decodes ``=?..?=`` when it parses a header value, so a
+    title's encoded CRLF used to become a real header on the wire (issue 24)."""
+    a = alert(title=title, topic="Ukraina")
+    assert build_notifier("a", config(plain.port)).send([a]).ok
+    [got] = plain.received
+    head = got.content.split(b"\r\n\r\n", 1)[0]
+    names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line[:1] != b" "]
+    assert sorted(names) == sorted(
+        [b"subject", b"from", b"to", b"date", b"message-id", b"auto-submitted",
+         b"user-agent", b"content-type", b"mime-version"]
+    )  # fmt: skip
+    msg = parse(got.content)
+    assert msg["Reply-To"] is None and msg.get_all("From") == ["Pantau <pantau@pantau.example>"]
+    assert msg["Subject"] == f"[pantau] Ukraina: {title}"  # exactly the feed's text, decoded once
+    assert msg.get_content_type() == "multipart/alternative"
+    text, rich = parts(msg)
+    assert "<a href=x>" not in rich and title in text

@@ -1,7 +1,7 @@
 """Email sender (smtplib), one message per alert or a digest of several.
 
 Feed text is untrusted: in headers it is reduced to one clean line (so a title cannot add a
-``Bcc:``), in the HTML part it is escaped, and links are made only from http(s) URLs. The
+``Bcc:``) and encoded here, never parsed (see ``_EncodedHeader``), in the HTML part it is escaped, and links are made only from http(s) URLs. The
 envelope recipients are always the configured ones. Every SMTP step has a socket timeout,
 and a watchdog shuts the socket down at an overall deadline, so a server that dribbles
 bytes cannot hold a delivery forever. The password never appears in a result.
@@ -18,6 +18,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -190,9 +191,34 @@ def render_html(alerts: Sequence[AlertMessage]) -> str:
     )
 
 
+class _EncodedHeader(str):
+    """A header value encoded here, which the ``email`` package stores and writes as is.
+
+    Assigning a string to ``msg["Subject"]`` makes the email policy *parse* it, and that
+    parser decodes RFC 2047 encoded words: a title carrying ``=?utf-8?q?=0D=0AReply-To:...?=``
+    became a real CRLF and an injected header on CPython 3.10-3.12. An object with a
+    ``name`` is taken by the policy as an already parsed header (``header_store_parse``) and
+    folded by its own ``fold``. Text that is not plain ASCII, or that contains ``=?`` (which
+    a reader would decode), is encoded as UTF-8 encoded words, so a reader decodes it back
+    to exactly the feed's text and nothing in it is ever read as an encoded word."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _EncodedHeader:
+        self = super().__new__(cls, value)
+        self.name = name
+        return self
+
+    def fold(self, *, policy: Any) -> str:
+        plain = self.isascii() and "=?" not in self
+        header = Header(str(self), None if plain else "utf-8", header_name=self.name)
+        folded = header.encode(linesep=policy.linesep)
+        return f"{self.name}: {folded}{policy.linesep}"
+
+
 def _envelope(s: EmailSettings, subject: str, now: datetime, user_agent: str) -> EmailMessage:
     msg = EmailMessage(policy=SMTP_POLICY)
-    msg["Subject"] = subject
+    msg["Subject"] = _EncodedHeader("Subject", safe_line(subject, 1000))
     msg["From"] = s.from_
     msg["To"] = ", ".join(s.to)
     msg["Date"] = format_datetime(now.astimezone(timezone.utc))
