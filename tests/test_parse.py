@@ -20,6 +20,7 @@ from daemon.feeds.parse import (
     TITLE_HTML_MAX,
     TITLE_MAX,
     ParsedFeed,
+    Refused,
     decode_body,
     neutralise_dtd,
     parse_feed,
@@ -363,8 +364,8 @@ def test_entity_declarations_hidden_behind_a_long_prolog_comment() -> None:
     assert feed.items == [] and "declares XML entities" in (feed.error or "")
 
 
-def test_entity_declarations_past_the_scan_window_are_still_never_expanded() -> None:
-    """Beyond the prolog scan the declarations are removed unexpanded (the second layer)."""
+def test_entity_declarations_past_any_prolog_scan_are_refused() -> None:
+    """There is no scan window any more: a declaration anywhere refuses the document."""
     body = (
         '<?xml version="1.0"?><!--' + "x" * 300_000 + "-->"
         '<!DOCTYPE rss [<!ENTITY besar "' + "a" * 10_000 + '">]>'
@@ -373,27 +374,38 @@ def test_entity_declarations_past_the_scan_window_are_still_never_expanded() -> 
         + "</title><link>https://a.example/1</link></item></channel></rss>"
     ).encode()
     feed = parse_feed(body, url="https://a.example/rss", now=NOW)
-    assert len(feed.items) == 1
-    assert "a" * 100 not in feed.items[0].title
-    assert "a" * 100 not in feed.items[0].title_html
+    assert feed.items == [] and "declares XML entities" in (feed.error or "")
 
 
 @pytest.mark.parametrize(
     ("doc", "expected"),
     [
-        (
-            '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "x">]><rss/>',
-            '<?xml version="1.0"?><rss/>',
-        ),
         ("<!DOCTYPE rss SYSTEM 'http://x/rss.dtd'>\n<rss/>", "\n<rss/>"),
-        ('<!-- <rss> --><!DOCTYPE rss [<!ENTITY a "x">]><rss/>', "<!-- <rss> --><rss/>"),
-        ('<!ENTITY a "x"><rss/>', "<rss/>"),
-        ("<rss><![CDATA[<!DOCTYPE html>]]></rss>", "<rss><![CDATA[<!DOCTYPE html>]]></rss>"),
+        ('<!-- <rss> --><!DOCTYPE rss [<!ELEMENT a ANY>]><rss/>', "<!-- <rss> --><rss/>"),
+        # a DOCTYPE is never handed on, even as CDATA text (the stripper drops it anyway)
+        ("<rss><![CDATA[<!DOCTYPE html>x]]></rss>", "<rss><![CDATA[x]]></rss>"),
         ("<!DOCTYPE rss [ unterminated", " unterminated"),
+        ('<?pi <a?><!DOCTYPE rss SYSTEM "x"><rss/>', "<?pi <a?><rss/>"),
     ],
 )
 def test_neutralise_dtd(doc: str, expected: str) -> None:
     assert neutralise_dtd(doc) == expected
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "x">]><rss/>',
+        '<!ENTITY a "x"><rss/>',
+        '<rss><!entity a "x"></rss>',
+        # re-formed by a single-pass removal
+        '<!<!DOCTYPE z>DOCTYPE rss [<!<!DOCTYPE y>ENTITY a "x">]><rss/>',
+        '<!<!DOCTYPE z>ENTITY a "x"><rss/>',
+    ],
+)
+def test_neutralise_dtd_refuses_declarations(doc: str) -> None:
+    with pytest.raises(Refused):
+        neutralise_dtd(doc)
 
 
 def _one_item_feed(title: bytes, extra: bytes = b"") -> bytes:
@@ -588,3 +600,133 @@ def test_first_seen_time_defaults_to_the_clock_in_utc() -> None:
     assert before <= undated.published_at <= after and not undated.has_date
     assert undated.published_at.utcoffset() is not None
     assert undated.published_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- issue 24: hostile shapes
+
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+_CHANNEL = "<rss version='2.0'><channel><title>Kabar</title>"
+_TAIL = "</channel></rss>"
+
+
+def _item(n: int, title: str) -> str:
+    return f"<item><title>{title}</title><link>https://a.example/{n}</link><guid>g{n}</guid></item>"
+
+
+def _bomb_title() -> str:
+    return "<item><title>" + "&a;" * 500 + "</title><link>https://a.example/b</link></item>"
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        # a control character between "<!" and the keyword, removed after the checks used to be
+        '<!\x01DOCTYPE rss [<!\x01ENTITY a "' + "A" * 5000 + '">]>',
+        '<!\x0bENTITY a "' + "A" * 5000 + '">',
+        # after a processing instruction that looks like the root element
+        '<?pantau <a?><!DOCTYPE rss [<!ENTITY a "' + "A" * 5000 + '">]>',
+        # re-formed after a single-pass removal
+        '<!<!ENTITY z ">ENTITY a "' + "A" * 5000 + '">',
+        '<!<!DOCTYPE z>DOCTYPE rss [<!<!DOCTYPE y>ENTITY a "' + "A" * 5000 + '">]>',
+        # beyond any prolog scan window
+        "<!--" + "x" * 300_000 + '--><!DOCTYPE rss [<!ENTITY a "' + "A" * 5000 + '">]>',
+    ],
+    ids=["ctrl-doctype", "ctrl-entity", "after-pi", "reformed-entity", "reformed-doctype", "far"],
+)
+def test_entity_declarations_are_refused_however_hidden(prolog: str) -> None:
+    body = (_HEAD + prolog + _CHANNEL + _item(1, "Banjir") + _bomb_title() + _TAIL).encode()
+    feed = parse_feed(body, url="https://a.example/rss", now=NOW)
+    assert feed.items == [] and (feed.error or "").startswith("refused"), feed.error
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be"])
+def test_utf32_and_utf16_without_bom(codec: str) -> None:
+    """Read as UTF-8, these left a NUL between the letters of ``<!ENTITY``, which the
+    checks did not see and the control-character removal then joined up."""
+    ok = (_HEAD.replace("UTF-8", codec[:6].upper()) + _CHANNEL + _item(1, "Banjir rob") + _TAIL)
+    feed = parse_feed(ok.encode(codec), url="https://a.example/rss", now=NOW)
+    assert [it.title for it in feed.items] == ["Banjir rob"], feed.error
+    bomb = '<!DOCTYPE rss [<!ENTITY a "' + "A" * 5000 + '">]>' + _CHANNEL + _bomb_title() + _TAIL
+    feed = parse_feed(bomb.encode(codec), url="https://a.example/rss", now=NOW)
+    assert feed.items == [] and (feed.error or "").startswith("refused")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("&#55357;&#56833;", "Gempa \U0001f601"),  # an emoji as a surrogate pair: repaired
+        ("&#xD83D;&#xDE01;", "Gempa \U0001f601"),
+        ("&#xD800;", "Gempa \ufffd"),
+        ("&#xDE01;&#xD83D;", "Gempa \ufffd\ufffd"),  # the wrong order is no pair
+        ("&#x110000;", "Gempa \ufffd"),
+        ("&#99999999999;", "Gempa \ufffd"),
+        ("&#" + "9" * 5000 + ";", "Gempa \ufffd"),
+        ("&#1;", "Gempa"),  # a control character, as a raw one: removed
+        ("&#8217;", "Gempa \u2019"),  # a good one is untouched
+    ],
+)
+def test_bad_character_references_cost_nothing(
+    ref: str, expected: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import daemon.feeds.parse as parse_module
+
+    monkeypatch.setattr(parse_module, "FAST_RSS", fast)
+    body = (_HEAD + _CHANNEL + _item(1, "Gempa " + ref) + _item(2, "Banjir") + _TAIL).encode()
+    feed = parse_feed(body, url="https://a.example/rss", now=NOW)
+    assert feed.error is None
+    assert [it.title for it in feed.items] == [expected, "Banjir"]
+
+
+def test_an_entry_feedparser_raises_on_costs_that_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser raising on the whole document (a field it chokes on): the document is read
+    entry by entry and only the bad one is lost."""
+    import daemon.feeds.parse as parse_module
+
+    real = parse_module._feedparser
+
+    def choking(prepared: str) -> object:
+        if "Racun" in prepared:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real(prepared)
+
+    monkeypatch.setattr(parse_module, "_feedparser", choking)
+    monkeypatch.setattr(parse_module, "FAST_RSS", False)
+    body = (_HEAD + _CHANNEL + _item(1, "Satu") + _item(2, "Racun") + _item(3, "Tiga") + _TAIL)
+    feed = parse_feed(body.encode(), url="https://a.example/rss", now=NOW)
+    assert feed.error is None and feed.title == "Kabar"
+    assert [it.title for it in feed.items] == ["Satu", "Tiga"]
+
+
+def test_an_entry_our_reading_raises_on_costs_that_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    import daemon.feeds.parse as parse_module
+
+    real = parse_module.parse_date
+
+    def choking(raw: str | None, tz: str) -> object:
+        if raw and "1999" in raw:
+            raise OverflowError("date value out of range")
+        return real(raw, tz)
+
+    monkeypatch.setattr(parse_module, "parse_date", choking)
+    dated = "<item><title>Lama</title><link>https://a.example/9</link><pubDate>Fri, 31 Dec 1999 10:00:00 +0700</pubDate></item>"
+    body = (_HEAD + _CHANNEL + _item(1, "Satu") + dated + _item(3, "Tiga") + _TAIL).encode()
+    feed = parse_feed(body, url="https://a.example/rss", now=NOW)
+    assert [it.title for it in feed.items] == ["Satu", "Tiga"]
+    assert "1 unreadable entries skipped" in (feed.warning or "")
+
+
+def test_a_start_tag_with_100000_attributes_loses_its_attributes() -> None:
+    attrs = " ".join(f'a{i}="1"' for i in range(100_000))
+    body = (_HEAD + _CHANNEL + f"<item {attrs}>" + "<title>Banyak</title>"
+            "<link>https://a.example/1</link></item>" + _item(2, "Dua") + _TAIL).encode()  # fmt: skip
+    assert len(body) > 1_000_000
+    feed = parse_feed(body, url="https://a.example/rss", now=NOW)
+    assert [it.title for it in feed.items] == ["Banyak", "Dua"]
+
+
+def test_many_unterminated_doctypes_are_removed_in_one_pass() -> None:
+    prolog = "<!DOCTYPE x [" * 100_000
+    body = (_HEAD + prolog + _CHANNEL + _item(1, "Satu") + _TAIL).encode()
+    feed = parse_feed(body, url="https://a.example/rss", now=NOW)
+    assert [it.title for it in feed.items] == ["Satu"], feed.error

@@ -12,11 +12,18 @@ sloppy in ways feedparser does not cover well:
   any declaration; otherwise the declared charset (HTTP, then the XML prolog; ISO-8859-1 and
   ASCII are read as windows-1252, as browsers do); otherwise UTF-8 with each invalid byte read
   as windows-1252. feedparser then gets clean UTF-8.
-* **Entity bombs**: the DOCTYPE and every ``<!ENTITY`` declaration are cut out before any XML
-  parser sees the text, so no entity can expand. HTML named entities (``&nbsp;``, ``&ndash;``)
+* **Controls**: C0 control characters (never legal in XML 1.0) are removed *first*, before
+  any check, so none can hide a declaration (``<!\x01ENTITY``) from it.
+* **Entity bombs**: a document with an ``<!ENTITY`` declaration anywhere is refused; every
+  DOCTYPE is cut out, and one left or re-formed by the cut is refused too, so no parser
+  ever sees a DTD and no entity can expand. HTML named entities (``&nbsp;``, ``&ndash;``)
   that XML does not know are rewritten as numeric references, which keeps the fast strict
   parser usable for the many feeds that use them outside CDATA.
-* **Controls**: C0 control characters (never legal in XML 1.0) are removed up front.
+* **Bad character references** (a surrogate, past U+10FFFF) become U+FFFD, and a surrogate
+  pair written as two references (``&#55357;&#56833;``) becomes its character; an entry
+  that still makes feedparser or our reading of it raise costs that entry only.
+* **Cost** is linear in the document: every pass above is one scan, and a start tag past
+  ``MAX_TAG_CHARS`` loses its attributes (feedparser is quadratic in them).
 * **Dates** are read by :mod:`daemon.feeds.dates` from the raw strings (feedparser maps ``WIB`` to
   UTC). feedparser's own date handling still runs; it costs about 1-2 % of a parse, and
   switching it off would mean patching a module global.
@@ -148,7 +155,15 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str | None]
     for bom, enc in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(enc, "replace"), None
-    if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+    # Without a BOM, "<" and the zero bytes around it name the encoding (XML 1.0, F.1); read
+    # as UTF-8, UTF-32 text would pass every check with a NUL between its letters.
+    head = body[:4]
+    if head in (b"<\x00\x00\x00", b"\x00\x00\x00<"):
+        return body.decode("utf-32-le" if body[0] else "utf-32-be", "replace"), None
+    if len(head) == 4 and (
+        (head[0:2] == b"<\x00" and head[3] == 0 and 0 < head[2] < 0x80)
+        or (head[0:3:2] == b"\x00\x00" and head[1] == 0x3C and 0 < head[3] < 0x80)
+    ):
         return body.decode("utf-16-le" if body[0] else "utf-16-be", "replace"), None
     if body.isascii():
         return body.decode("ascii"), None
@@ -177,11 +192,22 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str | None]
 
 # --------------------------------------------------------------------------- XML hygiene
 
-_PROLOG_TOKEN_RE = re.compile(r"<(?:(!DOCTYPE)|(!--)|(!ENTITY)|[A-Za-z_:])", re.I)
-_SUBSET_END_RE = re.compile(r"\]\s*>")
-_ENTITY_DECL_RE = re.compile(r"<!ENTITY[^>]*>", re.I)
 _XML_BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HTML_ENTITY_RE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+_DOCTYPE_RE = re.compile(r"<!\s*DOCTYPE", re.I)
+_ENTITY_DECL_RE = re.compile(r"<!\s*ENTITY", re.I)
+_SUBSET_END_RE = re.compile(r"\]\s*>")
+# A character reference, optionally followed by a second one (a surrogate pair).
+_CHAR_REF_RE = re.compile(r"&#([xX][0-9a-fA-F]+|[0-9]+);(?:&#([xX][0-9a-fA-F]+|[0-9]+);)?")
+# A start tag this long is a parser attack (feedparser's strict parser is quadratic in the
+# number of attributes of one element: 100,000 took 66 s); real tags are a few hundred chars.
+MAX_TAG_CHARS = 4096
+_LONG_TAG_RE = re.compile("<[A-Za-z][^<>]{%d,}(>?)" % MAX_TAG_CHARS)
+_TAG_NAME_RE = re.compile(r"<([A-Za-z][-\w.:]{0,99})")
+
+
+class Refused(ValueError):
+    """A document pantau will not parse at all (the reason is recorded on the feed)."""
 
 
 def _numeric_entity(m: re.Match[str]) -> str:
@@ -191,66 +217,126 @@ def _numeric_entity(m: re.Match[str]) -> str:
     return "".join(f"&#{ord(c)};" for c in value)
 
 
-def _doctype_end(s: str, start: int) -> int:
-    gt = s.find(">", start)
-    bracket = s.find("[", start, gt if gt != -1 else len(s))
-    if bracket != -1:  # internal subset: up to "]>"; unterminated means up to the "["
-        end_m = _SUBSET_END_RE.search(s, bracket)
-        return end_m.end() if end_m else bracket + 1
-    return gt + 1 if gt != -1 else len(s)
+def _code_point(ref: str) -> int | None:
+    digits = ref[1:] if ref[0] in "xX" else ref
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > 8:  # past U+10FFFF in any base; int() of 5,000 digits is an error too
+        return None
+    return int(digits, 16 if ref[0] in "xX" else 10)
+
+
+def _xml_char(cp: int | None) -> str | None:
+    """The reference's character if XML 1.0 allows it, else None."""
+    if cp is None or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF):
+        return None
+    if cp < 0x20 and cp not in (0x9, 0xA, 0xD):
+        return None
+    return chr(cp)
+
+
+def _ref_text(cp: int | None, original: str) -> str:
+    if _xml_char(cp) is not None:
+        return original
+    if cp is not None and cp < 0x20:
+        return ""  # a control character: removed, as raw ones are
+    return "&#xFFFD;"
+
+
+def _fix_char_ref(m: re.Match[str]) -> str:
+    """A surrogate pair written as two references becomes the real character; any other
+    reference XML does not allow (a lone surrogate, past U+10FFFF, a control) becomes
+    U+FFFD or nothing, so one bad reference never costs the whole document (feedparser's
+    loose parser raised on them)."""
+    first = _code_point(m.group(1))
+    if m.group(2) is None:
+        return _ref_text(first, m.group(0))
+    second = _code_point(m.group(2))
+    if first is not None and second is not None:
+        if 0xD800 <= first <= 0xDBFF and 0xDC00 <= second <= 0xDFFF:
+            return f"&#x{0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00):X};"
+    split = m.group(0).index(";") + 1
+    return _ref_text(first, m.group(0)[:split]) + _ref_text(second, m.group(0)[split:])
+
+
+def _short_tag(m: re.Match[str]) -> str:
+    """A start tag past MAX_TAG_CHARS keeps its name and loses its attributes."""
+    name = _TAG_NAME_RE.match(m.group(0))
+    closed = "/>" if m.group(0).endswith("/>") else ">"
+    return f"<{name.group(1)}{closed}" if name and m.group(1) else ""
+
+
+class _Finder:
+    """``str.find`` for ascending start positions that remembers its last answer, so many
+    unterminated declarations cost one scan of the text, not one scan each."""
+
+    def __init__(self, s: str, pattern: re.Pattern[str]) -> None:
+        self._s, self._pattern = s, pattern
+        self._from, self._at, self._end = -1, -1, -1
+
+    def find(self, start: int) -> tuple[int, int]:
+        """(start, end) of the first match at or after ``start``, or (-1, -1)."""
+        if self._from != -1 and start >= self._from and (self._at == -1 or self._at >= start):
+            return self._at, self._end
+        m = self._pattern.search(self._s, start)
+        self._from = start
+        self._at, self._end = (m.start(), m.end()) if m else (-1, -1)
+        return self._at, self._end
+
+
+def remove_doctypes(s: str) -> str:
+    """Every ``<!DOCTYPE`` declaration (with its internal subset) removed, wherever it is, in
+    one linear pass. A DOCTYPE re-formed by the removal (``<!<!DOCTYPE x>DOCTYPE ...``) is
+    left for :func:`prepare_xml` to refuse."""
+    if "<!" not in s:
+        return s
+    gt = _Finder(s, re.compile(">"))
+    bracket = _Finder(s, re.compile(r"\["))
+    subset_end = _Finder(s, _SUBSET_END_RE)
+    pieces: list[str] = []
+    pos = 0
+    for m in _DOCTYPE_RE.finditer(s):
+        if m.start() < pos:
+            continue  # inside the declaration just removed
+        pieces.append(s[pos : m.start()])
+        close, _ = gt.find(m.end())
+        open_, _ = bracket.find(m.end())
+        if open_ != -1 and (close == -1 or open_ < close):
+            _, end = subset_end.find(open_)
+            pos = end if end != -1 else open_ + 1  # unterminated subset: up to the "["
+        else:
+            pos = close + 1 if close != -1 else len(s)
+    if not pieces:
+        return s
+    return "".join(pieces) + s[pos:]
 
 
 def neutralise_dtd(s: str) -> str:
-    """Remove every DOCTYPE (with its internal subset) and ENTITY declaration before the root
-    element, however long the prolog, so that no parser downstream (expat, or feedparser's
-    loose parser, which re-declares "safe" entities) can expand a user-defined entity.
-    Stray ENTITY declarations after the prolog are removed too; they are never legitimate."""
-    pieces: list[str] = []
-    pos = 0
-    while True:
-        m = _PROLOG_TOKEN_RE.search(s, pos)
-        if m is None or not (m.group(1) or m.group(2) or m.group(3)):
-            break  # the root element (or nothing): the prolog is over
-        if m.group(2):  # a comment may hide "<rss>" or "<!DOCTYPE": skip it whole
-            close = s.find("-->", m.end())
-            if close == -1:
-                break
-            pieces.append(s[pos : close + 3])
-            pos = close + 3
-            continue
-        pieces.append(s[pos : m.start()])
-        pos = _doctype_end(s, m.start()) if m.group(1) else _entity_end(s, m.start())
-    if pieces:
-        s = "".join(pieces) + s[pos:]
-    if "<!ENTITY" in s or "<!entity" in s:
-        s = _ENTITY_DECL_RE.sub("", s)
+    """The text without any DOCTYPE; raises :class:`Refused` when an entity declaration or
+    a DOCTYPE is left (declared anywhere, or re-formed by the removal). No parser downstream
+    (expat, or feedparser's loose parser, which re-declares "safe" entities and expands them
+    without limit) ever sees a DTD."""
+    if _ENTITY_DECL_RE.search(s):
+        raise Refused("refused: the document declares XML entities (entity-expansion bomb?)")
+    s = remove_doctypes(s)
+    if _DOCTYPE_RE.search(s) or _ENTITY_DECL_RE.search(s):
+        raise Refused("refused: the document hides a DOCTYPE or entity declaration")
     return s
 
 
-def _entity_end(s: str, start: int) -> int:
-    gt = s.find(">", start)
-    return gt + 1 if gt != -1 else len(s)
-
-
-def _declares_entities(s: str) -> bool:
-    """An ``<!ENTITY`` declaration before the root element (the prolog is short in feeds,
-    so look at the text up to the first element that is not a declaration)."""
-    head = s[:_PROLOG_SCAN]
-    if "<!ENTITY" not in head and "<!entity" not in head.lower():
-        return False
-    return _ENTITY_DECL_RE.search(head) is not None
-
-
-_PROLOG_SCAN = 256 * 1024
-
-
 def prepare_xml(s: str) -> str:
-    """Text that is safe and as well-formed as cheaply possible for feedparser."""
+    """Text that is safe and as well-formed as cheaply possible for feedparser, in time
+    linear in its length. The order matters: control characters go *first*, so that
+    ``<!\x01ENTITY`` cannot pass the checks and become a declaration afterwards; the
+    declaration checks come last among the removals. Raises :class:`Refused`."""
     s = s.lstrip("\ufeff \t\r\n")
-    s = neutralise_dtd(s)
     if _XML_BAD_CHARS_RE.search(s):
         s = _XML_BAD_CHARS_RE.sub("", s)
+    s = neutralise_dtd(s)
+    if len(s) > MAX_TAG_CHARS and _LONG_TAG_RE.search(s):
+        s = _LONG_TAG_RE.sub(_short_tag, s)
     if "&" in s:
+        if "&#" in s:
+            s = _CHAR_REF_RE.sub(_fix_char_ref, s)
         s = _HTML_ENTITY_RE.sub(_numeric_entity, s)
     return s
 
@@ -523,30 +609,55 @@ def _feedparser(prepared: str) -> Any:
     )
 
 
+_ENTRY_OPEN_RE = re.compile(r"<(?:item|entry)(?=[\s>/])", re.I)
+_OPEN_TAG_RE = re.compile(r"<[A-Za-z][^<>]*>")
+
+
+def _feedparser_per_entry(prepared: str) -> dict[str, Any]:
+    """feedparser's answer, entry by entry, for a document it raises on as a whole: each
+    ``<item>``/``<entry>`` is parsed alone inside the document's opening tags, so the entry
+    it chokes on is the only one lost. Bounded: at most 1,000 entries, 16 KB of wrapper."""
+    starts = [m.start() for m in _ENTRY_OPEN_RE.finditer(prepared)][:1001]
+    if not starts:
+        raise ValueError("feedparser failed and the document has no entries")
+    head = prepared[: starts[0]]
+    wrapper = head if len(head) <= 16384 else "".join(_OPEN_TAG_RE.findall(head[:65536]))[:16384]
+    entries: list[Any] = []
+    feed: Any = {}
+    version = ""
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(prepared)
+        try:
+            d = _feedparser(wrapper + prepared[start:end])
+        except Exception:  # noqa: BLE001 - this entry is the one it chokes on
+            continue
+        entries.extend(d.get("entries") or [])
+        feed = feed or d.get("feed") or {}
+        version = version or d.get("version") or ""
+    return {"entries": entries, "feed": feed, "version": version, "bozo": 0}
+
+
 def _parse(
     body: bytes, url: str, headers: dict[str, str], tz: str, now: datetime, max_items: int
 ) -> ParsedFeed:
     if not body or not body.strip():
         return ParsedFeed("", None, [], None, "not a feed: empty body")
     decoded, note = decode_body(body, headers.get("content-type"))
-    if _declares_entities(decoded):
-        # Declared entities are removed unexpanded, so nothing can blow up; but their
-        # references would stay in the text as "&lol9;". No real feed declares entities:
-        # such a document is refused as a whole and recorded on the feed (README.md, "Deviations").
-        return ParsedFeed(
-            "",
-            None,
-            [],
-            None,
-            "refused: the document declares XML entities (entity-expansion bomb?)",
-        )
-    prepared = prepare_xml(decoded)
+    try:
+        prepared = prepare_xml(decoded)
+    except Refused as refused:
+        # Declared entities are never expanded; a document that declares them is refused as
+        # a whole and recorded on the feed (README.md, "Deviations").
+        return ParsedFeed("", None, [], None, str(refused))
     fast = rss.read(prepared) if FAST_RSS else None
     if fast is not None:
         feed, entries = fast
         bozo_exc, atom = None, False
     else:
-        d = _feedparser(prepared)
+        try:
+            d = _feedparser(prepared)
+        except Exception:  # noqa: BLE001 - one entry it chokes on must not cost the feed
+            d = _feedparser_per_entry(prepared)
         bozo_exc = d.get("bozo_exception") if d.get("bozo") else None
         entries = d.get("entries") or []
         if not entries and (bozo_exc is not None or not d.get("version")):
@@ -561,7 +672,18 @@ def _parse(
     if len(entries) > max_items:
         warnings.append(f"{len(entries) - max_items} entries beyond the first {max_items} ignored")
         entries = entries[:max_items]
-    cands = [c for e in entries if (c := _candidate(e, url, tz, now, atom)) is not None]
+    cands: list[_Candidate] = []
+    dropped = 0
+    for e in entries:
+        try:
+            c = _candidate(e, url, tz, now, atom)
+        except Exception:  # noqa: BLE001 - a field we choke on costs its entry only
+            dropped += 1
+            continue
+        if c is not None:
+            cands.append(c)
+    if dropped:
+        warnings.append(f"{dropped} unreadable entries skipped")
     items = [ParsedItem(identity=ident, **c.item) for ident, c in assign_identities(cands)]
     return ParsedFeed(
         title=strip_html(feed.get("title"), FEED_TITLE_MAX),

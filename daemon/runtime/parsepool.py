@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -117,6 +118,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class ParseDeadline(BaseException):
+    """Raised in a worker by SIGALRM when one document's parse runs past its deadline. A
+    BaseException, so that feedparser's ``except Exception`` (which falls back from its
+    strict to its loose parser) cannot swallow it."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise ParseDeadline
+
+
 def parse_prepared(
     body: bytes,
     *,
@@ -125,13 +136,28 @@ def parse_prepared(
     timezone: str,
     now: datetime,
     known: frozenset[str] = frozenset(),
+    deadline: float | None = None,
 ) -> PreparedFeed:
     """What a worker runs: parse, then prepare each item (``daemon.pipeline.prepare``) with
-    the worker's own compiled topics."""
-    return parse_and_prepare(
-        body, url=url, headers=headers, timezone=timezone, now=now, matcher=_MATCHER,
-        max_age=_MAX_AGE, known=known,
-    )  # fmt: skip
+    the worker's own compiled topics. ``deadline``: seconds this document may take, counted
+    from when the worker starts on it (not from when it was queued), so a document of any
+    shape costs at most that much CPU."""
+    armed = deadline is not None and deadline > 0 and hasattr(signal, "setitimer")
+    if armed and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, deadline)
+    else:
+        armed = False
+    try:
+        return parse_and_prepare(
+            body, url=url, headers=headers, timezone=timezone, now=now, matcher=_MATCHER,
+            max_age=_MAX_AGE, known=known,
+        )  # fmt: skip
+    except ParseDeadline:
+        return _failed(f"parse took longer than {deadline:g} s (the feed's timeout)")
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class ParsePool:
@@ -142,9 +168,11 @@ class ParsePool:
         timeout: float = 60.0,
         topics: Sequence[tuple[str, str]] = (),
         max_age: float = 48 * 3600.0,
+        deadline: float | None = None,
     ) -> None:
         self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
-        self.timeout = timeout
+        self.timeout = timeout  # the backstop: waiting, queueing and a hang in C included
+        self.deadline = deadline  # one document's parse in a worker (``parse_prepared``)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._warmed = False
@@ -225,6 +253,7 @@ class ParsePool:
                     timezone=timezone,
                     now=now,
                     known=known,
+                    deadline=self.deadline,
                 )
                 return fut.result(timeout=self.timeout)
             except FutureTimeout:
