@@ -202,7 +202,7 @@ _CHAR_REF_RE = re.compile(r"&#([xX][0-9a-fA-F]+|[0-9]+);(?:&#([xX][0-9a-fA-F]+|[
 # A start tag this long is a parser attack (feedparser's strict parser is quadratic in the
 # number of attributes of one element: 100,000 took 66 s); real tags are a few hundred chars.
 MAX_TAG_CHARS = 4096
-_LONG_TAG_RE = re.compile("<[A-Za-z][^<>]{%d,}(>?)" % MAX_TAG_CHARS)
+_LONG_TAG_RE = re.compile(f"<[A-Za-z][^<>]{{{MAX_TAG_CHARS},}}(>?)")
 _TAG_NAME_RE = re.compile(r"<([A-Za-z][-\w.:]{0,99})")
 
 
