@@ -23,7 +23,7 @@ from daemon.feeds.fetch import (
     Fetcher,
     FetchPolicy,
     FetchResult,
-    default_resolve,
+    is_private_address,
 )
 
 FEED = (
@@ -95,13 +95,18 @@ def stream_zeros(req: BaseHTTPRequestHandler, total: int, release: threading.Eve
         sent += len(chunk)
 
 
-def public_origin(host: str) -> Callable[[str], list[str]]:
-    """A policy resolver that claims ``host`` is a public address; others resolve for real."""
+PUBLIC_IP = "127.0.0.2"  # a loopback address the policy is told is public: "the internet"
 
-    def resolve(h: str) -> list[str]:
-        return ["93.184.216.34"] if h == host else default_resolve(h)
 
-    return resolve
+def public_net(addr: str) -> bool:
+    """The policy classifier of these tests: 127.0.0.2 is public, the rest as in production."""
+    return addr != PUBLIC_IP and is_private_address(addr)
+
+
+@pytest.fixture(scope="module")
+def public_server() -> Iterator[LoopbackServer]:
+    with LoopbackServer(PUBLIC_IP) as srv:
+        yield srv
 
 
 # ---------------------------------------------------------------- caching
@@ -471,22 +476,21 @@ PRIVATE_TARGETS = [
 
 @pytest.mark.parametrize("target", PRIVATE_TARGETS)
 def test_public_to_private_redirect_refused(
-    server: LoopbackServer, make_fetcher, target: str
+    server: LoopbackServer, public_server: LoopbackServer, make_fetcher, target: str
 ) -> None:
     server.static("/secret", b"internal")
-    # The origin 127.0.0.1 "is" public for the policy; the connection still goes to loopback.
-    start = redirect(server, "/go", target.format(port=server.port) + "?token=SECRET")
-    f = make_fetcher(resolve=public_origin("127.0.0.1"))
+    start = redirect(public_server, "/go", target.format(port=server.port) + "?token=SECRET")
+    f = make_fetcher(is_private=public_net)
     r = f.fetch(start)
     assert r.error and "refused" in r.error, r.error
     assert "SECRET" not in r.error
     assert r.body is None and server.count("/secret") == 0
 
 
-def test_public_to_public_redirect_allowed(server: LoopbackServer, make_fetcher) -> None:
-    final = server.static("/final.xml", FEED)
-    start = redirect(server, "/go", final)
-    r = make_fetcher(resolve=public_origin("127.0.0.1")).fetch(start)
+def test_public_to_public_redirect_allowed(public_server: LoopbackServer, make_fetcher) -> None:
+    final = public_server.static("/final.xml", FEED)
+    start = redirect(public_server, "/go-public", final)
+    r = make_fetcher(is_private=public_net).fetch(start)
     assert r.ok and r.body == FEED
 
 
@@ -499,11 +503,14 @@ def test_private_origin_may_redirect_within_private_space(
     assert r.ok and r.body == FEED
 
 
-def test_allow_private_false_refuses_first_url(server: LoopbackServer, make_fetcher) -> None:
+def test_allow_private_false_refuses_first_url(
+    server: LoopbackServer, public_server: LoopbackServer, make_fetcher
+) -> None:
     url = server.static("/feed.xml", FEED)
     r = make_fetcher().fetch(url, allow_private=False)
     assert r.error and "refused" in r.error and server.count("/feed.xml") == 0
-    ok = make_fetcher(resolve=public_origin("127.0.0.1")).fetch(url, allow_private=False)
+    public = public_server.static("/feed.xml", FEED)
+    ok = make_fetcher(is_private=public_net).fetch(public, allow_private=False)
     assert ok.ok and ok.body == FEED
 
 
@@ -685,3 +692,72 @@ def test_connections_are_reused_after_304_and_200(server: LoopbackServer, make_f
         assert r.not_modified
     f.fetch(url)
     assert len(server.hits) - hits0 == 7 and server.connections - conns0 == 1
+
+
+# ---------------------------------------------------------------- issue 24: one parser, pinned
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://127.0.0.1:{port}\\@93.184.216.34/secret",  # urllib3 ends the host at "\"
+        "http://127.0.0.1:{port}\\\\@93.184.216.34/secret",
+        "http://%31%32%37.0.0.1:{port}/secret",  # urllib3 decodes the escapes, urlsplit not
+    ],
+)
+def test_urls_two_parsers_read_differently_are_refused(
+    server: LoopbackServer, public_server: LoopbackServer, make_fetcher, location: str
+) -> None:
+    server.static("/secret", b"internal")
+    hits_before = len(server.hits)
+    start = redirect(public_server, "/go-ambiguous", location.format(port=server.port))
+    r = make_fetcher(is_private=public_net).fetch(start)
+    assert r.error and "refused" in r.error, r.error
+    assert len(server.hits) == hits_before  # the loopback service was never reached
+    direct = make_fetcher().fetch(location.format(port=server.port))
+    assert direct.error and "ambiguous" in direct.error or "refused" in (direct.error or "")
+
+
+def test_connection_goes_to_the_checked_address(
+    public_server: LoopbackServer, make_fetcher
+) -> None:
+    """The name is resolved once, by the policy's resolver, and the TCP connection goes to
+    that address; the Host header keeps the name."""
+    url = public_server.static("/pinned.xml", FEED).replace(PUBLIC_IP, "kabar.test")
+    asked: list[str] = []
+
+    def resolve(host: str) -> list[str]:
+        asked.append(host)
+        return [PUBLIC_IP]
+
+    r = make_fetcher(resolve=resolve, is_private=public_net).fetch(url, allow_private=False)
+    assert r.ok and r.body == FEED, r.error
+    assert asked == ["kabar.test"]
+    assert public_server.hits[-1].headers["Host"] == f"kabar.test:{public_server.port}"
+
+
+def test_dns_rebinding_between_check_and_connect_is_closed(
+    public_server: LoopbackServer, server: LoopbackServer, make_fetcher
+) -> None:
+    """A name that answers public to the check and private to the connection (rebinding):
+    only the checked answer is ever connected to."""
+    server.route("/rebind.xml", lambda req: send(req, 200, b"internal", {}))
+    public_server.static("/rebind.xml", FEED)
+    answers = iter([[PUBLIC_IP], ["127.0.0.1"]])
+    url = f"http://rebind.test:{public_server.port}/rebind.xml"
+    f = make_fetcher(resolve=lambda h: next(answers, ["127.0.0.1"]), is_private=public_net)
+    first = f.fetch(url, allow_private=False)
+    assert first.ok and first.body == FEED
+    second = f.fetch(url, allow_private=False)  # now it is private: refused, not reused
+    assert second.error and "private" in second.error
+    assert server.count("/rebind.xml") == 0
+
+
+def test_a_host_with_any_private_record_is_private(
+    public_server: LoopbackServer, server: LoopbackServer, make_fetcher
+) -> None:
+    public_server.static("/mixed.xml", FEED)
+    url = f"http://mixed.test:{public_server.port}/mixed.xml"
+    f = make_fetcher(resolve=lambda h: [PUBLIC_IP, "10.0.0.7"], is_private=public_net)
+    r = f.fetch(url, allow_private=False)
+    assert r.error and "private" in r.error and public_server.count("/mixed.xml") == 0

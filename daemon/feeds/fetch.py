@@ -14,12 +14,17 @@ redirect into the operator's private network, or an error page. Every fetch ther
 - never raises for network or HTTP trouble: the result carries a readable ``error`` that
   names no query string (it may carry tokens) and no traceback.
 
-SSRF and the resolver hook. ``resolve(host) -> list[str]`` is consulted only for the address
-*policy*; the connection itself resolves the host as usual. That split keeps tests honest (a
-test can declare that ``127.0.0.1`` "is" a public address and still connect to its loopback
-server) at the price of a DNS-rebinding window between the check and the connect, which we
-accept for a feed reader. The policy resolution also runs with the deadline, so a hanging
-DNS server costs at most ``timeout``.
+SSRF. Every URL is read once, by the parser that connects (urllib3's, through requests'
+``prepare``: :func:`connect_target`); a URL that ``urlsplit`` reads with another scheme, host or
+port (``http://127.0.0.1\\@example.org/``) is refused, since some other code reading it would be
+misled. The host is resolved once per hop (``resolve(host) -> list[str]``, with the deadline,
+so a hanging DNS server costs at most ``timeout``), the addresses are judged, and the connection
+goes to those very addresses (``_PinnedConnection``: TCP to the checked IP, while the Host
+header, SNI and certificate check keep the name), so DNS rebinding between check and connect
+changes nothing. A keep-alive connection is reused only when its peer is one of the addresses
+checked for this hop. A host with mixed records is private if *any* record is (it could be
+made to connect there). Tests that need a "public" origin on loopback declare it with the
+``is_private`` hook, never by connecting elsewhere than the check.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import connection as _u3_connection
+from urllib3.util import parse_url
 
 from daemon import USER_AGENT, retry
 from daemon.text import clean_line
@@ -59,6 +66,7 @@ Resolver = Callable[[str], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 CANCELLED = "fetch cancelled (shutting down)"
+UNCHECKED = "connection to a host the policy did not check refused"
 MAX_RETRY_AFTER = 24 * 3600.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -173,9 +181,52 @@ def redact_url(url: str) -> str:
     return clean_line(shown, 200)
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a URL connects, as the connecting parser reads it."""
+
+    url: str  # as requests prepares it: what is sent
+    scheme: str
+    host: str  # lower case, IDNA, no brackets, no trailing dot
+    port: int
+
+
+def _split_host(url: str) -> tuple[str, str, int | None]:
+    """scheme, host, port as ``urlsplit`` reads them, normalised like urllib3's."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if host and not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return parts.scheme.lower(), host.lower(), parts.port
+
+
+def connect_target(url: str) -> Target:
+    """The scheme, host and port that a request for ``url`` connects to, read by the parser
+    that connects (requests' ``prepare``, which uses urllib3's ``parse_url``). Raises
+    ValueError when the URL is unusable, or when ``urlsplit`` reads another scheme, host or
+    port: such a URL is refused rather than guessed at."""
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+        parsed = parse_url(prepared.url or "")
+        seen = _split_host(url)
+        again = _split_host(prepared.url or "")
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ValueError,
+            UnicodeError) as exc:  # fmt: skip
+        raise ValueError("invalid URL") from exc
+    scheme = (parsed.scheme or "").lower()
+    host = (parsed.host or "").strip("[]").rstrip(".").lower()
+    default = 443 if scheme == "https" else 80
+    mine = (scheme, host, parsed.port or default)
+    for other in (seen, again):
+        if (other[0], other[1].strip("[]"), other[2] or default) != mine:
+            raise ValueError("ambiguous URL (parsers disagree about its host)")
+    return Target(prepared.url or "", scheme, host, parsed.port or default)
+
+
 def url_problem(url: str) -> str | None:
-    """Why ``url`` may not be fetched at all, or None. Only absolute http(s) URLs with a host:
-    a feed body or link is never taken as a path."""
+    """Why ``url`` may not be fetched at all, or None. Only absolute http(s) URLs with a host,
+    read the same by every parser: a feed body or link is never taken as a path."""
     if not isinstance(url, str) or not url.strip():
         return "empty URL"
     if len(url) > _MAX_URL:
@@ -192,6 +243,10 @@ def url_problem(url: str) -> str | None:
         return f"unsupported URL scheme {scheme!r}" if scheme else "not an http(s) URL"
     if not parts.hostname:
         return "URL has no host"
+    try:
+        connect_target(url.strip())
+    except ValueError as exc:
+        return str(exc)
     return None
 
 
@@ -229,6 +284,8 @@ def describe_exception(exc: BaseException) -> str:
             return "connection refused"
         if isinstance(e, ConnectionResetError):
             return "connection reset by peer"
+    if any(isinstance(e, UncheckedHost) for e in seen):
+        return UNCHECKED
     kinds: list[tuple[type[BaseException], str]] = [
         (requests.exceptions.ConnectTimeout, "connect timed out"),
         (urllib3.exceptions.ConnectTimeoutError, "connect timed out"),
@@ -435,24 +492,87 @@ def _attach_current(sock: socket.socket | None) -> None:
         token.attach(sock)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self.sock)
+@dataclass(frozen=True)
+class _Pin:
+    """The checked addresses of one hop: the only ones its connection may go to."""
 
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _attach_current(self.sock)  # a reused keep-alive connection joins this fetch
-        return super().getresponse()
+    host: str
+    port: int
+    addrs: tuple[str, ...]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self.sock)
+class UncheckedHost(urllib3.exceptions.HTTPError):
+    """urllib3 was about to connect to a host other than the one the policy checked."""
 
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _attach_current(self.sock)
-        return super().getresponse()
+
+def _pin_for(host: str, port: int) -> _Pin:
+    pin: _Pin | None = getattr(_current, "pin", None)
+    if pin is None or pin.host != host.strip("[]").rstrip(".").lower() or pin.port != port:
+        raise UncheckedHost(UNCHECKED)  # never connect to an address nobody checked
+    return pin
+
+
+def _same_ip(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.split("%", 1)[0]) == ipaddress.ip_address(b.split("%", 1)[0])
+    except ValueError:
+        return False
+
+
+class _PinnedMixin:
+    """A urllib3 connection that connects to the addresses checked for the current hop (not
+    to whatever the name resolves to now), registers its socket with the current fetch (for
+    the deadline watchdog), and is reused only while its peer is one of those addresses."""
+
+    host: str
+    port: int
+    timeout: Any
+    source_address: Any
+    socket_options: Any
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        pin = _pin_for(self.host, self.port)
+        last: BaseException | None = None
+        for ip in pin.addrs:
+            try:
+                sock = _u3_connection.create_connection(
+                    (ip, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as e:
+                raise urllib3.exceptions.ConnectTimeoutError(self, "connect timed out") from e
+            except OSError as e:
+                last = e
+                continue
+            _attach_current(sock)
+            return sock
+        raise urllib3.exceptions.NewConnectionError(
+            self, f"Failed to establish a new connection: {last}"  # type: ignore[arg-type]
+        ) from last
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        if self.sock is not None:
+            pin = _pin_for(self.host, self.port)
+            try:
+                peer = str(self.sock.getpeername()[0])
+            except OSError:
+                peer = ""
+            if not any(_same_ip(peer, a) for a in pin.addrs):
+                self.close()  # http.client connects afresh, through _new_conn
+            else:
+                _attach_current(self.sock)  # a reused keep-alive connection joins this fetch
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_PinnedMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_PinnedMixin, HTTPSConnection):
+    pass
 
 
 class _HTTPPool(HTTPConnectionPool):
@@ -604,12 +724,17 @@ class Fetcher:
         policy: FetchPolicy | None = None,
         *,
         resolve: Resolver | None = None,
+        is_private: Callable[[str], bool] | None = None,
         stop: threading.Event | None = None,
         ca_bundle: str | None = None,
     ) -> None:
+        """``resolve``: host -> addresses, both judged and connected to. ``is_private``:
+        address -> bool (default :func:`is_private_address`); tests use it to declare a
+        loopback address "public", the one stand-in for the internet."""
         self.policy = policy or FetchPolicy()
         self._verify: bool | str = ca_bundle or True  # a private CA for internal feeds
         self._resolve = resolve or default_resolve
+        self._classify = is_private
         self._stop = stop
         self._closed = threading.Event()
         self._slots = _Slots(self.policy.concurrency, self.policy.per_host)
@@ -689,7 +814,7 @@ class Fetcher:
             problem = url_problem(url)
             if problem:
                 raise _Fail(problem)
-            host = (urlsplit(url).hostname or "").lower()
+            host = connect_target(url).host
             if self._stopped() or not self._slots.acquire(host, self._stopped):
                 raise _Fail(CANCELLED)
             try:
@@ -719,6 +844,7 @@ class Fetcher:
             return self._follow(url, cache, accept, allow_private, progress, token)
         finally:
             _current.token = None
+            _current.pin = None
             self._watchdog.remove(token)
 
     def _check(self, token: _Token) -> None:
@@ -741,13 +867,10 @@ class Fetcher:
     ) -> FetchResult:
         headers = self._request_headers(cache, accept)
         current = url
-        # The origin's addresses matter only for refusing it (article links) or for judging
-        # a redirect, so a fetch without redirects costs no policy DNS lookup.
-        current_private: bool | None = None
-        if not allow_private:
-            current_private = self._is_private_host(current, token)
-            if current_private:
-                raise _Fail(f"refused: {redact_url(current)} is a private address")
+        # Every hop is resolved once and connected to the addresses judged here (_Pin).
+        current_private = self._pin(current, token)
+        if current_private and not allow_private:
+            raise _Fail(f"refused: {redact_url(current)} is a private address")
         visited = {current}
         for hop in range(self.policy.max_redirects + 1):
             progress.final_url = current
@@ -771,9 +894,7 @@ class Fetcher:
             if target in visited:
                 raise _Fail(f"redirect loop at {redact_url(target)}")
             visited.add(target)
-            if current_private is None:
-                current_private = self._is_private_host(current, token)
-            target_private = self._is_private_host(target, token)
+            target_private = self._pin(target, token)
             if target_private and not allow_private:
                 raise _Fail(f"redirect to {redact_url(target)} refused: private address")
             if target_private and not current_private:
@@ -794,10 +915,25 @@ class Fetcher:
                 headers["If-Modified-Since"] = modified
         return headers
 
-    def _is_private_host(self, url: str, token: _Token) -> bool:
-        """Whether ``url``'s host has any non-public address (by the policy resolver).
-        Runs on a worker so a hanging DNS server costs no more than the deadline."""
-        host = urlsplit(url).hostname or ""
+    def _pin(self, url: str, token: _Token) -> bool:
+        """Resolve ``url``'s host (as the connecting parser reads it) once, pin the next
+        connection to those addresses, and say whether any of them is private."""
+        try:
+            target = connect_target(url)
+        except ValueError as exc:
+            raise _Fail(f"{redact_url(url)} refused: {exc}") from None
+        addrs = self._addresses(target.host, token)
+        classify = self._classify or is_private_address
+        _current.pin = _Pin(target.host, target.port, tuple(addrs))
+        return any(classify(a) for a in addrs)
+
+    def _addresses(self, host: str, token: _Token) -> list[str]:
+        """Every address of ``host`` (an IP literal is its own), looked up on a worker so a
+        hanging DNS server costs no more than the deadline."""
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            pass
         try:
             future = self._dns.submit(self._resolve, host)
         except RuntimeError:  # executor shut down by close()
@@ -813,7 +949,7 @@ class Fetcher:
                 raise _Fail(f"cannot resolve host {clean_line(host, 100)}") from None
         if not addrs:
             raise _Fail(f"cannot resolve host {clean_line(host, 100)}")
-        return any(is_private_address(a) for a in addrs)
+        return [str(a) for a in addrs]
 
     def _prepare(self, url: str, headers: dict[str, str]) -> requests.PreparedRequest:
         """What ``Session.prepare_request`` builds for this session, built directly: the

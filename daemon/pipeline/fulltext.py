@@ -33,6 +33,7 @@ from daemon.feeds.fetch import (
     Fetcher,
     FetchResult,
     Resolver,
+    connect_target,
     default_resolve,
     is_private_address,
     url_problem,
@@ -94,9 +95,10 @@ class FulltextResult:
 
 def host_is_private(url: str, resolve: Resolver = default_resolve) -> bool:
     """Whether a feed URL's host resolves to a non-public address: only then may its article
-    links point into private space. Unresolvable counts as public (the stricter answer)."""
-    host = urlsplit(url).hostname or ""
+    links point into private space. The host is read by the parser that connects
+    (``connect_target``); unresolvable or ambiguous counts as public (the stricter answer)."""
     try:
+        host = connect_target(url.strip()).host
         addrs = resolve(host) if host else []
     except Exception:
         return False
@@ -721,7 +723,7 @@ class ArticleFetcher:
         problem = url_problem(url)
         if problem:
             return FulltextResult(None, f"bad article link: {problem}")
-        host = (urlsplit(url.strip()).hostname or "").lower()
+        host = connect_target(url.strip()).host  # url_problem above: it parses
         granted, wait = self.limiter.reserve(host)
         if not granted:
             return FulltextResult(None, RATE_LIMITED, retry_after=wait)
