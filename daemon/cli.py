@@ -147,10 +147,12 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
     from daemon.config import load_config
 
     loaded = load_config(args.config)
-    from daemon.logs import add_secret
+    from daemon.logs import RedactingWriter, add_secret
 
     for secret in loaded.secrets:
         add_secret(secret)
+    if not isinstance(sys.stdout, RedactingWriter):  # no command prints a secret
+        sys.stdout = RedactingWriter(sys.stdout)  # type: ignore[assignment]
     return loaded
 
 

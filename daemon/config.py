@@ -446,21 +446,33 @@ def parse_config(
     errors: list[str] = []
     secrets: list[str] = []
     expanded = _expand_env(raw, (), env, errors, secrets)
+    secrets.extend(_secret_values(expanded))
     try:
         cfg = Config.model_validate(expanded)
     except ValidationError as exc:
-        raise ConfigError(errors + _pydantic_errors(exc), path) from None
+        raise ConfigError(_masked(errors + _pydantic_errors(exc), secrets), path) from None
     errors.extend(_cross_check(cfg))
     if errors:
-        raise ConfigError(errors, path)
-    if cfg.web.auth:
-        secrets.append(cfg.web.auth)
-    for n in cfg.notifiers.values():
-        for attr in ("webhook_url", "password"):
-            v = getattr(n, attr, None)
-            if v:
-                secrets.append(v)
+        raise ConfigError(_masked(errors, secrets), path)
     return LoadedConfig(cfg, path, sorted(set(secrets), key=len, reverse=True))
+
+
+def _secret_values(node: Any, key: str = "") -> list[str]:
+    """Values of the keys that hold secrets (``daemon.logs.SECRET_FIELDS``), anywhere."""
+    from daemon.logs import SECRET_FIELDS
+
+    if isinstance(node, dict):
+        return [v for k, sub in node.items() for v in _secret_values(sub, str(k))]
+    if isinstance(node, list):
+        return [v for sub in node for v in _secret_values(sub, key)]
+    return [node] if key in SECRET_FIELDS and isinstance(node, str) and node else []
+
+
+def _masked(errors: list[str], secrets: list[str]) -> list[str]:
+    """Errors never echo a secret (a rejected webhook URL, say) back to the terminal."""
+    from daemon.logs import mask
+
+    return [mask(e, secrets) for e in errors]
 
 
 def load_config(path: str | None = None, *, env: dict[str, str] | None = None) -> LoadedConfig:

@@ -6,9 +6,15 @@ forge a second event, so every value is escaped (CR/LF become ``\\n``, other con
 dropped) and exceptions are folded into one line too.
 
 Why redaction at the formatter: the daemon handles webhook URLs (the URL *is* the secret),
-SMTP passwords and database URLs, and any of them can end up in an exception message from a
-library. Every line passes through :func:`redact`, which replaces registered secrets (the
-expanded ``${ENV}`` values of the config) and well-known secret shapes.
+SMTP passwords, bot tokens and database URLs, and any of them can end up in an exception
+message from a library, or piecemeal: urllib3's debug log names only the request line
+(``POST /services/T.../B.../XXXX``), a server may echo only the token. Every line passes
+through :func:`redact`, which replaces registered secrets *and their distinctive parts*
+(:func:`secret_parts`) and well-known secret shapes. The registry is general: config keys
+that hold secrets are listed once (:data:`SECRET_FIELDS`, :func:`register_secret_field`), so
+a new notifier's secret (a Telegram bot token, a webhook's signing secret) is masked by
+naming its key; the CLI's stdout (:class:`RedactingWriter`), stored error texts (feeds'
+and deliveries' ``last_error``) and config errors go through the same masks.
 
 Under journald (``JOURNAL_STREAM`` names our stderr) lines carry no timestamp (journald adds
 its own) and start with a ``<N>`` syslog priority so ``journalctl -p warning`` works.
@@ -25,7 +31,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 LEVELS: dict[str, int] = {
     "debug": logging.DEBUG,
@@ -55,11 +61,15 @@ _secrets_lock = threading.Lock()
 _SECRET_WORD = r"password|passwd|secret|token|api[_-]?key|apikey"
 _SECRET_KEY = rf"[\w.-]*(?:{_SECRET_WORD})"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # Slack incoming webhooks: the path is the credential.
+    # Slack incoming webhooks: the path is the credential (with or without the host, as in
+    # urllib3's request line).
     (
         re.compile(r"(https?://hooks\.slack\.com/)[^\s\"'<>|]+", re.I),
         r"\1" + MASK,
     ),
+    (re.compile(r"(/services/)T[A-Z0-9]{4,}/B[A-Z0-9]{4,}/[A-Za-z0-9]{8,}"), r"\1" + MASK),
+    # Telegram Bot API tokens, in a URL path (/bot<token>/sendMessage) or alone.
+    (re.compile(r"\b(bot)?\d{5,}:[A-Za-z0-9_-]{30,}"), r"\1" + MASK),
     # Authorization / Proxy-Authorization headers, also as dict reprs; keeps the scheme.
     (
         re.compile(
@@ -89,18 +99,87 @@ _SECRET_FIELD_RE = re.compile(
 )
 
 
+#: Config keys whose values are secrets, wherever they appear (notifiers, ``web.auth``).
+SECRET_FIELDS: set[str] = {"webhook_url", "password", "bot_token", "secret", "auth", "token"}
+_DISTINCT_MIN = 8  # a URL segment or query value this long, with a digit, is a secret's part
+
+
+def register_secret_field(*names: str) -> None:
+    """Declare config keys that hold secrets (a new notifier's ``bot_token``, ...): their
+    values are then masked like ``${ENV}`` values (see ``daemon.config.parse_config``)."""
+    SECRET_FIELDS.update(names)
+
+
+def secret_parts(value: str) -> set[str]:
+    """The value and the parts of it that identify it on their own: its percent-encoded
+    form; for a URL its path, its distinctive path segments and query values, and its
+    password; for a ``id:token`` (Telegram) the token."""
+    parts = {value, quote(value, safe="")}
+    try:
+        url = urlsplit(value) if "://" in value else None
+    except ValueError:
+        url = None
+    if url is not None and url.netloc:
+        if len(url.path) >= _DISTINCT_MIN:
+            parts.add(url.path)
+        pieces = [seg for seg in url.path.split("/") if seg]
+        pieces += [v for _, v in parse_qsl(url.query, keep_blank_values=True)]
+        if url.password:
+            pieces.append(url.password)
+        parts.update(p for p in pieces if len(p) >= _DISTINCT_MIN and any(c.isdigit() for c in p))
+        if url.password and len(url.password) >= MIN_SECRET_CHARS:
+            parts.add(url.password)
+    elif ":" in value:
+        tail = value.rsplit(":", 1)[1]
+        if len(tail) >= 16:
+            parts.add(tail)
+    return {p for p in parts if len(p) >= MIN_SECRET_CHARS}
+
+
 def add_secret(*values: str | None) -> None:
-    """Register values (expanded ``${ENV}`` values, webhook URLs, passwords) to be masked in
-    every line. Also masks their percent-encoded form, as they appear inside URLs."""
+    """Register values (expanded ``${ENV}`` values, webhook URLs, passwords, tokens) to be
+    masked in every line, with their distinctive parts (:func:`secret_parts`)."""
     global _secrets_re
     with _secrets_lock:
         for value in values:
             if value and len(value) >= MIN_SECRET_CHARS:
-                _secrets.add(value)
-                _secrets.add(quote(value, safe=""))
+                _secrets.update(secret_parts(value))
         if _secrets:
-            ordered = sorted(_secrets, key=len, reverse=True)  # longest first
-            _secrets_re = re.compile("|".join(map(re.escape, ordered)))
+            _secrets_re = _alternation(_secrets)
+
+
+def _alternation(values: Iterable[str]) -> re.Pattern[str]:
+    ordered = sorted(set(values), key=len, reverse=True)  # longest first
+    return re.compile("|".join(map(re.escape, ordered)))
+
+
+def mask(text: str, values: Iterable[str | None]) -> str:
+    """``text`` with the given secrets (and their parts) masked, and the well-known shapes:
+    for texts made before the registry is filled, such as config errors."""
+    parts: set[str] = set()
+    for v in values:
+        if v and len(v) >= MIN_SECRET_CHARS:
+            parts.update(secret_parts(v))
+    if parts:
+        text = _alternation(parts).sub(MASK, text)
+    return redact(text)
+
+
+class RedactingWriter:
+    """A text stream that masks registered secrets in everything written to it: the CLI's
+    stdout, so no command prints a ``${...}`` value (a feed URL's key, a webhook path)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, s: str) -> int:
+        # registered secrets only: the secret *shapes* would also rewrite feed text
+        pattern = _secrets_re
+        self._stream.write(pattern.sub(MASK, s) if pattern is not None else s)
+        return len(s)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def clear_secrets() -> None:

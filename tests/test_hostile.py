@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_IP = "127.0.0.2"
 
 
-def pantau(*args: str, public: bool = False, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def pantau(
+    *args: str, public: bool = False, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     head = [sys.executable, str(ROOT / "tests" / "publicnet.py")] if public else [
         sys.executable, "-m", "daemon"]  # fmt: skip
     return subprocess.run(
         [*head, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )  # fmt: skip
 
 
@@ -44,8 +46,8 @@ def write_config(tmp: Path, feeds: list[tuple[str, str]], extra: str = "") -> Pa
     return p
 
 
-def feeds_json(cfg: Path) -> dict[str, dict[str, object]]:
-    r = pantau("--config", str(cfg), "feeds", "--json")
+def feeds_json(cfg: Path, env: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+    r = pantau("--config", str(cfg), "feeds", "--json", env=env)
     assert r.returncode == 0, r.stderr
     return {f["name"]: f for f in json.loads(r.stdout)}
 
@@ -195,3 +197,52 @@ def test_quadratic_shapes_parse_within_the_timeout_end_to_end(
     feeds = feeds_json(cfg)
     assert feeds["Lebar"]["item_count"] == 2 and feeds["Lebar"]["last_error"] is None, feeds
     assert feeds["Dalam"]["item_count"] == 1 and feeds["Dalam"]["last_error"] is None, feeds
+
+
+# ---------------------------------------------------------------- secrets
+
+TOKEN = "Zq81hooK5ecretPart"  # the distinctive last segment of the webhook path
+FEED_KEY = "fk_93jd72ksLQ0"
+
+
+def test_secrets_reach_no_log_line_output_or_stored_error(tmp_path: Path) -> None:
+    """urllib3's debug log names the webhook path alone (``POST /services/T../B../X``);
+    a Slack-like server echoes the token in its error body (stored as last_error); a feed
+    URL carries a ``${...}`` key that ``check`` and ``feeds`` printed."""
+    with LoopbackServer() as srv:
+        path = f"/services/T0SECRET9/B0HIDDEN7/{TOKEN}"
+        srv.route(path, lambda req: send(req, 400, f"invalid_token {TOKEN}".encode(), {}))
+        feed = srv.static("/rss.xml", rss(item(1, "Ukraina dan NATO bertemu")))
+        env = {"SLACK_HOOK": srv.url(path), "FEED_KEY": FEED_KEY}
+        cfg = write_config(
+            tmp_path, [("Kabar", feed + "?key=${FEED_KEY}"), ("Rusak", srv.url("/no?key=${FEED_KEY}"))],
+            "topics: [{name: Ukraina, query: Ukraina, notify: [s]}]\n"
+            "notifiers: {s: {type: slack, webhook_url: '${SLACK_HOOK}'}}\n"
+            "alerts: {max_age: 36500d}",
+        )  # fmt: skip
+        runs = [
+            pantau("--config", str(cfg), "--log-level", "debug", "run", "--once", env=env),
+            pantau("--config", str(cfg), "check", env=env),
+            pantau("--config", str(cfg), "feeds", env=env),
+            pantau("--config", str(cfg), "feeds", "--json", env=env),
+            pantau("--config", str(cfg), "alerts", "--since", "36500d", "--json", env=env),
+        ]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert '"POST ' in runs[0].stderr  # urllib3 did log the request line (masked)
+    alerts = json.loads(runs[4].stdout)
+    assert alerts and alerts[0]["deliveries"][0]["last_error"], alerts  # the echo was stored
+    assert "Rusak" in runs[2].stdout
+    for r in runs:
+        for secret in (TOKEN, "T0SECRET9/B0HIDDEN7", FEED_KEY):
+            assert secret not in r.stdout and secret not in r.stderr, (secret, r.args[-2:])
+
+
+def test_a_rejected_secret_is_not_echoed_in_a_config_error(tmp_path: Path) -> None:
+    bad = f"hooks.slack.com/services/T0SECRET9/B0HIDDEN7/{TOKEN}"  # no scheme: rejected
+    cfg = write_config(
+        tmp_path, [("Kabar", "https://kabar.example/rss")],
+        "notifiers: {s: {type: slack, webhook_url: '${SLACK_HOOK}'}}",
+    )  # fmt: skip
+    r = pantau("--config", str(cfg), "check", env={"SLACK_HOOK": bad})
+    assert r.returncode == 2 and "webhook_url" in r.stderr, r.stderr
+    assert TOKEN not in r.stderr and "T0SECRET9" not in r.stderr, r.stderr

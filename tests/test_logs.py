@@ -359,3 +359,46 @@ def test_redaction_is_linear_on_hostile_text(unit: str) -> None:
     t0 = time.perf_counter()
     redact(text)
     assert time.perf_counter() - t0 < HOSTILE_GUARD_S
+
+
+# ---------------------------------------------------------------- issue 24: secret parts
+
+
+def test_a_registered_webhook_is_masked_in_urllib3s_request_line() -> None:
+    buf = capture(secrets=["https://hooks.slack.com/services/T0PAN7AU1/B0XYZ9876/a1b2c3d4e5f6g7h8"])
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "hooks.slack.com", 443, "POST",
+        "/services/T0PAN7AU1/B0XYZ9876/a1b2c3d4e5f6g7h8", "HTTP/1.1", 400, 12,
+    )  # fmt: skip
+    logging.getLogger("t").warning("server said: invalid token a1b2c3d4e5f6g7h8")
+    text = buf.getvalue()
+    assert "a1b2c3d4e5f6g7h8" not in text and "T0PAN7AU1" not in text, text
+    assert '"POST ***' in text
+
+
+def test_unregistered_webhook_and_bot_token_shapes_are_masked() -> None:
+    buf = capture()
+    log = logging.getLogger("t")
+    log.debug('"POST /services/T0PAN7AU1/B0XYZ9876/a1b2c3d4e5f6g7h8 HTTP/1.1" 200')
+    log.debug("GET /bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe")
+    text = buf.getvalue()
+    assert "a1b2c3d4e5f6g7h8" not in text and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text
+
+
+def test_secret_fields_are_a_registry() -> None:
+    """A notifier added later declares its secret key once; its value is then masked in
+    config errors and registered like a ${...} value."""
+    from daemon.config import ConfigError, parse_config
+
+    logs.register_secret_field("signing_key")
+    assert "signing_key" in logs.SECRET_FIELDS and "bot_token" in logs.SECRET_FIELDS
+    text = (
+        "feeds: [{url: 'https://kabar.example/rss'}]\n"
+        "notifiers: {h: {type: nosuch, signing_key: 'k3y-0f-the-hook-77'}}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, env={})
+    assert "k3y-0f-the-hook-77" not in str(err.value)
+    assert logs.secret_parts("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") >= {
+        "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    }

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 
 from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
-from daemon.logs import log_event
+from daemon.logs import log_event, redact
 from daemon.retry import backoff
 from daemon.runtime import metrics
 from daemon.storage.outbox import DeliveryRow
@@ -236,7 +236,8 @@ class Dispatcher:
         self, r: DeliveryRow, result: SendResult, owner: str, now: datetime, stats: DispatchStats
     ) -> None:
         attempts = r.attempts + 1
-        detail = clean_line(result.detail, 900) or None
+        # every notifier's answer passes here: a server echoing a token stores no token
+        detail = redact(clean_line(result.detail, 900)) or None
         if result.ok:
             metrics.DELIVERY_ATTEMPTS.labels(
                 notifier=metrics.label(r.notifier), result="sent"

@@ -17,6 +17,7 @@ from typing import Any
 
 from daemon.feeds import schedule
 from daemon.feeds.fetch import CacheState, Fetcher, FetchResult
+from daemon.logs import redact
 from daemon.pipeline import ingest
 from daemon.pipeline.ingest import IngestStats, Rules
 from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
@@ -182,7 +183,10 @@ def bookkeeping(
         values.update(last_error=None, last_ok_at=now, error_count=0)
     else:
         values.update(
-            last_error=out.error, error_count=feed.error_count + 1, gone=out.result == "gone"
+            # a ${...} value in the URL, or a token a server echoed, is never stored
+            last_error=redact(out.error) if out.error else out.error,
+            error_count=feed.error_count + 1,
+            gone=out.result == "gone",
         )
     if out.stats.new:
         values["last_new_at"] = now
