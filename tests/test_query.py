@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from daemon.topics.query import (
@@ -335,3 +339,32 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     assert err("-" * 5000 + "a").position == 50
     assert err("NOT " * 100 + "a").position == 200
     assert parse_query("(" * 20 + "a" + ")" * 20) == t("a")
+
+
+# ---------------------------------------------------------------- issue 24
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Ukraina NEAR/" + "9" * 5000 + " Rusia",  # int() of 5,000 digits raised ValueError
+        "Ukraina NEAR/\u0663 Rusia",  # an Arabic-Indic digit is no distance
+        '"' + " ".join(["banjir"] * 1000) + '"',  # a phrase whose match cost 7 s and 2 GB
+        " ".join(f'"kata{i} lain{i}"' for i in range(200)),
+    ],
+)
+def test_costly_or_malformed_queries_are_query_errors(query: str) -> None:
+    with pytest.raises(QueryError):
+        parse_query(query)
+
+
+def test_a_query_error_is_a_config_error_through_the_cli(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "feeds: [{url: 'https://kabar.example/rss'}]\n"
+        f"topics: [{{name: Dekat, query: 'Ukraina NEAR/{'7' * 5000} Rusia'}}]\n"
+    )
+    r = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "check"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "topics[0].query" in r.stderr and "Traceback" not in r.stderr

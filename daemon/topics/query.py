@@ -35,6 +35,12 @@ MAX_NEAR = 1000
 MIN_PREFIX = 2
 MIN_FAMILY_ROOT = 3
 MAX_DEPTH = 50  # nested parentheses/negations; deeper is surely a mistake (or an attack)
+# What one query may cost when matched, capped at config time: a phrase's match time grows with
+# its length times the text's (1,000 repeated words against a 100,000-character text took
+# 7 s and 2 GB); 16 words quote any headline fragment an editor needs.
+MAX_PHRASE_WORDS = 16
+MAX_QUERY_WORDS = 256  # words in all phrases and NEAR operands of one query (single terms
+# are looked up in an index and cost nothing extra: a topic may list thousands of names)
 
 # Word tokens of text and queries: runs of letters and digits. Hyphens, apostrophes, dots,
 # underscores and every other non-word character separate tokens.
@@ -130,7 +136,7 @@ class _Tok:
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _FIELD_RE = re.compile(r"([A-Za-z]+):")
-_NEAR_RE = re.compile(r"NEAR/(\d+)")
+_NEAR_RE = re.compile(r"NEAR/([0-9]+)")
 _STOP = set('()"')
 
 
@@ -186,7 +192,8 @@ def _lex_run(src: str, i: int, toks: list[_Tok]) -> int:
         m = _NEAR_RE.fullmatch(run)
         if not m:
             raise QueryError(i, "NEAR needs a distance in words, as in NEAR/5")
-        dist = int(m.group(1))
+        digits = m.group(1).lstrip("0")
+        dist = int(digits) if 0 < len(digits) <= 6 else 0  # int() of 5,000 digits raises
         if not 1 <= dist <= MAX_NEAR:
             raise QueryError(i, f"NEAR distance must be between 1 and {MAX_NEAR}")
         toks.append(_Tok("NEAR", i, run, dist))
@@ -229,7 +236,24 @@ class _Parser:
         if tok.kind != "EOF":  # pragma: no cover - expr() consumes up to ')' or EOF
             raise QueryError(tok.pos, "unexpected input")
         self.check_positive(node)
+        self.check_cost(node)
         return node
+
+    def check_cost(self, node: Node) -> None:
+        """Cap the positional work of matching: phrase lengths and the words that must be
+        found in order or near each other."""
+        total = 0
+        for leaf in leaves(node):
+            near = isinstance(leaf, Near)
+            for part in (leaf.left, leaf.right) if isinstance(leaf, Near) else (leaf,):
+                n = len(part.words) if isinstance(part, Phrase) else 1
+                if n > MAX_PHRASE_WORDS:
+                    raise QueryError(0, f"a phrase may have at most {MAX_PHRASE_WORDS} words")
+                total += n if n > 1 or near else 0
+        if total > MAX_QUERY_WORDS:
+            raise QueryError(
+                0, f"at most {MAX_QUERY_WORDS} words in all phrases and NEAR terms of a query"
+            )
 
     def expr(self) -> Node:
         start = self.peek().pos
