@@ -393,3 +393,25 @@ def test_feeds_and_slack_read_retry_after_alike() -> None:
         formatdate(now + 90, usegmt=True),
     ):
         assert parse_retry_after(v, now) == fetch.parse_retry_after(v, now), v
+
+
+def _utf16_units(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+@pytest.mark.parametrize("char", ["\U0001f601", "&", "a", "\u00e9"])
+def test_texts_fit_slacks_limits_in_utf16_units(stub: SlackStub, char: str) -> None:
+    """Slack counts UTF-16 code units: 3,000 code points of emoji are 6,000 units, and the
+    section went out at ~3,800-4,400 units (issue 24)."""
+    long = alert(
+        title=char * 2000, snippet=char * 6000, outlet=char * 300, url=STORY + "&x=" + "a" * 1400,
+        matched=tuple(char * 200 for _ in range(20)),
+        sources=tuple(Source(char * 120 + str(i), None, "t") for i in range(30)),
+    )  # fmt: skip
+    assert notifier(stub).send([long]).ok
+    [payload] = stub.payloads
+    section = payload["blocks"][0]["text"]["text"]
+    assert _utf16_units(section) <= 3000
+    for element in payload["blocks"][1]["elements"]:
+        assert _utf16_units(element["text"]) <= 3000
+    assert _utf16_units(payload["text"]) <= 40_000

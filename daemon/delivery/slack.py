@@ -70,21 +70,26 @@ def escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def units(s: str) -> int:
+    """Length as Slack counts it: UTF-16 code units (an emoji is two)."""
+    return len(s) if s.isascii() else len(s.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def text(s: object, max_len: int = 3000) -> str:
-    """Feed text made safe for mrkdwn and cut to ``max_len`` *after* escaping, without
-    splitting an entity."""
+    """Feed text made safe for mrkdwn and cut to ``max_len`` UTF-16 units *after* escaping,
+    without splitting an entity."""
     raw = _MASS_MENTION_RE.sub("@\u2060", safe_line(s, max(max_len, 1)))
     out = escape(raw)
-    if len(out) <= max_len:
+    if units(out) <= max_len:
         return out
     pieces: list[str] = []
     used = 0
     for ch in raw:
         e = escape(ch)
-        if used + len(e) > max_len - 1:
+        if used + units(e) > max_len - 1:
             break
         pieces.append(e)
-        used += len(e)
+        used += units(e)
     return "".join(pieces).rstrip() + "…"
 
 
@@ -97,7 +102,16 @@ def link(url: str | None, label: str) -> str:
 
 
 def _cut(s: str, max_len: int) -> str:
-    return s if len(s) <= max_len else s[: max_len - 1] + "…"
+    """``s`` within ``max_len`` UTF-16 units, cut at a character."""
+    if units(s) <= max_len:
+        return s
+    out, used = [], 0
+    for ch in s:
+        used += units(ch)
+        if used > max_len - 1:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
 
 
 def build_payload(alert: AlertMessage) -> dict[str, Any]:
@@ -110,7 +124,7 @@ def build_payload(alert: AlertMessage) -> dict[str, Any]:
     others = [escape(o) for o in other_outlets(alert)]
 
     head = f"*{link(alert.url, title)}*\n{outlet} · {when}"
-    budget = SECTION_TEXT_MAX - len(head) - 1
+    budget = SECTION_TEXT_MAX - units(head) - 1
     snippet = text(alert.snippet, budget) if budget > 20 else ""
     section = head + (f"\n{snippet}" if snippet else "")
 
