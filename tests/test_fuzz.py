@@ -420,3 +420,20 @@ def test_the_formatter_registry_names_every_notifier_type() -> None:
     kinds = set(re.findall(r'kind == "(\w+)"', source))
     assert kinds <= set(FORMATTERS), kinds - set(FORMATTERS)
 
+
+
+FEEDPARSER_TESTS = Path("/work/wt/feedparser-tests/tests")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FEEDPARSER_TESTS.is_dir(), reason="feedparser's test documents absent")
+def test_feedparser_test_documents() -> None:
+    """feedparser's own ~2,100 test documents through parse_feed: nothing raises, every
+    stored-text invariant holds (bench/feedparser_corpus.py; findings in bench/README.md)."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "feedparser_corpus.py"
+    r = subprocess.run([sys.executable, str(script), str(FEEDPARSER_TESTS)],
+                       capture_output=True, text=True, timeout=1800)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
