@@ -415,3 +415,13 @@ def test_texts_fit_slacks_limits_in_utf16_units(stub: SlackStub, char: str) -> N
     for element in payload["blocks"][1]["elements"]:
         assert _utf16_units(element["text"]) <= 3000
     assert _utf16_units(payload["text"]) <= 40_000
+
+
+def test_other_outlets_cannot_mention_the_channel(stub: SlackStub) -> None:
+    """Found by the long fuzz run (tests/test_fuzz.py, seed 24): "Juga dimuat" listed the
+    other outlets escaped for <>& but with a plain-text @here left intact."""
+    a = alert(sources=(Source("@here", None, "t"), Source("Tempo @channel", None, "t")))
+    assert notifier(stub).send([a]).ok
+    context = " ".join(e["text"] for e in stub.payloads[0]["blocks"][1]["elements"])
+    assert "Juga dimuat" in context
+    assert not re.search(r"(?<!\u2060)@(?:here|channel)\b", context.replace("@\u2060", "")), context

@@ -121,7 +121,7 @@ def build_payload(alert: AlertMessage) -> dict[str, Any]:
     outlet = text(alert.outlet, 100)
     when = format_wib(alert.published_at)
     matched = ", ".join(text(m, 100) for m in alert.matched[:20] if safe_line(m))
-    others = [escape(o) for o in other_outlets(alert)]
+    others = [text(o, 100) for o in other_outlets(alert)]  # escaped, no mass mention
 
     head = f"*{link(alert.url, title)}*\n{outlet} · {when}"
     budget = SECTION_TEXT_MAX - units(head) - 1
