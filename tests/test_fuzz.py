@@ -376,6 +376,7 @@ def url_server() -> Any:
 def _url_policy_is_one_parser(url_server: LoopbackServer, url: str) -> None:
     if url_problem(url) is not None:
         return
+    url = url.strip()  # as Fetcher.fetch and url_problem read it
     target = connect_target(url)
     host, port = _urllib3_host(url)
     assert (target.host, target.port) == (host, port or (443 if target.scheme == "https" else 80))

@@ -736,3 +736,12 @@ def test_many_unterminated_doctypes_are_removed_in_one_pass() -> None:
     feed = parse_feed(body, url="https://a.example/rss", now=NOW)
     assert time.perf_counter() - start < HOSTILE_GUARD_S  # was a rescan per declaration
     assert [it.title for it in feed.items] == ["Satu"], feed.error
+
+
+def test_a_title_made_from_a_long_link_is_capped() -> None:
+    """Found by the long fuzz run (seed 2024): an entry without title or summary takes its
+    link as title, and a 4,000-character link made a title past TITLE_MAX."""
+    link = "https://a.example/" + "panjang/" * 480
+    body = (_HEAD + _CHANNEL + f"<item><link>{link}</link><guid>g</guid></item>" + _TAIL).encode()
+    [item] = parse_feed(body, url="https://a.example/rss", now=NOW).items
+    assert 0 < len(item.title) <= TITLE_MAX and item.url == link

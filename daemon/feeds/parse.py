@@ -500,7 +500,7 @@ def _candidate(
     if content == summary:
         content = ""
     if not title:
-        title = text.cap(summary, 200) or (url or "")
+        title = text.cap(summary, 200) or text.cap(url or "", TITLE_MAX)
     if not title and not guid:
         return None
     published_raw = _raw_date(entry)
