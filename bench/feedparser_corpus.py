@@ -76,7 +76,9 @@ def feedparser_entries(body: bytes, headers: dict[str, str]) -> int | None:
     return sum(
         1
         for e in d.get("entries") or []
-        if strip_html(e.get("title"), 200) or e.get("id") or strip_html(e.get("summary"), 200)
+        if strip_html(e.get("title"), 200)
+        or e.get("id")
+        or strip_html(e.get("summary"), 200)
         or canonical_url(e.get("link"), "http://example.org/feed")
     )
 

@@ -247,7 +247,8 @@ def alerts(draw: st.DrawFn) -> AlertMessage:
         matched=tuple(draw(st.lists(hostile, max_size=5))),
         snippet=draw(hostile),
         sources=tuple(
-            Source(o, u, t) for o, u, t in draw(st.lists(st.tuples(hostile, urls, hostile), max_size=5))
+            Source(o, u, t)
+            for o, u, t in draw(st.lists(st.tuples(hostile, urls, hostile), max_size=5))
         ),
     )
 
@@ -292,7 +293,9 @@ _OUR_TAGS = {"html", "head", "meta", "body", "h2", "ul", "li", "p", "strong", "b
 def check_email(alert: AlertMessage) -> None:
     raw = compose([alert], EMAIL_SETTINGS).as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0]
-    names = {ln.split(b":", 1)[0].decode().lower() for ln in head.split(b"\r\n") if ln[:1] not in b" \t"}
+    names = {
+        ln.split(b":", 1)[0].decode().lower() for ln in head.split(b"\r\n") if ln[:1] not in b" \t"
+    }
     assert names == EMAIL_HEADERS, names
     assert all(len(ln) <= 998 for ln in raw.split(b"\r\n"))
     msg = email.message_from_bytes(raw, policy=email.policy.default)
@@ -420,7 +423,6 @@ def test_the_formatter_registry_names_every_notifier_type() -> None:
     source = Path(base.__file__).read_text()
     kinds = set(re.findall(r'kind == "(\w+)"', source))
     assert kinds <= set(FORMATTERS), kinds - set(FORMATTERS)
-
 
 
 FEEDPARSER_TESTS = Path("/work/wt/feedparser-tests/tests")

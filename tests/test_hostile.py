@@ -121,7 +121,9 @@ def test_article_redirects_and_next_links_never_reach_loopback(
     base = f"http://{PUBLIC_IP}:{public.port}"
     feed = public.static(
         "/feed.xml",
-        rss(item(1, "Banjir satu", base + "/artikel/1") + item(2, "Banjir dua", base + "/artikel/2")),
+        rss(
+            item(1, "Banjir satu", base + "/artikel/1") + item(2, "Banjir dua", base + "/artikel/2")
+        ),
     )
     cfg = write_config(
         tmp_path, [("Kabar", feed)], "fulltext: {default: true, per_host_per_minute: 100}"

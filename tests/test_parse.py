@@ -381,7 +381,7 @@ def test_entity_declarations_past_any_prolog_scan_are_refused() -> None:
     ("doc", "expected"),
     [
         ("<!DOCTYPE rss SYSTEM 'http://x/rss.dtd'>\n<rss/>", "\n<rss/>"),
-        ('<!-- <rss> --><!DOCTYPE rss [<!ELEMENT a ANY>]><rss/>', "<!-- <rss> --><rss/>"),
+        ("<!-- <rss> --><!DOCTYPE rss [<!ELEMENT a ANY>]><rss/>", "<!-- <rss> --><rss/>"),
         # inside CDATA it is text (found by feedparser's own test documents)
         ("<rss><![CDATA[<!DOCTYPE html>x]]></rss>", "<rss><![CDATA[<!DOCTYPE html>x]]></rss>"),
         ("<d><![CDATA[ <!DOCTYPE ]]></d>", "<d><![CDATA[ <!DOCTYPE ]]></d>"),
@@ -645,7 +645,7 @@ def test_entity_declarations_are_refused_however_hidden(prolog: str) -> None:
 def test_utf32_and_utf16_without_bom(codec: str) -> None:
     """Read as UTF-8, these left a NUL between the letters of ``<!ENTITY``, which the
     checks did not see and the control-character removal then joined up."""
-    ok = (_HEAD.replace("UTF-8", codec[:6].upper()) + _CHANNEL + _item(1, "Banjir rob") + _TAIL)
+    ok = _HEAD.replace("UTF-8", codec[:6].upper()) + _CHANNEL + _item(1, "Banjir rob") + _TAIL
     feed = parse_feed(ok.encode(codec), url="https://a.example/rss", now=NOW)
     assert [it.title for it in feed.items] == ["Banjir rob"], feed.error
     bomb = '<!DOCTYPE rss [<!ENTITY a "' + "A" * 5000 + '">]>' + _CHANNEL + _bomb_title() + _TAIL
@@ -694,7 +694,7 @@ def test_an_entry_feedparser_raises_on_costs_that_entry(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(parse_module, "_feedparser", choking)
     monkeypatch.setattr(parse_module, "FAST_RSS", False)
-    body = (_HEAD + _CHANNEL + _item(1, "Satu") + _item(2, "Racun") + _item(3, "Tiga") + _TAIL)
+    body = _HEAD + _CHANNEL + _item(1, "Satu") + _item(2, "Racun") + _item(3, "Tiga") + _TAIL
     feed = parse_feed(body.encode(), url="https://a.example/rss", now=NOW)
     assert feed.error is None and feed.title == "Kabar"
     assert [it.title for it in feed.items] == ["Satu", "Tiga"]

@@ -550,7 +550,8 @@ class _PinnedMixin:
             _attach_current(sock)
             return sock
         raise urllib3.exceptions.NewConnectionError(
-            self, f"Failed to establish a new connection: {last}"  # type: ignore[arg-type]
+            self,
+            f"Failed to establish a new connection: {last}",  # type: ignore[arg-type]
         ) from last
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
