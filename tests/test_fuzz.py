@@ -297,6 +297,7 @@ def check_email(alert: AlertMessage) -> None:
         ln.split(b":", 1)[0].decode().lower() for ln in head.split(b"\r\n") if ln[:1] not in b" \t"
     }
     assert names == EMAIL_HEADERS, names
+    assert all(len(ln) <= 78 for ln in head.split(b"\r\n")), head  # RFC 5322 2.1.1 (SHOULD)
     assert all(len(ln) <= 998 for ln in raw.split(b"\r\n"))
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert msg.get_all("To") == ["analis@redaksi.example"]

@@ -200,7 +200,8 @@ class _EncodedHeader(str):
     ``name`` is taken by the policy as an already parsed header (``header_store_parse``) and
     folded by its own ``fold``. Text that is not plain ASCII, or that contains ``=?`` (which
     a reader would decode), is encoded as UTF-8 encoded words, so a reader decodes it back
-    to exactly the feed's text and nothing in it is ever read as an encoded word."""
+    to exactly the feed's text and nothing in it is ever read as an encoded word (so is a
+    word too long to fold, which encoded words split)."""
 
     name: str
 
@@ -210,7 +211,8 @@ class _EncodedHeader(str):
         return self
 
     def fold(self, *, policy: Any) -> str:
-        plain = self.isascii() and "=?" not in self
+        # plain when a reader cannot take it for encoded words and it folds at spaces
+        plain = self.isascii() and "=?" not in self and max(map(len, self.split()), default=0) < 70
         header = Header(str(self), None if plain else "utf-8", header_name=self.name)
         folded = header.encode(linesep=policy.linesep)
         return f"{self.name}: {folded}{policy.linesep}"
