@@ -32,6 +32,7 @@ from daemon.delivery.base import AlertMessage, Source, safe_url
 from daemon.delivery.console import format_line
 from daemon.delivery.email import compose, settings_from
 from daemon.delivery.slack import BLOCKS_MAX, FALLBACK_TEXT_MAX, SECTION_TEXT_MAX, build_payload
+from daemon.demo.loopback import LoopbackServer, send
 from daemon.feeds.fetch import Fetcher, FetchPolicy, connect_target, url_problem
 from daemon.feeds.parse import (
     AUTHOR_MAX,
@@ -42,7 +43,6 @@ from daemon.feeds.parse import (
     parse_feed,
 )
 from daemon.topics.query import QueryError, parse_query
-from tests.loopback import LoopbackServer, send
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_IP = "127.0.0.2"
