@@ -745,3 +745,27 @@ def test_a_title_made_from_a_long_link_is_capped() -> None:
     body = (_HEAD + _CHANNEL + f"<item><link>{link}</link><guid>g</guid></item>" + _TAIL).encode()
     [item] = parse_feed(body, url="https://a.example/rss", now=NOW).items
     assert 0 < len(item.title) <= TITLE_MAX and item.url == link
+
+
+def test_entry_by_entry_fallback_stays_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback parses each entry inside the document's opening tags: with a long head
+    and many entries, what it hands feedparser stays within a few times the document."""
+    import daemon.feeds.parse as parse_module
+
+    real = parse_module._feedparser
+    handed: list[int] = []
+
+    def choking(prepared: str) -> object:
+        handed.append(len(prepared))
+        if "Racun" in prepared:
+            raise ValueError("a field feedparser chokes on")
+        return real(prepared)
+
+    monkeypatch.setattr(parse_module, "_feedparser", choking)
+    monkeypatch.setattr(parse_module, "FAST_RSS", False)
+    head = "<description>" + "Kabar panjang. " * 4_000 + "</description>"
+    items = "".join(_item(i, "Racun" if i == 3 else f"Berita {i}") for i in range(900))
+    body = _HEAD + _CHANNEL + head + items + _TAIL
+    feed = parse_feed(body.encode(), url="https://a.example/rss", now=NOW)
+    assert sum(handed) <= 5 * len(body) + 65_536, (sum(handed), len(body))
+    assert len(feed.items) == 899 and "Racun" not in {it.title for it in feed.items}

@@ -619,25 +619,51 @@ def _feedparser(prepared: str) -> Any:
 
 
 _ENTRY_OPEN_RE = re.compile(r"<(?:item|entry)(?=[\s>/])", re.I)
-_OPEN_TAG_RE = re.compile(r"<[A-Za-z][^<>]*>")
+_HEAD_TAG_RE = re.compile(r"<(/?)([A-Za-z_][\w:.-]*)[^<>]*?(/?)>")
+
+
+def _open_tags(head: str) -> str:
+    """The start tags still open where the first entry begins (``<rss ...><channel>``),
+    without the text and closed elements between them: a short wrapper for one entry."""
+    stack: list[tuple[str, str]] = []
+    for m in _HEAD_TAG_RE.finditer(head):
+        closing, name, empty = m.groups()
+        if empty:
+            continue
+        if not closing:
+            if len(stack) < 64:  # deeper is no feed; the bound keeps this linear
+                stack.append((name, m.group(0)[:1024]))
+            continue
+        for j in range(len(stack) - 1, -1, -1):
+            if stack[j][0] == name:
+                del stack[j:]
+                break
+    return "".join(tag for _, tag in stack)
 
 
 def _feedparser_per_entry(prepared: str) -> dict[str, Any]:
     """feedparser's answer, entry by entry, for a document it raises on as a whole: each
     ``<item>``/``<entry>`` is parsed alone inside the document's opening tags, so the entry
-    it chokes on is the only one lost. Bounded: at most 1,000 entries, 16 KB of wrapper."""
+    it chokes on is the only one lost. Linear: the wrapper is the head when short, else only
+    the start tags still open, and the entries parsed in all stay within a few times the document
+    (the rest are left out, as a document past ``max_items`` would be)."""
     starts = [m.start() for m in _ENTRY_OPEN_RE.finditer(prepared)][:1001]
     if not starts:
         raise ValueError("feedparser failed and the document has no entries")
     head = prepared[: starts[0]]
-    wrapper = head if len(head) <= 16384 else "".join(_OPEN_TAG_RE.findall(head[:65536]))[:16384]
+    wrapper = head if len(head) <= 2048 else _open_tags(head)
+    budget = 4 * len(prepared) + 65536  # characters handed to feedparser in all
     entries: list[Any] = []
     feed: Any = {}
     version = ""
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(prepared)
+        doc = wrapper + prepared[start:end]
+        budget -= len(doc)
+        if budget < 0:
+            break
         try:
-            d = _feedparser(wrapper + prepared[start:end])
+            d = _feedparser(doc)
         except Exception:  # noqa: BLE001 - this entry is the one it chokes on
             continue
         entries.extend(d.get("entries") or [])
