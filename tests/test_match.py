@@ -22,7 +22,7 @@ from daemon.topics.match import (
     tokenize,
     word_tokens,
 )
-from daemon.topics.query import WORD_RE, QueryError
+from daemon.topics.query import WORD_RE, QueryError, parse_query
 from daemon.topics.wordfamily import word_family
 
 
@@ -478,3 +478,18 @@ def test_prefix_memo_stays_correct_across_items_and_when_full(
     for i in range(5):
         words = " ".join(f"kata{i}{j}" for j in range(5))
         assert [f.topic for f in m.match(f"{words} Zelenskyy")] == ["t0"]
+
+
+def test_near_with_an_or_group_matches_either_alternative_within_the_distance() -> None:
+    q = "(Prabowo OR Gibran) NEAR/5 Xi"
+    assert hits(q, "Gibran bertemu Presiden Xi di Beijing")
+    assert hits(q, "Xi Jinping menyambut Prabowo")
+    far = "Gibran membuka pameran dagang di Jakarta pada pagi ini, sementara Xi"
+    assert not hits(q, far)  # Xi is 10 words from Gibran
+    assert not hits(q, "Prabowo dan Gibran")
+
+
+def test_near_between_or_groups_is_capped_at_config_time() -> None:
+    big = " OR ".join(f"w{i}" for i in range(9))
+    with pytest.raises(QueryError, match="at most 64 pairs"):
+        parse_query(f"({big}) NEAR/3 ({big})")

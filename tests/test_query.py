@@ -149,6 +149,17 @@ def test_field_reaches_into_negations() -> None:
 
 def test_field_on_near_operand_applies_to_the_near() -> None:
     assert parse_query("title:Putin NEAR/3 Biden") == Near(t("Putin"), t("Biden"), 3, "title")
+    # An OR-group operand distributes into one NEAR per pair (the dashboard's example query).
+    assert parse_query("(Prabowo OR Gibran) NEAR/5 Xi") == Or(
+        (Near(t("Prabowo"), t("Xi"), 5), Near(t("Gibran"), t("Xi"), 5))
+    )
+    assert parse_query('title:(a OR "b c") NEAR/2 (d OR e)') == Or(
+        tuple(
+            Near(x, y, 2, "title")
+            for x in (t("a"), Phrase(("b", "c"), (False, False)))
+            for y in (t("d"), t("e"))
+        )
+    )
     assert parse_query("title:(Putin NEAR/3 Biden)") == Near(t("Putin"), t("Biden"), 3, "title")
 
 
@@ -271,8 +282,9 @@ def test_dangling_not() -> None:
         ("Putin NEAR Biden", 6),
         ("Putin NEAR/-3 Biden", 6),
         ("Putin NEAR/3", 12),
-        ("(a OR b) NEAR/3 c", 0),
-        ("a NEAR/3 (b OR c)", 9),
+        ("(a b) NEAR/3 c", 0),  # an AND-group has no one place
+        ("a NEAR/3 (b c)", 9),
+        ("(a OR -b) NEAR/3 c", 0),
         ("a NEAR/3 -b", 9),
         ("a NEAR/3 b NEAR/3 c", 11),
         ("NEAR/3 b", 0),

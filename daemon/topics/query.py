@@ -5,7 +5,7 @@ Grammar (juxtaposition is AND, as in Google)::
     query   := expr EOF
     expr    := unary ((AND | OR)? unary)*      all operators of one level must agree
     unary   := (NOT | '-') unary | near
-    near    := primary ('NEAR/' n primary)?     operands: terms or phrases only
+    near    := primary ('NEAR/' n primary)?     operands: terms, phrases, or OR-groups of them
     primary := field? (WORD | '"' phrase '"' | '(' expr ')')
     field   := 'title:' | 'summary:' | 'text:'
 
@@ -15,7 +15,9 @@ and matches exactly the text that yields those parts. A word is case-sensitive w
 least two letters and all of them are capitals ("AS", "KPK", "NATO"); "A" or "G20" are not.
 A word-family root (``serang~``) is never case-sensitive: its forms are generated lower-case.
 Prefixes need at least 2 characters and family roots 3 letters (shorter ones match nearly
-everything); NEAR distances run from 1 (adjacent) to 1000. Operators are upper-case only
+everything); NEAR distances run from 1 (adjacent) to 1000. An OR-group as a NEAR operand
+distributes: ``(Prabowo OR Gibran) NEAR/5 Xi`` is ``(Prabowo NEAR/5 Xi) OR (Gibran NEAR/5
+Xi)``, up to ``MAX_NEAR_PAIRS`` pairs; an AND-group has no single position and is refused. Operators are upper-case only
 ("and"/"or" are ordinary words). A query must need a present term (``positive``): an AND
 needs one positive child, an OR needs every child positive, a NOT is never positive; so
 "NOT x", "-a -b" and "a OR -b" (which would match almost every item) are errors.
@@ -32,6 +34,7 @@ from typing import Union
 
 FIELDS = ("title", "summary", "text")
 MAX_NEAR = 1000
+MAX_NEAR_PAIRS = 64  # (a OR b …) NEAR/n (c OR d …) becomes one NEAR per pair: a cost cap
 MIN_PREFIX = 2
 MIN_FAMILY_ROOT = 3
 MAX_DEPTH = 50  # nested parentheses/negations; deeper is surely a mistake (or an attack)
@@ -309,21 +312,31 @@ class _Parser:
         if tok.kind != "NEAR":
             return left
         self.take()
-        if not isinstance(left, (Term, Phrase)):
-            raise QueryError(left_pos, "NEAR operands must be terms or phrases, not groups")
+        lefts = _near_operands(left)
+        if lefts is None:
+            raise QueryError(left_pos, _NEAR_OPERAND)
         right_pos = self.peek().pos
-        if self.peek().kind not in ("WORD", "PHRASE", "FIELD"):
-            raise QueryError(right_pos, "NEAR must be followed by a term or phrase")
-        right = self.primary()
-        if not isinstance(right, (Term, Phrase)):
-            raise QueryError(right_pos, "NEAR operands must be terms or phrases, not groups")
+        if self.peek().kind not in ("WORD", "PHRASE", "FIELD", "LPAREN"):
+            raise QueryError(right_pos, "NEAR must be followed by a term, phrase or OR-group")
+        rights = _near_operands(self.primary())
+        if rights is None:
+            raise QueryError(right_pos, _NEAR_OPERAND)
         if self.peek().kind == "NEAR":
             raise QueryError(self.peek().pos, "chained NEAR is not supported; use AND")
-        if left.field and right.field and left.field != right.field:
-            raise QueryError(right_pos, "NEAR operands must be in the same field")
-        field = left.field or right.field
-        node = Near(replace(left, field=None), replace(right, field=None), tok.n, field)
-        return self.at(node, left_pos)
+        if len(lefts) * len(rights) > MAX_NEAR_PAIRS:
+            raise QueryError(
+                left_pos, f"NEAR between OR-groups may form at most {MAX_NEAR_PAIRS} pairs"
+            )
+        pairs: list[Node] = []
+        for a in lefts:
+            for b in rights:
+                if a.field and b.field and a.field != b.field:
+                    raise QueryError(right_pos, "NEAR operands must be in the same field")
+                near = Near(replace(a, field=None), replace(b, field=None), tok.n, a.field or b.field)
+                pairs.append(self.at(near, left_pos))
+        if len(pairs) == 1:
+            return pairs[0]
+        return self.at(Or(tuple(pairs)), left_pos)
 
     def primary(self) -> Node:
         tok = self.take()
@@ -447,6 +460,25 @@ def _first_non_positive(node: Node) -> Node:
     if isinstance(node, And):
         return node.children[0] if node.children else node
     return node
+
+
+_NEAR_OPERAND = "NEAR operands must be terms, phrases or OR-groups of them (an AND-group has no one place)"
+
+
+def _near_operands(node: Node) -> list[Term | Phrase] | None:
+    """The alternatives a NEAR operand stands for, or None when it is not a term, a phrase
+    or an OR of them (nested ORs flatten)."""
+    if isinstance(node, (Term, Phrase)):
+        return [node]
+    if isinstance(node, Or):
+        out: list[Term | Phrase] = []
+        for child in node.children:
+            sub = _near_operands(child)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    return None
 
 
 def _words(raw: str) -> list[str]:
