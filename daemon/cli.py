@@ -11,11 +11,13 @@ import json
 import logging
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from daemon import __version__
 
@@ -33,54 +35,115 @@ class UsageError(Exception):
     pass
 
 
+# --since when not given (kept as a timedelta: parsing "24h" would import the config module,
+# which `pantau run` wants to import only after its forkserver has started).
+DEFAULT_SINCE = timedelta(hours=24)
+
+
 def _since(value: str) -> timedelta:
     from daemon.config import parse_duration
 
+    if value.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is negative: --since counts back from now, e.g. --since 2h or 3d"
+        )
     try:
         return timedelta(seconds=parse_duration(value))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="pantau",
-        description="News-feed monitoring daemon for Indonesian media.",
-    )
-    p.add_argument("--version", action="version", version=f"pantau {__version__}")
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line on stderr (exit 2), as README.md promises."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"pantau: {message} (see `{self.prog} --help`)\n")
+
+
+def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """--config and --log-level, accepted before and after the command (`pantau check
+    --config x`). On the commands they default to "not given", so they never undo a value
+    given before the command."""
+    kw: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument(
         "--config",
         "-c",
         metavar="PATH",
         help="config file (default: $PANTAU_CONFIG, else ./config.yaml)",
+        **kw,
     )
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="how much to log on stderr (default: info)",
+        **({"default": "info"} if top else kw),
+    )
+
+
+# Options whose value may start with "-" (`--since -1h` is then refused with a reason, not
+# taken for an unknown option by argparse).
+_VALUE_OPTIONS = ("--since", "--topic", "--config", "-c")
+
+
+def _join_values(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a in _VALUE_OPTIONS:
+            nxt = next(it, None)
+            if nxt is not None and nxt.startswith("-") and nxt != "--" and len(nxt) > 1:
+                out.append(f"{a}={nxt}")
+                continue
+            out.append(a)
+            if nxt is not None:
+                out.append(nxt)
+            continue
+        out.append(a)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="pantau",
+        description="News-feed monitoring daemon for Indonesian media.",
+    )
+    p.add_argument("--version", action="version", version=f"pantau {__version__}")
+    _global_options(p, top=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    r = sub.add_parser("run", help="run the daemon (or one cycle with --once)")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        _global_options(c, top=False)
+        return c
+
+    since_help = "only the last D, a duration such as 2h or 3d (default: 24h)"
+    json_help = "print one JSON array on stdout instead of a table"
+    r = command("run", "run the daemon (or one cycle with --once)")
     r.add_argument(
         "--once", action="store_true", help="poll every feed once, deliver what is due, exit"
     )
-    sub.add_parser("check", help="validate the config and print a summary")
-    d = sub.add_parser("db", help="database commands")
+    command("check", "validate the config and print a summary")
+    d = command("db", "database commands")
     dsub = d.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
     dsub.required = True
-    dsub.add_parser("upgrade", help="apply migrations")
-    f = sub.add_parser("feeds", help="feed health")
-    f.add_argument("--json", action="store_true")
-    s = sub.add_parser("stories", help="stories with their outlet copies")
-    s.add_argument("--since", type=_since, default=timedelta(hours=24), metavar="D")
-    s.add_argument("--json", action="store_true")
-    a = sub.add_parser("alerts", help="alerts with their delivery state")
-    a.add_argument("--since", type=_since, default=timedelta(hours=24), metavar="D")
-    a.add_argument("--topic", metavar="T")
-    a.add_argument("--json", action="store_true")
-    n = sub.add_parser("notify-test", help="send a test message through one notifier")
-    n.add_argument("name")
-    w = sub.add_parser("web", help="serve the dashboard read-only from the database (no polling)")
+    _global_options(dsub.add_parser("upgrade", help="apply migrations"), top=False)
+    f = command("feeds", "feed health")
+    f.add_argument("--json", action="store_true", help=json_help)
+    s = command("stories", "stories with their outlet copies, by when pantau first saw them")
+    s.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D", help=since_help)
+    s.add_argument("--json", action="store_true", help=json_help)
+    a = command("alerts", "alerts with their delivery state, by when they were raised")
+    a.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D", help=since_help)
+    a.add_argument(
+        "--topic", metavar="T", help="only the alerts of topic T (its name in the config)"
+    )
+    a.add_argument("--json", action="store_true", help=json_help)
+    n = command("notify-test", "send a test message through one notifier")
+    n.add_argument("name", help="the notifier's name under `notifiers:` in the config")
+    w = command("web", "serve the dashboard read-only from the database (no polling)")
     w.add_argument("--listen", metavar="HOST:PORT", help="default: web.listen, else 127.0.0.1:8080")
-    dm = sub.add_parser("demo", help="run one cycle over bundled sample feeds (offline, no config)")
+    dm = command("demo", "run one cycle over bundled sample feeds (offline, no config)")
     dm.add_argument(
         "--web", action="store_true", help="then serve the dashboard on loopback until Ctrl-C"
     )
@@ -88,14 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from daemon.config import ConfigError
-
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_values(sys.argv[1:] if argv is None else argv))
     if args.command == "run":
+        # First of all: a Ctrl-C or SIGTERM from now on stops the run cleanly, whatever it
+        # is doing (importing, migrating, polling); see daemon.runtime.service.Daemon.
+        args.stop = _stop_on_signals()
         from daemon.runtime import heap, workers
 
         heap.limit_arenas()  # before any thread starts: see daemon.runtime.heap
         workers.start_early()  # its imports run beside ours (config, SQLAlchemy)
+    from daemon.config import ConfigError
     from daemon.logs import setup_logging
 
     setup_logging(args.log_level)
@@ -117,8 +182,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # one line, never a traceback
         log.debug("command failed", exc_info=True)
-        print(f"pantau: error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"pantau: error: {describe_error(exc)}", file=sys.stderr)
         return 1
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a person: what is wrong and, where we know it, what to do. No
+    exception class names (run with --log-level debug for the traceback)."""
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    if orig is not None:
+        return _one_line(
+            f"the database refused: {orig or type(orig).__name__} "
+            "(check `database:` in the config, and that the database server is up)"
+        )
+    if isinstance(exc, PermissionError):
+        return f"not allowed: {exc.filename or ''}: check the permissions of that path".strip()
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file or directory: {exc.filename}"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return _one_line(f"{exc.strerror.lower()}{where}")
+    text = _one_line(str(exc))
+    return text or f"unexpected failure ({type(exc).__name__}); run with --log-level debug"
 
 
 def entry() -> None:
@@ -126,10 +211,22 @@ def entry() -> None:
     temporary directory among them), then leave without tearing down the interpreter:
     freeing every object of a process that imported SQLAlchemy, pydantic and feedparser
     and ingested a cycle costs a noticeable share of a short ``run --once``."""
+    _leave(main())
+
+
+def _leave(rc: int, budget: float = 2.0) -> NoReturn:
+    """Run the exit handlers (within ``budget`` seconds), flush, and end the process.
+
+    The handlers matter: multiprocessing's release the parse pool's semaphores (skipped,
+    its resource tracker warns of "leaked semaphore objects") and remove its temporary
+    directory. The budget bounds them; threads still stuck in a fetch or an SMTP
+    conversation are not waited for (their work is safe to drop: a claimed delivery is
+    retried after its lease), so SIGTERM ends pantau within 10 s."""
     import atexit
 
-    rc = main()
-    atexit._run_exitfuncs()
+    t = threading.Thread(target=atexit._run_exitfuncs, name="exit", daemon=True)
+    t.start()
+    t.join(budget)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -137,6 +234,18 @@ def entry() -> None:
             pass
     logging.shutdown()
     os._exit(rc)
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT (Ctrl-C) and SIGTERM set the returned event instead of raising or killing."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
 
 
 def _one_line(s: str) -> str:
@@ -165,20 +274,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(web=args.web)
     loaded = _load(args)
+    if cmd == "notify-test":
+        return cmd_notify_test(loaded, args.name)
+    _require_usable(loaded, cmd)
     if cmd == "check":
         return cmd_check(loaded)
     if cmd == "run":
-        return cmd_run(loaded, once=args.once)
+        return cmd_run(loaded, once=args.once, stop=args.stop)
     if cmd == "db":
-        store = Store.open(loaded.config.database)
-        try:
-            store.upgrade()
-        finally:
-            store.close()
-        print("database is up to date", file=sys.stderr)
-        return 0
-    if cmd == "notify-test":
-        return cmd_notify_test(loaded, args.name)
+        return cmd_db_upgrade(loaded)
+    _require_database_file(loaded.config.database)
     if cmd == "web":
         return cmd_web(loaded, args.listen)
     store = Store.open(loaded.config.database)
@@ -192,10 +297,66 @@ def _dispatch(args: argparse.Namespace) -> int:
         if cmd == "stories":
             return cmd_stories(store, args.since, args.json)
         if cmd == "alerts":
-            return cmd_alerts(store, args.since, args.topic, args.json)
+            return cmd_alerts(store, args.since, args.topic, args.json, loaded)
     finally:
         store.close()
     raise UsageError(f"unknown command {cmd}")
+
+
+def _require_usable(loaded: LoadedConfig, cmd: str) -> None:
+    """What `check` promises and `run` needs beyond a valid file: a database pantau can
+    open (see daemon.storage.db.database_problem) and, to run, at least one feed."""
+    from daemon.config import ConfigError
+    from daemon.storage.db import database_problem
+
+    errors = []
+    problem = database_problem(loaded.config.database, strict=cmd != "run")
+    if problem:
+        errors.append(f"database: {problem}")
+    if cmd in ("check", "run") and not loaded.config.feeds:
+        errors.append("feeds: none configured: add at least one feed (see config.yaml)")
+    if errors:
+        raise ConfigError(errors, loaded.path)
+
+
+def _require_database_file(url: str) -> None:
+    """Reading commands never create a database (SQLite would make an empty file)."""
+    from pathlib import Path
+
+    from daemon.storage.db import sqlite_path
+
+    path = sqlite_path(url)
+    if path and not Path(path).expanduser().exists():
+        raise UsageError(
+            f"no database at {path} yet: `pantau run --once` (or `pantau db upgrade`) creates it"
+        )
+
+
+def cmd_db_upgrade(loaded: LoadedConfig) -> int:
+    from pathlib import Path
+
+    from daemon.storage import db
+    from daemon.storage.store import Store
+
+    url = loaded.config.database
+    path = db.sqlite_path(url)
+    new_file = path is not None and not Path(path).expanduser().exists()
+    store = Store.open(url)
+    try:
+        before = db.current_revision(store.engine)
+        store.upgrade()
+    finally:
+        store.close()
+    where = path or _redact_url(url)
+    if new_file:
+        print(f"created a new database at {where}", file=sys.stderr)
+    elif before is None:
+        print(f"created pantau's tables in {where}", file=sys.stderr)
+    elif before != db.HEAD:
+        print(f"migrated {where} from revision {before} to {db.HEAD}", file=sys.stderr)
+    else:
+        print(f"{where} is up to date", file=sys.stderr)
+    return 0
 
 
 def cmd_check(loaded: LoadedConfig) -> int:
@@ -231,7 +392,7 @@ def _redact_url(url: str) -> str:
         return "(unparseable URL)"
 
 
-def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
+def cmd_run(loaded: LoadedConfig, *, once: bool, stop: threading.Event | None = None) -> int:
     from daemon.runtime import gctune
     from daemon.runtime.service import AlreadyRunning, Daemon, run_once
 
@@ -239,7 +400,7 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
     try:
         if once:
             started = time.monotonic()
-            outcomes, stats = run_once(loaded)
+            outcomes, stats = run_once(loaded, stop)
             usage = resource.getrusage(resource.RUSAGE_SELF)
             ok = sum(1 for o in outcomes if o.ok)
             new = sum(o.stats.new for o in outcomes)
@@ -253,17 +414,23 @@ def cmd_run(loaded: LoadedConfig, *, once: bool) -> int:
                 cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
                 max_rss_mb=round(usage.ru_maxrss / 1024),
             )  # fmt: skip
+            if stop is not None and stop.is_set():
+                print("pantau: interrupted: the cycle did not finish", file=sys.stderr)
+                return 1
+            if outcomes and ok == 0:
+                print(
+                    f"pantau: every feed failed ({len(outcomes)} of {len(outcomes)}): "
+                    "see `pantau feeds` for each one's error",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         from daemon.runtime.sdnotify import SdNotifier
 
-        rc = Daemon(loaded, notify=SdNotifier()).run()
-        # Threads still stuck in a fetch or an SMTP conversation would hold the interpreter's
-        # exit (it joins pool threads); their work is safe to drop (a claimed delivery is
-        # retried after its lease), so leave now: SIGTERM must end pantau within 10 s.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(rc)
+        rc = Daemon(loaded, notify=SdNotifier(), stop=stop).run()
+        # Leave now, not through the interpreter's teardown: it would join pool threads
+        # still stuck in a fetch or an SMTP conversation (see _leave).
+        _leave(rc)
     except AlreadyRunning as exc:
         print(f"pantau: {exc}", file=sys.stderr)
         return 1
@@ -354,6 +521,35 @@ def cmd_feeds(store: Store, as_json: bool) -> int:
     return 0
 
 
+def _require_topic(store: Store, topic: str, loaded: LoadedConfig | None) -> None:
+    """`--topic` names a topic of the config or of stored alerts, exactly (names are case
+    sensitive, as in the config); otherwise say so and suggest the close ones."""
+    import difflib
+
+    import sqlalchemy as sa
+
+    from daemon.storage.schema import alerts
+
+    known = {t.name for t in loaded.config.topics} if loaded is not None else set()
+    with store.engine.connect() as conn:
+        known |= {r[0] for r in conn.execute(sa.select(alerts.c.topic).distinct())}
+    if topic in known:
+        return
+    folded = {k.casefold(): k for k in known}
+    close = [folded[topic.casefold()]] if topic.casefold() in folded else []
+    close += [
+        k
+        for k in difflib.get_close_matches(topic, sorted(known), n=3, cutoff=0.6)
+        if k not in close
+    ]
+    hint = (
+        f"did you mean {' or '.join(repr(c) for c in close)}?"
+        if close
+        else f"topics: {', '.join(sorted(known)) or 'none configured'}"
+    )
+    raise UsageError(f"no topic is named {topic!r}: {hint}")
+
+
 def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
     from daemon import views
     from daemon.config import format_duration
@@ -370,11 +566,19 @@ def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
     return 0
 
 
-def cmd_alerts(store: Store, since: timedelta, topic: str | None, as_json: bool) -> int:
+def cmd_alerts(
+    store: Store,
+    since: timedelta,
+    topic: str | None,
+    as_json: bool,
+    loaded: LoadedConfig | None = None,
+) -> int:
     from daemon import views
     from daemon.config import format_duration
     from daemon.storage.sql import utcnow
 
+    if topic is not None:
+        _require_topic(store, topic, loaded)
     rows = store.alerts_since(utcnow() - since, topic)
     if as_json:
         print(json.dumps([views.alert_json(a) for a in rows], ensure_ascii=False, indent=2))

@@ -314,8 +314,38 @@ class LoadedConfig:
     secrets: list[str] = field(default_factory=list)  # every value expanded from ${ENV}
 
 
-# libyaml's loader when PyYAML was built with it: a 1,000-feed config loads ~10x faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser when PyYAML was built with it: a 1,000-feed config loads ~10x faster.
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _YAML_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, but a key written twice in one mapping is an error. YAML says keys
+    are unique, yet PyYAML keeps the last one silently: a second ``feeds:`` further down a
+    long file would drop every feed of the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if first is not None:
+                raise _DuplicateKey(
+                    problem=f"key {key!r} is written twice (first on line "
+                    f"{first.start_mark.line + 1}); keep one",
+                    problem_mark=key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
 
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -331,14 +361,22 @@ def key_path(loc: Iterable[Any]) -> str:
 
 
 def _expand_env(
-    node: Any, loc: tuple, env: dict[str, str], errors: list[str], secrets: list[str]
+    node: Any,
+    loc: tuple,
+    env: dict[str, str],
+    errors: list[str],
+    secrets: list[str],
+    unset: set[tuple],
 ) -> Any:
+    """Replace ``${NAME}``; ``unset`` collects the key paths of values that named an unset
+    variable (their validation errors would only repeat that one)."""
     if isinstance(node, str):
 
         def repl(m: re.Match[str]) -> str:
             name = m.group(1)
             if name not in env:
                 errors.append(f"{key_path(loc)}: environment variable {name} is not set")
+                unset.add(loc)
                 return ""
             if env[name]:
                 secrets.append(env[name])
@@ -346,51 +384,90 @@ def _expand_env(
 
         return _ENV_RE.sub(repl, node)
     if isinstance(node, list):
-        return [_expand_env(v, (*loc, i), env, errors, secrets) for i, v in enumerate(node)]
+        return [_expand_env(v, (*loc, i), env, errors, secrets, unset) for i, v in enumerate(node)]
     if isinstance(node, dict):
-        return {k: _expand_env(v, (*loc, k), env, errors, secrets) for k, v in node.items()}
+        return {k: _expand_env(v, (*loc, k), env, errors, secrets, unset) for k, v in node.items()}
     return node
 
 
-def _pydantic_errors(exc: ValidationError) -> list[str]:
+_UNION_TAGS = ("slack", "email", "console")
+
+
+def _pydantic_errors(exc: ValidationError, unset: set[tuple]) -> list[str]:
     out = []
     for e in exc.errors(include_url=False):
         # discriminated unions add the tag to the location; drop it for readability
-        loc = [p for p in e["loc"] if p not in ("slack", "email", "console")]
+        loc = [p for p in e["loc"] if p not in _UNION_TAGS]
         loc = [("from" if p == "from_" else p) for p in loc]
+        if tuple(loc) in unset:
+            continue  # already reported: the environment variable it named is not set
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif e["type"] == "string_too_short" and e.get("input") == "":
+            msg = "empty"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         out.append(f"{key_path(loc)}: {msg}")
     return out
 
 
-def _cross_check(cfg: Config) -> list[str]:
+def _items(raw: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    """The entries of a list of mappings in the raw config (whatever its types are, so the
+    cross-checks run beside the type errors rather than after they are fixed)."""
+    v = raw.get(key)
+    if not isinstance(v, list):
+        return []
+    return [(i, x) for i, x in enumerate(v) if isinstance(x, dict)]
+
+
+def _cross_check(raw: dict[str, Any]) -> list[str]:
+    """The checks that relate one part of the config to another, on the raw (expanded)
+    mapping. A value of the wrong type is skipped here: its type error says it already."""
     errors: list[str] = []
     seen_urls: dict[str, int] = {}
-    for i, f in enumerate(cfg.feeds):
-        if f.url in seen_urls:
-            errors.append(f"feeds[{i}].url: duplicate of feeds[{seen_urls[f.url]}].url")
-        seen_urls.setdefault(f.url, i)
-    seen_names: dict[str, int] = {}
-    for i, t in enumerate(cfg.topics):
-        if t.name in seen_names:
-            errors.append(f"topics[{i}].name: duplicate topic name {t.name!r}")
-        seen_names.setdefault(t.name, i)
-        for j, n in enumerate(t.notify):
-            if n not in cfg.notifiers:
-                errors.append(f"topics[{i}].notify[{j}]: no notifier named {n!r}")
-    for j, n in enumerate(cfg.health.notify):
-        if n not in cfg.notifiers:
-            errors.append(f"health.notify[{j}]: no notifier named {n!r}")
-    errors.extend(check_web(cfg.web.listen, cfg.web.auth))
-    if cfg.polling.min_interval > cfg.polling.max_interval:
-        errors.append("polling.min_interval: greater than polling.max_interval")
-    if not cfg.database.strip():
+    seen_feeds: dict[str, int] = {}
+    for i, f in _items(raw, "feeds"):
+        url = f.get("url")
+        if isinstance(url, str) and url.strip():
+            if url.strip() in seen_urls:
+                errors.append(f"feeds[{i}].url: duplicate of feeds[{seen_urls[url.strip()]}].url")
+            seen_urls.setdefault(url.strip(), i)
+        name = f.get("name")
+        if isinstance(name, str) and name.strip():
+            key = name.strip().casefold()
+            if key in seen_feeds:
+                errors.append(
+                    f"feeds[{i}].name: {name!r} is already the name of feeds[{seen_feeds[key]}]"
+                    " (names are how `pantau feeds` and alerts tell feeds apart)"
+                )
+            seen_feeds.setdefault(key, i)
+    notifiers = raw.get("notifiers")
+    names = set(notifiers) if isinstance(notifiers, dict) else set()
+    seen_topics: dict[str, int] = {}
+    for i, t in _items(raw, "topics"):
+        name = t.get("name")
+        if isinstance(name, str):
+            if name in seen_topics:
+                errors.append(
+                    f"topics[{i}].name: duplicate of topics[{seen_topics[name]}].name {name!r}"
+                )
+            seen_topics.setdefault(name, i)
+        notify = t.get("notify")
+        for j, n in enumerate(notify if isinstance(notify, list) else []):
+            if isinstance(n, str) and n not in names:
+                errors.append(f"topics[{i}].notify[{j}]: {_no_notifier(n, names)}")
+        query = t.get("query")
+        if isinstance(query, str) and query.strip():
+            errors.extend(_check_query(i, name if isinstance(name, str) else None, query))
+    health = raw.get("health")
+    notify = health.get("notify") if isinstance(health, dict) else None
+    for j, n in enumerate(notify if isinstance(notify, list) else []):
+        if isinstance(n, str) and n not in names:
+            errors.append(f"health.notify[{j}]: {_no_notifier(n, names)}")
+    db = raw.get("database")
+    if isinstance(db, str) and not db.strip():
         errors.append("database: empty")
-    errors.extend(_check_queries(cfg))
     return errors
 
 
@@ -407,21 +484,33 @@ def check_web(listen: str | None, auth: str | None) -> list[str]:
     return [f"web.auth: required when web.listen is not a loopback address ({listen})"]
 
 
-def _check_queries(cfg: Config) -> list[str]:
-    """Compile every topic's query so a bad query is a config error naming the topic."""
+def _no_notifier(name: str, names: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"no notifier named {name!r}{hint}"
+
+
+def _check_query(i: int, name: str | None, query: str) -> list[str]:
+    """A bad query is a config error naming the topic and pointing at the position. Each
+    topic is compiled alone (as the matcher will compile it), so an empty or duplicate
+    topic elsewhere hides nothing."""
+    from daemon.topics.match import Matcher, TopicErrors, TopicSpec
+
     try:
-        from daemon.topics.match import Matcher, TopicErrors, TopicSpec
-    except ImportError:  # pragma: no cover - the matcher always ships
-        return []
-    try:
-        Matcher.compile([TopicSpec(t.name, t.query) for t in cfg.topics])
+        Matcher.compile([TopicSpec(name or "", query)])
     except TopicErrors as exc:
-        index = {t.name: i for i, t in enumerate(cfg.topics)}
-        return [
-            f"topics[{index.get(name, '?')}].query: topic {name!r}: {err}"
-            for name, err in exc.errors
-        ]
+        return [f"topics[{i}].query: topic {name!r}: {err}" for _, err in exc.errors]
     return []
+
+
+def _value_check(cfg: Config) -> list[str]:
+    """Checks of parsed values against each other (only when every value parsed)."""
+    errors = check_web(cfg.web.listen, cfg.web.auth)
+    if cfg.polling.min_interval > cfg.polling.max_interval:
+        errors.append("polling.min_interval: greater than polling.max_interval")
+    return errors
 
 
 def resolve_path(path: str | None) -> str:
@@ -436,23 +525,30 @@ def parse_config(
         raw = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"], path) from None
+        what = "" if isinstance(exc, _DuplicateKey) else "not valid YAML: "
+        raise ConfigError([f"{path}: {where}{what}{problem}"], path) from None
     if raw is None:
-        raw = {}
+        raise ConfigError(
+            [f"{path}: the file is empty: it needs at least `feeds:` (see config.yaml)"], path
+        )
     if not isinstance(raw, dict):
         raise ConfigError([f"{path}: the top level must be a mapping of keys"], path)
     errors: list[str] = []
     secrets: list[str] = []
-    expanded = _expand_env(raw, (), env, errors, secrets)
+    unset: set[tuple] = set()
+    expanded = _expand_env(raw, (), env, errors, secrets, unset)
     secrets.extend(_secret_values(expanded))
+    cfg: Config | None = None
     try:
         cfg = Config.model_validate(expanded)
     except ValidationError as exc:
-        raise ConfigError(_masked(errors + _pydantic_errors(exc), secrets), path) from None
-    errors.extend(_cross_check(cfg))
-    if errors:
+        errors.extend(_pydantic_errors(exc, unset))
+    errors.extend(_cross_check(expanded))
+    if cfg is not None:
+        errors.extend(_value_check(cfg))
+    if errors or cfg is None:
         raise ConfigError(_masked(errors, secrets), path)
     return LoadedConfig(cfg, path, sorted(set(secrets), key=len, reverse=True))
 
@@ -481,6 +577,18 @@ def load_config(path: str | None = None, *, env: dict[str, str] | None = None) -
         text = Path(p).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{p}: config file not found"], p) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{p}: cannot read: {exc}"], p) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{p}: is a directory, not a config file"], p) from None
+    except PermissionError:
+        raise ConfigError([f"{p}: not allowed to read it (check its permissions)"], p) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [
+                f"{p}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
+                "is it the right file? Save it as UTF-8"
+            ],
+            p,
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{p}: cannot read: {exc.strerror or exc}"], p) from None
     return parse_config(text, env=env, path=p)

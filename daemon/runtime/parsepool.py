@@ -49,6 +49,11 @@ def _init_worker(
     topics: tuple[tuple[str, str], ...], max_age: float, owner: int | None = None
 ) -> None:
     global _MATCHER, _MAX_AGE
+    import signal
+
+    # Stopping is the daemon's business (see workers.stop_signals_blocked); this also holds
+    # for workers of a forkserver that some other code started.
+    signal.pthread_sigmask(signal.SIG_BLOCK, workers.STOP_SIGNALS)
     if owner is not None:
         _exit_with(owner)
     _yield_cpu()
@@ -176,6 +181,7 @@ class ParsePool:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._warmed = False
+        self._closed = False
         self._spec = (tuple(topics), max_age)
 
     def configure(self, topics: Sequence[tuple[str, str]], max_age: float) -> None:
@@ -191,8 +197,11 @@ class ParsePool:
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise _Closed
             if self._pool is None:
                 ctx = workers.context()  # see daemon.runtime.workers
+                workers.ensure_running()
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=ctx,
@@ -243,7 +252,10 @@ class ParsePool:
                 max_age=max_age, known=known,
             )  # fmt: skip
         for attempt in (1, 2):
-            pool = self._executor()
+            try:
+                pool = self._executor()
+            except _Closed:
+                return _failed(STOPPING)
             try:
                 fut: Future[PreparedFeed] = pool.submit(
                     parse_prepared,
@@ -266,6 +278,8 @@ class ParsePool:
                 # Another document may have broken the pool under us: try once more in a
                 # fresh one; breaking that too means this document is the culprit.
                 self._reset(pool)
+                if self._closed:  # the daemon stopped its workers under this parse
+                    return _failed(STOPPING)
                 if attempt == 2:
                     return _failed("the parser crashed on this document")
         raise AssertionError("unreachable")
@@ -283,6 +297,7 @@ class ParsePool:
         its stop budget, passes 0."""
         with self._lock:
             pool, self._pool = self._pool, None
+            self._closed = True
         if pool is None:
             return
         procs = list(getattr(pool, "_processes", {}).values())
@@ -296,6 +311,13 @@ class ParsePool:
             if p.is_alive():  # busy past the deadline: a parse worker holds nothing to save
                 p.kill()
                 p.join(1.0)
+
+
+STOPPING = "cancelled: pantau is stopping"
+
+
+class _Closed(Exception):
+    """The pool was closed: no new workers."""
 
 
 def _ping() -> None:

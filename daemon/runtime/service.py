@@ -363,7 +363,11 @@ def lock_database(url: str) -> Any | None:
     return fh
 
 
-def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
+def run_once(
+    loaded: LoadedConfig, stop: threading.Event | None = None
+) -> tuple[list[PollOutcome], DispatchStats]:
+    """One cycle. ``stop`` (SIGINT, SIGTERM) cancels fetches in flight and skips the rest."""
+    stop = stop or threading.Event()
     lock = lock_database(loaded.config.database)
     store = Store.open(
         loaded.config.database, single_writer=SingleWriter.one_shot() if lock else None
@@ -378,13 +382,13 @@ def run_once(loaded: LoadedConfig) -> tuple[list[PollOutcome], DispatchStats]:
         store.upgrade()
         if lock is not None:
             store.release_all_claims()
-        rt = build_runtime(loaded, store, threading.Event())
+        rt = build_runtime(loaded, store, stop)
         sync_feeds(store, rt)
         outcomes = poll_all(store, rt, parser=parser)
         parser.close()
-        if rt.fulltext:
+        if rt.fulltext and not stop.is_set():
             drain_fulltext(store, rt)
-        stats = rt.dispatcher.run()
+        stats = rt.dispatcher.run(stop=stop)
         return outcomes, stats
     finally:
         parser.close()
@@ -450,9 +454,17 @@ class Daemon:
 
     TICK = 1.0
 
-    def __init__(self, loaded: LoadedConfig, *, notify: Any | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        *,
+        notify: Any | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """``stop``: set by the signal handlers the CLI installs before anything else runs
+        (a SIGINT or SIGTERM during start-up stops the daemon as soon as it can)."""
         self.loaded = loaded
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         self.reload_requested = threading.Event()
         self.health = Health()
         self.notify = notify
@@ -478,7 +490,7 @@ class Daemon:
         )
         try:
             self._install_signals()  # SIGTERM while waiting for the database ends the wait
-            if not self._start_storage(store, exclusive=lock is not None):
+            if not self._start_storage(store, exclusive=lock is not None) or self.stop.is_set():
                 log_event(log, "info", "daemon.stopping")
                 return 0
             assert self.rt is not None
@@ -556,8 +568,10 @@ class Daemon:
             self.pool.shutdown(wait=False, cancel_futures=True)
             pending = [f for f in self._inflight.values() if not f.done()]
             if pending:
-                wait(pending, timeout=8.0)
-            self.parser.close(wait=0)  # the daemon leaves through os._exit (cli.cmd_run)
+                wait(pending, timeout=self.STOP_POLLS_WAIT)
+            # Workers hold nothing to save; seeing them gone lets the exit handlers release
+            # multiprocessing's semaphores (else its resource tracker warns of leaked ones).
+            self.parser.close(wait=1.0)
             return 0
         finally:
             store.close()
@@ -584,6 +598,11 @@ class Daemon:
             return None
         log_event(log, "info", "web.listening", url=server.url)
         return server
+
+    # SIGTERM must end pantau within 10 s (README.md, systemd's stop timeout): the dashboard
+    # takes up to 2 s to stop, in-flight polls get this long, the workers 1 s, the exit
+    # handlers 2 s (cli._leave).
+    STOP_POLLS_WAIT = 5.0
 
     START_RETRY_MAX = 60.0  # seconds between attempts to open the database, at most
 

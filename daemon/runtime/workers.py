@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.context import ForkServerContext
 
 PRELOAD = ["daemon.runtime.parsepool"]
@@ -37,10 +40,40 @@ def start_early() -> None:
     """Start the server now, in the background (it imports the parser in its own process).
     Its imports take ~0.2 s of the other core; a cycle that parses nothing pays no wall
     time for them."""
+    context()
+    ensure_running()
+
+
+def ensure_running() -> None:
+    """Start the forkserver (and the resource tracker) unless they run."""
     from multiprocessing import forkserver
 
-    context()
-    forkserver.ensure_running()
+    with stop_signals_blocked():
+        forkserver.ensure_running()
+
+
+# The signals that stop the daemon. Its helper processes leave them to it.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def stop_signals_blocked() -> Iterator[None]:
+    """Start helper processes with SIGINT and SIGTERM blocked, as multiprocessing's resource
+    tracker does for itself.
+
+    Ctrl-C in a terminal sends SIGINT to the whole foreground process group, and
+    ``systemctl stop`` sends SIGTERM to every process of the unit. The forkserver and the
+    parse workers forked from it inherit this mask (across exec, and it is never undone
+    there), so neither signal reaches them: no ``KeyboardInterrupt`` traceback from a
+    worker, no forkserver dying half-way through its imports. The daemon stops them itself
+    (``ParsePool.close``), and they also exit when the daemon is gone (see
+    ``parsepool._exit_with``). A signal that arrives in this thread meanwhile stays pending
+    and is delivered on leaving the block."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _safe_path() -> bool:

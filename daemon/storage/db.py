@@ -42,11 +42,47 @@ def sqlite_path(url: str) -> str | None:
     return u.database
 
 
+def database_problem(url: str, *, strict: bool = True) -> str | None:
+    """Why ``url`` cannot be used as pantau's database, or None. Offline: the URL, its
+    driver, and for SQLite the file's place; reaching a server is left to the run.
+    ``strict=False`` (``pantau run``) lets a path that is a directory through: the daemon
+    waits for a database it cannot open, as for a full disk (README.md, Operations).
+
+    One rule for every command: the database file is created when missing (by `run` and
+    `db upgrade`), its directory never is. A mistyped path would otherwise start an empty
+    database somewhere unexpected and, with it, a first cycle that finds every item new."""
+    try:
+        u = sa.make_url(url)
+    except Exception:  # the value may hold a password: never repeat it
+        return (
+            "not a database URL: write sqlite:///PATH (a file) or "
+            "postgresql+psycopg://USER@HOST/NAME"
+        )
+    try:
+        dialect = u.get_dialect()
+    except Exception:
+        return f"no database type {u.drivername!r} (use sqlite:/// or postgresql+psycopg://)"
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        hint = " (pip install 'pantau[postgres]')" if u.get_backend_name() == "postgresql" else ""
+        return f"the {u.drivername!r} database driver ({dialect.driver}) is not installed{hint}"
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    if p.is_dir() and strict:
+        return f"{p} is a directory, not a database file"
+    if not p.parent.is_dir():
+        return (
+            f"the directory {p.parent} does not exist: create it (mkdir -p {p.parent}) "
+            "or correct the path"
+        )
+    return None
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
-        path = sqlite_path(url)
-        if path:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

@@ -1,0 +1,318 @@
+"""The first five minutes, as a user types them: `pantau check` means "run can use this",
+exit codes a cron job can act on, every config fault in one run, one-line usage errors and
+messages that say what is wrong without speaking Python. Every test runs `python -m daemon`
+in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.feedgen import entries, rss
+from tests.loopback import LoopbackServer
+
+ROOT = Path(__file__).resolve().parent.parent
+# An exception class name where a person should read a reason.
+PYTHON_SPEAK = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback|codec")
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+
+def pantau(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    p = subprocess.run(
+        [sys.executable, "-m", "daemon", *args],
+        cwd=cwd or ROOT, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def outlets() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as srv:
+        yield srv
+
+
+def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+FEED = "feeds:\n  - {url: 'https://outlet.example/rss', name: Contoh}\n"
+
+
+# -- check: exit 0 only for a config that `run` can use ------------------------------------
+
+
+def test_check_accepts_a_usable_config(tmp_path: Path) -> None:
+    cfg = write(tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\n{FEED}")
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 0, r.err
+    assert "OK" in r.out and r.err == ""
+
+
+@pytest.mark.parametrize(
+    "database, reason",
+    [
+        ("'not a url'", "not a database URL"),
+        ("mysql://x/y", "driver"),
+        ("'sqlite:///{tmp}'", "is a directory"),
+        ("sqlite:///{tmp}/no/such/dir/p.db", "does not exist"),
+        ("'nosuchdb://x/y'", "no database type"),
+    ],
+)
+def test_check_refuses_a_database_run_cannot_use(
+    tmp_path: Path, database: str, reason: str
+) -> None:
+    cfg = write(tmp_path, f"database: {database.format(tmp=tmp_path)}\n{FEED}")
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2, (r.out, r.err)
+    assert len(r.err_lines) == 1 and r.err.startswith("pantau: config error: database: ")
+    assert reason in r.err
+    assert not PYTHON_SPEAK.search(r.err), r.err
+
+
+def test_one_rule_for_a_missing_directory(tmp_path: Path) -> None:
+    """No command creates the database's directory (a mistyped path would start an empty
+    database elsewhere); each says which directory is missing."""
+    missing = tmp_path / "no" / "such"
+    cfg = write(tmp_path, f"database: sqlite:///{missing}/p.db\n{FEED}")
+    for cmd in (["check"], ["db", "upgrade"], ["run", "--once"], ["feeds"], ["alerts"]):
+        r = pantau("--config", str(cfg), *cmd)
+        assert r.rc == 2, (cmd, r.err)
+        assert f"the directory {missing} does not exist" in r.err, (cmd, r.err)
+        assert not PYTHON_SPEAK.search(r.err), r.err
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "empty"),
+        ("# only a comment\n", "empty"),
+        ("{db}topics:\n  - {{name: A, query: a}}\n", "feeds: none configured"),
+        ("{db}" + FEED.replace("{", "{{").replace("}", "}}") + "feeds: []\n", "written twice"),
+        ("{db}polling:\n  interval: 5m\n  interval: 10m\n", "'interval' is written twice"),
+    ],
+)
+def test_check_refuses_empty_feedless_and_duplicate_key_configs(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    cfg = write(tmp_path, text.format(db=f"database: sqlite:///{tmp_path / 'p.db'}\n"))
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2, (r.out, r.err)
+    assert reason in r.err and "OK" not in r.out
+
+
+def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
+    cfg = write(tmp_path, f"{FEED}topics: []\nfeeds: []\n")
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2
+    assert "line 4" in r.err and "first on line 1" in r.err
+
+
+def test_binary_config_is_not_utf8_text(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_bytes(b"feeds:\n  - \xd0\xff\xfe\x00\x01binary")
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2
+    assert "not UTF-8 text" in r.err and len(r.err_lines) == 1
+    assert not PYTHON_SPEAK.search(r.err), r.err
+
+
+# -- run --once: an outage is exit 1 ---------------------------------------------------------
+
+
+def test_run_once_exits_1_when_every_feed_failed(outlets: LoopbackServer, tmp_path: Path) -> None:
+    good = outlets.static("/ok.xml", rss("Baik", entries(1, 3)))
+    bad = [outlets.url(f"/missing{i}.xml") for i in range(2)]  # 404s
+    db = f"database: sqlite:///{tmp_path / 'p.db'}\n"
+    all_bad = write(
+        tmp_path, db + "feeds:\n" + "".join(f"  - {{url: '{u}'}}\n" for u in bad), "bad.yaml"
+    )
+    r = pantau("--config", str(all_bad), "run", "--once")
+    assert r.rc == 1, r.err
+    assert "pantau: every feed failed (2 of 2)" in r.err
+    some = write(
+        tmp_path,
+        db + "feeds:\n" + "".join(f"  - {{url: '{u}'}}\n" for u in [*bad, good]),
+        "some.yaml",
+    )
+    r = pantau("--config", str(some), "run", "--once")
+    assert r.rc == 0, r.err
+    assert "every feed failed" not in r.err
+
+
+# -- every fault in one run ------------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_all_errors_at_once_example_holds(tmp_path: Path) -> None:
+    """README.md's example: a bad duration, a misspelt key and an unknown notifier, reported
+    together (the notifier cross-check used to wait for the type errors to be fixed)."""
+    block = README.split("$ pantau --config bad.yaml check\n", 1)[1].split("```", 1)[0]
+    expected = block.strip().splitlines()
+    write(
+        tmp_path,
+        "polling: {interval: 10x}\n"
+        "feeds:\n  - {url: 'https://a.example/rss', name: A}\n"
+        "  - {url: 'https://b.example/rss', name: B, intreval: 5m}\n"
+        "topics:\n  - {name: Ukraina, query: Ukraina, notify: [log, nobody]}\n"
+        "notifiers:\n  log: {type: console}\n",
+        "bad.yaml",
+    )
+    r = pantau("--config", "bad.yaml", "check", cwd=tmp_path)
+    assert r.rc == 2
+    assert r.err_lines == expected
+
+
+def test_an_empty_query_hides_no_other_error(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path,
+        FEED + "topics:\n  - {name: Kosong, query: ''}\n  - {name: Perang, query: '(perang'}\n"
+        "  - {name: Banjir, query: 'banjir AND rob OR genangan', notify: [nobody]}\n",
+    )
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2
+    assert "topics[0].query: empty" in r.err
+    assert "topics[1].query: topic 'Perang': at position 0" in r.err
+    assert "topics[2].query: topic 'Banjir'" in r.err
+    assert "topics[2].notify[0]: no notifier named 'nobody'" in r.err
+    assert len(r.err_lines) == 4, r.err
+
+
+def test_no_follow_on_noise(tmp_path: Path) -> None:
+    """One fault, one line: an unset variable is not also a bad URL; a duplicate topic name
+    is one line, not also a query error."""
+    env = {k: v for k, v in os.environ.items() if k != "PANTAU_NO_SUCH_HOOK"}
+    cfg = write(
+        tmp_path,
+        FEED + "topics:\n  - {name: Banjir, query: banjir, notify: [desk]}\n"
+        "  - {name: Banjir, query: rob}\n"
+        "notifiers:\n  desk: {type: slack, webhook_url: '${PANTAU_NO_SUCH_HOOK}'}\n",
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), "check"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == [
+        "pantau: config error: notifiers.desk.webhook_url: "
+        "environment variable PANTAU_NO_SUCH_HOOK is not set",
+        "pantau: config error: topics[1].name: duplicate of topics[0].name 'Banjir'",
+    ]
+
+
+def test_duplicate_feed_names_are_refused(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path,
+        "feeds:\n  - {url: 'https://a.example/rss', name: Antara}\n"
+        "  - {url: 'https://b.example/rss', name: antara}\n",
+    )
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2
+    assert "feeds[1].name: 'antara' is already the name of feeds[0]" in r.err
+
+
+# -- command-line friction -------------------------------------------------------------------
+
+
+def test_global_options_after_the_command(tmp_path: Path) -> None:
+    cfg = write(tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\n{FEED}")
+    r = pantau("check", "--config", str(cfg))
+    assert r.rc == 0, r.err
+    r = pantau("check", "-c", str(cfg), "--log-level", "error")
+    assert r.rc == 0, r.err
+    r = pantau("db", "upgrade", "--config", str(cfg))
+    assert r.rc == 0, r.err
+
+
+def test_help_explains_the_options() -> None:
+    for cmd in ("stories", "alerts"):
+        r = pantau(cmd, "--help")
+        assert r.rc == 0
+        text = " ".join(r.out.split())
+        assert "(default: 24h)" in text, r.out
+        assert "JSON" in text
+    assert "topic" in " ".join(pantau("alerts", "--help").out.split()).split("--topic", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["alerts", "--since", "-1h"], "negative"),
+        (["alerts", "--since", "1x"], "expected a duration"),
+        (["stories", "--since"], "expected one argument"),
+        (["nosuchcommand"], "invalid choice"),
+        (["feeds", "--bogus"], "unrecognized arguments"),
+        ([], "required"),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], says: str) -> None:
+    r = pantau(*args)
+    assert r.rc == 2
+    assert len(r.err_lines) == 1, r.err
+    assert r.err.startswith("pantau: ") and says in r.err
+
+
+def test_alerts_topic_that_does_not_exist(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path,
+        f"database: sqlite:///{tmp_path / 'p.db'}\n{FEED}"
+        "topics:\n  - {name: Perang, query: perang}\n  - {name: Pemilu, query: pemilu}\n",
+    )
+    assert pantau("--config", str(cfg), "db", "upgrade").rc == 0
+    r = pantau("--config", str(cfg), "alerts", "--topic", "perang")
+    assert r.rc == 2
+    assert r.err_lines == ["pantau: no topic is named 'perang': did you mean 'Perang'?"]
+    r = pantau("--config", str(cfg), "alerts", "--topic", "Nope")
+    assert r.rc == 2
+    assert r.err_lines == ["pantau: no topic is named 'Nope': topics: Pemilu, Perang"]
+    r = pantau("--config", str(cfg), "alerts", "--topic", "Perang")
+    assert r.rc == 0 and "no alerts" in r.out
+
+
+def test_db_upgrade_says_it_created_a_database(tmp_path: Path) -> None:
+    cfg = write(tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\n{FEED}")
+    r = pantau("--config", str(cfg), "db", "upgrade")
+    assert r.rc == 0
+    assert r.err_lines == [f"created a new database at {tmp_path / 'p.db'}"]
+    r = pantau("--config", str(cfg), "db", "upgrade")
+    assert r.err_lines == [f"{tmp_path / 'p.db'} is up to date"]
+
+
+def test_runtime_errors_say_what_is_wrong_without_class_names(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    db.write_bytes(b"this is not a database file, it was overwritten by mistake " * 100)
+    cfg = write(tmp_path, f"database: sqlite:///{db}\n{FEED}")
+    for cmd in (["run", "--once"], ["db", "upgrade"], ["feeds"]):
+        r = pantau("--config", str(cfg), *cmd)
+        assert r.rc == 1, (cmd, r.err)
+        assert len(r.err_lines) == 1, r.err
+        assert "file is not a database" in r.err
+        assert not PYTHON_SPEAK.search(r.err), r.err
+
+
+def test_reading_commands_do_not_create_a_database(tmp_path: Path) -> None:
+    cfg = write(tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\n{FEED}")
+    r = pantau("--config", str(cfg), "feeds")
+    assert r.rc == 2 and "no database at" in r.err and "run --once" in r.err
+    assert not (tmp_path / "p.db").exists()

@@ -1,0 +1,131 @@
+"""Stopping `pantau run` as people and systemd do: Ctrl-C in a terminal (SIGINT to the whole
+foreground process group: the daemon, its forkserver, the resource tracker and the parse
+workers), `kill PID` (SIGTERM to the daemon alone) and `systemctl stop` (SIGTERM to every
+process of the unit). At any moment after start: exit 0, no traceback, no warning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from tests.feedgen import entries, rss
+from tests.loopback import LoopbackServer, send
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(pred, timeout: float = 30, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out += [int(x) for x in fh.read().split()]
+    except FileNotFoundError:
+        pass
+    return out
+
+
+@pytest.fixture
+def farm() -> Iterator[tuple[LoopbackServer, threading.Event]]:
+    """Feeds big enough to go to the parse workers, and one that answers only when released
+    (so a stop can land while a poll is in flight)."""
+    release = threading.Event()
+
+    def slow(req: BaseHTTPRequestHandler) -> None:
+        release.wait(20)
+        send(req, 200, rss("Lambat", entries(90, 5)), {"Content-Type": "application/rss+xml"})
+
+    with LoopbackServer() as srv:
+        for i in range(3):
+            srv.static(f"/big{i}.xml", rss(f"Besar {i}", entries(i * 100, 80)))
+        srv.route("/slow.xml", slow)
+        yield srv, release
+        release.set()
+
+
+def start(srv: LoopbackServer, tmp_path: Path) -> subprocess.Popen[str]:
+    feeds = [srv.url(f"/big{i}.xml") for i in range(3)] + [srv.url("/slow.xml")]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n"
+        + "".join(f"  - {{url: '{u}', name: F{i}}}\n" for i, u in enumerate(feeds))
+        + "topics:\n  - {name: Banjir, query: banjir}\n"
+    )
+    log = (tmp_path / "stderr.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), "run"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True,
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )  # fmt: skip
+
+
+MOMENTS = ["startup", "first-cycle", "idle"]
+HOW = {
+    "ctrl-c": (signal.SIGINT, "group"),
+    "kill": (signal.SIGTERM, "pid"),
+    "systemctl-stop": (signal.SIGTERM, "group"),
+}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+@pytest.mark.parametrize("how", list(HOW))
+def test_stop_is_clean_at_any_moment(
+    farm: tuple[LoopbackServer, threading.Event], tmp_path: Path, moment: str, how: str
+) -> None:
+    srv, release = farm
+    sig, target = HOW[how]
+    log = tmp_path / "stderr.log"
+    proc = start(srv, tmp_path)
+    try:
+        if moment == "startup":
+            # the forkserver is starting (its imports run), the daemon is not ready yet
+            wait_until(lambda: children(proc.pid), 20, "the forkserver")
+            assert "daemon.ready" not in log.read_text()
+        elif moment == "first-cycle":
+            wait_until(lambda: srv.count("/slow.xml") > 0, 30, "a poll in flight")
+        else:
+            wait_until(lambda: srv.count("/slow.xml") > 0, 30, "a poll in flight")
+            release.set()
+            wait_until(lambda: log.read_text().count("event=poll.ok") >= 4, 30, "four polls")
+        if target == "group":
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        rc = proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # the processes it started are gone too (the forkserver, the tracker, the workers)
+    wait_until(lambda: not _group_alive(proc.pid), 10, "the process group to end")
+    err = log.read_text()
+    assert rc == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "leaked" not in err and "Warning" not in err, err
+    assert "Fatal Python error" not in err, err
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
