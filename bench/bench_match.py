@@ -6,7 +6,7 @@ Synthetic Indonesian-like text: a Zipf-distributed vocabulary of generated CV-sy
 (with meN-/di-/-kan affixes and capitalised "names"), items of a 10-word title, a 30-word
 summary and a ~300-word body. Topics are boolean queries (OR groups, AND, NOT, phrases,
 prefixes, word families, ALL-CAPS acronyms, NEAR) drawn from a pool of N distinct terms.
-If /work/shared/corpus/news-2025.csv exists, real items are matched too (skipped otherwise).
+If ../shared/corpus/news-2025.csv (beside the checkout) exists, real items are matched too (skipped otherwise).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daemon.topics.match import Matcher, TopicSpec  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/news-2025.csv")
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "news-2025.csv"
 ONSETS = ["", "b", "d", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "w", "y", "ng"]
 ONSETS += ["ny", "c", "pr", "tr"]
 VOWELS = ["a", "a", "i", "u", "e", "o"]

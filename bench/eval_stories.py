@@ -2,7 +2,7 @@
 made on the real 2025 corpus (read them: the corpus has no labels for stories).
 
     .venv/bin/python bench/eval_stories.py                 # labelled corpus, lead-only + full
-    .venv/bin/python bench/eval_stories.py --real          # also /work/shared/corpus/news-2025.csv
+    .venv/bin/python bench/eval_stories.py --real          # also ../shared/corpus/news-2025.csv
     .venv/bin/python bench/eval_stories.py --sweep         # bands/rows/threshold grid
     .venv/bin/python bench/eval_stories.py --errors        # list wrong merges and misses
 

@@ -316,3 +316,14 @@ def test_reading_commands_do_not_create_a_database(tmp_path: Path) -> None:
     r = pantau("--config", str(cfg), "feeds")
     assert r.rc == 2 and "no database at" in r.err and "run --once" in r.err
     assert not (tmp_path / "p.db").exists()
+
+
+def test_tests_find_the_shared_corpus_by_one_rule() -> None:
+    """The feed tests look for the shared corpus in one place, relative to the checkout, so
+    in a clone elsewhere they run or skip together."""
+    from tests import paths, test_parse, test_rss
+
+    assert test_parse.CORPUS == test_rss.CORPUS == paths.REAL_FEEDS
+    assert paths.REAL_FEEDS == ROOT.parent / "shared" / "corpus" / "real"
+    for f in (ROOT / "tests").glob("*.py"):
+        assert "/work/" + "shared" not in f.read_text(encoding="utf-8"), f

@@ -27,9 +27,10 @@ from daemon.feeds.parse import (
     strip_html,
 )
 from tests.conftest import HOSTILE_GUARD_S
+from tests.paths import REAL_FEEDS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
-CORPUS = Path("/work/shared/corpus/real")
+CORPUS = REAL_FEEDS
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 

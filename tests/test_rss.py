@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.feeds import parse, rss
+from tests.paths import REAL_FEEDS
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:To avoid breaking existing software:DeprecationWarning"
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "feeds").iterdir())
 DEMO = sorted((ROOT / "daemon" / "demo" / "feeds").glob("*.xml"))
-CORPUS = ROOT.parent / "shared" / "corpus" / "real"  # the workplace's shared corpus, if here
+CORPUS = REAL_FEEDS  # the shared corpus beside the checkout, if there (tests/paths.py)
 URL = "https://www.contoh.co.id/rss"
 
 
