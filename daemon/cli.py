@@ -293,7 +293,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 "the database is not initialised or not migrated: run `pantau db upgrade`"
             )
         if cmd == "feeds":
-            return cmd_feeds(store, args.json)
+            return cmd_feeds(store, args.json, loaded.config.database)
         if cmd == "stories":
             return cmd_stories(store, args.since, args.json)
         if cmd == "alerts":
@@ -505,19 +505,29 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
     return 1
 
 
-def cmd_feeds(store: Store, as_json: bool) -> int:
+def cmd_feeds(store: Store, as_json: bool, url: str | None = None) -> int:
     from daemon import views
+    from daemon.feeds.dates import parse_date
+    from daemon.storage import db
+    from daemon.storage.sql import utcnow
 
     rows = store.feed_rows()
+    # a date that parses was only in the future; one that does not is unreadable
+    undated = {i for i, raw in store.undated_feeds().items() if parse_date(raw) is None}
     if as_json:
-        print(json.dumps([views.feed_json(f) for f in rows], ensure_ascii=False, indent=2))
+        out = [views.feed_json(f, dates_unreadable=f.id in undated) for f in rows]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("no feeds yet: run `pantau run --once`")
         return 0
+    polling = db.in_use(url) if url else None
+    if polling is False:
+        print(views.NOT_POLLING)
     print(views.FEEDS_HEADER)
+    now = utcnow()
     for f in rows:
-        print(views.feed_line(f))
+        print(views.feed_line(f, polling=polling, now=now, dates_unreadable=f.id in undated))
     return 0
 
 

@@ -23,7 +23,30 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def feed_json(f: FeedRow) -> dict[str, Any]:
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 alert``, ``2 alerts``, ``1 story``, ``3 stories``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def short_duration(seconds: float) -> str:
+    """A duration as the config writes it, in at most two units: ``45s``, ``10m``,
+    ``1m34s``, ``2h30m``, ``3d`` (``--json`` keeps the exact seconds)."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    parts = []
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= n:
+            parts.append(f"{s // n}{unit}")
+            s %= n
+        elif parts:
+            break  # 1h0m5s reads as 1h
+        if len(parts) == 2 or s == 0:
+            break
+    return "".join(parts)
+
+
+def feed_json(f: FeedRow, *, dates_unreadable: bool = False) -> dict[str, Any]:
     return {
         "name": f.name,
         "url": f.url,
@@ -42,6 +65,7 @@ def feed_json(f: FeedRow) -> dict[str, Any]:
         "polls": f.polls,
         "polls_not_modified": f.polls_not_modified,
         "polls_failed": f.polls_failed,
+        "dates_unreadable": dates_unreadable,
     }
 
 
@@ -50,6 +74,7 @@ def story_json(s: StoryView) -> dict[str, Any]:
         "id": s.id,
         "title": s.title,
         "first_seen_at": iso(s.first_seen_at),
+        "published_at": iso(s.published_at),
         "items": [
             {
                 "feed": i.feed,
@@ -95,21 +120,47 @@ def _short(dt: datetime | None) -> str:
 
 
 FEEDS_HEADER = (
-    f"{'feed':<24} {'health':<8} {'items':>6} {'last poll':<20} {'next poll':<20} problem"
+    f"{'feed':<24} {'health':<8} {'items':>6} {'every':>6} {'last poll':<20} "
+    f"{'next poll':<20} problem"
 )
+NOT_POLLING = (
+    "nothing is polling: no `pantau run` is using this database "
+    "(start it, or poll once with `pantau run --once`)"
+)
+DATES_UNREADABLE = "dates unreadable: items are dated when first seen"
 
 
-def feed_line(f: FeedRow) -> str:
+def feed_line(
+    f: FeedRow,
+    *,
+    polling: bool | None = True,
+    now: datetime | None = None,
+    dates_unreadable: bool = False,
+) -> str:
+    """``polling``: whether a daemon is polling this database (None: cannot tell). Without
+    one, a saved "next poll" time is no promise, so none is shown."""
     h = health.shown(f)
+    if f.gone:
+        nxt = "-"
+    elif polling is False:
+        nxt = "not polling"
+    elif f.next_poll_at is not None and now is not None and f.next_poll_at <= now:
+        nxt = "due now"
+    else:
+        nxt = _short(f.next_poll_at)
+    every = short_duration(f.interval) if f.interval else "-"
+    problem = h.problem
+    if dates_unreadable:
+        problem = f"{problem}; {DATES_UNREADABLE}" if problem else DATES_UNREADABLE
     return (
-        f"{f.name[:24]:<24} {h.state:<8} {f.item_count:>6} "
-        f"{_short(f.last_polled_at):<20} {_short(f.next_poll_at):<20} {h.problem}"
-    )
+        f"{f.name[:24]:<24} {h.state:<8} {f.item_count:>6} {every:>6} "
+        f"{_short(f.last_polled_at):<20} {nxt:<20} {problem}"
+    ).rstrip()
 
 
 def story_lines(s: StoryView) -> list[str]:
     outlets = sorted({i.feed for i in s.items})
-    lines = [f"#{s.id} {s.title}  [{', '.join(outlets)}]"]
+    lines = [f"#{s.id} {_short(s.published_at)}  {s.title}  [{', '.join(outlets)}]"]
     if len(s.items) > 1:
         lines += [f"    {i.feed}: {i.title}" for i in s.items]
     return lines
@@ -119,4 +170,7 @@ def alert_line(a: AlertView) -> str:
     dl = ", ".join(f"{d.notifier}:{d.status}" for d in a.deliveries) or "stored only"
     others = [s.outlet for s in a.sources if s.url != a.url]
     also = f" (juga: {', '.join(others)})" if others else ""
-    return f"#{a.id} [{a.topic}] {a.title} — {a.outlet}{also}  matched={','.join(a.matched)}  {dl}"
+    return (
+        f"#{a.id} {_short(a.created_at)} [{a.topic}] {a.title} — {a.outlet}{also}  "
+        f"matched={','.join(a.matched)}  {dl}"
+    )

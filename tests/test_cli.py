@@ -179,7 +179,7 @@ def test_readme_all_errors_at_once_example_holds(tmp_path: Path) -> None:
         "notifiers:\n  log: {type: console}\n",
         "bad.yaml",
     )
-    r = pantau("--config", "bad.yaml", "check", cwd=tmp_path)
+    r = pantau("--config", str(tmp_path / "bad.yaml"), "check")
     assert r.rc == 2
     assert r.err_lines == expected
 

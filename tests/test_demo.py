@@ -235,7 +235,7 @@ def _section(out: str, start: str, end: str | None) -> list[str]:
 def _stories(out: str) -> list[Story]:
     stories: list[Story] = []
     for line in _section(out, "== Stories ==", "== Alerts =="):
-        m = re.match(r"#\d+ (.*)  \[(.*)\]$", line)
+        m = re.match(r"#\d+ \d{4}-\d\d-\d\d \d\d:\d\d UTC  (.*)  \[(.*)\]$", line)
         if m:
             stories.append(Story(m[1], m[2].split(", ")))
         elif stories and line.startswith("    ") and ": " in line:
@@ -246,7 +246,7 @@ def _stories(out: str) -> list[Story]:
 def _alerts(out: str) -> list[Alert]:
     alerts = []
     for line in _section(out, "== Alerts ==", "Look for:"):
-        m = re.match(r"#\d+ \[(.+?)\] (.*) — ", line)
+        m = re.match(r"#\d+ \d{4}-\d\d-\d\d \d\d:\d\d UTC \[(.+?)\] (.*) — ", line)
         if m:
             alerts.append(Alert(m[1], m[2], line))
     return alerts

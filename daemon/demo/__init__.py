@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.demo.server import OUTLETS, render_all, serve
+from daemon.views import plural
 
 if TYPE_CHECKING:
     from daemon.feeds.poll import PollOutcome
@@ -97,8 +98,9 @@ def _poll_summary(outcomes: Sequence[PollOutcome]) -> int:
             continue
         s = o.stats
         _say(
-            f"  {o.name:<14} {s.new:>3} items, {s.new_stories:>3} new stories, "
-            f"{len(s.alerts):>2} alerts"
+            f"  {o.name:<14} {plural(s.new, 'item'):>9}, "
+            f"{plural(s.new_stories, 'new story', 'new stories'):>15}, "
+            f"{plural(len(s.alerts), 'alert'):>9}"
         )
     return failed
 

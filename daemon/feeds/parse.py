@@ -111,6 +111,10 @@ class ParsedFeed:
     items: list[ParsedItem]
     warning: str | None
     error: str | None
+    # Items that carry a date pantau cannot read (filed under the time first seen instead);
+    # equal to ``dated`` when no date of the document could be read at all.
+    dates_unreadable: int = 0
+    dated: int = 0  # items that carry a date at all
 
 
 # --------------------------------------------------------------------------- encoding
@@ -720,10 +724,16 @@ def _parse(
     if dropped:
         warnings.append(f"{dropped} unreadable entries skipped")
     items = [ParsedItem(identity=ident, **c.item) for ident, c in assign_identities(cands)]
+    dated = [it for it in items if it.published_raw]
     return ParsedFeed(
         title=strip_html(feed.get("title"), FEED_TITLE_MAX),
         link=canonical_url(feed.get("link"), url) if isinstance(feed.get("link"), str) else None,
         items=items,
         warning="; ".join(warnings) or None,
         error=None,
+        # an unused date is re-read only to tell "unreadable" from "in the future": rare
+        dates_unreadable=sum(
+            1 for it in dated if not it.has_date and parse_date(it.published_raw, tz) is None
+        ),
+        dated=len(dated),
     )

@@ -53,6 +53,8 @@ class PollOutcome:
     status: int | None = None
     error: str | None = None
     warning: str | None = None
+    # every dated item of the document had a date pantau cannot read (see parse.ParsedFeed)
+    dates_unreadable: bool = False
     stats: IngestStats = field(default_factory=IngestStats)
     elapsed: float = 0.0
     fetch_seconds: float = 0.0
@@ -135,6 +137,7 @@ def poll_feed(
             record_failure(store, feed, out, now, limits)
         else:
             out.warning = parsed.warning
+            out.dates_unreadable = parsed.dated > 0 and parsed.dates_unreadable == parsed.dated
             with store.read() as rtx:
                 existing, dead = ingest.read_state(rtx, feed.id, parsed.items)
             # the items were prepared (fingerprints, topic matches) before the write lock

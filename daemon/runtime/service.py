@@ -22,7 +22,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,6 +43,7 @@ from daemon.pipeline.ingest import Rules
 from daemon.pipeline.prepare import parse_and_prepare
 from daemon.runtime import heap, metrics
 from daemon.runtime.parsepool import ParsePool
+from daemon.storage import db
 from daemon.storage.db import sqlite_path
 from daemon.storage.feeds import FeedRow, FeedSpec
 from daemon.storage.sql import utcnow
@@ -175,6 +175,8 @@ def poll_one(
         out = PollOutcome(feed.id, feed.name, "error", error=error)
         _record_crash(store, rt, feed, policy, out)
     _log_outcome(out)
+    if out.dates_unreadable:
+        _warn_dates_once(feed.url, out.name)
     _count(out)
     try:
         update_health(store, rt, feed, out)
@@ -283,6 +285,25 @@ def _record_crash(
         log_event(log, "error", "poll.record_failed", exc_info=True, feed=feed.name)
 
 
+_dates_warned: set[str] = set()
+_dates_lock = threading.Lock()
+
+
+def _warn_dates_once(url: str, name: str) -> None:
+    """A feed none of whose dates can be read (a CMS writing placeholders, an unknown
+    format) has every item filed under the time pantau first saw it, so week-old news looks
+    new and may alert. Say so once per feed and process, not on every poll; `pantau feeds`
+    shows it for as long as it lasts."""
+    with _dates_lock:
+        if url in _dates_warned:
+            return
+        _dates_warned.add(url)
+    log_event(
+        log, "warning", "feed.dates_unreadable", feed=name,
+        effect="items are dated when first seen", see="pantau feeds",
+    )  # fmt: skip
+
+
 def _log_outcome(out: PollOutcome) -> None:
     s = out.stats
     ms = round(out.elapsed * 1000)
@@ -343,10 +364,9 @@ def parse_timeout(cfg: Config) -> float:
 
 def lock_database(url: str) -> Any | None:
     """SQLite is one process at a time: hold an exclusive lock file beside the database."""
-    path = sqlite_path(url)
-    if path is None:
+    path, lock_path = sqlite_path(url), db.lock_path(url)
+    if path is None or lock_path is None:
         return None
-    lock_path = Path(path).expanduser().with_name(Path(path).name + ".lock")
     fh = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the process
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -532,6 +552,7 @@ class Daemon:
             log_event(
                 log, "info", "daemon.ready", feeds=n, topics=len(cfg.topics),
                 notifiers=len(cfg.notifiers), db=store.engine.url.render_as_string(hide_password=True),
+                **self._next_poll_fields(),
             )  # fmt: skip
             watchdog = None
             if self.notify:
@@ -634,6 +655,22 @@ class Daemon:
             if self.stop.wait(delay):
                 return False
             delay = min(delay * 2, self.START_RETRY_MAX)
+
+    def _next_poll_fields(self) -> dict[str, str]:
+        """When the first poll is due: a restart resumes the saved schedule, which may wait
+        minutes, and a daemon that says nothing meanwhile looks hung."""
+        assert self.store is not None and self.rt is not None
+        due = [
+            f.next_poll_at
+            for f in self.store.feed_rows()
+            if not f.gone and f.url in self.rt.policies and f.next_poll_at is not None
+        ]
+        if not due:
+            return {"next_poll": "none (every feed is gone)"} if self.rt.policies else {}
+        wait = max(0.0, (min(due) - utcnow()).total_seconds())
+        from daemon.views import iso, short_duration
+
+        return {"next_poll": iso(min(due)) or "", "next_poll_in": short_duration(wait)}
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

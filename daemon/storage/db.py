@@ -81,6 +81,37 @@ def database_problem(url: str, *, strict: bool = True) -> str | None:
     return None
 
 
+def lock_path(url: str) -> Path | None:
+    """The lock file a pantau process holds beside its SQLite database (SQLite is one
+    process at a time; see runtime.service.lock_database). None: not a SQLite file."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p.with_name(p.name + ".lock")
+
+
+def in_use(url: str) -> bool | None:
+    """Whether a pantau process (`run`, `run --once`) is using the SQLite database now;
+    None where that cannot be told (PostgreSQL serves several processes)."""
+    import fcntl
+
+    lp = lock_path(url)
+    if lp is None:
+        return None
+    try:
+        fh = open(lp)  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
         engine = sa.create_engine(

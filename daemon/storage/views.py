@@ -65,6 +65,7 @@ class StoryView:
     title: str
     first_seen_at: datetime
     items: list[StoryItemView] = field(default_factory=list)
+    published_at: datetime | None = None  # its first copy's publication
 
 
 class ViewsStore:
@@ -78,7 +79,9 @@ class ViewsStore:
                 conn.execute(
                     sa.select(stories)
                     .where(stories.c.first_seen_at >= since)
-                    .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
+                    # newest news first: a first cycle sees every story at once, and the
+                    # time it was seen would order last year's story beside today's
+                    .order_by(stories.c.published_at.desc(), stories.c.id.desc())
                     .limit(limit)
                 )
             )
@@ -102,7 +105,21 @@ class ViewsStore:
                     by_story[r.story_id].append(
                         StoryItemView(r.feed, r.title, r.url, r.guid, r.published_at)
                     )
-        return [StoryView(r.id, r.title, r.first_seen_at, by_story[r.id]) for r in srows]
+        return [
+            StoryView(r.id, r.title, r.first_seen_at, by_story[r.id], r.published_at) for r in srows
+        ]
+
+    def undated_feeds(self) -> dict[int, str]:
+        """Feeds whose newest item carries a date pantau did not use (unreadable or in the
+        future): feed id -> that date as written. The reader decides which it was."""
+        newest = sa.select(sa.func.max(items.c.id)).group_by(items.c.feed_id)
+        q = sa.select(items.c.feed_id, items.c.published_raw).where(
+            items.c.id.in_(newest),
+            items.c.published_raw.is_not(None),
+            items.c.has_date.is_(False),
+        )
+        with db.read_tx(self.engine) as conn:
+            return {r.feed_id: r.published_raw for r in conn.execute(q)}
 
     def story_sources(
         self, conn: Connection, story_ids: Sequence[int]
