@@ -129,3 +129,37 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_ctrl_c_during_run_once_stops_its_fetches_and_says_so(
+    farm: tuple[LoopbackServer, threading.Event], tmp_path: Path
+) -> None:
+    """`run --once` interrupted did not finish its cycle: exit 1, one line, no traceback,
+    and at once (the fetch in flight is cancelled, not waited for)."""
+    srv, _release = farm
+    feeds = [srv.url(f"/big{i}.xml") for i in range(3)] + [srv.url("/slow.xml")]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n"
+        + "".join(f"  - {{url: '{u}', name: F{i}}}\n" for i, u in enumerate(feeds))
+    )
+    log = tmp_path / "stderr.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), "run", "--once"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: srv.count("/slow.xml") > 0, 30, "the slow fetch")
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=15)
+        took = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    err = log.read_text()
+    assert rc == 1, err
+    assert "pantau: interrupted: the cycle did not finish" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "leaked" not in err
+    assert took < 10  # the slow server would have held it 20 s
