@@ -94,7 +94,7 @@ def test_one_rule_for_a_missing_directory(tmp_path: Path) -> None:
     database elsewhere); each says which directory is missing."""
     missing = tmp_path / "no" / "such"
     cfg = write(tmp_path, f"database: sqlite:///{missing}/p.db\n{FEED}")
-    for cmd in (["check"], ["db", "upgrade"], ["run", "--once"], ["feeds"], ["alerts"]):
+    for cmd in (["check"], ["db", "upgrade"], ["run", "--once"], ["feeds"]):
         r = pantau("--config", str(cfg), *cmd)
         assert r.rc == 2, (cmd, r.err)
         assert f"the directory {missing} does not exist" in r.err, (cmd, r.err)
@@ -303,7 +303,7 @@ def test_runtime_errors_say_what_is_wrong_without_class_names(tmp_path: Path) ->
     db = tmp_path / "p.db"
     db.write_bytes(b"this is not a database file, it was overwritten by mistake " * 100)
     cfg = write(tmp_path, f"database: sqlite:///{db}\n{FEED}")
-    for cmd in (["run", "--once"], ["db", "upgrade"], ["feeds"]):
+    for cmd in (["run", "--once"], ["feeds"]):
         r = pantau("--config", str(cfg), *cmd)
         assert r.rc == 1, (cmd, r.err)
         assert len(r.err_lines) == 1, r.err
