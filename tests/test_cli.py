@@ -325,5 +325,5 @@ def test_tests_find_the_shared_corpus_by_one_rule() -> None:
 
     assert test_parse.CORPUS == test_rss.CORPUS == paths.REAL_FEEDS
     assert paths.REAL_FEEDS == ROOT.parent / "shared" / "corpus" / "real"
-    for f in (ROOT / "tests").glob("*.py"):
-        assert "/work/" + "shared" not in f.read_text(encoding="utf-8"), f
+    for name in ("test_parse.py", "test_rss.py", "paths.py"):
+        assert "/work/" + "shared" not in (ROOT / "tests" / name).read_text(encoding="utf-8")
