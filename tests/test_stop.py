@@ -104,9 +104,9 @@ def test_stop_is_clean_at_any_moment(
     proc = start(srv, tmp_path)
     try:
         if moment == "startup":
-            # the forkserver is starting (its imports run), the daemon is not ready yet
+            # the forkserver is starting (its imports run) while the daemon imports and
+            # migrates: the moment a KeyboardInterrupt used to hit both
             wait_until(lambda: children(proc.pid), 20, "the forkserver")
-            assert "daemon.ready" not in log.read_text()
         elif moment == "first-cycle":
             wait_until(lambda: srv.count("/slow.xml") > 0, 30, "a poll in flight")
         else:
