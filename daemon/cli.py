@@ -80,18 +80,21 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
-# Options whose value may start with "-" (`--since -1h` is then refused with a reason, not
-# taken for an unknown option by argparse).
-_VALUE_OPTIONS = ("--since", "--topic", "--config", "-c")
-
-
 def _join_values(argv: Sequence[str]) -> list[str]:
+    """``--since -1h`` as ``--since=-1h``, so that the value reaches ``_since`` and is refused
+    with a reason (argparse takes "-1h" for an unknown option and says "expected one
+    argument"). ``--since --json`` stays a missing value."""
     out: list[str] = []
     it = iter(argv)
     for a in it:
-        if a in _VALUE_OPTIONS:
+        if a == "--since":
             nxt = next(it, None)
-            if nxt is not None and nxt.startswith("-") and nxt != "--" and len(nxt) > 1:
+            if (
+                nxt is not None
+                and nxt.startswith("-")
+                and not nxt.startswith("--")
+                and len(nxt) > 1
+            ):
                 out.append(f"{a}={nxt}")
                 continue
             out.append(a)
