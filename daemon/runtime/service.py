@@ -650,7 +650,7 @@ class Daemon:
             except OperationalError as exc:
                 log_event(
                     log, "error", "daemon.start_failed", retry_in=f"{delay:.0f}s",
-                    error=f"{type(exc.orig).__name__}: {exc.orig}",
+                    error=str(exc.orig) or type(exc.orig).__name__,
                 )  # fmt: skip
             if self.stop.wait(delay):
                 return False
