@@ -72,9 +72,13 @@ VALUES = st.one_of(st.integers(), st.text(max_size=20), st.booleans(), st.none()
 
 @given(st.dictionaries(KEYS, st.one_of(VALUES, st.dictionaries(KEYS, VALUES, max_size=4))))
 @settings(max_examples=200, deadline=None)
-def test_the_loader_reads_what_safe_dump_writes(data: dict) -> None:
+def test_the_loader_reads_what_the_safe_loader_reads(data: dict) -> None:
+    """Without a duplicate key, the config's loader is PyYAML's safe loader (whose own
+    round trip of some line-break characters, such as U+0085, is not exact)."""
     text = yaml.safe_dump(data, allow_unicode=True)
-    assert yaml.load(text, Loader=config._YAML_LOADER) == data
+    assert yaml.load(text, Loader=config._YAML_LOADER) == yaml.load(
+        text, Loader=config._BASE_LOADER
+    )
 
 
 @given(
