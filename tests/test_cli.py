@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 # An exception class name where a person should read a reason.

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer, send
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer, send
 from tests.test_cli import pantau
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer, send
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer, send
 
 ROOT = Path(__file__).resolve().parent.parent
 
