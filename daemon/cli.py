@@ -48,9 +48,14 @@ def _since(value: str) -> timedelta:
             f"{value!r} is negative: --since counts back from now, e.g. --since 2h or 3d"
         )
     try:
-        return timedelta(seconds=parse_duration(value))
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    # longer than anything stored means "everything" (and must not overflow a date)
+    return timedelta(seconds=min(seconds, SINCE_MAX.total_seconds()))
+
+
+SINCE_MAX = timedelta(days=100 * 365)
 
 
 class _Parser(argparse.ArgumentParser):

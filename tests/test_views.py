@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from datetime import datetime, timezone
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from daemon import config
@@ -101,6 +102,8 @@ def test_a_key_written_twice_is_refused_at_any_depth(data: dict, draw: st.DataOb
 
 
 @given(st.text(max_size=30))
+@example("86400000000000")  # once an OverflowError traceback
+@example("-1h")
 @settings(max_examples=300, deadline=None)
 def test_any_since_value_parses_or_is_one_usage_line(value: str) -> None:
     err = io.StringIO()
@@ -113,3 +116,4 @@ def test_any_since_value_parses_or_is_one_usage_line(value: str) -> None:
             assert len(lines) == 1 and lines[0].startswith("pantau: "), lines
             return
     assert args.since.total_seconds() >= 0
+    datetime.now(timezone.utc) - args.since  # a start that exists: no overflow later
