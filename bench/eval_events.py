@@ -38,10 +38,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "events_labelled.jsonl"
-CORPUS_CANDIDATES = (
-    ROOT.parent / "shared" / "corpus" / "news-2025.csv",
-    Path("/work/shared/corpus/news-2025.csv"),
-)
+# One rule for data outside the checkout (tests/paths.py): ../shared beside it.
+CORPUS_CANDIDATES = (ROOT.parent / "shared" / "corpus" / "news-2025.csv",)
 KINDS = ("copy", "same_happening", "different")
 SPLITS = ("dev", "test")
 
@@ -275,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     path = corpus_path()
     if path is None:
-        print("news-2025.csv not found (../shared/corpus or /work/shared/corpus): skipped")
+        print("news-2025.csv not found in ../shared/corpus beside the checkout: skipped")
         return 0
     articles = load_corpus(path)
     pairs = load_pairs()
