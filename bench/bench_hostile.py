@@ -50,7 +50,9 @@ def cpu(fn: object, repeat: int = 3) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default="/work/shared/corpus/real")
+    ap.add_argument(
+        "--corpus", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real")
+    )
     args = ap.parse_args()
     print("| shape | size | items | CPU s | s per MB |")
     print("|---|---|---|---|---|")
