@@ -147,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--topic", metavar="T", help="only the alerts of topic T (its name in the config)"
     )
     a.add_argument("--json", action="store_true", help=json_help)
+    q = command(
+        "search", "run a topic query over stored items, newest first (try a query before "
+        "adding it as a topic)",
+    )
+    q.add_argument("query", help='a query in the topic language, e.g. \'"harga emas" OR Antam\'')
+    q.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D",
+                   help="only items first seen in the last D, such as 2h or 3d (default: 24h)")
+    q.add_argument("--limit", type=int, default=100, metavar="N",
+                   help="at most N items (default: 100)")
+    q.add_argument("--json", action="store_true", help=json_help)
     n = command("notify-test", "send a test message through one notifier")
     n.add_argument("name", help="the notifier's name under `notifiers:` in the config")
     w = command("web", "serve the dashboard read-only from the database (no polling)")
@@ -306,6 +316,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_stories(store, args.since, args.json)
         if cmd == "alerts":
             return cmd_alerts(store, args.since, args.topic, args.json, loaded)
+        if cmd == "search":
+            return cmd_search(loaded.config.database, args.query, args.since, args.limit, args.json)
     finally:
         store.close()
     raise UsageError(f"unknown command {cmd}")
@@ -581,6 +593,43 @@ def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
         print("\n".join(views.story_lines(s)))
     if not rows:
         print(f"no stories first seen in the last {format_duration(since.total_seconds())}")
+    return 0
+
+
+def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool) -> int:
+    """The dashboard's search (daemon/web/queries.py, the topics' parser and matcher) over
+    the items first seen in ``since``, with no time budget."""
+    from daemon import views
+    from daemon.config import format_duration
+    from daemon.storage.sql import utcnow
+    from daemon.topics.match import Matcher, TopicErrors, TopicSpec
+    from daemon.web.queries import Reader
+
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {limit}")
+    try:
+        matcher = Matcher.compile([TopicSpec("search", query)])
+    except TopicErrors as exc:
+        err = exc.errors[0][1]
+        raise UsageError(f"query: at position {err.position}: {err.message}") from None
+    reader = Reader.open(url, threads=1)
+    try:
+        page = reader.search(matcher, want=limit, budget=None, since=utcnow() - since)
+    finally:
+        reader.close()
+    # the most recently stored items, newest news first (one poll stores a feed at once)
+    found = sorted(page.hits, key=lambda h: (h.item.first_seen_at, h.item.published_at), reverse=True)
+    rows = [views.search_hit_json(h, matcher) for h in found]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for h, row in zip(found, rows):
+        print(views.search_hit_line(h.item, row["matched"]))
+    window = format_duration(since.total_seconds())
+    if not rows:
+        print(f"no items first seen in the last {window} match")
+    elif page.older is not None:
+        print(f"(first {limit} shown; --limit N for more)")
     return 0
 
 

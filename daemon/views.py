@@ -14,6 +14,8 @@ from daemon.feeds import health
 if TYPE_CHECKING:
     from daemon.storage.feeds import FeedRow
     from daemon.storage.views import AlertView, StoryView
+    from daemon.topics.match import Matcher
+    from daemon.web.queries import ItemView, SearchHit
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -174,3 +176,24 @@ def alert_line(a: AlertView) -> str:
         f"#{a.id} {_short(a.created_at)} [{a.topic}] {a.title} — {a.outlet}{also}  "
         f"matched={','.join(a.matched)}  {dl}"
     )
+
+
+def search_hit_json(hit: SearchHit, matcher: Matcher) -> dict[str, Any]:
+    """One item found by ``pantau search``: the item, its story and the terms that matched."""
+    i = hit.item
+    found = matcher.match(*hit.texts)
+    return {
+        "id": i.id,
+        "feed": i.feed,
+        "title": i.title,
+        "url": i.url,
+        "published_at": iso(i.published_at),
+        "first_seen_at": iso(i.first_seen_at),
+        "story_id": i.story_id,
+        "matched": list(found[0].terms) if found else [],
+        "fields": hit.field_names,
+    }
+
+
+def search_hit_line(i: ItemView, matched: list[str]) -> str:
+    return f"{_short(i.published_at)}  {i.feed}: {i.title}  matched={','.join(matched)}  {i.url or ''}"

@@ -115,6 +115,7 @@ class SearchHit:
     title: list[tuple[str, bool]]  # (text, highlighted) segments
     excerpt: list[tuple[str, bool]]
     field_names: list[str]  # fields with a match: title, summary, text
+    texts: tuple[str, str, str] = ("", "", "")  # title, summary, body as stored
 
 
 @dataclass
@@ -435,11 +436,13 @@ class Reader:
         *,
         before: int | None = None,
         want: int = SEARCH_PAGE,
-        budget: float = SEARCH_BUDGET,
+        budget: float | None = SEARCH_BUDGET,
+        since: datetime | None = None,
     ) -> SearchPage:
         """Newest items (by id) that ``matcher`` matches, from ``before`` down; stops at
-        ``want`` hits or after ``budget`` seconds, and says where to continue."""
-        deadline = time.monotonic() + budget
+        ``want`` hits, after ``budget`` seconds (None: no limit, for ``pantau search``) or
+        at the first item first seen before ``since``, and says where to continue."""
+        deadline = time.monotonic() + budget if budget is not None else float("inf")
         hits: list[SearchHit] = []
         scanned = 0
         cursor = before
@@ -462,6 +465,8 @@ class Reader:
                 if not rows:
                     return SearchPage(hits, scanned, None, reached)
                 for r in rows:
+                    if since is not None and _aware(r.first_seen_at) < since:
+                        return SearchPage(hits, scanned, None, reached)
                     scanned += 1
                     cursor = r.id
                     reached = r.first_seen_at
@@ -502,7 +507,7 @@ def _hit(item: ItemView, texts: tuple[str, str, str], spans: list[Highlight]) ->
         excerpt.insert(0, ("…", False))
     if hi < len(body):
         excerpt.append(("…", False))
-    return SearchHit(item, title, excerpt, [FIELDS[f] for f in sorted(by_field)])
+    return SearchHit(item, title, excerpt, [FIELDS[f] for f in sorted(by_field)], texts)
 
 
 def segments(text: str, marks: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
