@@ -5,10 +5,14 @@ each is compared with the floor of its own repetition.
 
     python bench/ab.py --ref d9796d7                      # N=1000, M=50, 3 repetitions
     python bench/ab.py --ref HEAD~3 --feeds 200 --repeat 5
+    python bench/ab.py --ref 6037288 --corpus                # the saved real outlet feeds
 
 The earlier commit is checked out with ``git worktree`` into a temporary directory and
 installed into its own virtualenv there (removed afterwards). Both versions must store the
-same items, stories and alerts: the run says so, or prints what differs.
+same items, stories and alerts (counts, and digests of what they hold that ignore row ids):
+the run says so, or prints what differs. ``--corpus [DIR]`` serves the saved real outlet
+feeds (default ../shared/corpus/real) instead of the rendered farm, with ``alerts.max_age``
+wide enough that their old items still alert.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from common import (
     python,
     table,
 )
-from cycle import db_counts, fresh, write_config
+from cycle import db_counts, db_digest, fresh, write_config
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -54,7 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--items", type=int, default=50)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--timeout", type=float, default=900)
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        nargs="?",
+        const=REPO.parent / "shared" / "corpus" / "real",
+        help="serve saved real feeds (*.xml) from this directory instead of the farm's",
+    )
     args = p.parse_args(argv)
+    if args.corpus is not None and not any(args.corpus.glob("*.xml")):
+        print(f"no *.xml feeds in {args.corpus}: skipped")
+        return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="pantau-ab-"))
     before_root = tmp / "before"
@@ -67,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         compile_project()
         res: dict[str, list[Measurement]] = {"floor": [], "before": [], "after": []}
         counts: dict[str, dict[str, int]] = {}
-        with FarmProcess(args.feeds, args.items) as farm:
+        digests: dict[str, set[tuple[tuple[str, str], ...]]] = {"before": set(), "after": set()}
+        with FarmProcess(args.feeds, args.items, corpus=args.corpus) as farm:
             cfg, db, state = tmp / "ab.yaml", tmp / "ab.db", tmp / "floor.json"
-            write_config(cfg, db, farm.urls())
+            max_age = 100 * 365 * 86400.0 if args.corpus else None
+            urls = farm.urls()
+            write_config(cfg, db, urls, alert_max_age=max_age)
             floor = [python(), str(BENCH / "floor.py"), "--urls-from", farm.base + "/_urls"]
             for rep in range(args.repeat):
                 fresh(state)
@@ -87,9 +104,12 @@ def main(argv: list[str] | None = None) -> int:
                     m = measure(label, cmd, timeout=args.timeout, log=tmp / f"{label}.log", cwd=tmp)
                     res[label].append(m)
                     counts[label] = db_counts(db)
+                    digest = db_digest(db)
+                    digests[label].add(tuple(sorted(digest.items())))
                     print(
                         f"rep {rep}: {label} {m.wall:.2f} s, CPU {m.cpu:.2f} s "
-                        f"(main {m.user + m.sys:.2f}, workers {m.children_cpu:.2f}), rc={m.rc}",
+                        f"(main {m.user + m.sys:.2f}, workers {m.children_cpu:.2f}), rc={m.rc}, "
+                        f"{counts[label]}, digests {digest}",
                         flush=True,
                     )
         rows = []
@@ -114,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(machine_line())
         print()
-        print(f"N={args.feeds}, M={args.items}, first cycle; medians of {args.repeat}:")
+        workload = (
+            f"saved real feeds in {args.corpus} ({len(urls)} feeds)"
+            if args.corpus
+            else f"N={args.feeds}, M={args.items}"
+        )
+        print(f"{workload}, first cycle; medians of {args.repeat}:")
         print()
         print(
             table(
@@ -133,12 +158,20 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
         )
         same = counts.get("before") == counts.get("after")
+        same_digest = digests["before"] == digests["after"] and len(digests["after"]) == 1
         print()
         print(
             f"stored by both: {counts.get('after')}"
             if same
             else f"OUTPUTS DIFFER: before {counts.get('before')}, after {counts.get('after')}"
         )
+        print(
+            f"the same items, stories and alerts in every run: {sorted(digests['after'])}"
+            if same_digest
+            else f"DIGESTS DIFFER: before {sorted(digests['before'])}, "
+            f"after {sorted(digests['after'])}"
+        )
+        same = same and same_digest
         return 0 if same else 1
     finally:
         if before_root.exists():

@@ -94,6 +94,7 @@ class FarmProcess:
         rotate_every: float = 0.0,
         lifetime: float = 4 * 3600,
         seed: int = 1,
+        corpus: Path | None = None,
     ) -> None:
         self.cmd = [
             python(),
@@ -106,6 +107,7 @@ class FarmProcess:
             f"--rotate-items={rotate_items}",
             f"--rotate-every={rotate_every}",
             f"--lifetime={lifetime}",
+            *([f"--corpus={corpus}"] if corpus else []),
         ]
         self.proc: subprocess.Popen[str] | None = None
         self.base = ""

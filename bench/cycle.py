@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import json
 import os
 import re
@@ -84,7 +85,13 @@ TOPICS: list[tuple[str, str]] = [
 
 
 def write_config(
-    path: Path, db: Path, urls: list[str], *, daemon: bool = False, concurrency: int = 8
+    path: Path,
+    db: Path,
+    urls: list[str],
+    *,
+    daemon: bool = False,
+    concurrency: int = 8,
+    alert_max_age: float | None = None,
 ) -> None:
     """A pantau config for the farm: JSON is YAML, so no YAML writer is needed."""
     polling: dict[str, object] = {
@@ -100,6 +107,8 @@ def write_config(
         "feeds": [{"url": u, "name": f"Media {i:04d}"} for i, u in enumerate(urls)],
         "topics": [{"name": n, "query": q, "notify": []} for n, q in TOPICS],
     }
+    if alert_max_age is not None:  # saved real feeds are older than the default 48 h
+        cfg["alerts"] = {"max_age": alert_max_age}
     path.write_text(json.dumps(cfg, indent=1))
 
 
@@ -113,6 +122,44 @@ def db_counts(db: Path) -> dict[str, int]:
     except sqlite3.Error as exc:
         out["error"] = str(exc)  # type: ignore[assignment]
     return out
+
+
+def db_digest(db: Path) -> dict[str, str]:
+    """What was stored, independent of row ids: the items (feed, identity, title, content
+    hash, date), the stories as sets of items, the alerts as (topic, story, raising item,
+    matched terms). Two versions that store the same thing give the same digests."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        key = {
+            i: (url, ident)
+            for i, url, ident in con.execute(
+                "SELECT items.id, feeds.url, items.identity FROM items JOIN feeds "
+                "ON feeds.id = items.feed_id"
+            )
+        }
+        items = sorted(
+            con.execute(
+                "SELECT feeds.url, identity, items.title, content_hash, published_at "
+                "FROM items JOIN feeds ON feeds.id = items.feed_id"
+            )
+        )
+        members: dict[int, list[tuple[str, str]]] = {}
+        for item_id, story_id in con.execute("SELECT id, story_id FROM items"):
+            members.setdefault(story_id, []).append(key[item_id])
+        story = {s: tuple(sorted(m)) for s, m in members.items()}
+        alerts = sorted(
+            (topic, story.get(s, ()), key.get(i, ("", "")), matched)
+            for topic, s, i, matched in con.execute(
+                "SELECT topic, story_id, item_id, matched FROM alerts"
+            )
+        )
+    finally:
+        con.close()
+
+    def h(rows: object) -> str:
+        return hashlib.sha256(repr(rows).encode()).hexdigest()[:12]
+
+    return {"items": h(items), "stories": h(sorted(story.values())), "alerts": h(alerts)}
 
 
 def fresh(*paths: Path) -> None:

@@ -12,6 +12,8 @@ Rotation (a fraction of the feeds gain k new items) is triggered either by ``POS
     python bench/farm.py --feeds 1000 --items 50 --port 8800
     curl -s localhost:8800/_urls | head; curl -s -XPOST 'localhost:8800/_rotate?fraction=0.2&items=5'
 
+``--corpus DIR`` serves the saved real outlet feeds in DIR (``*.xml``) instead, unchanged.
+
 Control endpoints: ``GET /_urls`` (one feed URL per line), ``GET /_stats`` (JSON counters and
 the farm's own CPU seconds), ``POST /_rotate[?fraction=f&items=k]``, ``POST /_reset``.
 """
@@ -30,6 +32,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -316,7 +319,10 @@ class Farm:
         for idx in range(f.head - 1, f.head - self.m - 1, -1):
             parts.append(self.item_xml(f, idx))
         parts.append("</channel></rss>\n")
-        f.body = "".join(parts).encode()
+        self._publish(f, "".join(parts).encode(), now)
+
+    def _publish(self, f: FeedState, body: bytes, now: float) -> None:
+        f.body = body
         f.gz = gzip.compress(f.body, compresslevel=6, mtime=0)
         f.etag = '"' + hashlib.blake2b(f.body, digest_size=10).hexdigest() + '"'
         # strictly increasing, so If-Modified-Since never hides a change made in the same second
@@ -339,6 +345,25 @@ class Farm:
             f.born = {k: v for k, v in f.born.items() if k >= f.head - self.m}
             self._render(f, now)
         return chosen
+
+
+class CorpusFarm(Farm):
+    """Saved real outlet feeds (one ``*.xml`` file each, in name order) served as they are:
+    the real corpus workload; rotation changes nothing."""
+
+    def __init__(self, directory: Path) -> None:
+        self.files = sorted(directory.glob("*.xml"))
+        if not self.files:
+            raise SystemExit(f"no *.xml in {directory}")
+        self.bodies = [p.read_bytes() for p in self.files]
+        super().__init__(len(self.files), 0)
+
+    def _render(self, f: FeedState, now: float) -> None:
+        self._publish(f, self.bodies[f.no], now)
+
+    def rotate(self, fraction: float, items: int) -> list[int]:
+        self.round += 1
+        return []
 
 
 def _wib(epoch: float) -> str:
@@ -520,7 +545,11 @@ class HttpProtocol(asyncio.Protocol):
 
 async def serve(args: argparse.Namespace) -> None:
     started = time.monotonic()
-    farm = Farm(args.feeds, args.items, seed=args.seed, syndicated=args.syndicated)
+    farm = (
+        CorpusFarm(args.corpus)
+        if args.corpus
+        else Farm(args.feeds, args.items, seed=args.seed, syndicated=args.syndicated)
+    )
     loop = asyncio.get_running_loop()
     holder: dict[str, Server] = {}
     srv = await loop.create_server(
@@ -568,6 +597,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rotate-fraction", type=float, default=0.2)
     p.add_argument("--rotate-items", type=int, default=5)
     p.add_argument("--rotate-every", type=float, default=0.0, help="seconds; 0: only /_rotate")
+    p.add_argument(
+        "--corpus", type=Path, help="serve this directory's *.xml feeds instead of rendered ones"
+    )
     p.add_argument("--lifetime", type=float, default=4 * 3600, help="exit after this long")
     args = p.parse_args(argv)
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
