@@ -16,7 +16,9 @@ _INVISIBLE = dict.fromkeys(
 )
 # Made spaces: they separate words.
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2028\u2029\u3000\u1680"), " ")
-_TRANSLATE = {**_INVISIBLE, **_SPACES}
+# The whole cleanup as a str.translate table: what ``normalize`` and ``fold_ws`` mean by
+# definition (their regex fast paths must give the same; tests/test_text.py checks).
+CLEANUP_TABLE = {**_INVISIBLE, **_SPACES}
 # C0 and C1 controls except tab/newline/CR (those are folded as whitespace), plus DEL.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 

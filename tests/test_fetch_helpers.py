@@ -15,8 +15,8 @@ import requests
 
 from daemon.feeds.fetch import (
     MAX_RETRY_AFTER,
-    _Decoder,
-    _Fail,
+    BoundedDecoder,
+    FetchFailed,
     describe_exception,
     human_size,
     is_private_address,
@@ -158,7 +158,7 @@ def test_human_size_and_status_text() -> None:
     assert status_text(599) == "HTTP 599"
 
 
-def _drain(decoder: _Decoder, data: bytes, step: int) -> bytes:
+def _drain(decoder: BoundedDecoder, data: bytes, step: int) -> bytes:
     out = bytearray()
     for i in range(0, len(data), step):
         for piece in decoder.feed(data[i : i + step]):
@@ -172,28 +172,28 @@ def _drain(decoder: _Decoder, data: bytes, step: int) -> bytes:
 @pytest.mark.parametrize("step", [1, 7, 4096])
 def test_decoder_bounded_pieces_any_input_split(step: int) -> None:
     original = b"Harga emas Antam naik Rp 5.000 per gram. " * 2000
-    assert _drain(_Decoder("gzip", chunk=1024), gzip.compress(original), step) == original
+    assert _drain(BoundedDecoder("gzip", chunk=1024), gzip.compress(original), step) == original
     raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
     deflated = raw.compress(original) + raw.flush()
-    assert _drain(_Decoder("deflate", chunk=1024), deflated, step) == original
-    assert _drain(_Decoder("deflate", chunk=1024), zlib.compress(original), step) == original
+    assert _drain(BoundedDecoder("deflate", chunk=1024), deflated, step) == original
+    assert _drain(BoundedDecoder("deflate", chunk=1024), zlib.compress(original), step) == original
 
 
 def test_decoder_bomb_yields_small_pieces_lazily() -> None:
     """A 64 MB zero bomb: taking the first pieces must not expand the rest."""
     bomb = gzip.compress(bytes(64 * 1024 * 1024))
-    pieces = _Decoder("gzip", chunk=1024).feed(bomb)
+    pieces = BoundedDecoder("gzip", chunk=1024).feed(bomb)
     first = [next(pieces) for _ in range(3)]
     assert [len(p) for p in first] == [1024, 1024, 1024]
 
 
 def test_decoder_ignores_trailing_garbage_and_rejects_corruption() -> None:
     body = b"<rss/>"
-    assert _drain(_Decoder("gzip"), gzip.compress(body) + b"\x00garbage", 5) == body
-    with pytest.raises(_Fail):
-        _drain(_Decoder("gzip"), b"\x1f\x8b\x08\x00" + b"\xff" * 64, 64)
-    with pytest.raises(_Fail):
-        _drain(_Decoder("deflate"), b"\xff" * 64, 64)
+    assert _drain(BoundedDecoder("gzip"), gzip.compress(body) + b"\x00garbage", 5) == body
+    with pytest.raises(FetchFailed):
+        _drain(BoundedDecoder("gzip"), b"\x1f\x8b\x08\x00" + b"\xff" * 64, 64)
+    with pytest.raises(FetchFailed):
+        _drain(BoundedDecoder("deflate"), b"\xff" * 64, 64)
 
 
 @pytest.mark.parametrize(
@@ -236,21 +236,26 @@ def test_describe_exception_finds_nested_tls_cause() -> None:
     ],
 )
 def test_prepared_request_is_what_the_session_would_prepare(url: str) -> None:
-    """Fetcher._prepare skips Session.prepare_request (a third of its cost); for this
-    session (no cookies, no environment) it must build the very same request."""
-    from daemon.feeds.fetch import Fetcher, FetchPolicy
+    """Fetcher.prepare_request skips Session.prepare_request (a third of its cost); for the
+    session it sends through (fetch.make_session: no cookies, no environment) it must build
+    the very same request."""
+    from requests.adapters import HTTPAdapter
+
+    from daemon.feeds.fetch import Fetcher, FetchPolicy, make_session
 
     f = Fetcher(FetchPolicy(user_agent="pantau-test/1.0"))
+    session = make_session("pantau-test/1.0", HTTPAdapter())
     try:
         for headers in (
             {"Accept": "application/rss+xml"},
             {"Accept": "*/*", "If-None-Match": '"v1"', "If-Modified-Since": "Sat, 28 Nov 2026"},
         ):
-            ours = f._prepare(url, headers)
-            theirs = f._session.prepare_request(requests.Request("GET", url, headers=headers))
+            ours = f.prepare_request(url, headers)
+            theirs = session.prepare_request(requests.Request("GET", url, headers=headers))
             assert (ours.method, ours.url, ours.body) == (theirs.method, theirs.url, theirs.body)
             assert list(ours.headers.items()) == list(theirs.headers.items())
             assert ours.hooks == theirs.hooks
             assert ours.headers["User-Agent"] == "pantau-test/1.0"
     finally:
         f.close()
+        session.close()

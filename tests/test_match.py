@@ -11,11 +11,11 @@ import pytest
 from daemon.text import normalize, strip_control
 from daemon.topics.match import (
     SNIPPET_RADIUS,
+    FieldView,
     Matcher,
     TopicErrors,
     TopicMatch,
     TopicSpec,
-    _FieldView,
     prepare,
     snippet,
     spaced,
@@ -393,7 +393,7 @@ def test_fast_tokenizer_equals_regex_tokenizer_on_random_text() -> None:
         assert len(sp) == len(prepare(s))
         assert word_tokens(s) == WORD_RE.findall(prepare(s))
         assert sp.lower().split() == [w.lower() for w in word_tokens(s)]
-        view = _FieldView(s)
+        view = FieldView(s)
         for k, m in enumerate(WORD_RE.finditer(prepare(s))):
             assert view.span(k) == m.span()
 

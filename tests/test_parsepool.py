@@ -298,10 +298,10 @@ def test_a_run_that_warmed_its_workers_exits_after_closing_them() -> None:
 
 _WARM_AND_WAIT = """
 import sys, time
-from daemon.runtime.parsepool import ParsePool, _ping
+from daemon.runtime.parsepool import ParsePool, ping
 p = ParsePool(2, timeout=30)
 p.warm()
-p._executor().submit(_ping).result(30)
+p.submit(ping).result(30)
 print("READY", flush=True)
 time.sleep(600)
 """
@@ -366,9 +366,9 @@ def test_workers_and_forkserver_end_when_the_daemon_is_killed() -> None:
 
 def test_workers_run_nicer_than_the_daemon(pool: ParsePool) -> None:
     """The daemon's threads must win a core from a parsing worker (daemon.runtime.parsepool's
-    ``_yield_cpu``): a worker's niceness is the daemon's plus WORKER_NICE, capped at 19."""
+    ``yield_cpu``): a worker's niceness is the daemon's plus WORKER_NICE, capped at 19."""
     ours = os.nice(0)
-    theirs = pool._executor().submit(os.nice, 0).result(timeout=60)
+    theirs = pool.submit(os.nice, 0).result(timeout=60)
     assert theirs == min(19, ours + WORKER_NICE)
     assert os.nice(0) == ours  # the daemon itself is left as it was
 
@@ -384,5 +384,5 @@ def test_a_worker_that_may_not_renice_carries_on(monkeypatch: pytest.MonkeyPatch
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(parsepool.os, "nice", refused)
-    parsepool._yield_cpu()  # must not raise
+    parsepool.yield_cpu()  # must not raise
     assert calls == [WORKER_NICE]  # it did try

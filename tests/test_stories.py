@@ -493,7 +493,7 @@ def test_unchanged_price_after_a_rise_stays_apart_without_dates() -> None:
 
 
 def test_prefilters_never_skip_a_match() -> None:
-    """Grouping tests cheap substrings before running a regex (``_NEEDS``); a substring
+    """Grouping tests cheap substrings before running a regex (``PATTERN_NEEDS``); a substring
     missing from a text that the regex does match would silently drop a date, a figure or
     a dateline. Every text of the labelled corpus, at each cleaning stage, plus texts
     written to hit every pattern, must match only where its substrings are present."""
@@ -521,18 +521,18 @@ def test_prefilters_never_skip_a_match() -> None:
     for raw in texts:
         cleaned = s.clean_body(raw)
         for t in {raw, raw.lower(), cleaned, s.canonical_dates(cleaned)}:
-            for rx in s._NEEDS:
+            for rx in s.PATTERN_NEEDS:
                 if rx.search(t):
                     seen[rx.pattern] += 1
                     assert s.may_match(rx, t), (rx.pattern, t)
-            if s._TAIL.search(t):
+            if s.TAIL_RE.search(t):
                 seen["tail"] += 1
                 assert s.may_have_tail(t), t
-    assert set(seen) == {rx.pattern for rx in s._NEEDS} | {"tail"}, "a pattern never matched"
+    assert set(seen) == {rx.pattern for rx in s.PATTERN_NEEDS} | {"tail"}, "a pattern never matched"
     # the digit-first form of "\b(\d{1,2})\s+<month>" finds exactly what the plain form does
-    plain = re.compile(r"\b(\d{1,2})\s+(" + s._MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+    plain = re.compile(r"\b(\d{1,2})\s+(" + s.MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
     for t in texts + ["a12 juni", "x 123 juni", "12 juni", "\u0663 juni", "_1 mei", "(1 mei 2024"]:
         t = t.lower()
-        assert [m.groups() for m in s._NAMED_DATE.finditer(t)] == [
+        assert [m.groups() for m in s.NAMED_DATE_RE.finditer(t)] == [
             m.groups() for m in plain.finditer(t)
         ], t

@@ -8,13 +8,13 @@ import random
 import re
 import unicodedata
 
-from daemon.text import _TRANSLATE, fold_ws, normalize, strip_control
+from daemon.text import CLEANUP_TABLE, fold_ws, normalize, strip_control
 
 
 def by_definition(s: str) -> str:
     if not s:
         return ""
-    return unicodedata.normalize("NFKC", s.translate(_TRANSLATE)).translate(_TRANSLATE)
+    return unicodedata.normalize("NFKC", s.translate(CLEANUP_TABLE)).translate(CLEANUP_TABLE)
 
 
 ALPHABET = (

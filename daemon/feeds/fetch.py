@@ -338,7 +338,7 @@ def _content_encoding(value: str | None) -> str | None:
         return None
     if len(tokens) == 1 and tokens[0] in ("gzip", "x-gzip", "deflate"):
         return "deflate" if tokens[0] == "deflate" else "gzip"
-    raise _Fail(f"unsupported Content-Encoding {clean_line(value, 40)!r}")
+    raise FetchFailed(f"unsupported Content-Encoding {clean_line(value, 40)!r}")
 
 
 def _content_length(value: str | None) -> int | None:
@@ -358,7 +358,7 @@ def _location(raw: str) -> str:
 # ---------------------------------------------------------------- decompression
 
 
-class _Decoder:
+class BoundedDecoder:
     """Incremental gzip/deflate with bounded output per step, so a bomb never expands
     further than one chunk past what the caller has counted."""
 
@@ -388,13 +388,13 @@ class _Decoder:
             yield from self._inflate(data)
         except zlib.error:
             if self._enc != "deflate" or self._started:
-                raise _Fail(f"corrupt {self._enc} body") from None
+                raise FetchFailed(f"corrupt {self._enc} body") from None
             # Some servers send raw deflate without the zlib wrapper.
             self._obj = self._new(raw_deflate=True)
             try:
                 yield from self._inflate(self._head)
             except zlib.error:
-                raise _Fail("corrupt deflate body") from None
+                raise FetchFailed("corrupt deflate body") from None
 
     def _inflate(self, data: bytes) -> Iterator[bytes]:
         buf = data
@@ -422,7 +422,7 @@ class _Decoder:
         try:
             tail = self._obj.flush()
         except zlib.error:
-            raise _Fail(f"corrupt {self._enc} body") from None
+            raise FetchFailed(f"corrupt {self._enc} body") from None
         for i in range(0, len(tail), self._chunk):
             yield tail[i : i + self._chunk]
 
@@ -430,8 +430,8 @@ class _Decoder:
 # ---------------------------------------------------------------- deadline machinery
 
 
-class _Fail(Exception):
-    """Internal: ends a fetch with a readable reason."""
+class FetchFailed(Exception):
+    """Ends a fetch with a readable reason: the message is what the feed's status shows."""
 
 
 class _Token:
@@ -716,6 +716,21 @@ class _Progress:
         )
 
 
+def make_session(user_agent: str, adapter: HTTPAdapter) -> requests.Session:
+    """The one ``requests`` session a ``Fetcher`` sends through: no environment, no cookies,
+    our User-Agent, gzip, every scheme on ``adapter``."""
+    s = requests.Session()
+    s.trust_env = False  # no .netrc credentials or env CA/proxy surprises under systemd
+    s.headers.clear()
+    s.headers.update(
+        {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
+    )
+    s.cookies.set_policy(_NoCookies())
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
 class Fetcher:
     """A pooled HTTP client with the fetch policy built in. Thread-safe: any number of
     threads may call :meth:`fetch`; the concurrency limits hold across all of them."""
@@ -748,23 +763,7 @@ class Fetcher:
             pool_maxsize=max(2, self.policy.per_host),
             max_retries=0,
         )
-        self._session = self._make_session()
-
-    def _make_session(self) -> requests.Session:
-        s = requests.Session()
-        s.trust_env = False  # no .netrc credentials or env CA/proxy surprises under systemd
-        s.headers.clear()
-        s.headers.update(
-            {
-                "User-Agent": self.policy.user_agent,
-                "Accept-Encoding": "gzip, deflate",
-                "Connection": "keep-alive",
-            }
-        )
-        s.cookies.set_policy(_NoCookies())
-        s.mount("http://", self._adapter)
-        s.mount("https://", self._adapter)
-        return s
+        self._session = make_session(self.policy.user_agent, self._adapter)
 
     # -- lifecycle
 
@@ -814,15 +813,15 @@ class Fetcher:
         try:
             problem = url_problem(url)
             if problem:
-                raise _Fail(problem)
+                raise FetchFailed(problem)
             host = connect_target(url).host
             if self._stopped() or not self._slots.acquire(host, self._stopped):
-                raise _Fail(CANCELLED)
+                raise FetchFailed(CANCELLED)
             try:
                 result = self._fetch_in_slot(url, cache, accept, allow_private, progress)
             finally:
                 self._slots.release(host)
-        except _Fail as fail:
+        except FetchFailed as fail:
             result = progress.failure(str(fail))
         except Exception as exc:  # the contract is: never raise
             result = progress.failure(f"fetch failed ({type(exc).__name__})")
@@ -855,7 +854,7 @@ class Fetcher:
             elif time.monotonic() >= token.deadline:
                 token.cancel(token.timeout_reason)
         if token.reason is not None:
-            raise _Fail(token.reason)
+            raise FetchFailed(token.reason)
 
     def _follow(
         self,
@@ -871,7 +870,7 @@ class Fetcher:
         # Every hop is resolved once and connected to the addresses judged here (_Pin).
         current_private = self._pin(current, token)
         if current_private and not allow_private:
-            raise _Fail(f"refused: {redact_url(current)} is a private address")
+            raise FetchFailed(f"refused: {redact_url(current)} is a private address")
         visited = {current}
         for hop in range(self.policy.max_redirects + 1):
             progress.final_url = current
@@ -893,17 +892,17 @@ class Fetcher:
             if hop == self.policy.max_redirects:
                 break
             if target in visited:
-                raise _Fail(f"redirect loop at {redact_url(target)}")
+                raise FetchFailed(f"redirect loop at {redact_url(target)}")
             visited.add(target)
             target_private = self._pin(target, token)
             if target_private and not allow_private:
-                raise _Fail(f"redirect to {redact_url(target)} refused: private address")
+                raise FetchFailed(f"redirect to {redact_url(target)} refused: private address")
             if target_private and not current_private:
-                raise _Fail(
+                raise FetchFailed(
                     f"redirect from a public to a private address refused ({redact_url(target)})"
                 )
             current, current_private = target, target_private
-        raise _Fail(f"too many redirects (more than {self.policy.max_redirects})")
+        raise FetchFailed(f"too many redirects (more than {self.policy.max_redirects})")
 
     def _request_headers(self, cache: CacheState | None, accept: str) -> dict[str, str]:
         headers = {"Accept": _header_value(accept) or FEED_ACCEPT}
@@ -922,7 +921,7 @@ class Fetcher:
         try:
             target = connect_target(url)
         except ValueError as exc:
-            raise _Fail(f"{redact_url(url)} refused: {exc}") from None
+            raise FetchFailed(f"{redact_url(url)} refused: {exc}") from None
         addrs = self._addresses(target.host, token)
         classify = self._classify or is_private_address
         _current.pin = _Pin(target.host, target.port, tuple(addrs))
@@ -938,7 +937,7 @@ class Fetcher:
         try:
             future = self._dns.submit(self._resolve, host)
         except RuntimeError:  # executor shut down by close()
-            raise _Fail(CANCELLED) from None
+            raise FetchFailed(CANCELLED) from None
         while True:
             self._check(token)
             try:
@@ -947,12 +946,12 @@ class Fetcher:
             except FutureTimeout:
                 continue
             except Exception:
-                raise _Fail(f"cannot resolve host {clean_line(host, 100)}") from None
+                raise FetchFailed(f"cannot resolve host {clean_line(host, 100)}") from None
         if not addrs:
-            raise _Fail(f"cannot resolve host {clean_line(host, 100)}")
+            raise FetchFailed(f"cannot resolve host {clean_line(host, 100)}")
         return [str(a) for a in addrs]
 
-    def _prepare(self, url: str, headers: dict[str, str]) -> requests.PreparedRequest:
+    def prepare_request(self, url: str, headers: dict[str, str]) -> requests.PreparedRequest:
         """What ``Session.prepare_request`` builds for this session, built directly: the
         session's headers, then the request's; no cookies (the session's policy refuses
         them all) and no credentials but those in the URL (``trust_env`` is off). 34 us
@@ -965,27 +964,27 @@ class Fetcher:
         self._check(token)
         t = max(0.001, token.remaining())
         try:
-            prepared = self._prepare(url, headers)
+            prepared = self.prepare_request(url, headers)
             # The adapter, not Session.send: with allow_redirects=False the session still
             # reads a redirect's whole body to look ahead at the next hop.
             return self._adapter.send(prepared, stream=True, timeout=(t, t), verify=self._verify)
         except Exception as exc:
             self._check(token)  # the deadline or a stop explains it better
-            raise _Fail(describe_exception(exc)) from None
+            raise FetchFailed(describe_exception(exc)) from None
 
     def _redirect_target(self, current: str, resp: requests.Response) -> str:
         raw = resp.headers.get("Location")
         if not raw:
-            raise _Fail(f"{status_text(resp.status_code)} redirect without Location")
+            raise FetchFailed(f"{status_text(resp.status_code)} redirect without Location")
         try:
             parts = urlsplit(urljoin(current, _location(raw)))
             _ = parts.port
         except ValueError:
-            raise _Fail("invalid redirect Location") from None
+            raise FetchFailed("invalid redirect Location") from None
         target = urlunsplit(parts._replace(fragment=""))
         problem = url_problem(target)
         if problem:
-            raise _Fail(f"redirect to {redact_url(target)} refused: {problem}")
+            raise FetchFailed(f"redirect to {redact_url(target)} refused: {problem}")
         return target
 
     def _finish(
@@ -1033,8 +1032,8 @@ class Fetcher:
         encoding = _content_encoding(resp.headers.get("Content-Encoding"))
         declared = _content_length(resp.headers.get("Content-Length"))
         if encoding is None and declared is not None and declared > limit:
-            raise _Fail(too_big)
-        decoder = _Decoder(encoding)
+            raise FetchFailed(too_big)
+        decoder = BoundedDecoder(encoding)
         body = bytearray()
         while True:
             self._check(token)
@@ -1042,11 +1041,11 @@ class Fetcher:
                 data = resp.raw.read1(_CHUNK, decode_content=False)
             except Exception as exc:
                 self._check(token)
-                raise _Fail(describe_exception(exc)) from None
+                raise FetchFailed(describe_exception(exc)) from None
             for piece in decoder.feed(data) if data else decoder.finish():
                 body += piece
                 if len(body) > limit:
-                    raise _Fail(too_big)
+                    raise FetchFailed(too_big)
             if not data:
                 break
         self._check(token)  # a shut-down socket looks like EOF: make sure it was not one

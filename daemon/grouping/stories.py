@@ -194,7 +194,7 @@ _DATELINE_CAPS = re.compile(r"^\s*[A-Z][A-Z .,'()-]{1,40}?\s" + _DASH + r"\s+")
 _BACA_JUGA_TITLE = re.compile(r"\b[Bb]aca [Jj]uga\s*:?\s*(?:[A-Z0-9][\w'’%,.-]*\s+){1,20}")
 _BACA_JUGA = re.compile(r"\bbaca (?:juga|pula)\s*:?\s*(?:[^.!?]{0,160}?(?:[.!?]|$))?")
 _CREDIT = re.compile(r"\((?:ant(?:ara)?|[a-z]{1,6}(?:/[a-z]{1,6})+|\*)\)")
-_TAIL = re.compile(
+TAIL_RE = re.compile(
     r"\b(?:editor|pewarta|penerjemah|reporter|penulis|redaktur)\s*:.{0,120}$"
     r"|copyright\s*(?:©|\(c\))?.{0,80}$"
 )
@@ -206,11 +206,11 @@ _MONTHS = {
     "oktober": 10, "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11,
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }  # fmt: skip
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)")
 # "\b(\d{1,2})" written digit-first, so that the regex engine can skip to the next digit
 # instead of trying the pattern at every position: the same matches, twice as fast.
-_NAMED_DATE = re.compile(r"(\d(?<!\w\d)\d?)\s+(" + _MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+NAMED_DATE_RE = re.compile(r"(\d(?<!\w\d)\d?)\s+(" + MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
 _WEEKDAY = re.compile(
     r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
     r"|\b(senin|selasa|rabu|kamis|jum'?at|sabtu)\b"
@@ -239,7 +239,7 @@ _CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd
 # scan: with these checks first, grouping's per-item text work costs about a third less.
 # tests/test_stories.py checks on the corpus and on crafted texts that every match
 # contains one of its pattern's substrings.
-_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
+PATTERN_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
     _BACA_JUGA_TITLE: ("aca ",),  # original case: "Baca Juga", "baca juga"
     _BACA_JUGA: ("baca ",),
     _SLASH_DATE: ("/",),
@@ -254,14 +254,14 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 
 
 def may_match(rx: re.Pattern[str], s: str) -> bool:
-    for w in _NEEDS[rx]:  # a loop, not any(genexpr): this runs ~10 times per item
+    for w in PATTERN_NEEDS[rx]:  # a loop, not any(genexpr): this runs ~10 times per item
         if w in s:
             return True
     return False
 
 
 def may_have_tail(s: str) -> bool:
-    """``_TAIL`` needs "copyright", or a colon at most 121 characters before the end."""
+    """``TAIL_RE`` needs "copyright", or a colon at most 121 characters before the end."""
     return s.find(":", max(0, len(s) - 122)) >= 0 or "copyright" in s
 
 
@@ -282,14 +282,14 @@ def clean_body(s: str) -> str:
     if may_match(_BACA_JUGA, s):
         s = _BACA_JUGA.sub(" ", s)
     s = _CREDIT.sub(" ", s)
-    return _TAIL.sub(" ", s) if may_have_tail(s) else s
+    return TAIL_RE.sub(" ", s) if may_have_tail(s) else s
 
 
 def canonical_dates(s: str) -> str:
     """ "(12/6/2025)" and "(12/6)", "12 Juni 2025" and "12 Juni" read alike."""
     if may_match(_SLASH_DATE, s):
         s = _SLASH_DATE.sub(lambda m: f" {int(m[1])}/{int(m[2])} ", s)
-    return _NAMED_DATE.sub(lambda m: f"{int(m[1])} {m[2]}", s)
+    return NAMED_DATE_RE.sub(lambda m: f"{int(m[1])} {m[2]}", s)
 
 
 def text_words(s: str, limit: int) -> list[str]:
@@ -355,7 +355,7 @@ def _guards(
     pairs: set[tuple[int, int]] = set()
     if slash:
         pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
-    pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in _NAMED_DATE.finditer(s)}
+    pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in NAMED_DATE_RE.finditer(s)}
     pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
     dates = {f"{d}/{m}" for d, m in pairs}
     weekdays: set[str] = set()
@@ -541,8 +541,8 @@ def _lead_day(s: str, published: datetime, slash: bool, weekday: bool) -> str | 
     found: list[tuple[int, str | None]] = []
     if weekday and (m := _WEEKDAY.search(s)):
         found.append((m.start(), (m[1] or m[2]).replace("'", "")))
-    for rx in (_SLASH_DATE, _NAMED_DATE):
-        if (rx is _NAMED_DATE or slash) and (m := rx.search(s)):
+    for rx in (_SLASH_DATE, NAMED_DATE_RE):
+        if (rx is NAMED_DATE_RE or slash) and (m := rx.search(s)):
             month = int(m[2]) if rx is _SLASH_DATE else _MONTHS[m[2]]
             ok = 1 <= int(m[1]) <= 31 and 1 <= month <= 12
             found.append((m.start(), _weekday(int(m[1]), month, published) if ok else None))

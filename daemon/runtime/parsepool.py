@@ -16,12 +16,12 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from daemon.feeds.parse import ParsedFeed
 from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
@@ -37,7 +37,9 @@ log = logging.getLogger("pantau.parse")
 INLINE_BELOW = 16 * 1024
 
 
-# Workers run this much nicer than the daemon (see ``_yield_cpu``).
+T = TypeVar("T")
+
+# Workers run this much nicer than the daemon (see ``yield_cpu``).
 WORKER_NICE = 10
 
 # In a worker: the topics' matcher, compiled once per worker by the pool's initializer.
@@ -56,7 +58,7 @@ def _init_worker(
     signal.pthread_sigmask(signal.SIG_BLOCK, workers.STOP_SIGNALS)
     if owner is not None:
         _exit_with(owner)
-    _yield_cpu()
+    yield_cpu()
     from daemon.topics.match import Matcher, TopicSpec
 
     _MATCHER = Matcher.compile([TopicSpec(n, q) for n, q in topics]) if topics else None
@@ -68,7 +70,7 @@ def _init_worker(
     gctune.tune()
 
 
-def _yield_cpu() -> None:
+def yield_cpu() -> None:
     """Let the daemon's threads take a core from a worker the moment they wake.
 
     In a first cycle the main process, not parsing, is the serial path: its write lock is
@@ -210,6 +212,11 @@ class ParsePool:
                 )
             return self._pool
 
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run a picklable ``fn(*args)`` in a parse worker (starting the pool if need be):
+        what the workers are, their priority, their environment, seen from inside."""
+        return self._executor().submit(fn, *args)
+
     def warm(self) -> None:
         """Start the workers now, in the background (the forkserver, then each worker), so the
         first document of a cycle does not wait for them."""
@@ -218,7 +225,7 @@ class ParsePool:
         self._warmed = True
         pool = self._executor()
         for _ in range(self.workers):
-            pool.submit(_ping)
+            pool.submit(ping)
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -320,7 +327,7 @@ class _Closed(Exception):
     """The pool was closed: no new workers."""
 
 
-def _ping() -> None:
+def ping() -> None:
     """A no-op task: submitting it makes the pool start a worker."""
 
 

@@ -40,8 +40,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
-from daemon.text import _TRANSLATE as _NORMALIZE_TABLE
-from daemon.text import cap, fold_ws, normalize, strip_control
+from daemon.text import CLEANUP_TABLE, cap, fold_ws, normalize, strip_control
 from daemon.topics.query import (
     FIELDS,
     WORD_RE,
@@ -111,7 +110,7 @@ _NONASCII_NONWORD = re.compile(r"[^\x00-\x7f\w]")
 # Characters daemon.text.normalize removes or turns into spaces (its own table, so the two
 # cannot drift apart).
 _CHANGED_BY_NORMALIZE = re.compile(
-    "[" + "".join(re.escape(chr(c)) for c in sorted(_NORMALIZE_TABLE)) + "]"
+    "[" + "".join(re.escape(chr(c)) for c in sorted(CLEANUP_TABLE)) + "]"
 )
 
 
@@ -445,7 +444,7 @@ class Matcher:
             if topics:
                 candidates.update(topics)
         out = []
-        views: dict[int, _FieldView] = {}
+        views: dict[int, FieldView] = {}
         for t in sorted(candidates):
             topic = self._topics[t]
             if topic.root.ev(hits):  # type: ignore[attr-defined]
@@ -537,7 +536,7 @@ class Matcher:
         topic: _Topic,
         hits: Hits,
         texts: tuple[str, str, str],
-        views: dict[int, _FieldView],
+        views: dict[int, FieldView],
     ) -> TopicMatch:
         occ: list[tuple[str, int, int, int]] = []
         topic.root.explain(hits, occ)  # type: ignore[attr-defined]
@@ -548,7 +547,7 @@ class Matcher:
         for f in _SNIPPET_FIELD_ORDER:
             if f in fields_hit:
                 _, _, first, last = next(o for o in occ if o[1] == f)  # sorted: earliest
-                view = views.get(f) or views.setdefault(f, _FieldView(texts[f]))
+                view = views.get(f) or views.setdefault(f, FieldView(texts[f]))
                 snippet = view.snippet(first, last)
                 break
         return TopicMatch(topic.name, terms, snippet)
@@ -615,7 +614,7 @@ def _add(hits: Hits, atom: int, f: int, pos: list[int]) -> None:
         lists[f].extend(pos)
 
 
-class _FieldView:
+class FieldView:
     """A field's prepared text, built only when a topic matched it (for its snippet)."""
 
     def __init__(self, raw: str) -> None:
