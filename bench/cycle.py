@@ -126,8 +126,10 @@ def db_counts(db: Path) -> dict[str, int]:
 
 def db_digest(db: Path) -> dict[str, str]:
     """What was stored, independent of row ids: the items (feed, identity, title, content
-    hash, date), the stories as sets of items, the alerts as (topic, story, raising item,
-    matched terms). Two versions that store the same thing give the same digests."""
+    hash, date), the stories as sets of items, the alerts as (topic, story). Two versions
+    that store the same thing give the same digests. Which of a story's items raised its
+    alert (and so the alert's matched terms) is left out: that is whichever one was ingested
+    first, and polls run concurrently, so it changes from run to run of one version."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
         key = {
@@ -148,10 +150,8 @@ def db_digest(db: Path) -> dict[str, str]:
             members.setdefault(story_id, []).append(key[item_id])
         story = {s: tuple(sorted(m)) for s, m in members.items()}
         alerts = sorted(
-            (topic, story.get(s, ()), key.get(i, ("", "")), matched)
-            for topic, s, i, matched in con.execute(
-                "SELECT topic, story_id, item_id, matched FROM alerts"
-            )
+            (topic, story.get(s, ()))
+            for topic, s in con.execute("SELECT topic, story_id FROM alerts")
         )
     finally:
         con.close()
