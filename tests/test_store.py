@@ -18,6 +18,7 @@ from daemon.pipeline.ingest import Rules, ingest_items
 from daemon.storage import db
 from daemon.storage.feeds import FeedSpec
 from daemon.storage.outbox import AlertRecord
+from daemon.storage.schema import items as items_table
 from daemon.storage.schema import metadata, tombstones
 from daemon.storage.store import Store
 from daemon.storage.writer import SingleWriter
@@ -405,6 +406,51 @@ def test_new_known_updated_items(store: Store) -> None:
     assert changed.title in titles and len(titles) == 3
     # one alert per story, never a second one for the updated item
     assert len(store.alerts_since(NOW - timedelta(days=1))) == 3
+
+
+def test_every_field_of_an_item_reaches_its_row_and_a_change_rewrites_its_text(
+    store: Store,
+) -> None:
+    """The row is derived from the item's fields (daemon/feeds/item.py): each one, set to a
+    value of its own, must come back from the database as it went in; a later poll with
+    other content rewrites its text (title, summary, content and their HTML) and nothing
+    else: the link, author and dates stay as first stored."""
+    fid = feed_id(store)
+    url = "https://www.antaranews.com/berita/77/banjir-rob"
+    first = ParsedItem(
+        identity=f"guid:{url}", guid=url + "#g", url=url, title="Banjir rob di pesisir utara",
+        summary="Air laut pasang merendam permukiman nelayan.", content="Isi lengkap berita.",
+        title_html="<b>Banjir rob</b> di pesisir utara", summary_html="<p>Air laut pasang</p>",
+        author="Pewarta Satu", published_at=NOW - timedelta(hours=3, seconds=7),
+        published_raw="Fri, 27 Nov 2026 07:59:53 +0700", has_date=False,
+    )  # fmt: skip
+    later = dataclasses.replace(
+        first, title="Banjir rob meluas", summary="Tiga desa terendam.", content="Isi baru.",
+        title_html="<i>Banjir rob meluas</i>", summary_html="<p>Tiga desa</p>",
+        author="Pewarta Dua", published_raw="Fri, 27 Nov 2026 09:00:00 +0700",
+    )  # fmt: skip
+
+    def stored() -> dict[str, object]:
+        with store.engine.connect() as conn:
+            table = items_table
+            row = conn.execute(sa.select(table).where(table.c.identity == first.identity)).one()
+        return dict(row._mapping)
+
+    r = rules(("Banjir", "banjir"))
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[first], rules=r, now=NOW)
+    row = stored()
+    for f in dataclasses.fields(ParsedItem):
+        assert row[f.name] == getattr(first, f.name), f.name
+    assert (row["feed_id"], row["first_seen_at"], row["updated_at"]) == (fid, NOW, None)
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="Antara", parsed=[later], rules=r, now=NOW)
+    row = stored()
+    rewritten = {"title", "summary", "content", "title_html", "summary_html"}
+    for f in dataclasses.fields(ParsedItem):
+        want = later if f.name in rewritten else first
+        assert row[f.name] == getattr(want, f.name), f.name
+    assert row["updated_at"] == NOW
 
 
 def test_tombstone_keeps_pruned_item_from_returning(store: Store) -> None:

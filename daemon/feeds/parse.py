@@ -49,6 +49,7 @@ from typing import Any
 from daemon import text
 from daemon.feeds import rss
 from daemon.feeds.dates import effective_published, parse_date
+from daemon.feeds.item import ParsedItem
 from daemon.feeds.urls import canonical_url, host_of
 
 __all__ = ["ParsedFeed", "ParsedItem", "parse_feed", "strip_html"]
@@ -73,35 +74,6 @@ FAST_RSS = True
 
 #: Link hosts that are click redirectors; a URL in the guid is the real article then.
 REDIRECT_HOSTS = ("feedsportal.com", "feedburner.com", "feedproxy.google.com")
-
-
-@dataclass
-class ParsedItem:
-    identity: str
-    guid: str | None
-    url: str | None
-    title: str
-    summary: str
-    content: str
-    title_html: str
-    summary_html: str
-    author: str
-    published_at: datetime
-    published_raw: str | None
-    has_date: bool
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # Workers ship every item of a parsed document: a tuple of the fields pickles and
-        # unpickles faster than the default (a dict of them); tests/test_parsepool.py
-        # checks that every field survives.
-        return (
-            ParsedItem,
-            (
-                self.identity, self.guid, self.url, self.title, self.summary, self.content,
-                self.title_html, self.summary_html, self.author, self.published_at,
-                self.published_raw, self.has_date,
-            ),
-        )  # fmt: skip
 
 
 @dataclass

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from daemon.feeds.parse import ParsedItem
+from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.grouping import stories as grouping
 from daemon.pipeline.prepare import PreparedItem, completed, doc_of, prepare_item
 from daemon.storage.items import ExistingItem, NewItem
@@ -348,20 +348,9 @@ def plan(
         pi = completed(pi, rules.matcher, now, rules.max_age)
         assert pi.fingerprint is not None
         queue = fulltext and bool(p.url)
-        it = NewItem(
+        it = NewItem.of(
+            p,
             feed_id=feed_id,
-            identity=p.identity,
-            guid=p.guid,
-            url=p.url,
-            title=p.title,
-            summary=p.summary,
-            content=p.content,
-            title_html=p.title_html,
-            summary_html=p.summary_html,
-            author=p.author,
-            published_at=p.published_at,
-            published_raw=p.published_raw,
-            has_date=p.has_date,
             first_seen_at=now,
             content_hash=h,
             fulltext_status="pending" if queue else None,
@@ -390,16 +379,8 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
     for old, p, h, m, feats in pl.changed:
         tx.update_item(
             old.id,
-            {
-                "features": feats,
-                "title": p.title,
-                "summary": p.summary,
-                "content": p.content,
-                "title_html": p.title_html,
-                "summary_html": p.summary_html,
-                "content_hash": h,
-                "updated_at": now,
-            },
+            {f: getattr(p, f) for f in TEXT_FIELDS}
+            | {"features": feats, "content_hash": h, "updated_at": now},
         )
         if old.story_id is not None and m:
             raise_alerts(

@@ -4,12 +4,13 @@ full-text queue (items waiting for their article page)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from daemon.feeds.item import ParsedItem, field_values
 from daemon.storage import db
 from daemon.storage.bands import pack_bands
 from daemon.storage.schema import UTCDateTime, feeds, items, stories
@@ -27,27 +28,23 @@ class ExistingItem:
 
 
 @dataclass
-class NewItem:
+class NewItem(ParsedItem):
+    """A new item's row: the feed's item (daemon/feeds/item.py) plus what ingest adds. Every
+    field is a column of ``items``: the INSERT below is derived from these fields."""
+
     feed_id: int
-    identity: str
-    guid: str | None
-    url: str | None
-    title: str
-    summary: str
-    content: str
-    title_html: str
-    summary_html: str
-    author: str
-    published_at: datetime
-    published_raw: str | None
-    has_date: bool
     first_seen_at: datetime
     content_hash: str
     fulltext_status: str | None = None  # "pending" queues the item for full text
     fulltext_after: datetime | None = None
     story_id: int | None = None  # set by ingest.assign_stories before the INSERT
     features: str | None = None  # stories.encode_features of the item
-    bands: tuple[int, ...] = field(default=(), repr=False)  # LSH keys, not a column
+    bands: tuple[int, ...] = field(default=(), repr=False)  # LSH keys, stored packed
+
+    @classmethod
+    def of(cls, item: ParsedItem, **added: Any) -> NewItem:
+        """``item``'s fields, whatever they are, plus ``added`` (this class's own)."""
+        return cls(*field_values(ParsedItem)(item), **added)
 
 
 @dataclass
@@ -73,11 +70,12 @@ class CandidateRow:
     features: str | None = None
 
 
-_ITEM_COLUMNS = (
-    "feed_id", "identity", "guid", "url", "title", "summary", "content", "title_html",
-    "summary_html", "author", "published_at", "published_raw", "has_date", "first_seen_at",
-    "content_hash", "fulltext_status", "fulltext_after", "story_id", "features", "bands",
-)  # fmt: skip
+ITEM_COLUMNS = tuple(f.name for f in fields(NewItem))
+_ITEM_ROW = field_values(NewItem)
+_STAMPED = tuple(  # datetimes: stored as the driver wants them (TxBase._ts)
+    k for k, c in enumerate(ITEM_COLUMNS) if isinstance(items.c[c].type, UTCDateTime)
+)
+_BANDS = ITEM_COLUMNS.index("bands")
 
 
 class ItemsTx(TxBase):
@@ -124,16 +122,14 @@ class ItemsTx(TxBase):
         for chunk in chunks(list(new), ROWS_PER_INSERT):
             params: list[Any] = []
             for n in chunk:
-                params += (
-                    n.feed_id, n.identity, n.guid, n.url, n.title, n.summary, n.content,
-                    n.title_html, n.summary_html, n.author, ts(n.published_at),
-                    n.published_raw, n.has_date, ts(n.first_seen_at), n.content_hash,
-                    n.fulltext_status, ts(n.fulltext_after), n.story_id, n.features,
-                    pack_bands(n.bands) if n.bands else None,
-                )  # fmt: skip
+                row = list(_ITEM_ROW(n))
+                for k in _STAMPED:
+                    row[k] = ts(row[k])
+                row[_BANDS] = pack_bands(n.bands) if n.bands else None
+                params += row
             rows = self._fetch(
-                f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES "
-                f"{values_sql(len(_ITEM_COLUMNS), len(chunk))} RETURNING id, feed_id, identity",
+                f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES "
+                f"{values_sql(len(ITEM_COLUMNS), len(chunk))} RETURNING id, feed_id, identity",
                 params,
             )
             for item_id, feed_id, identity in rows:
