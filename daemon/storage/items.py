@@ -44,7 +44,7 @@ class NewItem(ParsedItem):
     @classmethod
     def of(cls, item: ParsedItem, **added: Any) -> NewItem:
         """``item``'s fields, whatever they are, plus ``added`` (this class's own)."""
-        return cls(*field_values(ParsedItem)(item), **added)
+        return cls(*_PARSED_VALUES(item), **added)
 
 
 @dataclass
@@ -70,6 +70,7 @@ class CandidateRow:
     features: str | None = None
 
 
+_PARSED_VALUES = field_values(ParsedItem)
 ITEM_COLUMNS = tuple(f.name for f in fields(NewItem))
 _ITEM_ROW = field_values(NewItem)
 _STAMPED = tuple(  # datetimes: stored as the driver wants them (TxBase._ts)
