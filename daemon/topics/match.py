@@ -465,7 +465,7 @@ class Matcher:
         for topic in self._topics:
             if hits and topic.root.ev(hits):  # type: ignore[attr-defined]
                 _occurrences(topic.root, hits, spans)
-        views = {f: _FieldView(texts[f]) for f in {f for f, _, _ in spans}}
+        views = {f: FieldView(texts[f]) for f in {f for f, _, _ in spans}}
         out = []
         for f, first, last in spans:
             view = views[f]
