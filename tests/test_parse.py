@@ -686,14 +686,14 @@ def test_an_entry_feedparser_raises_on_costs_that_entry(monkeypatch: pytest.Monk
     entry by entry and only the bad one is lost."""
     import daemon.feeds.parse as parse_module
 
-    real = parse_module._feedparser
+    real = parse_module.run_feedparser
 
     def choking(prepared: str) -> object:
         if "Racun" in prepared:
             raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
         return real(prepared)
 
-    monkeypatch.setattr(parse_module, "_feedparser", choking)
+    monkeypatch.setattr(parse_module, "run_feedparser", choking)
     monkeypatch.setattr(parse_module, "FAST_RSS", False)
     body = _HEAD + _CHANNEL + _item(1, "Satu") + _item(2, "Racun") + _item(3, "Tiga") + _TAIL
     feed = parse_feed(body.encode(), url="https://a.example/rss", now=NOW)
@@ -753,7 +753,7 @@ def test_entry_by_entry_fallback_stays_linear(monkeypatch: pytest.MonkeyPatch) -
     and many entries, what it hands feedparser stays within a few times the document."""
     import daemon.feeds.parse as parse_module
 
-    real = parse_module._feedparser
+    real = parse_module.run_feedparser
     handed: list[int] = []
 
     def choking(prepared: str) -> object:
@@ -762,7 +762,7 @@ def test_entry_by_entry_fallback_stays_linear(monkeypatch: pytest.MonkeyPatch) -
             raise ValueError("a field feedparser chokes on")
         return real(prepared)
 
-    monkeypatch.setattr(parse_module, "_feedparser", choking)
+    monkeypatch.setattr(parse_module, "run_feedparser", choking)
     monkeypatch.setattr(parse_module, "FAST_RSS", False)
     head = "<description>" + "Kabar panjang. " * 4_000 + "</description>"
     items = "".join(_item(i, "Racun" if i == 3 else f"Berita {i}") for i in range(900))
