@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = command("stories", "stories with their outlet copies, by when pantau first saw them")
     s.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D", help=since_help)
     s.add_argument("--json", action="store_true", help=json_help)
+    e = command("events", "events: the stories of one happening and every outlet that covered it")
+    e.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D", help=since_help)
+    e.add_argument("--json", action="store_true", help=json_help)
     a = command("alerts", "alerts with their delivery state, by when they were raised")
     a.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D", help=since_help)
     a.add_argument(
@@ -148,14 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--json", action="store_true", help=json_help)
     q = command(
-        "search", "run a topic query over stored items, newest first (try a query before "
+        "search",
+        "run a topic query over stored items, newest first (try a query before "
         "adding it as a topic)",
     )
-    q.add_argument("query", help='a query in the topic language, e.g. \'"harga emas" OR Antam\'')
-    q.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D",
-                   help="only items first seen in the last D, such as 2h or 3d (default: 24h)")
-    q.add_argument("--limit", type=int, default=100, metavar="N",
-                   help="at most N items (default: 100)")
+    q.add_argument("query", help="a query in the topic language, e.g. '\"harga emas\" OR Antam'")
+    q.add_argument(
+        "--since",
+        type=_since,
+        default=DEFAULT_SINCE,
+        metavar="D",
+        help="only items first seen in the last D, such as 2h or 3d (default: 24h)",
+    )
+    q.add_argument(
+        "--limit", type=int, default=100, metavar="N", help="at most N items (default: 100)"
+    )
     q.add_argument("--json", action="store_true", help=json_help)
     n = command("notify-test", "send a test message through one notifier")
     n.add_argument("name", help="the notifier's name under `notifiers:` in the config")
@@ -314,6 +324,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_feeds(store, args.json, loaded.config.database)
         if cmd == "stories":
             return cmd_stories(store, args.since, args.json)
+        if cmd == "events":
+            return cmd_events(store, args.since, args.json)
         if cmd == "alerts":
             return cmd_alerts(store, args.since, args.topic, args.json, loaded)
         if cmd == "search":
@@ -618,7 +630,9 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
     finally:
         reader.close()
     # the most recently stored items, newest news first (one poll stores a feed at once)
-    found = sorted(page.hits, key=lambda h: (h.item.first_seen_at, h.item.published_at), reverse=True)
+    found = sorted(
+        page.hits, key=lambda h: (h.item.first_seen_at, h.item.published_at), reverse=True
+    )
     rows = [views.search_hit_json(h, matcher) for h in found]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -630,6 +644,22 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
         print(f"no items first seen in the last {window} match")
     elif page.older is not None:
         print(f"(first {limit} shown; --limit N for more)")
+    return 0
+
+
+def cmd_events(store: Store, since: timedelta, as_json: bool) -> int:
+    from daemon import views
+    from daemon.config import format_duration
+    from daemon.storage.sql import utcnow
+
+    rows = store.events_since(utcnow() - since)
+    if as_json:
+        print(json.dumps([views.event_json(e) for e in rows], ensure_ascii=False, indent=2))
+        return 0
+    for e in rows:
+        print(views.event_line(e))
+    if not rows:
+        print(f"no events first seen in the last {format_duration(since.total_seconds())}")
     return 0
 
 

@@ -124,10 +124,17 @@ class PollingConfig(_Strict):
 
 class AlertsConfig(_Strict):
     max_age: Duration = 48 * 3600.0
+    # the unit that gets one alert per topic: an event (every outlet's report of one
+    # happening) or a story (the copies of one text), see README.md "Events"
+    per: Literal["event", "story"] = "event"
 
 
 class StoriesConfig(_Strict):
     window: Duration = 72 * 3600.0
+
+
+class EventsConfig(_Strict):
+    window: Duration = 36 * 3600.0  # stories of one event are first published this close
 
 
 class DeliveryConfig(_Strict):
@@ -277,6 +284,7 @@ class Config(_Strict):
     polling: PollingConfig = PollingConfig()
     alerts: AlertsConfig = AlertsConfig()
     stories: StoriesConfig = StoriesConfig()
+    events: EventsConfig = EventsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     fulltext: FulltextConfig = FulltextConfig()
     retention: RetentionConfig = RetentionConfig()

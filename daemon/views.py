@@ -13,7 +13,7 @@ from daemon.feeds import health
 
 if TYPE_CHECKING:
     from daemon.storage.feeds import FeedRow
-    from daemon.storage.views import AlertView, StoryView
+    from daemon.storage.views import AlertView, EventView, StoryView
     from daemon.topics.match import Matcher
     from daemon.web.queries import ItemView, SearchHit
 
@@ -74,6 +74,7 @@ def feed_json(f: FeedRow, *, dates_unreadable: bool = False) -> dict[str, Any]:
 def story_json(s: StoryView) -> dict[str, Any]:
     return {
         "id": s.id,
+        "event_id": s.event_id,
         "title": s.title,
         "first_seen_at": iso(s.first_seen_at),
         "published_at": iso(s.published_at),
@@ -95,6 +96,7 @@ def alert_json(a: AlertView) -> dict[str, Any]:
         "id": a.id,
         "topic": a.topic,
         "story_id": a.story_id,
+        "event_id": a.event_id,
         "title": a.title,
         "url": a.url,
         "outlet": a.outlet,
@@ -115,6 +117,22 @@ def alert_json(a: AlertView) -> dict[str, Any]:
             for d in a.deliveries
         ],
     }
+
+
+def event_json(e: EventView) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "title": e.title,
+        "first_seen_at": iso(e.first_seen_at),
+        "published_at": iso(e.published_at),
+        "stories": e.stories,
+        "outlets": e.outlets,
+    }
+
+
+def event_line(e: EventView) -> str:
+    n = len(e.stories)
+    return f"#{e.id} {e.title}  [{', '.join(e.outlets)}]  ({n} {'story' if n == 1 else 'stories'})"
 
 
 def _short(dt: datetime | None) -> str:
@@ -196,4 +214,6 @@ def search_hit_json(hit: SearchHit, matcher: Matcher) -> dict[str, Any]:
 
 
 def search_hit_line(i: ItemView, matched: list[str]) -> str:
-    return f"{_short(i.published_at)}  {i.feed}: {i.title}  matched={','.join(matched)}  {i.url or ''}"
+    return (
+        f"{_short(i.published_at)}  {i.feed}: {i.title}  matched={','.join(matched)}  {i.url or ''}"
+    )

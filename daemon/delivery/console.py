@@ -15,6 +15,7 @@ from daemon.delivery.base import (
     SendResult,
     format_wib,
     option,
+    other_outlets,
     probe_text,
     safe_line,
     safe_url,
@@ -22,14 +23,18 @@ from daemon.delivery.base import (
 
 
 def format_line(alert: AlertMessage) -> str:
-    """``[pantau] <topic> | <outlet> | <WIB time> | <title> | <url>``, always one line."""
-    fields = (
+    """``[pantau] <topic> | <outlet> | <WIB time> | <title> | <url>``, then ``| juga: <the
+    other outlets of its event>`` when others covered it; always one line."""
+    fields = [
         safe_line(alert.topic, 100),
         safe_line(alert.outlet, 100),
         format_wib(alert.published_at),
         safe_line(alert.title, 500) or "(tanpa judul)",
         safe_url(alert.url) or "-",
-    )
+    ]
+    others = other_outlets(alert)
+    if others:
+        fields.append("juga: " + ", ".join(others))
     return "[pantau] " + " | ".join(fields)
 
 

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.grouping import stories as grouping
+from daemon.pipeline import events as eventing
 from daemon.pipeline.prepare import PreparedItem, completed, doc_of, prepare_item
+from daemon.storage import events as event_store
 from daemon.storage.items import ExistingItem, NewItem
 from daemon.storage.outbox import AlertRecord
 from daemon.storage.store import Tx
@@ -31,6 +33,12 @@ class Rules:
     routes: Mapping[str, Sequence[str]]  # topic -> notifier names
     window: timedelta
     max_age: timedelta
+    events_window: timedelta = timedelta(hours=36)
+    per: str = "event"  # alerts.per: "event" (one alert per topic and event) or "story"
+
+    def unit(self, story_id: int, event_id: int | None) -> int:
+        """What gets one alert per topic: the story's event, or the story itself."""
+        return event_id if self.per == "event" and event_id is not None else story_id
 
 
 @dataclass
@@ -238,6 +246,21 @@ def assign_stories(
     return set(real)
 
 
+def assign_events(
+    tx: Tx, new: Sequence[NewItem], opened: set[int], window: timedelta
+) -> eventing.Assigned:
+    """The events of the stories opened in this batch, each from the item that opened it."""
+    first: dict[int, NewItem] = {}
+    for it in new:
+        if it.story_id in opened and it.story_id not in first:
+            first[it.story_id] = it
+    return eventing.assign_events(
+        tx,
+        [eventing.Opened(sid, doc_of(it), it.title, it.first_seen_at) for sid, it in first.items()],
+        window,
+    )
+
+
 def alert_record(
     rules: Rules,
     m: TopicMatch,
@@ -246,11 +269,14 @@ def alert_record(
     item_id: int,
     it: NewItem | ParsedItem,
     outlet: str,
+    event_id: int | None = None,
 ) -> AlertRecord:
     """The alert an item's topic match raises, addressed to the topic's notifiers."""
     return AlertRecord(
         topic=m.topic,
         story_id=story_id,
+        event_id=event_id,
+        event_key=event_id if rules.per == "event" else None,
         item_id=item_id,
         title=it.title,
         url=it.url,
@@ -275,28 +301,37 @@ def raise_alerts(
     stats: IngestStats,
     alerted: dict[int, set[str]] | None = None,
     matches: Sequence[TopicMatch] | None = None,
+    event_id: int | None = None,
 ) -> None:
-    """``alerted``: topics already alerted per story, known to the caller (a story opened in
-    this batch has none), to spare a query per matching item. ``matches``: the item's topic
-    matches when the caller computed them already (outside the write transaction)."""
+    """``alerted``: topics already alerted per unit (``Rules.unit``: event or story), known
+    to the caller (one opened in this batch has none), to spare a query per matching item.
+    ``matches``: the item's topic matches when the caller computed them already (outside
+    the write transaction). ``event_id``: the story's event (read here when not given)."""
     if now - it.published_at > rules.max_age:
         return
     if matches is None:
         matches = rules.matcher.match(it.title, it.summary, fulltext or it.content or "")
     if not matches:
         return
-    if alerted is not None and story_id in alerted:
-        done = alerted[story_id]
+    if event_id is None:
+        event_id = event_store.story_events(tx, [story_id]).get(story_id)
+    unit = rules.unit(story_id, event_id)
+    if alerted is not None and unit in alerted:
+        done = alerted[unit]
     else:
-        done = tx.alerted_topics(story_id)
+        if rules.per == "event" and event_id is not None:
+            done = event_store.alerted_event_topics(tx, event_id)
+        else:
+            done = tx.alerted_topics(story_id)
         if alerted is not None:
-            alerted[story_id] = done
+            alerted[unit] = done
     for m in matches:
         if m.topic in done:
             continue
-        alert_id = tx.insert_alert(
-            alert_record(rules, m, story_id=story_id, item_id=item_id, it=it, outlet=outlet), now
+        rec = alert_record(
+            rules, m, story_id=story_id, item_id=item_id, it=it, outlet=outlet, event_id=event_id
         )
+        alert_id = tx.insert_alert(rec, now)
         done.add(m.topic)
         if alert_id is not None:
             stats.alerts.append(alert_id)
@@ -395,27 +430,40 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
     tx.insert_bands_many(
         (item_id, it.published_at, it.bands) for item_id, it in zip(ids, pl.new, strict=True)
     )
-    alerted: dict[int, set[str]] = {sid: set() for sid in opened}  # new stories: no alerts yet
-    fresh: list[AlertRecord] = []  # alerts of stories opened here: no conflict possible
+    events = assign_events(tx, pl.new, opened, rules.events_window)
+    story_event = events.events
+    joined = {it.story_id for it, m in zip(pl.new, pl.new_matches, strict=True) if m}
+    joined -= story_event.keys()
+    if joined:  # items that joined stories stored before: their stories' events
+        story_event = {**event_store.story_events(tx, joined), **story_event}  # type: ignore[arg-type]
+    # units (Rules.unit) opened here have no alerts yet, and no other transaction sees them
+    fresh_units = events.opened if rules.per == "event" else opened
+    alerted: dict[int, set[str]] = {u: set() for u in fresh_units}
+    fresh: list[AlertRecord] = []  # their alerts: no conflict possible
     for item_id, it, m in zip(ids, pl.new, pl.new_matches, strict=True):
         if not m:
             continue
         assert it.story_id is not None
-        if it.story_id not in opened:
+        eid = story_event.get(it.story_id)
+        unit = rules.unit(it.story_id, eid)
+        if unit not in fresh_units:
             raise_alerts(
                 tx, rules, item_id=item_id, story_id=it.story_id, it=it, outlet=outlet,
-                fulltext=None, now=now, stats=stats, alerted=alerted, matches=m,
+                fulltext=None, now=now, stats=stats, alerted=alerted, matches=m, event_id=eid,
             )  # fmt: skip
             continue
         if now - it.published_at > rules.max_age:
             continue
         for mt in m:
-            if mt.topic in alerted[it.story_id]:
+            if mt.topic in alerted[unit]:
                 continue
-            alerted[it.story_id].add(mt.topic)
+            alerted[unit].add(mt.topic)
             fresh.append(
-                alert_record(rules, mt, story_id=it.story_id, item_id=item_id, it=it, outlet=outlet)
-            )
+                alert_record(
+                    rules, mt, story_id=it.story_id, item_id=item_id, it=it, outlet=outlet,
+                    event_id=eid,
+                )
+            )  # fmt: skip
     for rec, alert_id in zip(fresh, tx.insert_new_alerts(fresh, now), strict=True):
         stats.alerts.append(alert_id)
         stats.alerts_by_topic[rec.topic] = stats.alerts_by_topic.get(rec.topic, 0) + 1

@@ -89,6 +89,8 @@ def build_rules(cfg: Config) -> Rules:
         routes={t.name: tuple(t.notify) for t in cfg.topics},
         window=timedelta(seconds=cfg.stories.window),
         max_age=timedelta(seconds=cfg.alerts.max_age),
+        events_window=timedelta(seconds=cfg.events.window),
+        per=cfg.alerts.per,
     )
 
 

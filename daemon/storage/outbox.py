@@ -28,6 +28,8 @@ class AlertRecord:
     matched: Sequence[str]
     snippet: str
     notifiers: Sequence[str]
+    event_id: int | None = None  # the story's event
+    event_key: int | None = None  # the event when alerts are per event (one per topic)
 
 
 @dataclass
@@ -43,7 +45,7 @@ class DeliveryRow:
 
 _ALERT_COLUMNS = (
     "topic", "story_id", "item_id", "title", "url", "outlet", "published_at", "matched",
-    "snippet", "created_at",
+    "snippet", "created_at", "event_id", "event_key",
 )  # fmt: skip
 
 
@@ -59,14 +61,16 @@ class OutboxTx(TxBase):
         return (
             a.topic, a.story_id, a.item_id, a.title, a.url, a.outlet, self._ts(a.published_at),
             json.dumps(list(a.matched), ensure_ascii=False), a.snippet, self._ts(now),
+            a.event_id, a.event_key,
         )  # fmt: skip
 
     def insert_alert(self, a: AlertRecord, now: datetime) -> int | None:
-        """The alert and one pending delivery per notifier, or None if (topic, story) exists."""
+        """The alert and one pending delivery per notifier, or None if (topic, story), or
+        (topic, event) when alerts are per event, exists (a concurrent writer's too)."""
         rows = self._fetch(
             f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES "
             f"{values_sql(len(_ALERT_COLUMNS), 1)} "
-            "ON CONFLICT (topic, story_id) DO NOTHING RETURNING id",
+            "ON CONFLICT DO NOTHING RETURNING id",
             self._alert_params(a, now),
         )
         if not rows:

@@ -76,6 +76,21 @@ feeds = sa.Table(
     sa.Column("polls_failed", sa.Integer, nullable=False, server_default="0"),
 )
 
+# Stories that report one happening (daemon.grouping.events); a story alone is its own event.
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(1000), nullable=False),  # its first story's
+    sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("story_count", sa.Integer, nullable=False, server_default="1"),
+    # events.Profile.encode(): the aggregate its next stories are compared with; NULL for
+    # events made from stories stored before migration 0009 (never joined)
+    sa.Column("profile", sa.Text),
+    sa.Column("keys", sa.LargeBinary),  # its rows in event_keys, packed "<q" like items.bands
+)
+
 stories = sa.Table(
     "stories",
     metadata,
@@ -84,6 +99,28 @@ stories = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("event_id", sa.Integer, index=True),  # events.id (no foreign key: see 0009)
+)
+
+# The candidate index of events: each story's rarest terms (events.index_keys) with its
+# event, looked up by key within events.window, like story_bands.
+event_keys = sa.Table(
+    "event_keys",
+    metadata,
+    sa.Column("key", sa.BigInteger, nullable=False),
+    sa.Column("published", sa.BigInteger, nullable=False),  # epoch seconds, UTC
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("key", "published", "event_id", name="pk_event_keys"),
+    sqlite_with_rowid=False,
+)
+
+# Document frequencies of event terms: how many stories used each (events.Rarity).
+term_df = sa.Table(
+    "term_df",
+    metadata,
+    sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 items = sa.Table(
@@ -164,7 +201,12 @@ alerts = sa.Table(
     sa.Column("matched", sa.Text, nullable=False),  # JSON array of terms
     sa.Column("snippet", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("event_id", sa.Integer),  # the story's event (events.id)
+    # the event when alerts are per event (alerts.per), NULL per story: one alert per
+    # (event, topic), enforced here so that concurrent writers cannot raise two
+    sa.Column("event_key", sa.Integer),
     sa.UniqueConstraint("topic", "story_id", name="uq_alerts_topic_story"),
+    sa.Index("uq_alerts_event_topic", "event_key", "topic", unique=True),
     sa.Index("ix_alerts_story", "story_id", "topic"),  # a story's alerted topics (0006)
 )
 

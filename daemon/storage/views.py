@@ -1,4 +1,5 @@
-"""Read models: stories with their copies, alerts with their sources and delivery state.
+"""Read models: stories with their copies, events with their stories and outlets, alerts
+with their sources and delivery state.
 Rows only; their JSON and text forms are in ``daemon.views``."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from daemon.storage import db
-from daemon.storage.schema import alerts, deliveries, feeds, items, stories
+from daemon.storage.schema import alerts, deliveries, events, feeds, items, stories
 from daemon.storage.sql import chunks
 
 
@@ -38,6 +39,7 @@ class AlertView:
     created_at: datetime
     sources: list[SourceView] = field(default_factory=list)
     deliveries: list[DeliveryView] = field(default_factory=list)
+    event_id: int | None = None
 
 
 @dataclass
@@ -66,6 +68,17 @@ class StoryView:
     first_seen_at: datetime
     items: list[StoryItemView] = field(default_factory=list)
     published_at: datetime | None = None  # its first copy's publication
+    event_id: int | None = None
+
+
+@dataclass
+class EventView:
+    id: int
+    title: str
+    first_seen_at: datetime
+    published_at: datetime
+    stories: list[int] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)  # in the order they published
 
 
 class ViewsStore:
@@ -106,7 +119,8 @@ class ViewsStore:
                         StoryItemView(r.feed, r.title, r.url, r.guid, r.published_at)
                     )
         return [
-            StoryView(r.id, r.title, r.first_seen_at, by_story[r.id], r.published_at) for r in srows
+            StoryView(r.id, r.title, r.first_seen_at, by_story[r.id], r.published_at, r.event_id)
+            for r in srows
         ]
 
     def undated_feeds(self) -> dict[int, str]:
@@ -120,6 +134,41 @@ class ViewsStore:
         )
         with db.read_tx(self.engine) as conn:
             return {r.feed_id: r.published_raw for r in conn.execute(q)}
+
+    def events_since(self, since: datetime, limit: int = 10_000) -> list[EventView]:
+        """Events first seen since ``since``, newest first, each with its stories and the
+        outlets that covered it (events left without stories are not shown)."""
+        with db.read_tx(self.engine) as conn:
+            rows = list(
+                conn.execute(
+                    sa.select(
+                        events.c.id, events.c.title, events.c.first_seen_at, events.c.published_at
+                    )
+                    .where(events.c.first_seen_at >= since)
+                    .order_by(events.c.first_seen_at.desc(), events.c.id.desc())
+                    .limit(limit)
+                )
+            )
+            out = {r.id: EventView(r.id, r.title, r.first_seen_at, r.published_at) for r in rows}
+            outlets: dict[int, dict[str, None]] = {e: {} for e in out}
+            for chunk in chunks(list(out), 500):
+                for r in conn.execute(
+                    sa.select(stories.c.id, stories.c.event_id)
+                    .where(stories.c.event_id.in_(chunk))
+                    .order_by(stories.c.first_seen_at, stories.c.id)
+                ):
+                    out[r.event_id].stories.append(r.id)
+                for r in conn.execute(
+                    sa.select(stories.c.event_id, feeds.c.name)
+                    .join(items, items.c.story_id == stories.c.id)
+                    .join(feeds, feeds.c.id == items.c.feed_id)
+                    .where(stories.c.event_id.in_(chunk))
+                    .order_by(items.c.published_at, items.c.id)
+                ):
+                    outlets[r.event_id][r.name] = None
+        for e, names in outlets.items():
+            out[e].outlets = list(names)
+        return [out[r.id] for r in rows if out[r.id].stories]
 
     def story_sources(
         self, conn: Connection, story_ids: Sequence[int]
@@ -136,6 +185,23 @@ class ViewsStore:
                 out[r.story_id].append(SourceView(r.name, r.url, r.title))
         return out
 
+    def event_sources(
+        self, conn: Connection, event_ids: Sequence[int]
+    ) -> dict[int, list[SourceView]]:
+        """Every item of every story of each event, in the order pantau saw them."""
+        out: dict[int, list[SourceView]] = {e: [] for e in event_ids}
+        for chunk in chunks(list(event_ids), 500):
+            q = (
+                sa.select(stories.c.event_id, items.c.title, items.c.url, feeds.c.name)
+                .join(items, items.c.story_id == stories.c.id)
+                .join(feeds, feeds.c.id == items.c.feed_id)
+                .where(stories.c.event_id.in_(chunk))
+                .order_by(items.c.first_seen_at, items.c.id)
+            )
+            for r in conn.execute(q):
+                out[r.event_id].append(SourceView(r.name, r.url, r.title))
+        return out
+
     def alerts_since(
         self, since: datetime, topic: str | None = None, ids: Sequence[int] | None = None
     ) -> list[AlertView]:
@@ -148,7 +214,13 @@ class ViewsStore:
             q = q.where(alerts.c.topic == topic)
         with db.read_tx(self.engine) as conn:
             rows = list(conn.execute(q))
-            sources = self.story_sources(conn, list({r.story_id for r in rows}))
+            # an alert per event lists every item of the event, one per story its story's
+            sources = self.story_sources(
+                conn, list({r.story_id for r in rows if r.event_key is None})
+            )
+            by_event = self.event_sources(
+                conn, list({r.event_key for r in rows if r.event_key is not None})
+            )
             dels: dict[int, list[DeliveryView]] = {r.id: [] for r in rows}
             for chunk in chunks(list(dels), 500):
                 for d in conn.execute(
@@ -178,8 +250,13 @@ class ViewsStore:
                 matched=json.loads(r.matched),
                 snippet=r.snippet,
                 created_at=r.created_at,
-                sources=sources.get(r.story_id, []),
+                sources=(
+                    by_event.get(r.event_key, [])
+                    if r.event_key is not None
+                    else sources.get(r.story_id, [])
+                ),
                 deliveries=dels[r.id],
+                event_id=r.event_id,
             )
             for r in rows
         ]

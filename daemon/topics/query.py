@@ -332,7 +332,9 @@ class _Parser:
             for b in rights:
                 if a.field and b.field and a.field != b.field:
                     raise QueryError(right_pos, "NEAR operands must be in the same field")
-                near = Near(replace(a, field=None), replace(b, field=None), tok.n, a.field or b.field)
+                near = Near(
+                    replace(a, field=None), replace(b, field=None), tok.n, a.field or b.field
+                )
                 pairs.append(self.at(near, left_pos))
         if len(pairs) == 1:
             return pairs[0]
@@ -462,7 +464,9 @@ def _first_non_positive(node: Node) -> Node:
     return node
 
 
-_NEAR_OPERAND = "NEAR operands must be terms, phrases or OR-groups of them (an AND-group has no one place)"
+_NEAR_OPERAND = (
+    "NEAR operands must be terms, phrases or OR-groups of them (an AND-group has no one place)"
+)
 
 
 def _near_operands(node: Node) -> list[Term | Phrase] | None:

@@ -1,0 +1,386 @@
+"""Event grouping: which earlier event, if any, a new story belongs to.
+
+A story is the copies of one text (``daemon.grouping.stories``); an event is the stories
+that report one happening: Antara, Detik and Kompas each writing their own report of one
+KPK arrest. Independent reports share little wording but the same facts, so a story is
+described by what survives rewriting (its ``Signature``):
+
+- the content words of its headline and lead, weighted by how rare they are in the stored
+  corpus (document frequencies kept by the store, ``daemon.storage.events``);
+- names: capitalised words inside sentences and acronyms (``KPK``, ``BMKG``);
+- figures normalised to one form (``Rp1.524.000`` = ``Rp 1.524.000`` = ``Rp1,524 juta``;
+  ``1,9 juta ton``) and match scores;
+- the dates the text names, and the weekday its lead names first (the report's own day);
+- when it was published.
+
+An event is kept as the aggregate of its stories (``Profile``: per term, how many of its
+stories use it), and a story joins an event only when it is close to that aggregate (cosine
+of rarity-weighted term vectors against the centroid), so a chain of stories that each
+resemble only the previous one never becomes one event. Guards keep templated and recurring
+reports apart whatever their wording: two editions of the gold price state different prices
+and name different days, yesterday's weather warning names yesterday's date, two matches of
+one team have different scores.
+
+Precision comes first (merging two events loses the second one's alert), so every guard
+vetoes and ties go to no merge. Pure code: the store keeps the index and the profiles.
+Thresholds are tuned on the ``dev`` split of tests/data/events_labelled.jsonl with
+bench/eval_events.py (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from daemon.grouping import stories as st
+from daemon.text import normalize, strip_control
+
+__all__ = [
+    "Profile",
+    "Signature",
+    "choose_event",
+    "event_key",
+    "index_keys",
+    "signature",
+    "similarity",
+]
+
+LEAD_WORDS = 60  # words of the body, after the headline, that describe the happening
+TITLE_WEIGHT = 1.5  # a headline word says more about the happening than a lead word
+NAME_WEIGHT = 1.3  # ... and so does a name (a person, place or institution)
+FIGURE_WEIGHT = 2.0  # a figure both reports state (``Rp1.524.000``) is strong evidence
+THRESHOLD = 0.34  # cosine with an event's centroid needed to join it
+MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compare)
+# Below this many stored stories the frequencies cannot tell a rare name from a common
+# word, so nothing merges (a new database's first polls: precision first).
+MIN_CORPUS = 100
+INDEX_KEYS = 12  # rarest terms of a story written to the candidate index
+CANDIDATES = 12  # events scored per story, those sharing the most index keys first
+PER_KEY = 30  # newest index rows read per key: a hot key (a word of the day) is capped
+MAX_TERMS = 80  # terms kept per event profile (the most shared first)
+
+_UTC = timezone.utc
+
+# Function words and news boilerplate: never evidence that two reports share a happening.
+# (Rarity weighting discounts common words too; this list spares the index and the
+# document-frequency table the commonest ones.)
+STOPWORDS = frozenset(
+    """
+    ada adalah agar akan akhirnya aku anda antara apa apabila atas atau bagai bagaimana
+    bagi bahkan bahwa baik banyak baru beberapa begitu belum bersama besar bisa buat
+    bukan cukup dalam dan dapat dari daripada demikian dengan di dia diri dua hal hampir
+    hanya harus hari hingga ia ini itu jadi jika juga jumat kali kami kamis kamu karena
+    kata ke kecil kembali kemudian kepada ketika kini kita lagi lain lalu lama lebih
+    maka masih masing mau melalui memang menjadi menurut mereka merupakan minggu mulai
+    namun nya oleh pada padahal para pernah pula pun rabu sabtu saat saja salah sama
+    sampai sangat satu saya sebagai sebelum sebuah secara sedang sehingga sejak selasa
+    selain seluruh semua senin sementara seperti serta sesuai setelah tahun tak tanpa
+    tapi telah tempat tentang terhadap termasuk tersebut tetapi tiga tidak untuk waktu
+    yaitu yakni yang
+    mengatakan menyatakan ujar ujarnya katanya kata jelasnya tuturnya imbuhnya ungkapnya
+    menjelaskan mengungkapkan menambahkan dikatakan disampaikan menyampaikan
+    jakarta antara antaranews com co id kompas detik tempo republika okezone liputan6
+    cnn indonesia sindonews merdeka kontan tribunnews viva suara beritasatu kumparan
+    bisnis cnbc idn times jpnn inews wib wita wit pukul
+    baca berita video foto simak klik selengkapnya dilansir dikutip melansir mengutip
+    """.split()
+)
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
+# A capitalised word that does not open a sentence, or an acronym: a name or an institution.
+_NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_SCORE = re.compile(r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])")
+_SPORT = re.compile(r"\b(?:skor|menang|kalah|imbang|gol|laga|pertandingan|tekuk|bungkam)")
+_UNITS = (
+    "ton", "kg", "kilogram", "gram", "hektare", "ha", "km", "kilometer", "meter", "liter",
+    "barel", "orang", "jiwa", "korban", "unit", "rumah", "kendaraan", "mw", "gw", "kwh",
+    "sr", "magnitudo", "derajat", "mm", "kasus", "peserta", "penumpang", "pekerja",
+)  # fmt: skip
+_QUANTITY = re.compile(
+    st._NUM + st._SCALE_RE + r"\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b"
+)
+_MONEY = ("idr:", "usd:", "eur:", "jpy:", "cny:", "myr:")
+
+
+@lru_cache(maxsize=65536)
+def event_key(term: str) -> int:
+    """The signed 64-bit key of a term, as the index and the frequency table keep it."""
+    digest = hashlib.blake2b(b"ev\0" + term.encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a story's event is decided on (see the module docstring)."""
+
+    terms: tuple[str, ...]  # distinct terms in text order: words, then names, then figures
+    title_terms: frozenset[str]
+    names: frozenset[str]
+    figures: frozenset[str]  # "idr:1524000", "qty:1900000:ton", "%:2.5", "score:2-1"
+    dates: frozenset[str]  # "d/m" named in the text
+    lead_day: str | None  # weekday of the first day the lead names
+    lead_move: str | None  # "up", "down", "flat": the first movement the headline or lead reports
+    published_at: datetime
+
+    @property
+    def enough(self) -> bool:
+        return len(self.terms) >= MIN_TERMS
+
+
+def _words(s: str) -> list[str]:
+    out = []
+    for w in _WORD.findall(s.lower()):
+        w = w.replace("’", "'")
+        if w.endswith("nya") and len(w) > 6:
+            w = w[:-3]  # a clitic: "penangkapannya" is "penangkapan"
+        if len(w) >= 3 and w not in STOPWORDS:
+            out.append(w)
+    return out
+
+
+def _names(raw: str, title: str) -> set[str]:
+    """Names in running text (mid-sentence capitals) and acronyms anywhere. A headline is
+    often in Title Case, so of the headline only its acronyms count."""
+    found = {m.lower() for m in _NAME.findall(raw)}
+    found |= {m.lower() for m in _ACRONYM.findall(title)}
+    return {n for n in found if n not in STOPWORDS}
+
+
+def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
+    """Normalised figures and "d/m" dates of lower-cased ``s`` (reusing the story guards'
+    money, percentage and date readings, see ``daemon.grouping.stories``)."""
+    slash, weekday = st._may_match(st._SLASH_DATE, s), st._may_match(st._WEEKDAY, s)
+    dates, _weekdays, figures = st._guards(s, published, slash, weekday)
+    out = set(figures)
+    for m in _QUANTITY.finditer(s):
+        v = st._number(m[1], m[2])
+        if v is not None:
+            out.add(f"qty:{v}:{m[3]}")
+    if _SPORT.search(s):
+        out |= {f"score:{int(m[1])}-{int(m[2])}" for m in _SCORE.finditer(s)}
+    return out, set(dates)
+
+
+def signature(doc: st.Doc) -> Signature:
+    """The signature of a story from its first item (title, then summary or content)."""
+    title = strip_control(normalize(doc.title[:1000]))
+    body_raw = doc.summary if len(doc.summary) >= len(doc.content) / 4 else doc.content
+    if not body_raw.strip():
+        body_raw = doc.content
+    body_raw = strip_control(normalize(body_raw[: LEAD_WORDS * 20]))
+    body = st._canonical_dates(st._clean(body_raw))
+    lead = " ".join(body.split()[:LEAD_WORDS])
+    tl = st._canonical_dates(title.lower())
+    title_words = _words(tl)
+    words = list(dict.fromkeys(title_words + _words(lead)))
+    names = _names(" ".join(body_raw.split()[:LEAD_WORDS]), title)
+    figures, dates = _figures(tl + " . " + lead, doc.published_at)
+    slash, weekday = st._may_match(st._SLASH_DATE, lead), st._may_match(st._WEEKDAY, lead)
+    lead_day = st._lead_day(lead, doc.published_at, slash, weekday) if lead else None
+    move = st._lead_move(tl + " . " + lead)
+    terms = list(dict.fromkeys([*words, *sorted(names - set(words)), *sorted(figures)]))
+    return Signature(
+        terms=tuple(terms),
+        title_terms=frozenset(title_words) | {n for n in names if n in tl},
+        names=frozenset(names),
+        figures=frozenset(figures),
+        dates=frozenset(dates),
+        lead_day=lead_day,
+        lead_move=move,
+        published_at=doc.published_at,
+    )
+
+
+# --- weights -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rarity:
+    """Document frequencies of terms (stories that used them) out of ``total`` stories."""
+
+    df: Mapping[int, int]
+    total: int
+
+    def idf(self, term: str) -> float:
+        n = self.df.get(event_key(term), 0)
+        return math.log((self.total + 2) / (n + 1))
+
+
+def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for t in sig.terms:
+        w = rarity.idf(t)
+        if ":" in t:
+            w *= FIGURE_WEIGHT
+        elif t in sig.names:
+            w *= NAME_WEIGHT
+        if t in sig.title_terms:
+            w *= TITLE_WEIGHT
+        out[t] = w
+    return out
+
+
+def index_keys(sig: Signature, rarity: Rarity, n: int = INDEX_KEYS) -> list[int]:
+    """The keys a story is filed and looked up under: its rarest terms (money figures
+    included). Two reports of one happening share some of their rarest words, the names
+    and figures: a handful of keys finds them without reading the whole window."""
+    ranked = sorted(sig.terms, key=lambda t: (-rarity.idf(t), t))[:n]
+    return [event_key(t) for t in ranked]
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    """An event as the aggregate of its stories: how many used each term, figure and date."""
+
+    stories: int = 0
+    terms: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, int] = field(default_factory=dict)
+    dates: dict[str, int] = field(default_factory=dict)
+    days: dict[str, int] = field(default_factory=dict)  # lead days
+    moves: dict[str, int] = field(default_factory=dict)  # lead movements
+    first: datetime | None = None  # earliest and latest publication of its stories
+    last: datetime | None = None
+
+    def add(self, sig: Signature) -> None:
+        self.stories += 1
+        for t in sig.terms:
+            self.terms[t] = self.terms.get(t, 0) + 1
+        for f in sig.figures:
+            self.figures[f] = self.figures.get(f, 0) + 1
+        for d in sig.dates:
+            self.dates[d] = self.dates.get(d, 0) + 1
+        if sig.lead_day:
+            self.days[sig.lead_day] = self.days.get(sig.lead_day, 0) + 1
+        if sig.lead_move:
+            self.moves[sig.lead_move] = self.moves.get(sig.lead_move, 0) + 1
+        at = sig.published_at
+        self.first = at if self.first is None or at < self.first else self.first
+        self.last = at if self.last is None or at > self.last else self.last
+        if len(self.terms) > MAX_TERMS * 2:  # keep the most shared terms
+            keep = sorted(self.terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
+            self.terms = dict(keep)
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "n": self.stories, "t": self.terms, "f": self.figures, "d": self.dates,
+                "w": self.days, "m": self.moves, "a": _stamp(self.first), "b": _stamp(self.last),
+            },
+            ensure_ascii=False, separators=(",", ":"),
+        )  # fmt: skip
+
+    @classmethod
+    def decode(cls, data: str) -> Profile | None:
+        try:
+            d = json.loads(data)
+            return cls(
+                stories=int(d["n"]), terms=dict(d["t"]), figures=dict(d["f"]),
+                dates=dict(d["d"]), days=dict(d["w"]), moves=dict(d["m"]), first=_unstamp(d["a"]),
+                last=_unstamp(d["b"]),
+            )  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    @classmethod
+    def of(cls, sig: Signature) -> Profile:
+        p = cls()
+        p.add(sig)
+        return p
+
+
+def _stamp(dt: datetime | None) -> int | None:
+    return None if dt is None else int(dt.timestamp())
+
+
+def _unstamp(v: int | None) -> datetime | None:
+    return None if v is None else datetime.fromtimestamp(int(v), _UTC)
+
+
+def _money(figs: Iterable[str]) -> set[str]:
+    return {f for f in figs if f.startswith(_MONEY)}
+
+
+def _scores(figs: Iterable[str]) -> set[str]:
+    return {f for f in figs if f.startswith("score:")}
+
+
+def vetoed(sig: Signature, ev: Profile, window: timedelta) -> str | None:
+    """Why ``sig`` cannot belong to ``ev`` whatever their wording, or None."""
+    if ev.first is not None and ev.last is not None:
+        lo, hi = min(ev.first, sig.published_at), max(ev.last, sig.published_at)
+        if hi - lo > window:
+            return "window"
+    days = set(ev.days)
+    if sig.lead_day and days and sig.lead_day not in days:
+        return "day"  # the lead names another day first: another edition
+    if sig.lead_move and ev.moves and sig.lead_move not in ev.moves:
+        return "move"  # one says the price rose, the other that it fell: two editions
+    if sig.dates and ev.dates and sig.dates.isdisjoint(ev.dates):
+        return "dates"
+    mine, theirs = _money(sig.figures), _money(ev.figures)
+    if mine and theirs and 2 * len(mine & theirs) < min(len(mine), len(theirs)):
+        return "figures"  # most money figures differ: another edition of a price report
+    mine, theirs = _scores(sig.figures), _scores(ev.figures)
+    if mine and theirs and mine.isdisjoint(theirs):
+        return "score"
+    return None
+
+
+def similarity(sig: Signature, ev: Profile, rarity: Rarity) -> float:
+    """Cosine between the story's weighted terms and the event's centroid (each term
+    weighted by rarity and by the share of the event's stories that use it)."""
+    if not ev.stories:
+        return 0.0
+    mine = _weights(sig, rarity)
+    n = ev.stories
+    dot = 0.0
+    norm_e = 0.0
+    for t, c in ev.terms.items():
+        w = rarity.idf(t) * (FIGURE_WEIGHT if ":" in t else 1.0) * c / n
+        norm_e += w * w
+        m = mine.get(t)
+        if m is not None:
+            dot += m * w
+    norm_s = math.sqrt(sum(w * w for w in mine.values()))
+    if not dot or not norm_s or not norm_e:
+        return 0.0
+    return dot / (norm_s * math.sqrt(norm_e))
+
+
+def choose_event(
+    sig: Signature,
+    candidates: Sequence[tuple[int, Profile]],
+    rarity: Rarity,
+    window: timedelta,
+    threshold: float = THRESHOLD,
+) -> int | None:
+    """The event the story joins: the candidate with the highest similarity at or above
+    ``threshold`` that no guard vetoes (ties: the earliest event), or None for a new one."""
+    if not sig.enough or rarity.total < MIN_CORPUS:
+        return None
+    best: tuple[float, int] | None = None
+    for event_id, ev in candidates:
+        if vetoed(sig, ev, window) is not None:
+            continue
+        s = similarity(sig, ev, rarity)
+        if s >= threshold and (best is None or (-s, event_id) < (-best[0], best[1])):
+            best = (s, event_id)
+    return None if best is None else best[1]
+
+
+def rank_candidates(
+    hits: Mapping[int, int], limit: int = CANDIDATES, order: Callable[[int], int] | None = None
+) -> list[int]:
+    """Event ids by index keys shared (most first, then the newest event), at most ``limit``."""
+    key = order or (lambda e: -e)
+    return sorted(hits, key=lambda e: (-hits[e], key(e)))[:limit]

@@ -1,0 +1,146 @@
+"""The events of a poll's new stories, on the ingest transaction: read, decide, write.
+
+Runs after story assignment (``daemon.pipeline.ingest.assign_stories``) for the stories
+opened in the batch; a story that an item joined keeps its event. For each new story: its
+signature (``daemon.grouping.events.signature``, from the item that opened it), the term
+frequencies of the stored corpus, the candidate events filed under its rarest terms within
+``events.window`` (one indexed read for the whole batch, ``PER_KEY`` rows per key at most),
+the decision (``choose_event``), then one bulk write: new events, updated profiles, index
+rows, ``stories.event_id`` and the frequencies. Stories of the batch see the events opened
+or joined before them in the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from daemon.grouping import events as grouping
+from daemon.grouping.stories import Doc
+from daemon.storage import events as store
+
+if TYPE_CHECKING:
+    from daemon.storage.store import Tx
+
+PROVISIONAL = 10**15  # event ids above this are events opened in the current batch
+MIN_HITS = 1  # index keys a candidate event must share with the story
+
+
+@dataclass
+class Opened:
+    """A story opened in this batch: its id, the text of its first item, when it was seen."""
+
+    story_id: int
+    doc: Doc
+    title: str
+    first_seen_at: datetime
+
+
+@dataclass
+class Assigned:
+    events: dict[int, int] = field(default_factory=dict)  # story id -> event id
+    opened: set[int] = field(default_factory=set)  # events opened by this batch
+
+
+@dataclass
+class _Event:
+    profile: grouping.Profile
+    keys: list[int]
+    stories: int = 0  # stories added by this batch
+    earliest: datetime | None = None
+
+
+def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
+    out = Assigned()
+    if not new:
+        return out
+    sigs = [grouping.signature(o.doc) for o in new]
+    term_keys: dict[int, int] = {}  # key -> stories of the batch using it
+    for sig in sigs:
+        for t in sig.terms:
+            k = grouping.event_key(t)
+            term_keys[k] = term_keys.get(k, 0) + 1
+    # the stored frequencies plus this batch's own (a first poll has only its own)
+    df = store.term_frequencies(tx, term_keys)
+    for k, n in term_keys.items():
+        df[k] = df.get(k, 0) + n
+    rarity = grouping.Rarity(df, store.story_total(tx))
+    filed = [grouping.index_keys(sig, rarity) if sig.enough else [] for sig in sigs]
+    store.lock_event_keys(tx, (k for ks in filed for k in ks))
+    lo = min(s.published_at for s in sigs) - window
+    hi = max(s.published_at for s in sigs) + window
+    # key -> [(event id, published epoch)] : the stored index, then this batch's rows
+    rows: dict[int, list[tuple[int, int]]] = {}
+    wanted = [k for ks in filed for k in ks]
+    for k, e, p in store.key_rows(tx, wanted, lo, hi):
+        rows.setdefault(k, []).append((e, p))
+    known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
+    new_rows: list[tuple[int, datetime, int]] = []
+    opened: list[int] = []
+    for o, sig, keys in zip(new, sigs, filed, strict=True):
+        a, b = (
+            int((sig.published_at - window).timestamp()),
+            int((sig.published_at + window).timestamp()),
+        )
+        hits: dict[int, int] = {}
+        for k in keys:
+            for e, p in rows.get(k, ()):
+                if a <= p <= b:
+                    hits[e] = hits.get(e, 0) + 1
+        ranked = grouping.rank_candidates({e: n for e, n in hits.items() if n >= MIN_HITS})
+        missing = [e for e in ranked if e not in known and e < PROVISIONAL]
+        if missing:
+            for e, (prof, ks) in store.profiles(tx, missing).items():
+                known[e] = None if prof is None else _Event(prof, list(ks))
+        cands = [(e, ev.profile) for e in ranked if (ev := known.get(e)) is not None]
+        eid = grouping.choose_event(sig, cands, rarity, window)
+        if eid is None:
+            eid = PROVISIONAL + len(opened)
+            opened.append(eid)
+            known[eid] = _Event(grouping.Profile.of(sig), list(keys), 1, sig.published_at)
+        else:
+            ev = known[eid]
+            assert ev is not None
+            ev.profile.add(sig)
+            ev.keys += [k for k in keys if k not in ev.keys]
+            ev.stories += 1
+            if ev.earliest is None or sig.published_at < ev.earliest:
+                ev.earliest = sig.published_at
+        out.events[o.story_id] = eid
+        epoch = int(sig.published_at.timestamp())
+        for k in keys:
+            rows.setdefault(k, []).append((eid, epoch))
+            new_rows.append((k, sig.published_at, eid))
+    # write: new events, joined events, index rows, stories, frequencies
+    first = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
+    made = store.new_events(
+        tx,
+        [
+            (
+                first[e].title,
+                first[e].first_seen_at,
+                known[e].earliest,  # type: ignore[union-attr]
+                known[e].stories,
+                known[e].profile.encode(),  # type: ignore[union-attr]
+                store.pack_keys(known[e].keys),  # type: ignore[union-attr]
+            )
+            for e in opened
+        ],
+    )
+    real = dict(zip(opened, made, strict=True))
+    store.update_events(
+        tx,
+        [
+            (e, ev.stories, ev.profile.encode(), store.pack_keys(ev.keys), ev.earliest)
+            for e, ev in known.items()
+            if ev is not None and ev.stories and e < PROVISIONAL
+        ],
+    )
+    store.insert_keys(tx, ((k, p, real.get(e, e)) for k, p, e in new_rows))
+    out.events = {s: real.get(e, e) for s, e in out.events.items()}
+    out.opened = set(made)
+    store.set_story_events(tx, list(out.events.items()))
+    store.add_term_frequencies(tx, term_keys)
+    return out
