@@ -54,8 +54,8 @@ __all__ = [
 LEAD_WORDS = 60  # words of the body, after the headline, that describe the happening
 TITLE_WEIGHT = 1.5  # a headline word says more about the happening than a lead word
 NAME_WEIGHT = 1.3  # ... and so does a name (a person, place or institution)
-FIGURE_WEIGHT = 2.0  # a figure both reports state (``Rp1.524.000``) is strong evidence
-THRESHOLD = 0.34  # cosine with an event's centroid needed to join it
+FIGURE_WEIGHT = 4.0  # a figure both reports state (``Rp1.524.000``) is strong evidence
+THRESHOLD = 0.3  # cosine with an event's centroid needed to join it
 MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compare)
 # Below this many stored stories the frequencies cannot tell a rare name from a common
 # word, so nothing merges (a new database's first polls: precision first).
@@ -227,11 +227,11 @@ def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     return out
 
 
-def index_keys(sig: Signature, rarity: Rarity, n: int = INDEX_KEYS) -> list[int]:
+def index_keys(sig: Signature, rarity: Rarity, n: int | None = None) -> list[int]:
     """The keys a story is filed and looked up under: its rarest terms (money figures
     included). Two reports of one happening share some of their rarest words, the names
     and figures: a handful of keys finds them without reading the whole window."""
-    ranked = sorted(sig.terms, key=lambda t: (-rarity.idf(t), t))[:n]
+    ranked = sorted(sig.terms, key=lambda t: (-rarity.idf(t), t))[: n or INDEX_KEYS]
     return [event_key(t) for t in ranked]
 
 
@@ -362,12 +362,14 @@ def choose_event(
     candidates: Sequence[tuple[int, Profile]],
     rarity: Rarity,
     window: timedelta,
-    threshold: float = THRESHOLD,
+    threshold: float | None = None,
 ) -> int | None:
     """The event the story joins: the candidate with the highest similarity at or above
     ``threshold`` that no guard vetoes (ties: the earliest event), or None for a new one."""
     if not sig.enough or rarity.total < MIN_CORPUS:
         return None
+    if threshold is None:
+        threshold = THRESHOLD
     best: tuple[float, int] | None = None
     for event_id, ev in candidates:
         if vetoed(sig, ev, window) is not None:
@@ -379,8 +381,8 @@ def choose_event(
 
 
 def rank_candidates(
-    hits: Mapping[int, int], limit: int = CANDIDATES, order: Callable[[int], int] | None = None
+    hits: Mapping[int, int], limit: int | None = None, order: Callable[[int], int] | None = None
 ) -> list[int]:
     """Event ids by index keys shared (most first, then the newest event), at most ``limit``."""
     key = order or (lambda e: -e)
-    return sorted(hits, key=lambda e: (-hits[e], key(e)))[:limit]
+    return sorted(hits, key=lambda e: (-hits[e], key(e)))[: limit or CANDIDATES]
