@@ -1,0 +1,435 @@
+"""Events (issue 26): signatures, the join decision, storage, alerts per event, the CLI.
+
+The reports are the project's own words about invented happenings (a regent of "Sumber
+Jaya" caught by KPK, a harbour master of "Teluk Indah"), shaped like the real ones."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from daemon.feeds.parse import ParsedItem
+from daemon.grouping import events as ev
+from daemon.grouping.stories import Doc
+from daemon.pipeline.ingest import Rules, ingest_items
+from daemon.storage import db
+from daemon.storage.feeds import FeedSpec
+from daemon.storage.store import Store
+from daemon.topics.match import Matcher, TopicSpec
+from tests.feedgen import Entry, entries, rss
+from tests.loopback import LoopbackServer
+from tests.test_pipeline import pantau, write_config
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+WINDOW = timedelta(hours=36)
+FLAT = ev.Rarity({}, 1000)  # every term equally rare: similarity is plain overlap
+
+
+def sig(title: str, summary: str, hours_ago: float = 1) -> ev.Signature:
+    return ev.signature(
+        Doc(title=title, summary=summary, published_at=NOW - timedelta(hours=hours_ago))
+    )
+
+
+# --- reports, in the project's own words -----------------------------------------------------
+
+REGENT = [
+    (
+        "Antara",
+        "KPK tangkap Bupati Sumber Jaya dalam OTT proyek jalan",
+        "Jakarta (ANTARA) - Komisi Pemberantasan Korupsi (KPK) menangkap Bupati Sumber Jaya "
+        "Hendra Wiratama dalam operasi tangkap tangan terkait suap proyek peningkatan jalan "
+        "kabupaten. Penyidik menyita uang tunai Rp2,5 miliar dari rumah dinas bupati dan "
+        "membawa empat orang lainnya ke Gedung Merah Putih untuk diperiksa.",
+    ),
+    (
+        "Detik",
+        "OTT di Sumber Jaya, Bupati Hendra Wiratama Diamankan KPK",
+        "Tim penindakan KPK mengamankan Bupati Sumber Jaya Hendra Wiratama dini hari tadi. "
+        "Dalam operasi tangkap tangan itu petugas menemukan uang Rp 2.500.000.000 yang diduga "
+        "suap proyek jalan kabupaten. Empat orang lain ikut dibawa ke Gedung Merah Putih "
+        "dan masih diperiksa penyidik.",
+    ),
+    (
+        "Kompas",
+        "Bupati Sumber Jaya Terjaring OTT KPK, Uang Rp2,5 Miliar Disita",
+        "KPK menggelar operasi tangkap tangan di Kabupaten Sumber Jaya. Bupati Hendra Wiratama "
+        "beserta empat orang lainnya diamankan penyidik. Uang suap proyek jalan kabupaten "
+        "senilai Rp2,5 miliar turut disita dan dibawa ke Gedung Merah Putih.",
+    ),
+]
+HARBOUR = (
+    "Tempo",
+    "KPK gelar OTT di Pelabuhan Teluk Indah, kepala syahbandar ditangkap",
+    "Komisi Pemberantasan Korupsi (KPK) menangkap Kepala Kantor Syahbandar Teluk Indah Rudi "
+    "Santoso dalam operasi tangkap tangan terkait suap izin bongkar muat kapal. Penyidik "
+    "menyita uang Rp750 juta dan dokumen perizinan dari kantor syahbandar.",
+)
+
+
+# --- signatures --------------------------------------------------------------------------------
+
+
+def test_figures_read_alike_however_written() -> None:
+    forms = ["Rp1.524.000", "Rp 1.524.000", "Rp1,524 juta", "Rp 1,524 juta"]
+    figs = [
+        sig("Harga emas hari ini", f"Harga emas batangan dijual {f} per gram di butik.").figures
+        for f in forms
+    ]
+    assert all("idr:1524000" in f for f in figs), figs
+    tonnes = sig("Stok beras aman", "Bulog menyimpan 1,9 juta ton beras di gudang daerah.").figures
+    assert "qty:1900000:ton" in tonnes
+    assert "qty:1900000:ton" in sig("Stok beras", "Stok mencapai 1.900.000 ton di gudang.").figures
+
+
+def test_names_and_acronyms_are_read_from_running_text_and_headline() -> None:
+    s = sig(REGENT[0][1], REGENT[0][2])
+    assert {"kpk", "hendra", "wiratama"} <= s.names
+    assert "jakarta" not in s.names or "jakarta" in ev.STOPWORDS  # a dateline is no name
+
+
+def test_three_reports_of_one_arrest_are_close_and_another_arrest_is_not() -> None:
+    a, b, c = (sig(t, s) for _, t, s in REGENT)
+    event = ev.Profile.of(a)
+    assert ev.similarity(b, event, FLAT) >= ev.THRESHOLD
+    event.add(b)
+    assert ev.choose_event(c, [(7, event)], FLAT, WINDOW) == 7
+    other = sig(HARBOUR[1], HARBOUR[2])
+    assert ev.choose_event(other, [(7, event)], FLAT, WINDOW) is None
+
+
+def test_a_small_corpus_never_merges() -> None:
+    a, b = sig(REGENT[0][1], REGENT[0][2]), sig(REGENT[1][1], REGENT[1][2])
+    assert ev.choose_event(b, [(1, ev.Profile.of(a))], ev.Rarity({}, 10), WINDOW) is None
+
+
+GOLD = (
+    "Harga emas batangan Antam hari ini {move} jadi {price} per gram",
+    "Harga emas batangan produksi Antam pada {day} ({date}) {move} Rp{delta} menjadi {price} "
+    "per gram, menurut laman Logam Mulia. Harga pembelian kembali atau buyback ikut {move} "
+    "ke level {buyback} per gram.",
+)
+
+
+def gold(
+    day: str, date: str, move: str, price: str, delta: str, buyback: str, h: float
+) -> ev.Signature:
+    kw = dict(day=day, date=date, move=move, price=price, delta=delta, buyback=buyback)
+    return sig(GOLD[0].format(**kw), GOLD[1].format(**kw), h)
+
+
+def test_the_gold_price_of_two_days_stays_apart() -> None:
+    monday = gold("Senin", "1/12", "naik", "Rp2.301.000", "12.000", "Rp2.150.000", 30)
+    tuesday = gold("Selasa", "2/12", "naik", "Rp2.315.000", "14.000", "Rp2.163.000", 6)
+    assert ev.vetoed(tuesday, ev.Profile.of(monday), WINDOW) is not None
+    assert ev.choose_event(tuesday, [(1, ev.Profile.of(monday))], FLAT, WINDOW) is None
+    # the same day's price from another outlet, written differently, joins
+    again = sig(
+        "Emas Antam naik Rp12.000, kini Rp2,301 juta per gram",
+        "Logam Mulia mencatat harga emas Antam pada Senin (1/12) naik Rp12.000 menjadi "
+        "Rp2,301 juta per gram, sedangkan harga buyback naik ke Rp2,15 juta per gram.",
+        29,
+    )
+    assert ev.choose_event(again, [(1, ev.Profile.of(monday))], FLAT, WINDOW) == 1
+
+
+def test_recurring_reports_stay_apart() -> None:
+    weather_mon = sig(
+        "BMKG peringatkan hujan lebat di Jawa Barat",
+        "BMKG mengeluarkan peringatan dini hujan lebat disertai angin kencang untuk wilayah "
+        "Bogor, Sukabumi dan Cianjur pada Senin (1/12) sore hingga malam hari.",
+        30,
+    )
+    weather_tue = sig(
+        "BMKG peringatkan hujan lebat di Jawa Barat",
+        "BMKG mengeluarkan peringatan dini hujan lebat disertai angin kencang untuk wilayah "
+        "Bogor, Sukabumi dan Cianjur pada Selasa (2/12) sore hingga malam hari.",
+        6,
+    )
+    assert ev.vetoed(weather_tue, ev.Profile.of(weather_mon), WINDOW) in {"day", "dates"}
+    match1 = sig(
+        "Persija menang 2-1 atas Persib di laga pekan ke-12",
+        "Persija Jakarta menang 2-1 atas Persib Bandung dalam laga pekan ke-12 liga di "
+        "Stadion Utama, gol penentu dicetak pada menit ke-88 oleh penyerang muda.",
+        30,
+    )
+    match2 = sig(
+        "Persija kalah 0-3 dari Arema di laga pekan ke-13",
+        "Persija Jakarta kalah 0-3 dari Arema dalam laga pekan ke-13 liga di Stadion Utama, "
+        "gol pertama tercipta pada menit ke-20 oleh gelandang tamu.",
+        6,
+    )
+    assert ev.choose_event(match2, [(1, ev.Profile.of(match1))], FLAT, WINDOW) is None
+    minister = "Menteri Pertanian Amran Sulaiman"
+    st1 = sig(
+        "Mentan Amran pastikan stok beras cukup hingga Lebaran",
+        f"{minister} memastikan stok beras di gudang Bulog cukup hingga Lebaran dan meminta "
+        "warga tidak panik membeli dalam jumlah besar.",
+        8,
+    )
+    st2 = sig(
+        "Mentan Amran minta harga ayam hidup segera dinormalkan",
+        f"{minister} meminta peternak dan pedagang menormalkan harga ayam hidup di tingkat "
+        "peternak yang jatuh di bawah biaya produksi sejak awal pekan.",
+        6,
+    )
+    # a minister the desk covers daily is named in many stored stories: their name is no
+    # rarer than the words around it
+    common = "mentan amran sulaiman menteri pertanian meminta harga peternak warga".split()
+    rarity = ev.Rarity({ev.event_key(w): 60 for w in common}, 1000)
+    assert ev.choose_event(st2, [(1, ev.Profile.of(st1))], rarity, WINDOW) is None
+
+
+def test_no_chaining_a_story_must_be_close_to_the_event_as_a_whole() -> None:
+    words = [f"kata{n}" for n in range(40)]
+
+    def s(lo: int, hi: int) -> ev.Signature:
+        return sig(" ".join(words[lo : lo + 4]), " ".join(words[lo:hi]) + ".")
+
+    event = ev.Profile.of(s(0, 12))
+    event.add(s(0, 12))
+    event.add(s(0, 12))
+    bridge = s(6, 18)  # half like the event
+    far = s(12, 24)  # like the bridge's far half only
+    assert ev.similarity(far, ev.Profile.of(bridge), FLAT) >= ev.THRESHOLD  # a chain's link
+    event.add(bridge)
+    assert ev.choose_event(far, [(1, event)], FLAT, WINDOW) is None
+
+
+def test_profile_round_trips_and_is_bounded() -> None:
+    p = ev.Profile.of(sig(REGENT[0][1], REGENT[0][2]))
+    for n in range(60):
+        p.add(sig(f"laporan nomor{n} tentang hal{n}", " ".join(f"unik{n}x{k}" for k in range(20))))
+    q = ev.Profile.decode(p.encode())
+    assert q is not None and q.stories == p.stories == 61 and q.terms == p.terms
+    assert len(p.terms) <= 2 * ev.MAX_TERMS
+    assert ev.Profile.decode("{not json") is None
+
+
+# --- storage and alerts, on SQLite and PostgreSQL ------------------------------------------------
+
+
+def parsed(outlet: str, n: int, title: str, summary: str, minutes_ago: int = 30) -> ParsedItem:
+    url = f"https://{outlet.lower()}.example/berita/{n}"
+    return ParsedItem(
+        identity=f"guid:{url}", guid=url, url=url, title=title, summary=summary, content="",
+        title_html="", summary_html="", author="",
+        published_at=NOW - timedelta(minutes=minutes_ago), published_raw=None, has_date=True,
+    )  # fmt: skip
+
+
+def filler(feed_no: int, n: int) -> list[ParsedItem]:
+    return [
+        parsed(f"isi{feed_no}", e.guid.__hash__() & 0xFFFFFF, e.title, e.summary, 600 + k)
+        for k, e in enumerate(entries(feed_no, n, now=NOW))
+    ]
+
+
+def rules(per: str = "event") -> Rules:
+    return Rules(
+        matcher=Matcher.compile([TopicSpec("Korupsi", "OTT OR suap")]),
+        routes={"Korupsi": ("log",)},
+        window=timedelta(hours=72),
+        max_age=timedelta(hours=48),
+        per=per,
+    )
+
+
+def seeded(store: Store, outlets: list[str]) -> dict[str, int]:
+    """Feeds for ``outlets`` plus a corpus of unrelated stories (above ``MIN_CORPUS``)."""
+    urls = {o: f"https://{o.lower()}.example/rss" for o in [*outlets, "Isi"]}
+    ids = store.sync_feeds([FeedSpec(u, o, 600) for o, u in urls.items()], NOW, {})
+    with store.tx() as tx:
+        ingest_items(
+            tx, feed_id=ids[urls["Isi"]], outlet="Isi", parsed=filler(3, ev.MIN_CORPUS + 20),
+            rules=rules(), now=NOW,
+        )  # fmt: skip
+    return {o: ids[u] for o, u in urls.items()}
+
+
+@pytest.mark.parametrize("per", ["event", "story"])
+def test_three_outlets_one_event_one_alert(store: Store, per: str) -> None:
+    feeds = seeded(store, [o for o, _, _ in REGENT] + [HARBOUR[0]])
+    for k, (outlet, title, summary) in enumerate([*REGENT, HARBOUR]):
+        with store.tx() as tx:
+            ingest_items(
+                tx, feed_id=feeds[outlet], outlet=outlet,
+                parsed=[parsed(outlet, k, title, summary, 30 - k)], rules=rules(per), now=NOW,
+            )  # fmt: skip
+    alerts = store.alerts_since(NOW - timedelta(days=1), "Korupsi")
+    stories = {s.id: s for s in store.stories_since(NOW - timedelta(days=1))}
+    regent = [s for s in stories.values() if "Sumber Jaya" in s.title]
+    assert len(regent) == 3 and len({s.event_id for s in regent}) == 1
+    harbour = [s for s in stories.values() if "Teluk Indah" in s.title]
+    assert harbour[0].event_id != regent[0].event_id
+    if per == "story":
+        assert len(alerts) == 4  # today's behaviour: one per story
+        return
+    assert len(alerts) == 2
+    first = next(a for a in alerts if a.event_id == regent[0].event_id)
+    assert first.outlet == "Antara"
+    assert [s.outlet for s in first.sources] == ["Antara", "Detik", "Kompas"]
+    events = {e.id: e for e in store.events_since(NOW - timedelta(days=1))}
+    assert events[regent[0].event_id].outlets == ["Antara", "Detik", "Kompas"]
+    assert events[regent[0].event_id].stories == sorted(s.id for s in regent)
+
+
+def test_migration_makes_every_story_its_own_event(db_url: str) -> None:
+    s = Store.open(db_url)
+    try:
+        db.upgrade(s.engine, "0008")
+        with s.engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO stories (title, first_seen_at, published_at, item_count) "
+                        "VALUES (:t, :p, :p, 1)"
+                    ),
+                    {"t": f"cerita {n}", "p": NOW},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO alerts (topic, story_id, title, outlet, published_at, matched, "
+                    "snippet, created_at) VALUES ('T', 2, 'cerita 2', 'Antara', :p, '[]', '', :p)"
+                ),
+                {"p": NOW},
+            )
+        s.upgrade()
+        with s.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, event_id FROM stories ORDER BY id")).all()
+            evs = conn.execute(sa.text("SELECT id, title FROM events ORDER BY id")).all()
+            alert = conn.execute(sa.text("SELECT event_id, event_key FROM alerts")).one()
+        assert [tuple(r) for r in rows] == [(1, 1), (2, 2)]
+        assert [tuple(r) for r in evs] == [(1, "cerita 1"), (2, "cerita 2")]
+        assert tuple(alert) == (2, None)
+        # new stories get new event ids past the migrated ones
+        feeds = seeded(s, ["Antara"])
+        with s.tx() as tx:
+            ingest_items(tx, feed_id=feeds["Antara"], outlet="Antara",
+                         parsed=[parsed("Antara", 1, REGENT[0][1], REGENT[0][2])], rules=rules(), now=NOW)  # fmt: skip
+        ids = {e.id for e in s.events_since(NOW - timedelta(days=1))}
+        assert {1, 2} < ids and min(ids - {1, 2}) > 2
+    finally:
+        s.close()
+
+
+def vary(text: str, rnd: int) -> str:
+    """Another arrest: another regency, regent and sum (so another story and event)."""
+    place, name = ["Sumber Jaya", "Tanah Merah", "Bukit Hijau", "Air Dingin"][rnd].split()
+    who = ["Hendra Wiratama", "Sulastri Handayani", "Bambang Prasetyo", "Yosef Manurung"][rnd]
+    a, d = 2 + rnd, rnd + 1
+    for old, new in (
+        ("Sumber Jaya", f"{place} {name}"), ("Hendra Wiratama", who),
+        ("2,5", f"{a},{d}"), ("2.500.000.000", f"{a}.{d}00.000.000"),
+    ):  # fmt: skip
+        text = text.replace(old, new)
+    return text
+
+
+def test_concurrent_writers_make_one_event_and_one_alert(pg_url: str) -> None:
+    """Three 'processes' (threads with their own connections) ingest three outlets' own
+    reports of one happening at the same instant: one event, one alert, every round."""
+    store = Store.open(pg_url)
+    store.upgrade()
+    try:
+        outlets = [o for o, _, _ in REGENT]
+        feeds = seeded(store, outlets)
+        for rnd in range(4):
+            barrier = threading.Barrier(3)
+            errors: list[BaseException] = []
+
+            def worker(k: int, rnd: int = rnd, barrier: threading.Barrier = barrier) -> None:
+                outlet, title, summary = REGENT[k]
+                try:
+                    with store.tx() as tx:
+                        barrier.wait(timeout=10)
+                        ingest_items(
+                            tx, feed_id=feeds[outlet], outlet=outlet,
+                            parsed=[parsed(outlet, 100 + rnd, f"{vary(title, rnd)} ({rnd})", vary(summary, rnd))],
+                            rules=rules(), now=NOW,
+                        )  # fmt: skip
+                except BaseException as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert not errors, errors
+            with store.engine.connect() as conn:
+                n_events = conn.execute(
+                    sa.text("SELECT count(DISTINCT event_id) FROM stories WHERE title LIKE :t"),
+                    {"t": f"% ({rnd})"},
+                ).scalar()
+                n_alerts = conn.execute(
+                    sa.text("SELECT count(*) FROM alerts WHERE title LIKE :t"), {"t": f"% ({rnd})"}
+                ).scalar()
+            assert (n_events, n_alerts) == (1, 1), rnd
+    finally:
+        store.close()
+
+
+# --- through the CLI --------------------------------------------------------------------------
+
+
+def _feed(outlet: str, reports: list[tuple[str, str]]) -> bytes:
+    now = datetime.now(timezone.utc)
+    items = [
+        Entry(
+            f"https://{outlet.lower()}.example/berita/{k}",
+            title,
+            summary,
+            f"https://{outlet.lower()}.example/berita/{k}",
+            now - timedelta(minutes=20 - k),
+        )
+        for k, (title, summary) in enumerate(reports)
+    ]
+    return rss(outlet, items)
+
+
+def test_cli_three_outlets_one_alert_listing_them(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        filler_url = srv.static("/isi.xml", rss("Isi", entries(5, ev.MIN_CORPUS + 20)))
+        feeds = [("Isi", filler_url)]
+        for outlet, title, summary in REGENT:
+            feeds.append((outlet, srv.static(f"/{outlet}.xml", _feed(outlet, [(title, summary)]))))
+        feeds.append(
+            (HARBOUR[0], srv.static("/tempo.xml", _feed(HARBOUR[0], [(HARBOUR[1], HARBOUR[2])])))
+        )
+        topics = (
+            "topics:\n  - {name: Korupsi, query: 'OTT OR suap', notify: [log]}\n"
+            "notifiers:\n  log: {type: console}\n"
+        )
+        # the corpus first (a new database merges nothing until it knows which words are rare)
+        cfg = write_config(tmp_path, feeds[:1], topics)
+        r = pantau("--config", str(cfg), "run", "--once")
+        assert r.returncode == 0, r.stderr
+        cfg = write_config(tmp_path, feeds, topics)
+        r = pantau("--config", str(cfg), "run", "--once")
+        assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("[pantau] Korupsi")]
+    assert len(lines) == 2, r.stdout
+    regent = next(ln for ln in lines if "Sumber Jaya" in ln)
+    outlet = regent.split(" | ")[1]
+    others = sorted({"Antara", "Detik", "Kompas"} - {outlet})
+    assert regent.endswith(f"juga: {', '.join(others)}") or regent.endswith(
+        f"juga: {', '.join(reversed(others))}"
+    )
+    alerts = json.loads(pantau("--config", str(cfg), "alerts", "--json").stdout)
+    assert len(alerts) == 2
+    a = next(a for a in alerts if "Sumber Jaya" in a["title"])
+    assert sorted(s["outlet"] for s in a["sources"]) == ["Antara", "Detik", "Kompas"]
+    out = pantau("--config", str(cfg), "events", "--json")
+    assert out.returncode == 0 and out.stderr == ""
+    events = {e["id"]: e for e in json.loads(out.stdout)}
+    e = events[a["event_id"]]
+    assert sorted(e["outlets"]) == ["Antara", "Detik", "Kompas"] and len(e["stories"]) == 3
+    stories = json.loads(pantau("--config", str(cfg), "stories", "--json").stdout)
+    assert {s["event_id"] for s in stories if s["id"] in e["stories"]} == {e["id"]}
+    assert all(s["event_id"] is not None for s in stories)
