@@ -343,7 +343,9 @@ def test_concurrent_writers_make_one_event_and_one_alert(pg_url: str) -> None:
             barrier = threading.Barrier(3)
             errors: list[BaseException] = []
 
-            def worker(k: int, rnd: int = rnd, barrier: threading.Barrier = barrier) -> None:
+            def worker(
+                k: int, rnd: int = rnd, barrier: threading.Barrier = barrier, errors: list = errors
+            ) -> None:
                 outlet, title, summary = REGENT[k]
                 try:
                     with store.tx() as tx:
