@@ -435,3 +435,27 @@ def test_cli_three_outlets_one_alert_listing_them(tmp_path: Path) -> None:
     stories = json.loads(pantau("--config", str(cfg), "stories", "--json").stdout)
     assert {s["event_id"] for s in stories if s["id"] in e["stories"]} == {e["id"]}
     assert all(s["event_id"] is not None for s in stories)
+
+
+def test_retention_drops_events_left_without_stories(store: Store) -> None:
+    from daemon.pipeline.retention import prune
+
+    feeds = seeded(store, ["Antara"])
+    with store.engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+        keys = conn.execute(sa.text("SELECT count(*) FROM event_keys")).scalar()
+    assert before > 1 and keys > 0
+    with store.tx() as tx:
+        ingest_items(
+            tx, feed_id=feeds["Antara"], outlet="Antara",
+            parsed=[parsed("Antara", 1, REGENT[0][1], REGENT[0][2])], rules=rules(), now=NOW,
+        )  # fmt: skip
+    prune(store, NOW + timedelta(days=30), timedelta(days=7))
+    with store.engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+        keys = conn.execute(sa.text("SELECT count(*) FROM event_keys")).scalar()
+        alerted = conn.execute(
+            sa.text("SELECT count(*) FROM events e JOIN alerts a ON a.event_id = e.id")
+        ).scalar()
+    # the alerted story (and so its event) is kept; every other event went with its keys
+    assert (left, alerted) == (1, 1) and keys <= ev.INDEX_KEYS

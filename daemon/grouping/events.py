@@ -30,6 +30,8 @@ bench/eval_events.py (see bench/README.md).
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import math
 import re
@@ -60,9 +62,9 @@ MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compar
 # Below this many stored stories the frequencies cannot tell a rare name from a common
 # word, so nothing merges (a new database's first polls: precision first).
 MIN_CORPUS = 100
-INDEX_KEYS = 12  # rarest terms of a story written to the candidate index
+INDEX_KEYS = 10  # rarest terms of a story written to the candidate index
 CANDIDATES = 12  # events scored per story, those sharing the most index keys first
-PER_KEY = 30  # newest index rows read per key: a hot key (a word of the day) is capped
+PER_KEY = 20  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
 
 _UTC = timezone.utc
@@ -207,10 +209,16 @@ class Rarity:
 
     df: Mapping[int, int]
     total: int
+    # each term's weight once per batch (a term is met by every story and candidate using it)
+    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    serial: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
 
     def idf(self, term: str) -> float:
-        n = self.df.get(event_key(term), 0)
-        return math.log((self.total + 2) / (n + 1))
+        w = self._memo.get(term)
+        if w is None:
+            n = self.df.get(event_key(term), 0)
+            w = self._memo[term] = math.log((self.total + 2) / (n + 1))
+        return w
 
 
 def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
@@ -231,7 +239,8 @@ def index_keys(sig: Signature, rarity: Rarity, n: int | None = None) -> list[int
     """The keys a story is filed and looked up under: its rarest terms (money figures
     included). Two reports of one happening share some of their rarest words, the names
     and figures: a handful of keys finds them without reading the whole window."""
-    ranked = sorted(sig.terms, key=lambda t: (-rarity.idf(t), t))[: n or INDEX_KEYS]
+    idf = rarity.idf
+    ranked = heapq.nsmallest(n or INDEX_KEYS, sig.terms, key=lambda t: (-idf(t), t))
     return [event_key(t) for t in ranked]
 
 
@@ -250,8 +259,13 @@ class Profile:
     moves: dict[str, int] = field(default_factory=dict)  # lead movements
     first: datetime | None = None  # earliest and latest publication of its stories
     last: datetime | None = None
+    # (Rarity.serial, centroid weights, their norm): reused while neither changes
+    _vector: tuple[int, dict[str, float], float] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def add(self, sig: Signature) -> None:
+        self._vector = None
         self.stories += 1
         for t in sig.terms:
             self.terms[t] = self.terms.get(t, 0) + 1
@@ -342,19 +356,34 @@ def similarity(sig: Signature, ev: Profile, rarity: Rarity) -> float:
     if not ev.stories:
         return 0.0
     mine = _weights(sig, rarity)
-    n = ev.stories
+    theirs, norm_e = _centroid(ev, rarity)
     dot = 0.0
-    norm_e = 0.0
-    for t, c in ev.terms.items():
-        w = rarity.idf(t) * (FIGURE_WEIGHT if ":" in t else 1.0) * c / n
-        norm_e += w * w
-        m = mine.get(t)
-        if m is not None:
+    for t, m in mine.items():
+        w = theirs.get(t)
+        if w is not None:
             dot += m * w
     norm_s = math.sqrt(sum(w * w for w in mine.values()))
     if not dot or not norm_s or not norm_e:
         return 0.0
-    return dot / (norm_s * math.sqrt(norm_e))
+    return dot / (norm_s * norm_e)
+
+
+def _centroid(ev: Profile, rarity: Rarity) -> tuple[dict[str, float], float]:
+    """The event's weighted centroid and its norm (kept on the profile for the batch: every
+    story of a poll that meets the event is compared with the same vector). A term whose
+    frequency was not read (no story of the batch uses it) weighs as a rare one: unshared
+    terms then count fully against the match (precision first)."""
+    v = ev._vector
+    if v is not None and v[0] == rarity.serial:
+        return v[1], v[2]
+    n = ev.stories
+    idf = rarity.idf
+    weights = {
+        t: idf(t) * (FIGURE_WEIGHT if ":" in t else 1.0) * c / n for t, c in ev.terms.items()
+    }
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    ev._vector = (rarity.serial, weights, norm)
+    return weights, norm
 
 
 def choose_event(
@@ -385,4 +414,4 @@ def rank_candidates(
 ) -> list[int]:
     """Event ids by index keys shared (most first, then the newest event), at most ``limit``."""
     key = order or (lambda e: -e)
-    return sorted(hits, key=lambda e: (-hits[e], key(e)))[: limit or CANDIDATES]
+    return heapq.nsmallest(limit or CANDIDATES, hits, key=lambda e: (-hits[e], key(e)))

@@ -29,6 +29,7 @@ from daemon.grouping import stories as grouping
 from daemon.logs import log_event
 from daemon.pipeline.fulltext import ArticleFetcher, FulltextResult, host_is_private
 from daemon.pipeline.ingest import BandCandidates, IngestStats, Rules, raise_alerts
+from daemon.storage import events as event_store
 from daemon.storage.items import PendingText
 from daemon.storage.sql import utcnow
 from daemon.storage.store import Store
@@ -164,7 +165,10 @@ class Enricher:
                     doc, fp, BandCandidates(tx, exclude_item=item_id), rules.window
                 )
                 if target is not None and target != story_id:
+                    old_event = event_store.story_events(tx, [story_id]).get(story_id)
                     tx.move_item(item_id, story_id, target)
+                    if old_event is not None:  # the story was its event's only one, often
+                        event_store.drop_if_empty(tx, [old_event])
                     story_id = target
                     st.regrouped += 1
             if story_id is not None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from daemon.storage import events as event_store
 from daemon.storage.schema import alerts, items, stories, tombstones
 from daemon.storage.store import Store
 
@@ -83,8 +84,11 @@ def prune(
                 }
                 empty = list(story_ids - still)
                 if empty:
+                    orphans = event_store.story_events(tx, empty).values()
                     tx.conn.execute(sa.delete(stories).where(stories.c.id.in_(empty)))
                     stats.stories += len(empty)
+                    # events left without stories go too, with their index rows
+                    event_store.drop_if_empty(tx, [e for e in orphans if e is not None])
                 for sid in story_ids & still:
                     n = tx.conn.execute(
                         sa.select(sa.func.count()).select_from(items).where(items.c.story_id == sid)
