@@ -459,3 +459,82 @@ def test_retention_drops_events_left_without_stories(store: Store) -> None:
         ).scalar()
     # the alerted story (and so its event) is kept; every other event went with its keys
     assert (left, alerted) == (1, 1) and keys <= ev.INDEX_KEYS
+
+
+def _story_buckets(p: ParsedItem) -> set[int]:
+    from daemon.grouping.stories import fingerprint
+    from daemon.storage.bands import STORY_LOCK_BUCKETS
+
+    doc = Doc(title=p.title, summary=p.summary, url=p.url, published_at=p.published_at)
+    return {k % STORY_LOCK_BUCKETS for k in fingerprint(doc).bands}
+
+
+def _apart(rnd: int) -> tuple[ParsedItem, ParsedItem]:
+    """Two outlets' reports of one arrest whose story locks share no bucket (so only the
+    event lock can order their transactions): the second opens with a sentence of the
+    corpus's common words (they weigh nothing for the event), tried until its band keys
+    fall in other buckets than the first's."""
+    import random
+
+    from tests.feedgen import _VOCAB
+
+    (o1, t1, s1), (o2, t2, s2) = REGENT[0], REGENT[1]
+    a = parsed(o1, 200 + rnd, f"{vary(t1, rnd)} [{rnd}]", vary(s1, rnd))
+    mine = _story_buckets(a)
+    rng = random.Random(rnd)
+    for _ in range(5_000):
+        lead = " ".join(rng.choice(_VOCAB) for _ in range(30)) + ". "
+        b = parsed(o2, 200 + rnd, f"{vary(t2, rnd)} [{rnd}]", lead + vary(s2, rnd))
+        if mine.isdisjoint(_story_buckets(b)):
+            return a, b
+    raise AssertionError("no opening sentence separates the story locks")
+
+
+def test_the_event_lock_orders_writers_that_share_no_story_lock(pg_url: str) -> None:
+    """Two 'processes' ingest two outlets' own reports of one happening at once, reports
+    whose story locks are disjoint: without the event lock each would open its own event."""
+    store = Store.open(pg_url)
+    store.upgrade()
+    try:
+        feeds = seeded(store, ["Antara", "Detik"])
+        for rnd in range(3):
+            pair = _apart(rnd)
+            barrier = threading.Barrier(2)
+            errors: list[BaseException] = []
+
+            def worker(
+                k: int,
+                pair: tuple = pair,
+                barrier: threading.Barrier = barrier,
+                errors: list = errors,
+            ) -> None:
+                outlet = ("Antara", "Detik")[k]
+                try:
+                    with store.tx() as tx:
+                        barrier.wait(timeout=10)
+                        ingest_items(
+                            tx, feed_id=feeds[outlet], outlet=outlet, parsed=[pair[k]],
+                            rules=rules(), now=NOW,
+                        )  # fmt: skip
+                except BaseException as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert not errors, errors
+            with store.engine.connect() as conn:
+                got = conn.execute(
+                    sa.text(
+                        "SELECT count(*), count(DISTINCT event_id) FROM stories WHERE title LIKE :t"
+                    ),
+                    {"t": f"% [{rnd}]"},
+                ).one()
+                n_alerts = conn.execute(
+                    sa.text("SELECT count(*) FROM alerts WHERE title LIKE :t"), {"t": f"% [{rnd}]"}
+                ).scalar()
+            assert (tuple(got), n_alerts) == ((2, 1), 1), rnd
+    finally:
+        store.close()
