@@ -62,9 +62,9 @@ MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compar
 # Below this many stored stories the frequencies cannot tell a rare name from a common
 # word, so nothing merges (a new database's first polls: precision first).
 MIN_CORPUS = 100
-INDEX_KEYS = 10  # rarest terms of a story written to the candidate index
+INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
 CANDIDATES = 12  # events scored per story, those sharing the most index keys first
-PER_KEY = 20  # newest index rows read per key: a hot key (a word of the day) is capped
+PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
 
 _UTC = timezone.utc
@@ -236,11 +236,11 @@ def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
 
 
 def index_keys(sig: Signature, rarity: Rarity, n: int | None = None) -> list[int]:
-    """The keys a story is filed and looked up under: its rarest terms (money figures
-    included). Two reports of one happening share some of their rarest words, the names
+    """The keys a story is filed and looked up under: its rarest terms (weighted as in
+    ``similarity``: money figures, names and headline words first among equals). Two reports of one happening share some of their rarest words, the names
     and figures: a handful of keys finds them without reading the whole window."""
-    idf = rarity.idf
-    ranked = heapq.nsmallest(n or INDEX_KEYS, sig.terms, key=lambda t: (-idf(t), t))
+    w = _weights(sig, rarity)  # ties among unseen words go to headline words, names, figures
+    ranked = heapq.nsmallest(n or INDEX_KEYS, sig.terms, key=lambda t: (-w[t], t))
     return [event_key(t) for t in ranked]
 
 

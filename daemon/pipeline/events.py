@@ -36,6 +36,7 @@ class Opened:
     doc: Doc
     title: str
     first_seen_at: datetime
+    signature: grouping.Signature | None = None  # computed from ``doc`` when None
 
 
 @dataclass
@@ -56,7 +57,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     out = Assigned()
     if not new:
         return out
-    sigs = [grouping.signature(o.doc) for o in new]
+    sigs = [o.signature or grouping.signature(o.doc) for o in new]
     term_keys: dict[int, int] = {}  # key -> stories of the batch using it
     for sig in sigs:
         for t in sig.terms:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.grouping import stories as grouping
+from daemon.grouping.events import Signature
 from daemon.pipeline import events as eventing
 from daemon.pipeline.prepare import PreparedItem, completed, doc_of, prepare_item
 from daemon.storage import events as event_store
@@ -247,16 +248,24 @@ def assign_stories(
 
 
 def assign_events(
-    tx: Tx, new: Sequence[NewItem], opened: set[int], window: timedelta
+    tx: Tx,
+    new: Sequence[NewItem],
+    opened: set[int],
+    window: timedelta,
+    sigs: Sequence[Signature | None] | None = None,
 ) -> eventing.Assigned:
-    """The events of the stories opened in this batch, each from the item that opened it."""
-    first: dict[int, NewItem] = {}
-    for it in new:
+    """The events of the stories opened in this batch, each from the item that opened it
+    (``sigs``: the items' signatures, when the parse workers computed them)."""
+    first: dict[int, tuple[NewItem, Signature | None]] = {}
+    for k, it in enumerate(new):
         if it.story_id in opened and it.story_id not in first:
-            first[it.story_id] = it
+            first[it.story_id] = (it, sigs[k] if sigs is not None else None)
     return eventing.assign_events(
         tx,
-        [eventing.Opened(sid, doc_of(it), it.title, it.first_seen_at) for sid, it in first.items()],
+        [
+            eventing.Opened(sid, doc_of(it), it.title, it.first_seen_at, sig)
+            for sid, (it, sig) in first.items()
+        ],
         window,
     )
 
@@ -341,12 +350,14 @@ def raise_alerts(
 @dataclass
 class Plan:
     """A poll's items sorted into new, changed and known, with the pure work done: content
-    hashes, fingerprints of new items and topic matches. Built before the write transaction
-    (``plan``), so the write lock is held only for SQL and the story decisions."""
+    hashes, fingerprints and event signatures of new items and topic matches. Built before
+    the write transaction (``plan``), so the write lock is held only for SQL and the story
+    and event decisions."""
 
     new: list[NewItem] = field(default_factory=list)
     new_fps: list[grouping.Fingerprint] = field(default_factory=list)
     new_matches: list[list[TopicMatch]] = field(default_factory=list)
+    new_sigs: list[Signature | None] = field(default_factory=list)
     changed: list[tuple[ExistingItem, ParsedItem, str, list[TopicMatch], str]] = field(
         default_factory=list
     )
@@ -396,6 +407,7 @@ def plan(
         out.new.append(it)
         out.new_fps.append(pi.fingerprint)
         out.new_matches.append(pi.matches)
+        out.new_sigs.append(pi.signature)
     return out
 
 
@@ -430,7 +442,7 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
     tx.insert_bands_many(
         (item_id, it.published_at, it.bands) for item_id, it in zip(ids, pl.new, strict=True)
     )
-    events = assign_events(tx, pl.new, opened, rules.events_window)
+    events = assign_events(tx, pl.new, opened, rules.events_window, pl.new_sigs)
     story_event = events.events
     joined = {it.story_id for it, m in zip(pl.new, pl.new_matches, strict=True) if m}
     joined -= story_event.keys()

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from daemon.feeds.parse import ParsedFeed, ParsedItem, parse_feed
+from daemon.grouping.events import Signature, signature
 from daemon.grouping.stories import Doc, Fingerprint, encode_features, fingerprint
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class PreparedItem:
     fingerprint: Fingerprint | None  # None: skipped as known (see ``complete``)
     features: str | None  # encode_features(fingerprint)
     matches: list[TopicMatch]  # empty when too old to alert or when nothing matched
+    # what its event is decided on, should it open a story (daemon.grouping.events)
+    signature: Signature | None = None
 
     @property
     def complete(self) -> bool:
@@ -53,7 +56,14 @@ class PreparedItem:
         # faster than the default dict of fields (tests/test_parsepool.py checks the fields)
         return (
             PreparedItem,
-            (self.item, self.content_hash, self.fingerprint, self.features, self.matches),
+            (
+                self.item,
+                self.content_hash,
+                self.fingerprint,
+                self.features,
+                self.matches,
+                self.signature,
+            ),  # fmt: skip
         )
 
 
@@ -89,11 +99,12 @@ def prepare_item(
     h = digest if digest is not None else content_hash(it)
     if h in known:
         return PreparedItem(it, h, None, None, [])
-    fp = fingerprint(doc_of(it))
+    doc = doc_of(it)
+    fp = fingerprint(doc)
     matches: list[TopicMatch] = []
     if matcher is not None and now - it.published_at <= max_age:
         matches = matcher.match(it.title, it.summary, it.content or "")
-    return PreparedItem(it, h, fp, encode_features(fp), matches)
+    return PreparedItem(it, h, fp, encode_features(fp), matches, signature(doc))
 
 
 def completed(
