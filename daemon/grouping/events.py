@@ -56,7 +56,8 @@ __all__ = [
 LEAD_WORDS = 60  # words of the body, after the headline, that describe the happening
 TITLE_WEIGHT = 1.5  # a headline word says more about the happening than a lead word
 NAME_WEIGHT = 1.3  # ... and so does a name (a person, place or institution)
-FIGURE_WEIGHT = 4.0  # a figure both reports state (``Rp1.524.000``) is strong evidence
+FIGURE_WEIGHT = 4.0  # a precise figure both reports state (``Rp1.524.000``) is strong evidence
+ROUND_WEIGHT = 2.0  # ... a round one ("Rp1,9 juta") less so
 THRESHOLD = 0.3  # cosine with an event's centroid needed to join it
 MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compare)
 # Below this many stored stories the frequencies cannot tell a rare name from a common
@@ -94,7 +95,14 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
+# letters only: "rp1" of "Rp1.524.000" is no word (the figure stands for it)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# an outlet's name after the headline: "... : Okezone Economy", "... |Republika Online"
+_TITLE_TAIL = re.compile(
+    r"\s*[|:–—-]\s*[^|:–—-]*\b(?:okezone|republika|online|kompas|detik|tempo|liputan6|"
+    r"antara|merdeka|kontan|cnn|tribun|suara|kumparan|sindonews|viva)\b[^|:–—-]*$",
+    re.IGNORECASE,
+)
 # A capitalised word that does not open a sentence, or an acronym: a name or an institution.
 _NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
@@ -162,6 +170,8 @@ def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
     dates, _weekdays, figures = st._guards(s, published, slash, weekday)
     out = set(figures)
     for m in _QUANTITY.finditer(s):
+        if s[max(0, m.start() - 4) : m.start()].rstrip(" .").endswith(("rp", "$")):
+            continue  # "Rp1.524.000/gram" is a price, already read as money
         v = st._number(m[1], m[2])
         if v is not None:
             out.add(f"qty:{v}:{m[3]}")
@@ -172,7 +182,7 @@ def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
 
 def signature(doc: st.Doc) -> Signature:
     """The signature of a story from its first item (title, then summary or content)."""
-    title = strip_control(normalize(doc.title[:1000]))
+    title = _TITLE_TAIL.sub("", strip_control(normalize(doc.title[:1000])))
     body_raw = doc.summary if len(doc.summary) >= len(doc.content) / 4 else doc.content
     if not body_raw.strip():
         body_raw = doc.content
@@ -226,13 +236,28 @@ def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     for t in sig.terms:
         w = rarity.idf(t)
         if ":" in t:
-            w *= FIGURE_WEIGHT
+            w *= _figure_weight(t)
         elif t in sig.names:
             w *= NAME_WEIGHT
         if t in sig.title_terms:
             w *= TITLE_WEIGHT
         out[t] = w
     return out
+
+
+def _figure_weight(term: str) -> float:
+    """``FIGURE_WEIGHT`` for a precise figure (three significant digits or more: a price,
+    a toll), ``ROUND_WEIGHT`` for a round one ("Rp1,9 juta", "2 juta ton", a score): round
+    figures are said of many things."""
+    return FIGURE_WEIGHT if _precise(term) else ROUND_WEIGHT
+
+
+@lru_cache(maxsize=65536)
+def _precise(term: str) -> bool:
+    if term.startswith("score:"):
+        return False
+    digits = term.split(":")[1].replace(".", "").strip("0")
+    return len(digits) >= 3
 
 
 def index_keys(sig: Signature, rarity: Rarity, n: int | None = None) -> list[int]:
@@ -379,7 +404,7 @@ def _centroid(ev: Profile, rarity: Rarity) -> tuple[dict[str, float], float]:
     n = ev.stories
     idf = rarity.idf
     weights = {
-        t: idf(t) * (FIGURE_WEIGHT if ":" in t else 1.0) * c / n for t, c in ev.terms.items()
+        t: idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n for t, c in ev.terms.items()
     }
     norm = math.sqrt(sum(w * w for w in weights.values()))
     ev._vector = (rarity.serial, weights, norm)
