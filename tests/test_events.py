@@ -186,7 +186,7 @@ def test_recurring_reports_stay_apart() -> None:
 
 
 def test_no_chaining_a_story_must_be_close_to_the_event_as_a_whole() -> None:
-    words = [f"kata{n}" for n in range(40)]
+    words = [f"kata{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(40)]
 
     def s(lo: int, hi: int) -> ev.Signature:
         return sig(" ".join(words[lo : lo + 4]), " ".join(words[lo:hi]) + ".")
@@ -204,7 +204,14 @@ def test_no_chaining_a_story_must_be_close_to_the_event_as_a_whole() -> None:
 def test_profile_round_trips_and_is_bounded() -> None:
     p = ev.Profile.of(sig(REGENT[0][1], REGENT[0][2]))
     for n in range(60):
-        p.add(sig(f"laporan nomor{n} tentang hal{n}", " ".join(f"unik{n}x{k}" for k in range(20))))
+        p.add(
+            sig(
+                f"laporan {n}",
+                " ".join(
+                    f"unik{chr(97 + n % 26)}{chr(97 + n // 26)}x{chr(97 + k)}" for k in range(20)
+                ),
+            )
+        )
     q = ev.Profile.decode(p.encode())
     assert q is not None and q.stories == p.stories == 61 and q.terms == p.terms
     assert len(p.terms) <= 2 * ev.MAX_TERMS
