@@ -96,7 +96,7 @@ def main() -> int:
                     for s, d, g in zip(ids, docs, sigs, strict=True)
                 ]
                 c = time.process_time()
-                eventing.assign_events(tx, opened, WINDOW)
+                eventing.count_terms(tx, eventing.assign_events(tx, opened, WINDOW))
                 c = time.process_time() - c
             if done >= args.stories:
                 spent += c

@@ -55,6 +55,7 @@ def assign(
                     real[r.id] = sid
                     opened.append(eventing.Opened(sid, r.doc, r.doc.title, r.doc.published_at))
                 got = eventing.assign_events(tx, opened, window)
+                eventing.count_terms(tx, got)
                 for r in fresh:
                     event_of[r.id] = got.events[real[r.id]]
         store.close()

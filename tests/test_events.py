@@ -478,23 +478,29 @@ def _story_buckets(p: ParsedItem) -> set[int]:
 
 def _apart(rnd: int) -> tuple[ParsedItem, ParsedItem]:
     """Two outlets' reports of one arrest whose story locks share no bucket (so only the
-    event lock can order their transactions): the second opens with a sentence of the
-    corpus's common words (they weigh nothing for the event), tried until its band keys
-    fall in other buckets than the first's."""
+    event lock can order their transactions): each gets a short sentence of the corpus's
+    common words after its first (they weigh little for the event), tried until the band
+    keys fall in other buckets."""
     import random
 
     from tests.feedgen import _VOCAB
 
     (o1, t1, s1), (o2, t2, s2) = REGENT[0], REGENT[1]
-    a = parsed(o1, 200 + rnd, f"{vary(t1, rnd)} [{rnd}]", vary(s1, rnd))
-    mine = _story_buckets(a)
     rng = random.Random(rnd)
+
+    def opener() -> str:
+        return " ".join(rng.choice(_VOCAB) for _ in range(14)) + ". "
+
+    def text(summary: str) -> str:  # the common words after the first sentence
+        first, _, rest = vary(summary, rnd).partition(". ")
+        return f"{first}. {opener()}{rest}"
+
     for _ in range(5_000):
-        lead = " ".join(rng.choice(_VOCAB) for _ in range(30)) + ". "
-        b = parsed(o2, 200 + rnd, f"{vary(t2, rnd)} [{rnd}]", lead + vary(s2, rnd))
-        if mine.isdisjoint(_story_buckets(b)):
+        a = parsed(o1, 200 + rnd, f"{vary(t1, rnd)} [{rnd}]", text(s1))
+        b = parsed(o2, 200 + rnd, f"{vary(t2, rnd)} [{rnd}]", text(s2))
+        if _story_buckets(a).isdisjoint(_story_buckets(b)):
             return a, b
-    raise AssertionError("no opening sentence separates the story locks")
+    raise AssertionError("no opening sentences separate the story locks")
 
 
 def test_the_event_lock_orders_writers_that_share_no_story_lock(pg_url: str) -> None:

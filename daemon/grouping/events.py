@@ -35,7 +35,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -53,18 +53,18 @@ __all__ = [
     "similarity",
 ]
 
-LEAD_WORDS = 60  # words of the body, after the headline, that describe the happening
+LEAD_WORDS = 40  # words of the body, after the headline, that describe the happening
 TITLE_WEIGHT = 1.5  # a headline word says more about the happening than a lead word
 NAME_WEIGHT = 1.3  # ... and so does a name (a person, place or institution)
 FIGURE_WEIGHT = 4.0  # a precise figure both reports state (``Rp1.524.000``) is strong evidence
 ROUND_WEIGHT = 2.0  # ... a round one ("Rp1,9 juta") less so
-THRESHOLD = 0.3  # cosine with an event's centroid needed to join it
+THRESHOLD = 0.36  # cosine with an event's centroid needed to join it
 MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compare)
 # Below this many stored stories the frequencies cannot tell a rare name from a common
 # word, so nothing merges (a new database's first polls: precision first).
 MIN_CORPUS = 100
 INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
-CANDIDATES = 12  # events scored per story, those sharing the most index keys first
+CANDIDATES = 5  # events scored per story, those sharing the most index keys first
 PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
 
@@ -231,7 +231,9 @@ class Rarity:
         return w
 
 
-def _weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
+def story_weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
+    """Each term's weight for this story: rarity, times the figure, name and headline
+    factors."""
     out: dict[str, float] = {}
     for t in sig.terms:
         w = rarity.idf(t)
@@ -260,11 +262,14 @@ def _precise(term: str) -> bool:
     return len(digits) >= 3
 
 
-def index_keys(sig: Signature, rarity: Rarity, n: int | None = None) -> list[int]:
+def index_keys(
+    sig: Signature, rarity: Rarity, n: int | None = None, weights: Mapping[str, float] | None = None
+) -> list[int]:
     """The keys a story is filed and looked up under: its rarest terms (weighted as in
     ``similarity``: money figures, names and headline words first among equals). Two reports of one happening share some of their rarest words, the names
     and figures: a handful of keys finds them without reading the whole window."""
-    w = _weights(sig, rarity)  # ties among unseen words go to headline words, names, figures
+    # ties among unseen words go to headline words, names, figures
+    w = weights if weights is not None else story_weights(sig, rarity)
     ranked = heapq.nsmallest(n or INDEX_KEYS, sig.terms, key=lambda t: (-w[t], t))
     return [event_key(t) for t in ranked]
 
@@ -284,13 +289,13 @@ class Profile:
     moves: dict[str, int] = field(default_factory=dict)  # lead movements
     first: datetime | None = None  # earliest and latest publication of its stories
     last: datetime | None = None
-    # (Rarity.serial, centroid weights, their norm): reused while neither changes
-    _vector: tuple[int, dict[str, float], float] | None = field(
-        default=None, compare=False, repr=False
-    )
+    # The norm of its weighted centroid, as of its last change (``centroid_norm``): stored
+    # with it, so comparing a story with an event reads only the terms the story has.
+    # Rarity drifts slowly; a norm a few polls old moves a cosine by a rounding error.
+    norm: float | None = None
 
     def add(self, sig: Signature) -> None:
-        self._vector = None
+        self.norm = None
         self.stories += 1
         for t in sig.terms:
             self.terms[t] = self.terms.get(t, 0) + 1
@@ -314,6 +319,7 @@ class Profile:
             {
                 "n": self.stories, "t": self.terms, "f": self.figures, "d": self.dates,
                 "w": self.days, "m": self.moves, "a": _stamp(self.first), "b": _stamp(self.last),
+                "z": self.norm,
             },
             ensure_ascii=False, separators=(",", ":"),
         )  # fmt: skip
@@ -325,7 +331,7 @@ class Profile:
             return cls(
                 stories=int(d["n"]), terms=dict(d["t"]), figures=dict(d["f"]),
                 dates=dict(d["d"]), days=dict(d["w"]), moves=dict(d["m"]), first=_unstamp(d["a"]),
-                last=_unstamp(d["b"]),
+                last=_unstamp(d["b"]), norm=None if d.get("z") is None else float(d["z"]),
             )  # fmt: skip
         except (ValueError, KeyError, TypeError):
             return None
@@ -378,37 +384,42 @@ def vetoed(sig: Signature, ev: Profile, window: timedelta) -> str | None:
 def similarity(sig: Signature, ev: Profile, rarity: Rarity) -> float:
     """Cosine between the story's weighted terms and the event's centroid (each term
     weighted by rarity and by the share of the event's stories that use it)."""
-    if not ev.stories:
+    mine = story_weights(sig, rarity)
+    return _cosine(mine, math.sqrt(sum(w * w for w in mine.values())), ev, rarity)
+
+
+def _cosine(mine: Mapping[str, float], norm_s: float, ev: Profile, rarity: Rarity) -> float:
+    """Only the story's terms are looked up in the event; the event's side of the norm is
+    its stored one (``centroid_norm``)."""
+    if not ev.stories or not norm_s:
         return 0.0
-    mine = _weights(sig, rarity)
-    theirs, norm_e = _centroid(ev, rarity)
+    n = ev.stories
+    counts = ev.terms
+    idf = rarity.idf
     dot = 0.0
     for t, m in mine.items():
-        w = theirs.get(t)
-        if w is not None:
-            dot += m * w
-    norm_s = math.sqrt(sum(w * w for w in mine.values()))
-    if not dot or not norm_s or not norm_e:
+        c = counts.get(t)
+        if c is not None:
+            dot += m * idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n
+    if not dot:
         return 0.0
-    return dot / (norm_s * norm_e)
+    norm_e = ev.norm if ev.norm is not None else centroid_norm(ev, rarity)
+    return dot / (norm_s * norm_e) if norm_e else 0.0
 
 
-def _centroid(ev: Profile, rarity: Rarity) -> tuple[dict[str, float], float]:
-    """The event's weighted centroid and its norm (kept on the profile for the batch: every
-    story of a poll that meets the event is compared with the same vector). A term whose
-    frequency was not read (no story of the batch uses it) weighs as a rare one: unshared
-    terms then count fully against the match (precision first)."""
-    v = ev._vector
-    if v is not None and v[0] == rarity.serial:
-        return v[1], v[2]
+def centroid_norm(ev: Profile, rarity: Rarity) -> float:
+    """The norm of the event's weighted centroid (each term: rarity, figure weight, share of
+    its stories), kept on the profile until it changes. A term whose frequency was not read
+    (no story of the batch uses it) weighs as a rare one: unshared terms then count fully
+    against a match (precision first)."""
     n = ev.stories
     idf = rarity.idf
-    weights = {
-        t: idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n for t, c in ev.terms.items()
-    }
-    norm = math.sqrt(sum(w * w for w in weights.values()))
-    ev._vector = (rarity.serial, weights, norm)
-    return weights, norm
+    total = 0.0
+    for t, c in ev.terms.items():
+        w = idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n
+        total += w * w
+    ev.norm = math.sqrt(total)
+    return ev.norm
 
 
 def choose_event(
@@ -417,26 +428,34 @@ def choose_event(
     rarity: Rarity,
     window: timedelta,
     threshold: float | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> int | None:
     """The event the story joins: the candidate with the highest similarity at or above
-    ``threshold`` that no guard vetoes (ties: the earliest event), or None for a new one."""
+    ``threshold`` that no guard vetoes (ties: the earliest event), or None for a new one.
+    ``weights``: ``story_weights(sig, rarity)``, when the caller has them."""
     if not sig.enough or rarity.total < MIN_CORPUS:
         return None
     if threshold is None:
         threshold = THRESHOLD
     best: tuple[float, int] | None = None
+    mine = weights
+    norm_s = 0.0 if mine is None else math.sqrt(sum(w * w for w in mine.values()))
     for event_id, ev in candidates:
         if vetoed(sig, ev, window) is not None:
             continue
-        s = similarity(sig, ev, rarity)
+        if mine is None:  # the story's side once, whatever the number of candidates
+            mine = story_weights(sig, rarity)
+            norm_s = math.sqrt(sum(w * w for w in mine.values()))
+        s = _cosine(mine, norm_s, ev, rarity)
         if s >= threshold and (best is None or (-s, event_id) < (-best[0], best[1])):
             best = (s, event_id)
     return None if best is None else best[1]
 
 
-def rank_candidates(
-    hits: Mapping[int, int], limit: int | None = None, order: Callable[[int], int] | None = None
-) -> list[int]:
-    """Event ids by index keys shared (most first, then the newest event), at most ``limit``."""
-    key = order or (lambda e: -e)
-    return heapq.nsmallest(limit or CANDIDATES, hits, key=lambda e: (-hits[e], key(e)))
+def rank_candidates(hits: Mapping[int, int], limit: int | None = None) -> list[int]:
+    """Event ids by index keys shared (most first, then the newest, highest id), at most
+    ``limit``."""
+    n = limit or CANDIDATES
+    if len(hits) <= n:
+        return [e for _, e in sorted(((c, e) for e, c in hits.items()), reverse=True)]
+    return [e for _, e in heapq.nlargest(n, ((c, e) for e, c in hits.items()))]

@@ -43,6 +43,9 @@ class Opened:
 class Assigned:
     events: dict[int, int] = field(default_factory=dict)  # story id -> event id
     opened: set[int] = field(default_factory=set)  # events opened by this batch
+    # term key -> stories of the batch using it: for ``count_terms``, the transaction's
+    # last write
+    terms: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,7 +71,11 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     for k, n in term_keys.items():
         df[k] = df.get(k, 0) + n
     rarity = grouping.Rarity(df, store.story_total(tx))
-    filed = [grouping.index_keys(sig, rarity) if sig.enough else [] for sig in sigs]
+    weights = [grouping.story_weights(sig, rarity) for sig in sigs]
+    filed = [
+        grouping.index_keys(sig, rarity, weights=w) if sig.enough else []
+        for sig, w in zip(sigs, weights, strict=True)
+    ]
     store.lock_event_keys(tx, (k for ks in filed for k in ks))
     lo = min(s.published_at for s in sigs) - window
     hi = max(s.published_at for s in sigs) + window
@@ -80,7 +87,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
     new_rows: list[tuple[int, datetime, int]] = []
     opened: list[int] = []
-    for o, sig, keys in zip(new, sigs, filed, strict=True):
+    for o, sig, keys, w in zip(new, sigs, filed, weights, strict=True):
         a, b = (
             int((sig.published_at - window).timestamp()),
             int((sig.published_at + window).timestamp()),
@@ -96,7 +103,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
             for e, (prof, ks) in store.profiles(tx, missing).items():
                 known[e] = None if prof is None else _Event(prof, list(ks))
         cands = [(e, ev.profile) for e in ranked if (ev := known.get(e)) is not None]
-        eid = grouping.choose_event(sig, cands, rarity, window)
+        eid = grouping.choose_event(sig, cands, rarity, window, weights=w)
         if eid is None:
             eid = PROVISIONAL + len(opened)
             opened.append(eid)
@@ -112,8 +119,14 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
         out.events[o.story_id] = eid
         epoch = int(sig.published_at.timestamp())
         for k in keys:
-            rows.setdefault(k, []).append((eid, epoch))
+            seen = rows.setdefault(k, [])
+            seen.append((eid, epoch))
+            if len(seen) > 2 * grouping.PER_KEY:  # a hot key: the batch's own rows capped too
+                del seen[: -grouping.PER_KEY]
             new_rows.append((k, sig.published_at, eid))
+    for ev in known.values():  # the norms stored with the profiles written below
+        if ev is not None and ev.stories and ev.profile.norm is None:
+            grouping.centroid_norm(ev.profile, rarity)
     # write: new events, joined events, index rows, stories, frequencies
     first = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
     made = store.new_events(
@@ -143,5 +156,13 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     out.events = {s: real.get(e, e) for s, e in out.events.items()}
     out.opened = set(made)
     store.set_story_events(tx, list(out.events.items()))
-    store.add_term_frequencies(tx, term_keys)
+    out.terms = term_keys
     return out
+
+
+def count_terms(tx: Tx, assigned: Assigned) -> None:
+    """Add the batch's terms to the stored frequencies. Called last in the transaction: on
+    PostgreSQL the upsert locks the terms' rows (in key order) until commit, and a writer
+    that took them before waiting for another's alert (the unique index on an event's
+    alerts) could close a cycle with it; taken last, after every other lock, it cannot."""
+    store.add_term_frequencies(tx, assigned.terms)

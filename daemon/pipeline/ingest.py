@@ -479,6 +479,7 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
     for rec, alert_id in zip(fresh, tx.insert_new_alerts(fresh, now), strict=True):
         stats.alerts.append(alert_id)
         stats.alerts_by_topic[rec.topic] = stats.alerts_by_topic.get(rec.topic, 0) + 1
+    eventing.count_terms(tx, events)
     return stats
 
 
