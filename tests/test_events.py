@@ -289,7 +289,7 @@ def test_three_outlets_one_event_one_alert(store: Store, per: str) -> None:
 def test_migration_makes_every_story_its_own_event(db_url: str) -> None:
     s = Store.open(db_url)
     try:
-        db.upgrade(s.engine, "0008")
+        db.upgrade(s.engine, "0009")
         with s.engine.begin() as conn:
             for n in (1, 2):
                 conn.execute(

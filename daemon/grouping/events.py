@@ -166,7 +166,7 @@ def _names(raw: str, title: str) -> set[str]:
 def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
     """Normalised figures and "d/m" dates of lower-cased ``s`` (reusing the story guards'
     money, percentage and date readings, see ``daemon.grouping.stories``)."""
-    slash, weekday = st._may_match(st._SLASH_DATE, s), st._may_match(st._WEEKDAY, s)
+    slash, weekday = st.may_match(st._SLASH_DATE, s), st.may_match(st._WEEKDAY, s)
     dates, _weekdays, figures = st._guards(s, published, slash, weekday)
     out = set(figures)
     for m in _QUANTITY.finditer(s):
@@ -187,14 +187,14 @@ def signature(doc: st.Doc) -> Signature:
     if not body_raw.strip():
         body_raw = doc.content
     body_raw = strip_control(normalize(body_raw[: LEAD_WORDS * 20]))
-    body = st._canonical_dates(st._clean(body_raw))
+    body = st.canonical_dates(st.clean_body(body_raw))
     lead = " ".join(body.split()[:LEAD_WORDS])
-    tl = st._canonical_dates(title.lower())
+    tl = st.canonical_dates(title.lower())
     title_words = _words(tl)
     words = list(dict.fromkeys(title_words + _words(lead)))
     names = _names(" ".join(body_raw.split()[:LEAD_WORDS]), title)
     figures, dates = _figures(tl + " . " + lead, doc.published_at)
-    slash, weekday = st._may_match(st._SLASH_DATE, lead), st._may_match(st._WEEKDAY, lead)
+    slash, weekday = st.may_match(st._SLASH_DATE, lead), st.may_match(st._WEEKDAY, lead)
     lead_day = st._lead_day(lead, doc.published_at, slash, weekday) if lead else None
     move = st._lead_move(tl + " . " + lead)
     terms = list(dict.fromkeys([*words, *sorted(names - set(words)), *sorted(figures)]))

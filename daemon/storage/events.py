@@ -109,7 +109,7 @@ def key_rows(
 
 
 def profiles(tx: Tx, ids: Sequence[int]) -> dict[int, tuple[Profile | None, tuple[int, ...]]]:
-    """Each event's profile (None: made before migration 0009, never joined) and keys."""
+    """Each event's profile (None: made before migration 0010, never joined) and keys."""
     out: dict[int, tuple[Profile | None, tuple[int, ...]]] = {}
     for chunk in chunks(list(dict.fromkeys(ids)), 500):
         rows = tx._fetch(

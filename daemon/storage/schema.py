@@ -86,7 +86,7 @@ events = sa.Table(
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("story_count", sa.Integer, nullable=False, server_default="1"),
     # events.Profile.encode(): the aggregate its next stories are compared with; NULL for
-    # events made from stories stored before migration 0009 (never joined)
+    # events made from stories stored before migration 0010 (never joined)
     sa.Column("profile", sa.Text),
     sa.Column("keys", sa.LargeBinary),  # its rows in event_keys, packed "<q" like items.bands
 )
@@ -99,7 +99,7 @@ stories = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("event_id", sa.Integer, index=True),  # events.id (no foreign key: see 0009)
+    sa.Column("event_id", sa.Integer, index=True),  # events.id (no foreign key: see 0010)
 )
 
 # The candidate index of events: each story's rarest terms (events.index_keys) with its

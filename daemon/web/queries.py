@@ -163,15 +163,18 @@ class Reader:
     # -- events (optional) -----------------------------------------------------------------
     @property
     def events_table(self) -> sa.Table | None:
-        """The ``events`` table once a migration adds it (checked once a minute, so a
-        running dashboard notices an upgrade)."""
+        """The ``events`` table once a migration adds it and it holds events (checked once
+        a minute, so a running dashboard notices an upgrade and the first events)."""
         if self._events is None and time.monotonic() - self._events_checked > 60:
             self._events_checked = time.monotonic()
             insp = sa.inspect(self.engine)
             if insp.has_table("events") and any(
                 c["name"] == "event_id" for c in insp.get_columns("stories")
             ):
-                self._events = sa.Table("events", sa.MetaData(), autoload_with=self.engine)
+                table = sa.Table("events", sa.MetaData(), autoload_with=self.engine)
+                with self.conn() as conn:  # the table alone (migration 0010) is no events yet
+                    if conn.execute(sa.select(table.c.id).limit(1)).first() is not None:
+                        self._events = table
         return self._events
 
     @property

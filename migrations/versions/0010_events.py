@@ -10,8 +10,8 @@ at it. Their events get no profile (it would have to be recomputed from stored t
 stories arriving after the upgrade never join them: they start events of their own. Old
 alerts keep event_key NULL: they were raised per story.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from alembic import op
 
 from daemon.storage.schema import UTCDateTime
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
