@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.feeds.parse import ParsedItem
 from daemon.grouping import events as ev
 from daemon.grouping.stories import Doc
@@ -22,7 +23,6 @@ from daemon.storage.feeds import FeedSpec
 from daemon.storage.store import Store
 from daemon.topics.match import Matcher, TopicSpec
 from tests.feedgen import Entry, entries, rss
-from tests.loopback import LoopbackServer
 from tests.test_pipeline import pantau, write_config
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
