@@ -273,10 +273,63 @@ class ConsoleNotifierConfig(_Strict):
     type: Literal["console"]
 
 
+class TelegramNotifierConfig(_Strict):
+    type: Literal["telegram"]
+    bot_token: str = Field(repr=False)
+    chat_id: str
+    api_url: HttpUrl = "https://api.telegram.org"
+    disable_web_page_preview: bool = True
+    digest: Duration | None = None
+    timeout: Duration = 10.0
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, v: str) -> str:
+        from daemon.delivery.telegram import TOKEN_RE
+
+        if not TOKEN_RE.match(v.strip()):  # the message never quotes the value: a secret
+            raise ValueError("not a bot token (expected <bot id>:<key> as BotFather gives it)")
+        return v.strip()
+
+    @field_validator("chat_id", mode="before")
+    @classmethod
+    def _chat(cls, v: Any) -> str:
+        from daemon.delivery.telegram import CHAT_ID_RE
+
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)  # an unquoted -100… in YAML is a number
+        if not isinstance(v, str) or not CHAT_ID_RE.match(v.strip()):
+            raise ValueError(f"expected a chat id (-1001234567890) or @channelname, not {v!r}")
+        return v.strip()
+
+
+class WebhookNotifierConfig(_Strict):
+    type: Literal["webhook"]
+    url: HttpUrl
+    secret: str | None = Field(None, min_length=16, repr=False)
+    headers: dict[str, str] = Field({}, repr=False)
+    timeout: Duration = 10.0
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, v: dict[str, str]) -> dict[str, str]:
+        from daemon.delivery.webhook import check_headers
+
+        problems = check_headers(v)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
+
+
 NotifierConfig = Annotated[
-    SlackNotifierConfig | EmailNotifierConfig | ConsoleNotifierConfig,
+    SlackNotifierConfig
+    | EmailNotifierConfig
+    | ConsoleNotifierConfig
+    | TelegramNotifierConfig
+    | WebhookNotifierConfig,
     Field(discriminator="type"),
 ]
+NOTIFIER_TYPES = ("slack", "email", "console", "telegram", "webhook")
 
 
 class Config(_Strict):
@@ -398,7 +451,7 @@ def _expand_env(
     return node
 
 
-_UNION_TAGS = ("slack", "email", "console")
+_UNION_TAGS = NOTIFIER_TYPES  # discriminated unions add the tag to the location
 
 
 def _pydantic_errors(exc: ValidationError, unset: set[tuple]) -> list[str]:
@@ -548,6 +601,7 @@ def parse_config(
     unset: set[tuple] = set()
     expanded = _expand_env(raw, (), env, errors, secrets, unset)
     secrets.extend(_secret_values(expanded))
+    secrets.extend(_webhook_secrets(expanded))
     cfg: Config | None = None
     try:
         cfg = Config.model_validate(expanded)
@@ -570,6 +624,20 @@ def _secret_values(node: Any, key: str = "") -> list[str]:
     if isinstance(node, list):
         return [v for sub in node for v in _secret_values(sub, key)]
     return [node] if key in SECRET_FIELDS and isinstance(node, str) and node else []
+
+
+def _webhook_secrets(node: Any) -> list[str]:
+    """A webhook's URL and its extra header values are credentials as often as not (a token
+    in the path, an Authorization header); SECRET_FIELDS cannot name them, since feeds have
+    ``url`` keys too and header names are the operator's."""
+    notifiers = node.get("notifiers") if isinstance(node, dict) else None
+    out: list[str] = []
+    for n in notifiers.values() if isinstance(notifiers, dict) else ():
+        if isinstance(n, dict) and n.get("type") == "webhook":
+            headers = n.get("headers") if isinstance(n.get("headers"), dict) else {}
+            values = [n.get("url"), *headers.values()]
+            out.extend(v for v in values if isinstance(v, str) and v)
+    return out
 
 
 def _masked(errors: list[str], secrets: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Notifier senders: Slack webhook, email and console, behind one small interface."""
+"""Notifier senders: Slack, Telegram, webhooks, email and console, behind one small interface."""
 
 from __future__ import annotations
 

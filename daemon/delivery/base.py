@@ -52,6 +52,11 @@ class AlertMessage:
     matched: tuple[str, ...]
     snippet: str
     sources: tuple[Source, ...]
+    # The outbox row this message is sent for (a receiver's idempotency key), and the alert
+    # as ``pantau alerts --json`` shows it (a webhook posts exactly that). Both are set by
+    # the dispatcher; a notifier built for one message (notify-test) has neither.
+    delivery_id: int | None = None
+    record: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class SendResult:
     detail: str = ""
     permanent: bool = False
     retry_after: float | None = None
+    # Alerts that reached the receiver although the send as a whole did not succeed (a
+    # digest split into several messages, one of which failed): the dispatcher marks those
+    # sent, so a retry does not repeat them.
+    delivered: frozenset[int] = frozenset()
 
 
 class Notifier(Protocol):
@@ -193,6 +202,14 @@ def build_notifier(
         from daemon.delivery.email import EmailNotifier
 
         return EmailNotifier.from_config(name, cfg, user_agent=user_agent)
+    if kind == "telegram":
+        from daemon.delivery.telegram import TelegramNotifier
+
+        return TelegramNotifier.from_config(name, cfg, user_agent=user_agent)
+    if kind == "webhook":
+        from daemon.delivery.webhook import WebhookNotifier
+
+        return WebhookNotifier.from_config(name, cfg, user_agent=user_agent)
     if kind == "console":
         from daemon.delivery.console import ConsoleNotifier
 

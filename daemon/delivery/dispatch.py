@@ -56,7 +56,7 @@ def retry_delay(attempts: int, policy: RetryPolicy, retry_after: float | None = 
     return delay
 
 
-def to_message(a: AlertView) -> AlertMessage:
+def to_message(a: AlertView, delivery_id: int | None = None) -> AlertMessage:
     return AlertMessage(
         alert_id=a.id,
         topic=a.topic,
@@ -67,6 +67,8 @@ def to_message(a: AlertView) -> AlertMessage:
         matched=tuple(a.matched),
         snippet=a.snippet,
         sources=tuple(Source(s.outlet, s.url, s.title) for s in a.sources),
+        delivery_id=delivery_id,
+        record=a.to_json(),
     )
 
 
@@ -222,15 +224,18 @@ class Dispatcher:
         owner: str,
         stats: DispatchStats,
     ) -> None:
-        msgs = [to_message(views[r.alert_id]) for r in rows if r.alert_id in views]
+        msgs = [to_message(views[r.alert_id], r.id) for r in rows if r.alert_id in views]
         try:
             result = notifier.send(msgs)
         except Exception as exc:  # a notifier bug must not kill the dispatcher
             log_event(log, "error", "delivery.crash", exc_info=True, notifier=notifier.name)
             result = SendResult(False, f"internal error: {type(exc).__name__}")
         done = self.clock()
+        # a digest sent in parts may have delivered some alerts before one part failed
+        partial = SendResult(True, "sent before a later part failed")
         for r in rows:
-            self._mark(r, result, owner, done, stats)
+            sent = not result.ok and r.alert_id in result.delivered
+            self._mark(r, partial if sent else result, owner, done, stats)
 
     def _mark(
         self, r: DeliveryRow, result: SendResult, owner: str, now: datetime, stats: DispatchStats

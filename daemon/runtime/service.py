@@ -38,7 +38,7 @@ from daemon.feeds import health as feedhealth
 from daemon.feeds import schedule
 from daemon.feeds.fetch import Fetcher, FetchPolicy
 from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed, record_failure
-from daemon.logs import log_event
+from daemon.logs import add_secret, log_event
 from daemon.pipeline.ingest import Rules
 from daemon.pipeline.prepare import parse_and_prepare
 from daemon.runtime import heap, metrics
@@ -687,6 +687,7 @@ class Daemon:
             self.notify.reloading()
         try:
             loaded = load_config(self.loaded.path)
+            add_secret(*loaded.secrets)  # a new token or webhook is masked from the start
             rt = build_runtime(loaded, self.store, self.stop)
         except ConfigError as exc:
             log_event(
