@@ -169,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help=json_help)
     n = command("notify-test", "send a test message through one notifier")
     n.add_argument("name", help="the notifier's name under `notifiers:` in the config")
+    o = command("opml", "feeds as OPML 2.0, or an OPML file as a feeds: block")
+    osub = o.add_subparsers(dest="opml_command", metavar="SUBCOMMAND")
+    osub.required = True
+    _global_options(
+        osub.add_parser("export", help="print the configured feeds as OPML 2.0"), top=False
+    )
+    oi = osub.add_parser("import", help="print an OPML file's feeds as a feeds: YAML block")
+    _global_options(oi, top=False)
+    oi.add_argument("file", metavar="FILE", help="the OPML file (- for stdin)")
     w = command("web", "serve the dashboard read-only from the database (no polling)")
     w.add_argument("--listen", metavar="HOST:PORT", help="default: web.listen, else 127.0.0.1:8080")
     dm = command("demo", "run one cycle over bundled sample feeds (offline, no config)")
@@ -301,7 +310,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from daemon.demo import run_demo
 
         return run_demo(web=args.web)
+    if cmd == "opml" and args.opml_command == "import":
+        return cmd_opml_import(args)
     loaded = _load(args)
+    if cmd == "opml":
+        return cmd_opml_export(loaded)
     if cmd == "notify-test":
         return cmd_notify_test(loaded, args.name)
     _require_usable(loaded, cmd)
@@ -409,10 +422,20 @@ def cmd_check(loaded: LoadedConfig) -> int:
         extra = ""
         if n.type == "email":
             extra = f"{n.host}:{n.port} {n.security} to {', '.join(n.to)}"
-            if n.digest:
-                extra += f", digest every {format_duration(n.digest)}"
+        elif n.type == "telegram":
+            extra = f"chat {n.chat_id} via {_host(n.api_url)}"
+        elif n.type == "webhook":  # the host only: a path or query may hold a token
+            extra = f"POST to {_host(n.url)}" + (", signed" if n.secret else "")
+        if getattr(n, "digest", None):
+            extra += f", digest every {format_duration(n.digest)}"
         print(f"  {name:<24} {n.type:<8} {extra}")
     return 0
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or "?"
 
 
 def _redact_url(url: str) -> str:
@@ -535,6 +558,70 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
         return 0
     print(f"pantau: {name}: failed: {res.detail}", file=sys.stderr)
     return 1
+
+
+def cmd_opml_export(loaded: LoadedConfig) -> int:
+    from daemon import opml
+
+    urls = [f.url for f in loaded.config.feeds]
+    if any(secret in u for u in urls for secret in loaded.secrets):
+        urls = _urls_as_written(loaded)
+    sys.stdout.write(opml.export(loaded.config, urls))
+    return 0
+
+
+def _urls_as_written(loaded: LoadedConfig) -> list[str]:
+    """Feed URLs before ``${ENV}`` expansion: a secret in a feed URL is not exported."""
+    import yaml
+
+    with open(loaded.path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    out = []
+    for i, (f, r) in enumerate(zip(loaded.config.feeds, raw.get("feeds") or [])):
+        written = str(r.get("url", "")) if isinstance(r, dict) else ""
+        if any(secret in f.url for secret in loaded.secrets):
+            print(f"pantau: feeds[{i}].url: exported as written (${{...}} not expanded)",
+                  file=sys.stderr)  # fmt: skip
+            out.append(written)
+        else:
+            out.append(f.url)
+    return out
+
+
+def cmd_opml_import(args: argparse.Namespace) -> int:
+    """Print FILE's feeds as a ``feeds:`` block; feeds already configured (when a config is
+    found) are reported with the other skipped outlines on stderr."""
+    from daemon import opml
+    from daemon.config import resolve_path
+
+    known: dict[str, str] = {}
+    if args.config or os.environ.get("PANTAU_CONFIG") or os.path.exists(resolve_path(None)):
+        loaded = _load(args)
+        known = {opml.url_key(f.url): f"feeds[{i}]" for i, f in enumerate(loaded.config.feeds)}
+    try:
+        if args.file == "-":
+            data = sys.stdin.buffer.read(opml.MAX_BYTES + 1)
+        else:
+            with open(args.file, "rb") as fh:
+                data = fh.read(opml.MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        result = opml.read(data, known)
+    except opml.OpmlError as exc:
+        print(f"pantau: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    for line in result.problems:
+        print(f"pantau: {args.file}: {line}", file=sys.stderr)
+    if not result.feeds:
+        if not result.already:
+            print(f"pantau: {args.file}: no feeds found", file=sys.stderr)
+            return 1
+        print(f"pantau: {args.file}: every feed is already configured", file=sys.stderr)
+        return 0
+    sys.stdout.write(opml.to_yaml(result.feeds))
+    print(f"pantau: {len(result.feeds)} feeds; paste the block into the config", file=sys.stderr)
+    return 0
 
 
 def cmd_feeds(store: Store, as_json: bool, url: str | None = None) -> int:

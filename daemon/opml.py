@@ -1,0 +1,201 @@
+"""OPML 2.0 in and out: the configured feeds as a subscription list, and another reader's
+subscription list as a ``feeds:`` block to paste into config.yaml.
+
+The config file is never rewritten: it is the operator's, with comments, ``${ENV}`` values
+and an order that mean something; ``import`` prints YAML and the operator pastes it.
+
+An OPML file is as hostile as a feed (README.md, "OPML"): it is read with defusedxml, which
+refuses entity declarations (an entity bomb cannot expand) and external references (a file
+cannot make us open a path or URL), from at most MAX_BYTES, nested at most MAX_DEPTH deep,
+with each element freed once read, so 10,000 outlines cost a few megabytes. Nothing in the
+file is fetched: ``type="include"`` outlines are reported, not followed.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import ParseError, iterparse
+from pydantic import ValidationError
+
+from daemon.config import Config, FeedConfig, format_duration
+from daemon.text import clean_line
+
+NS = "https://github.com/pantau-monitor/pantau/opml/1"  # pantau's own outline attributes
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_FEEDS = 50_000
+MAX_NAME = 200
+_OPTIONS = ("interval", "fulltext", "timezone")  # per-feed options carried as pantau:*
+
+
+class OpmlError(Exception):
+    """The document cannot be read as OPML at all (one line, safe to print)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+
+
+def export(config: Config, urls: Sequence[str] | None = None) -> str:
+    """OPML 2.0 for the configured feeds. ``urls`` replaces the feeds' URLs one for one (the
+    CLI passes them as written in the file, so an expanded ``${SECRET}`` is not printed)."""
+    ET.register_namespace("pantau", NS)
+    root = ET.Element("opml", {"version": "2.0"})
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "pantau feeds"
+    ET.SubElement(head, "dateCreated").text = formatdate(usegmt=True)
+    ET.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
+    body = ET.SubElement(root, "body")
+    for i, f in enumerate(config.feeds):
+        name = _xml_text(f.display_name)
+        attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": urls[i] if urls else f.url}
+        if f.interval is not None:
+            attrs[f"{{{NS}}}interval"] = format_duration(f.interval)
+        if f.fulltext is not None:
+            attrs[f"{{{NS}}}fulltext"] = "true" if f.fulltext else "false"
+        if f.timezone != FeedConfig.model_fields["timezone"].default:
+            attrs[f"{{{NS}}}timezone"] = f.timezone
+        ET.SubElement(body, "outline", attrs)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _xml_text(s: str) -> str:
+    """One line without the control characters XML 1.0 cannot carry."""
+    return clean_line(s, MAX_NAME)
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+
+
+@dataclass
+class Imported:
+    feeds: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each, for stderr
+    already: int = 0  # feeds left out because the config has them
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def url_key(url: str) -> str:
+    """What makes two subscriptions the same feed: scheme and host are case-insensitive,
+    a fragment never reaches the server."""
+    p = urlsplit(url)
+    return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path or "/", p.query, ""))
+
+
+def _is_http(url: str) -> bool:
+    try:
+        p = urlsplit(url)
+        return p.scheme.lower() in ("http", "https") and bool(p.hostname)
+    except ValueError:
+        return False
+
+
+def _show(s: str, n: int = 120) -> str:
+    return repr(clean_line(s, n))
+
+
+def _outlines(data: bytes) -> Iterable[tuple[int, dict[str, str]]]:
+    """(ordinal, attributes) of every ``outline`` element, nested ones flattened."""
+    depth = 0
+    seen_root = False
+    n = 0
+    try:
+        for event, elem in iterparse(io.BytesIO(data), events=("start", "end")):
+            tag = _local(elem.tag) if isinstance(elem.tag, str) else ""
+            if event == "start":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise OpmlError(f"outlines nested deeper than {MAX_DEPTH} levels")
+                if not seen_root:
+                    if tag.lower() != "opml":
+                        raise OpmlError(f"not OPML (the root element is <{clean_line(tag, 40)}>)")
+                    seen_root = True
+                if tag == "outline":
+                    n += 1
+                    yield (
+                        n,
+                        {_local(k): v for k, v in elem.attrib.items()}
+                        | {f"pantau:{_local(k)}": v for k, v in elem.attrib.items() if NS in k},
+                    )
+            else:
+                depth -= 1
+                elem.clear()  # attributes and text are read: free them
+    except (EntitiesForbidden, DTDForbidden, ExternalReferenceForbidden):
+        raise OpmlError("refused: the document declares entities or external references") from None
+    except ParseError as exc:
+        raise OpmlError(f"not well-formed XML: {clean_line(str(exc), 200)}") from None
+    if not seen_root:
+        raise OpmlError("not OPML (empty document)")
+
+
+def read(data: bytes, known: Mapping[str, str] | None = None) -> Imported:
+    """The feeds of an OPML document as ``feeds:`` entries, with the problems found.
+    ``known`` maps url_key → key path of feeds already configured (reported, left out)."""
+    if len(data) > MAX_BYTES:
+        raise OpmlError(f"larger than {MAX_BYTES // (1024 * 1024)} MB")
+    out = Imported()
+    seen: dict[str, int] = {}
+    default_tz = FeedConfig.model_fields["timezone"].default
+    for n, attrs in _outlines(data):
+        url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
+        label = attrs.get("text") or attrs.get("title") or ""
+        where = f"outline {n}" + (f" ({_show(label, 60)})" if label.strip() else "")
+        if not url:
+            if attrs.get("type", "").lower() == "include":
+                out.problems.append(f"{where}: an include is not followed (import that file)")
+            continue  # a folder: its children are flattened into the list
+        if not _is_http(url):
+            out.problems.append(f"{where}: skipped, not an http(s) URL: {_show(url)}")
+            continue
+        key = url_key(url)
+        if key in seen:
+            out.problems.append(f"{where}: skipped, duplicate of outline {seen[key]}")
+            continue
+        seen[key] = n
+        if known and key in known:
+            out.problems.append(f"{where}: skipped, already in the config as {known[key]}")
+            out.already += 1
+            continue
+        if len(out.feeds) >= MAX_FEEDS:
+            raise OpmlError(f"more than {MAX_FEEDS} feeds")
+        entry: dict[str, Any] = {"url": url}
+        name = clean_line(label or attrs.get("title") or "", MAX_NAME)
+        if name and name != (urlsplit(url).hostname or ""):
+            entry["name"] = name
+        for opt in _OPTIONS:
+            value = attrs.get(f"pantau:{opt}")
+            if value is None:
+                continue
+            try:  # the config's own validation, so what is printed will load
+                checked = getattr(FeedConfig.model_validate({"url": url, opt: value}), opt)
+            except ValidationError as exc:
+                msg = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+                out.problems.append(f"{where}: pantau:{opt} left out: {clean_line(msg, 200)}")
+                continue
+            if opt == "interval":
+                entry[opt] = format_duration(checked)
+            elif opt != "timezone" or checked != default_tz:
+                entry[opt] = checked
+        out.feeds.append(entry)
+    return out
+
+
+def to_yaml(feeds: list[dict[str, Any]]) -> str:
+    """A ``feeds:`` block; PyYAML quotes whatever a name holds (``: ``, ``#``, quotes)."""
+    return yaml.safe_dump(
+        {"feeds": feeds}, allow_unicode=True, sort_keys=False, default_flow_style=False, width=4096
+    )
