@@ -47,6 +47,10 @@ MIN_INTERVAL = 1.0  # seconds between messages to one chat
 MAX_LOCAL_WAIT = 30.0  # longer than this, hand the wait back to the dispatcher
 MAX_RETRY_AFTER = 86400.0
 MAX_LINK = 2048
+# The answer echoes the whole message (entities, the text with \uXXXX escapes): read enough
+# to parse it, and take a cut-off answer that starts {"ok":true as the success it is.
+MAX_ANSWER = 256 * 1024
+_OK_PREFIX_RE = re.compile(r'^\s*\{\s*"ok"\s*:\s*true\b')
 SNIPPET_MAX = 1200
 DIGEST_SNIPPET_MAX = 200
 DEFAULT_API = "https://api.telegram.org"
@@ -228,6 +232,8 @@ def classify(status: int, body: str, retry_after: str | None = None) -> SendResu
             result = data.get("result")
             mid = result.get("message_id") if isinstance(result, dict) else None
             return SendResult(True, f"{status} ok" + (f" message_id={mid}" if mid else ""))
+        if _OK_PREFIX_RE.match(body):
+            return SendResult(True, f"{status} ok")
         return SendResult(False, f"{status} unexpected answer: {described}")
     if status == 429:
         return SendResult(False, detail, retry_after=_retry_after(params, retry_after))
@@ -345,6 +351,7 @@ class TelegramNotifier:
             json.dumps(payload, ensure_ascii=False).encode("utf-8"),
             {"Content-Type": "application/json", "User-Agent": self._user_agent},
             timeout=self._timeout,
+            max_answer=MAX_ANSWER,
         )
         if isinstance(answer, http.Answer):
             result = classify(answer.status, answer.body, answer.headers.get("Retry-After"))
