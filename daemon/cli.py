@@ -563,29 +563,29 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
 def cmd_opml_export(loaded: LoadedConfig) -> int:
     from daemon import opml
 
-    urls = [f.url for f in loaded.config.feeds]
-    if any(secret in u for u in urls for secret in loaded.secrets):
-        urls = _urls_as_written(loaded)
+    urls = _urls_as_written(loaded)
+    for i, (f, u) in enumerate(zip(loaded.config.feeds, urls)):
+        if f.url != u:
+            print(f"pantau: feeds[{i}].url: exported as written (${{...}} not expanded)",
+                  file=sys.stderr)  # fmt: skip
     sys.stdout.write(opml.export(loaded.config, urls))
     return 0
 
 
 def _urls_as_written(loaded: LoadedConfig) -> list[str]:
-    """Feed URLs before ``${ENV}`` expansion: a secret in a feed URL is not exported."""
+    """Feed URLs, those holding an expanded ``${ENV}`` value as written in the file: a
+    secret in a feed URL is not exported."""
+    urls = [f.url for f in loaded.config.feeds]
+    if not any(secret in u for u in urls for secret in loaded.secrets):
+        return urls
     import yaml
 
     with open(loaded.path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    out = []
-    for i, (f, r) in enumerate(zip(loaded.config.feeds, raw.get("feeds") or [])):
-        written = str(r.get("url", "")) if isinstance(r, dict) else ""
-        if any(secret in f.url for secret in loaded.secrets):
-            print(f"pantau: feeds[{i}].url: exported as written (${{...}} not expanded)",
-                  file=sys.stderr)  # fmt: skip
-            out.append(written)
-        else:
-            out.append(f.url)
-    return out
+    for i, r in enumerate(raw.get("feeds") or []):
+        if any(secret in urls[i] for secret in loaded.secrets) and isinstance(r, dict):
+            urls[i] = str(r.get("url", "")).strip()
+    return urls
 
 
 def cmd_opml_import(args: argparse.Namespace) -> int:
@@ -597,7 +597,8 @@ def cmd_opml_import(args: argparse.Namespace) -> int:
     known: dict[str, str] = {}
     if args.config or os.environ.get("PANTAU_CONFIG") or os.path.exists(resolve_path(None)):
         loaded = _load(args)
-        known = {opml.url_key(f.url): f"feeds[{i}]" for i, f in enumerate(loaded.config.feeds)}
+        for urls in ([f.url for f in loaded.config.feeds], _urls_as_written(loaded)):
+            known.update({opml.url_key(u): f"feeds[{i}]" for i, u in enumerate(urls)})
     try:
         if args.file == "-":
             data = sys.stdin.buffer.read(opml.MAX_BYTES + 1)

@@ -1,0 +1,243 @@
+"""OPML export and import through the CLI, and hostile OPML files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.config import parse_config
+from daemon.opml import OpmlError, read, to_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONFIG = """\
+database: sqlite:///{db}
+feeds:
+  - url: https://www.antaranews.com/rss/terkini.xml
+    name: Antara
+    interval: 5m
+    fulltext: true
+  - url: https://rss.detik.com/index.php/detikcom
+    name: "Detik: <Berita> & \\"Kabar\\""
+    timezone: Asia/Makassar
+  - url: https://www.cnnindonesia.com/nasional/rss
+  - url: https://example.org/rss?key=${{FEED_KEY}}
+    name: Berbayar
+    fulltext: false
+"""
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            stdin: bytes | None = None) -> subprocess.CompletedProcess:  # type: ignore[type-arg]  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", *args], input=stdin, capture_output=True, timeout=120,
+        cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )  # fmt: skip
+
+
+def test_export_then_import_round_trips_feeds_and_their_options(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(CONFIG.format(db=tmp_path / "p.db"))
+    env = {"FEED_KEY": "kunci-rahasia-77"}
+    r = run_cli("--config", str(cfg), "opml", "export", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert b"kunci-rahasia-77" not in r.stdout + r.stderr  # a ${} value is a secret
+    root = ET.fromstring(r.stdout)
+    assert root.tag == "opml" and root.get("version") == "2.0"
+    outlines = root.findall("./body/outline")
+    assert [o.get("text") for o in outlines] == [
+        "Antara", 'Detik: <Berita> & "Kabar"', "www.cnnindonesia.com", "Berbayar"
+    ]  # fmt: skip
+    assert {o.get("type") for o in outlines} == {"rss"}
+    (tmp_path / "feeds.opml").write_bytes(r.stdout)
+
+    # import, as someone starting a new config elsewhere (no config file there)
+    other = tmp_path / "fresh"
+    other.mkdir()
+    r = run_cli("opml", "import", str(tmp_path / "feeds.opml"), cwd=other)
+    assert r.returncode == 0, r.stderr
+    block = r.stdout.decode()
+    pasted = parse_config(block.replace("${FEED_KEY}", "kunci-rahasia-77"), env={})
+    original = parse_config(CONFIG.format(db=tmp_path / "p.db"), env=env)
+    assert pasted.config.feeds == original.config.feeds
+
+    # importing it into the config it came from adds nothing and says why
+    r = run_cli("--config", str(cfg), "opml", "import", str(tmp_path / "feeds.opml"),
+                cwd=tmp_path, env=env)  # fmt: skip
+    assert r.returncode == 0
+    assert r.stderr.decode().count("already in the config as feeds[") == 4
+    assert cfg.read_text() == CONFIG.format(db=tmp_path / "p.db")  # never rewritten
+
+
+READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0">
+  <head><title>Langganan saya</title></head>
+  <body>
+    <outline text="Nasional" title="Nasional">
+      <outline type="rss" text="Kompas Nasional" xmlUrl="https://www.kompas.com/rss/nasional" htmlUrl="https://nasional.kompas.com"/>
+      <outline text="Daerah">
+        <outline type="rss" title="Hanya judul" xmlUrl="https://daerah.example.id/feed"/>
+      </outline>
+    </outline>
+    <outline type="rss" text="Kompas lagi" xmlUrl="HTTPS://WWW.KOMPAS.COM/rss/nasional#top"/>
+    <outline type="rss" text="Skrip" xmlUrl="javascript:alert(document.cookie)"/>
+    <outline type="rss" text="Berkas" xmlUrl="file:///etc/passwd"/>
+    <outline type="rss" text="Tanpa nama" xmlUrl="https://tanpanama.example.id/rss"/>
+    <outline type="rss" xmlUrl="https://host-saja.example.id/rss"/>
+    <outline type="include" text="Lainnya" url="https://example.org/more.opml"/>
+    <outline type="rss" text="Waktu aneh" xmlUrl="https://w.example.id/rss" xmlns:p="https://github.com/pantau-monitor/pantau/opml/1" p:interval="sebentar" p:timezone="Mars/Olympus"/>
+  </body>
+</opml>
+"""
+
+
+def test_import_flattens_folders_and_reports_duplicates_and_bad_urls(tmp_path: Path) -> None:
+    (tmp_path / "r.opml").write_bytes(READER_EXPORT)
+    r = run_cli("opml", "import", "r.opml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert yaml.safe_load(r.stdout) == {
+        "feeds": [
+            {"url": "https://www.kompas.com/rss/nasional", "name": "Kompas Nasional"},
+            {"url": "https://daerah.example.id/feed", "name": "Hanya judul"},
+            {"url": "https://tanpanama.example.id/rss", "name": "Tanpa nama"},
+            {"url": "https://host-saja.example.id/rss"},
+            {"url": "https://w.example.id/rss", "name": "Waktu aneh"},
+        ]
+    }
+    err = r.stderr.decode()
+    assert "outline 5 ('Kompas lagi'): skipped, duplicate of outline 2" in err
+    assert "not an http(s) URL: 'javascript:alert(document.cookie)'" in err
+    assert "not an http(s) URL: 'file:///etc/passwd'" in err
+    assert "an include is not followed" in err
+    assert "pantau:interval left out" in err and "pantau:timezone left out" in err
+    # what it printed is a valid feeds: block as is
+    parse_config(r.stdout.decode(), env={})
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "message"),
+    [
+        (b"", 1, "not well-formed"),
+        (b"<rss><channel/></rss>", 1, "not OPML"),
+        (b"<opml><body><outline text='x'/></body></opml>", 1, "no feeds found"),
+        (b"<opml><body><outline", 1, "not well-formed"),
+    ],
+)
+def test_import_failures_exit_1_with_one_line(
+    tmp_path: Path, content: bytes, code: int, message: str
+) -> None:
+    (tmp_path / "x.opml").write_bytes(content)
+    r = run_cli("opml", "import", "x.opml", cwd=tmp_path)
+    assert r.returncode == code and message in r.stderr.decode() and r.stdout == b""
+    assert b"Traceback" not in r.stderr
+
+
+def test_import_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    r = run_cli("opml", "import", "tidak-ada.opml", cwd=tmp_path)
+    assert r.returncode == 2 and b"cannot read tidak-ada.opml" in r.stderr
+
+
+def test_import_reads_stdin(tmp_path: Path) -> None:
+    r = run_cli("opml", "import", "-", cwd=tmp_path, stdin=READER_EXPORT)
+    assert r.returncode == 0 and len(yaml.safe_load(r.stdout)["feeds"]) == 5
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE opml [\n<!ENTITY a "hahahahahahahahahaha">\n'
+    + b"".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">\n'.encode() for i in range(9)
+    )
+    + b']>\n<opml version="2.0"><body><outline text="&j;" xmlUrl="https://x.example/"/></body></opml>'
+)
+EXTERNAL = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE opml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    b'<opml version="2.0"><body><outline text="&xxe;" xmlUrl="https://x.example/"/></body></opml>'
+)
+
+
+@pytest.mark.parametrize("doc", [LAUGHS, EXTERNAL], ids=["billion-laughs", "external-entity"])
+def test_entity_declarations_are_refused(tmp_path: Path, doc: bytes) -> None:
+    (tmp_path / "bomb.opml").write_bytes(doc)
+    r = run_cli("opml", "import", "bomb.opml", cwd=tmp_path)
+    assert r.returncode == 1 and b"refused: the document declares entities" in r.stderr
+    assert b"root:" not in r.stdout + r.stderr and r.stdout == b""
+
+
+def test_huge_and_deep_documents_are_refused_without_reading_them_whole(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.opml"
+    with huge.open("wb") as f:
+        f.write(b'<opml version="2.0"><body>')
+        f.write(b"<!-- " + b"x" * (11 * 1024 * 1024) + b" -->")
+        f.write(b"</body></opml>")
+    r = run_cli("opml", "import", str(huge), cwd=tmp_path)
+    assert r.returncode == 1 and b"larger than 10 MB" in r.stderr
+    deep = tmp_path / "deep.opml"
+    deep.write_bytes(b"<opml><body>" + b"<outline>" * 200_000 + b"</outline>" * 200_000
+                     + b"</body></opml>")  # fmt: skip
+    r = run_cli("opml", "import", str(deep), cwd=tmp_path)
+    assert r.returncode == 1 and b"nested deeper than" in r.stderr
+    assert b"Traceback" not in r.stderr
+
+
+def test_ten_thousand_outlines_import_every_feed(tmp_path: Path) -> None:
+    body = "".join(
+        f'<outline text="Folder {i}">'
+        + "".join(
+            f'<outline text="Feed {i}-{j}" xmlUrl="https://f{i}.example.id/{j}.xml"/>'
+            for j in range(100)
+        )  # fmt: skip
+        + "</outline>"
+        for i in range(100)
+    )
+    (tmp_path / "big.opml").write_text(f'<opml version="2.0"><body>{body}</body></opml>')
+    r = run_cli("opml", "import", "big.opml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    feeds = yaml.load(r.stdout, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["feeds"]
+    assert len(feeds) == 10_000 and feeds[-1] == {
+        "url": "https://f99.example.id/99.xml", "name": "Feed 99-99"
+    }  # fmt: skip
+
+
+def test_export_with_a_broken_config_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("feeds: [{url: 'ftp://x'}]\n")
+    r = run_cli("opml", "export", cwd=tmp_path)
+    assert r.returncode == 2 and b"feeds[0].url" in r.stderr and r.stdout == b""
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: a name from an OPML file cannot inject YAML or lose a feed
+
+
+names = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(names, min_size=1, max_size=10))
+def test_property_names_survive_as_text_and_add_no_keys(labels: list[str]) -> None:
+    outlines = "".join(
+        f'<outline xmlUrl="https://o{i}.example.id/rss" text="{_attr(label)}"/>'
+        for i, label in enumerate(labels)
+    )
+    doc = f'<opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    try:
+        result = read(doc)
+    except OpmlError:  # a label with characters XML 1.0 cannot carry: refused whole
+        return
+    loaded = yaml.safe_load(to_yaml(result.feeds))
+    assert list(loaded) == ["feeds"] and len(loaded["feeds"]) == len(labels)
+    for i, feed in enumerate(loaded["feeds"]):
+        assert set(feed) <= {"url", "name"} and feed["url"] == f"https://o{i}.example.id/rss"
+        assert "\n" not in feed.get("name", "") and "\x00" not in feed.get("name", "")
+    parse_config(to_yaml(result.feeds), env={})
+
+
+def _attr(s: str) -> str:
+    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
