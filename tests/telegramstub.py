@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,8 +146,10 @@ class TelegramStub:
         *,
         token: str = TOKEN,
         clock: Callable[[], float] | None = None,
+        delay: float = 0.0,
     ) -> None:
         self._owned = server is None
+        self.delay = delay  # seconds each answer takes (a slow API, for crash tests)
         self.server = server or LoopbackServer()
         # a prefix per stub: stubs on one server keep their own traffic apart
         self.prefix = f"/tg{next(_serial)}"
@@ -216,6 +219,8 @@ class TelegramStub:
         return None
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         body = getattr(req, "request_body", b"")
         if "json" not in (req.headers.get("Content-Type") or ""):
             return self._bad(req, "expected a JSON body")

@@ -58,8 +58,10 @@ class WebhookReceiver:
         *,
         secret: str | None = SECRET,
         clock: Callable[[], float] = time.time,
+        delay: float = 0.0,
     ) -> None:
         self._owned = server is None
+        self.delay = delay  # seconds each answer takes (a slow receiver, for crash tests)
         self.server = server or LoopbackServer()
         self.path = f"/hooks/pantau/{next(_serial)}"
         self.secret = secret
@@ -96,6 +98,8 @@ class WebhookReceiver:
         return [r for r in self.accepted if not r.duplicate]
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         body = getattr(req, "request_body", b"")
         headers = dict(req.headers)
         if self.secret is not None:
