@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-from collections import deque
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from daemon.demo.loopback import LoopbackServer, send
+from tests.servicestub import ServiceStub
 
 # Shaped like a real webhook path; the last segment is the secret part.
 SECRET = "x9Secr3tT0kenDoNotLog"
@@ -26,42 +25,27 @@ def webhook_path() -> str:
     return f"/services/T0PANTAU1/B0STUB{next(_serial):04d}/{SECRET}"
 
 
-class SlackStub:
-    """Own server by default; pass a running ``LoopbackServer`` to share one (starting and
-    stopping a server costs about half a second)."""
+class SlackStub(ServiceStub):
+    """Own server by default; pass a running ``LoopbackServer`` to share one."""
 
     def __init__(self, server: LoopbackServer | None = None) -> None:
-        self._owned = server is None
-        self.server = server or LoopbackServer()
+        super().__init__(server)
         self.path = webhook_path()
-        self._replies: deque[tuple[int, bytes, dict[str, str]]] = deque()
-        self._lock = threading.Lock()
         self.server.route(self.path, self._handle)
-
-    def __enter__(self) -> SlackStub:
-        if self._owned:
-            self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned:
-            self.server.__exit__(*exc)
 
     @property
     def url(self) -> str:
         return self.server.url(self.path)
 
-    def reply(
+    def reply(  # type: ignore[override]
         self, status: int, body: str, headers: dict[str, str] | None = None, times: int = 1
     ) -> None:
         """Queue the next ``times`` answers; after the queue runs dry it answers 200 ok."""
-        with self._lock:
-            for _ in range(times):
-                self._replies.append((status, body.encode(), headers or {}))
+        super().reply(status, body.encode(), headers, times)
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         with self._lock:
-            status, body, headers = self._replies.popleft() if self._replies else (200, b"ok", {})
+            status, body, headers = self.next_reply() or (200, b"ok", {})
         send(req, status, body, {"Content-Type": "text/html", **headers})
 
     @property

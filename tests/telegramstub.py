@@ -1,4 +1,4 @@
-"""A loopback stand-in for the Telegram Bot API's ``sendMessage``, built on ``tests.loopback``.
+"""A loopback stand-in for the Telegram Bot API's ``sendMessage``, built on ``daemon.demo.loopback``.
 
 It checks what Telegram checks: the token in the path, a JSON body with ``chat_id`` and
 ``text``, and, with ``parse_mode=HTML``, markup Telegram would accept (only the tags pantau
@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,7 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
+from tests.servicestub import ServiceStub
 
 TOKEN = "7100222333:AAH-tEsT_t0ken_S3cretPartDoNotLog42x"
 ALLOWED_TAGS = {"b", "i", "a"}  # the ones pantau writes (Telegram accepts a few more)
@@ -137,7 +137,7 @@ class Message:
     at: float
 
 
-class TelegramStub:
+class TelegramStub(ServiceStub):
     """Own server by default; pass a running ``LoopbackServer`` to share one."""
 
     def __init__(
@@ -148,9 +148,8 @@ class TelegramStub:
         clock: Callable[[], float] | None = None,
         delay: float = 0.0,
     ) -> None:
-        self._owned = server is None
+        super().__init__(server)
         self.delay = delay  # seconds each answer takes (a slow API, for crash tests)
-        self.server = server or LoopbackServer()
         # a prefix per stub: stubs on one server keep their own traffic apart
         self.prefix = f"/tg{next(_serial)}"
         self.token = token
@@ -158,26 +157,15 @@ class TelegramStub:
         self.messages: list[Message] = []
         self.answers: list[tuple[int, dict[str, Any]]] = []
         self.flood_refusals = 0
-        self._replies: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
-        self._lock = threading.Lock()
         self._sent: dict[str, deque[float]] = {}
         self._next_id = itertools.count(1000)
         self.server.route(f"{self.prefix}/bot{token}/sendMessage", self._handle)
-
-    def __enter__(self) -> TelegramStub:
-        if self._owned:
-            self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned:
-            self.server.__exit__(*exc)
 
     @property
     def api_url(self) -> str:
         return self.server.url(self.prefix)
 
-    def reply(
+    def reply(  # type: ignore[override]
         self,
         status: int,
         body: dict[str, Any],
@@ -185,9 +173,7 @@ class TelegramStub:
         times: int = 1,
     ) -> None:
         """Queue the next answers (after validation passes); then it answers ok again."""
-        with self._lock:
-            for _ in range(times):
-                self._replies.append((status, body, headers or {}))
+        super().reply(status, json.dumps(body).encode(), headers, times)
 
     def kicked(self, times: int = 1) -> None:
         self.reply(403, {"ok": False, "error_code": 403,
@@ -250,13 +236,12 @@ class TelegramStub:
                         "description": f"Too Many Requests: retry after {retry}",
                         "parameters": {"retry_after": retry},
                     })  # fmt: skip
-            queued = self._replies.popleft() if self._replies else None
+            queued = self.next_reply()
             at = self.clock() if self.clock else 0.0
         if queued is not None:
             status, answer, headers = queued
-            self.answers.append((status, answer))
-            return send(req, status, json.dumps(answer).encode(),
-                        {"Content-Type": "application/json", **headers})  # fmt: skip
+            self.answers.append((status, json.loads(answer)))
+            return send(req, status, answer, {"Content-Type": "application/json", **headers})
         msg = Message(payload["chat_id"], text, payload, parsed, at)
         with self._lock:
             self.messages.append(msg)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from daemon.storage.store import Store
-from tests.loopback import LoopbackServer
+from daemon.demo.loopback import LoopbackServer
 from tests.telegramstub import TelegramStub
 from tests.test_dispatch import ukraine_feed
 from tests.webhookstub import SECRET, WebhookReceiver

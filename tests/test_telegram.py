@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,12 @@ from daemon.delivery import AlertMessage, Source, build_notifier
 from daemon.delivery.dispatch import Dispatcher, RetryPolicy
 from daemon.delivery.slack import RateLimiter
 from daemon.delivery.telegram import TelegramNotifier, build_digest, build_message
-from tests.loopback import LoopbackServer
+from daemon.demo.loopback import LoopbackServer
 from tests.telegramstub import TOKEN, BadHtml, TelegramStub, parse_html, utf16_len
 from tests.test_dispatch import Clock, setup_alerts
+from tests.test_slack import STORY, alert
 
 ROOT = Path(__file__).resolve().parent.parent
-STORY = "https://www.antaranews.com/berita/4242/menlu-bahas-ukraina?id=7&hal=2"
 KEY_PART = TOKEN.split(":", 1)[1]
 
 
@@ -39,26 +39,6 @@ def server() -> Iterator[LoopbackServer]:
 def stub(server: LoopbackServer) -> Iterator[TelegramStub]:
     with TelegramStub(server) as s:
         yield s
-
-
-def alert(**kw: Any) -> AlertMessage:
-    base: dict[str, Any] = dict(
-        alert_id=1,
-        topic="Ukraina",
-        title="Menlu RI bahas bantuan kemanusiaan untuk Ukraina",
-        url=STORY,
-        outlet="Antara",
-        published_at=datetime(2021, 12, 16, 13, 20, tzinfo=timezone.utc),
-        matched=("Ukraina", "Kyiv"),
-        snippet="Jakarta (ANTARA) - Menteri Luar Negeri membahas bantuan ke Kyiv.",
-        sources=(
-            Source("Antara", STORY, "Menlu RI bahas bantuan"),
-            Source("Republika", "https://republika.co.id/x", "Menlu bahas"),
-            Source("Okezone", "https://okezone.com/y", "Menlu bahas"),
-        ),
-    )
-    base.update(kw)
-    return AlertMessage(**base)
 
 
 def notifier(stub: TelegramStub, chat_id: str = "-1001234567890", **kw: Any) -> TelegramNotifier:

@@ -21,7 +21,7 @@ from daemon.config import ConfigError, parse_config
 from daemon.delivery import AlertMessage, build_notifier
 from daemon.delivery.dispatch import Dispatcher, RetryPolicy
 from daemon.delivery.webhook import WebhookNotifier
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
 from tests.test_dispatch import Clock, setup_alerts, ukraine_feed
 from tests.webhookstub import SECRET, TOLERANCE, WebhookReceiver, verify
 

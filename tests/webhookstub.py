@@ -12,15 +12,14 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import LoopbackServer, send
+from daemon.demo.loopback import LoopbackServer, send
+from tests.servicestub import ServiceStub
 
 SECRET = "whsec-Rahasia-Sekali-0123456789abcdef"
 TOLERANCE = 300.0
@@ -51,7 +50,7 @@ class Received:
     duplicate: bool
 
 
-class WebhookReceiver:
+class WebhookReceiver(ServiceStub):
     def __init__(
         self,
         server: LoopbackServer | None = None,
@@ -60,38 +59,24 @@ class WebhookReceiver:
         clock: Callable[[], float] = time.time,
         delay: float = 0.0,
     ) -> None:
-        self._owned = server is None
+        super().__init__(server)
         self.delay = delay  # seconds each answer takes (a slow receiver, for crash tests)
-        self.server = server or LoopbackServer()
         self.path = f"/hooks/pantau/{next(_serial)}"
         self.secret = secret
         self.clock = clock
         self.accepted: list[Received] = []  # authentic, fresh, including repeats
         self.refused: list[str] = []
         self._keys: set[str] = set()
-        self._replies: deque[tuple[int, bytes, dict[str, str]]] = deque()
-        self._lock = threading.Lock()
         self.server.route(self.path, self._handle)
-
-    def __enter__(self) -> WebhookReceiver:
-        if self._owned:
-            self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned:
-            self.server.__exit__(*exc)
 
     @property
     def url(self) -> str:
         return self.server.url(self.path)
 
-    def reply(
+    def reply(  # type: ignore[override]
         self, status: int, body: str = "", headers: dict[str, str] | None = None, times: int = 1
     ) -> None:
-        with self._lock:
-            for _ in range(times):
-                self._replies.append((status, body.encode(), headers or {}))
+        super().reply(status, body.encode(), headers, times)
 
     @property
     def unique(self) -> list[Received]:
@@ -109,8 +94,9 @@ class WebhookReceiver:
                     self.refused.append(why)
                 return send(req, 401, why.encode(), {"Content-Type": "text/plain"})
         with self._lock:
-            if self._replies:
-                status, answer, extra = self._replies.popleft()
+            queued = self.next_reply()
+            if queued is not None:
+                status, answer, extra = queued
                 return send(req, status, answer, {"Content-Type": "text/plain", **extra})
             key = headers.get("Idempotency-Key", "")
             duplicate = key in self._keys

@@ -9,14 +9,26 @@ URL in its messages, and for Slack and Telegram the URL holds the secret.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import requests
 
-from daemon.delivery.base import SendResult
+from daemon.delivery.base import SendResult, redact
 
 MAX_ANSWER = 4096  # bytes of the answer body kept: enough for any JSON error object
+
+
+class Limiter(Protocol):  # daemon.delivery.slack.RateLimiter
+    def acquire(
+        self, key: str, max_wait: float = ..., window: tuple[int, float] | None = None
+    ) -> float | None: ...
+
+    def defer(self, key: str, seconds: float) -> None: ...
+
+
+Classifier = Callable[[int, str, "str | None"], SendResult]
 
 
 @dataclass(frozen=True)
@@ -56,3 +68,33 @@ def post(
         resp.close()
     # resp.headers is case-insensitive, as HTTP header names are
     return Answer(resp.status_code, raw.decode("utf-8", "replace"), resp.headers)
+
+
+def send(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    classify: Classifier,
+    limiter: Limiter,
+    key: str,
+    max_wait: float,
+    secrets: Sequence[str | None],
+    window: tuple[int, float] | None = None,
+    max_answer: int = MAX_ANSWER,
+) -> SendResult:
+    """One message the way every HTTP notifier sends it: wait for the key's slot (or hand a
+    long wait back to the outbox), POST, read the answer with the sender's ``classify``,
+    hold the key for the server's Retry-After, and keep ``secrets`` out of the detail."""
+    wait = limiter.acquire(key, max_wait, window)
+    if wait is not None:
+        return SendResult(False, "rate limited (local)", retry_after=wait)
+    answer = post(url, body, headers, timeout=timeout, max_answer=max_answer)
+    if isinstance(answer, Answer):
+        result = classify(answer.status, answer.body, answer.headers.get("Retry-After"))
+    else:
+        result = answer
+    if result.retry_after:
+        limiter.defer(key, result.retry_after)
+    return replace(result, detail=redact(result.detail, secrets))

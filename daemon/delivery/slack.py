@@ -10,13 +10,13 @@ percent-encoded. The webhook URL is a secret: it never appears in a result or a 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import requests
-
 from daemon import USER_AGENT, retry
+from daemon.delivery import http
 from daemon.delivery.base import (
     AlertMessage,
     SendResult,
@@ -24,7 +24,6 @@ from daemon.delivery.base import (
     option,
     other_outlets,
     probe_text,
-    redact,
     safe_line,
     safe_url,
 )
@@ -232,34 +231,15 @@ class SlackNotifier:
         return self._post(test_payload())
 
     def _post(self, payload: dict[str, Any]) -> SendResult:
-        wait = self._limiter.acquire(self._key, MAX_LOCAL_WAIT)
-        if wait is not None:
-            return SendResult(False, "rate limited (local)", retry_after=wait)
-        try:
-            resp = requests.post(
-                self._url,
-                json=payload,
-                headers={"User-Agent": self._user_agent},
-                timeout=self._timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.Timeout as e:
-            return SendResult(False, f"timeout ({type(e).__name__})")
-        except requests.RequestException as e:
-            # str(e) names the URL, which is the secret: report the kind only.
-            return SendResult(False, f"connection error ({type(e).__name__})")
-        try:
-            body = resp.raw.read(_BODY_READ, decode_content=True) or b""
-        except Exception:  # a broken body still leaves a usable status
-            body = b""
-        finally:
-            resp.close()
-        result = classify(
-            resp.status_code, body.decode("utf-8", "replace"), resp.headers.get("Retry-After")
-        )
-        if result.retry_after:
-            self._limiter.defer(self._key, result.retry_after)
-        return SendResult(
-            result.ok, redact(result.detail, [self._url]), result.permanent, result.retry_after
+        return http.send(
+            self._url,
+            json.dumps(payload).encode(),
+            {"User-Agent": self._user_agent, "Content-Type": "application/json"},
+            timeout=self._timeout,
+            classify=classify,
+            limiter=self._limiter,
+            key=self._key,
+            max_wait=MAX_LOCAL_WAIT,
+            secrets=[self._url],
+            max_answer=_BODY_READ,
         )

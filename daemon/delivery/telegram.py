@@ -35,7 +35,6 @@ from daemon.delivery.base import (
     option,
     other_outlets,
     probe_text,
-    redact,
     safe_line,
     safe_url,
 )
@@ -336,9 +335,6 @@ class TelegramNotifier:
         return self._send_text(test_text())
 
     def _send_text(self, text: str) -> SendResult:
-        wait = self._limiter.acquire(self._key, MAX_LOCAL_WAIT, self._window)
-        if wait is not None:
-            return SendResult(False, "rate limited (local)", retry_after=wait)
         payload = {
             "chat_id": self.chat_id,
             "text": text,
@@ -346,22 +342,16 @@ class TelegramNotifier:
             "disable_web_page_preview": self._preview_off,
             "link_preview_options": {"is_disabled": self._preview_off},
         }
-        answer = http.post(
+        return http.send(
             self._endpoint,
             json.dumps(payload, ensure_ascii=False).encode("utf-8"),
             {"Content-Type": "application/json", "User-Agent": self._user_agent},
             timeout=self._timeout,
+            classify=classify,
+            limiter=self._limiter,
+            key=self._key,
+            max_wait=MAX_LOCAL_WAIT,
+            window=self._window,
+            secrets=[self._token, self._endpoint],
             max_answer=MAX_ANSWER,
-        )
-        if isinstance(answer, http.Answer):
-            result = classify(answer.status, answer.body, answer.headers.get("Retry-After"))
-        else:
-            result = answer
-        if result.retry_after:
-            self._limiter.defer(self._key, result.retry_after)
-        return SendResult(
-            result.ok,
-            redact(result.detail, [self._token, self._endpoint]),
-            result.permanent,
-            result.retry_after,
         )

@@ -28,7 +28,7 @@ from uuid import uuid4
 
 from daemon import USER_AGENT
 from daemon.delivery import http
-from daemon.delivery.base import AlertMessage, SendResult, option, probe_text, redact, safe_url
+from daemon.delivery.base import AlertMessage, SendResult, option, probe_text, safe_url
 from daemon.delivery.slack import MAX_LOCAL_WAIT, RateLimiter
 from daemon.delivery.slack import classify as classify_http
 
@@ -152,19 +152,14 @@ class WebhookNotifier:
         return headers
 
     def _post(self, body: bytes, event: str, key: str) -> SendResult:
-        wait = self._limiter.acquire(self._key, MAX_LOCAL_WAIT)
-        if wait is not None:
-            return SendResult(False, "rate limited (receiver asked to wait)", retry_after=wait)
-        answer = http.post(
-            self._url, body, self.request_headers(body, event, key), timeout=self._timeout
-        )
-        if isinstance(answer, http.Answer):
-            result = classify_http(answer.status, answer.body, answer.headers.get("Retry-After"))
-        else:
-            result = answer
-        if result.retry_after:
-            self._limiter.defer(self._key, result.retry_after)
-        secrets = [self._url, self._secret, *(v for v in self._headers.values() if len(v) >= 8)]
-        return SendResult(
-            result.ok, redact(result.detail, secrets), result.permanent, result.retry_after
+        return http.send(
+            self._url,
+            body,
+            self.request_headers(body, event, key),
+            timeout=self._timeout,
+            classify=classify_http,
+            limiter=self._limiter,
+            key=self._key,
+            max_wait=MAX_LOCAL_WAIT,
+            secrets=[self._url, self._secret, *(v for v in self._headers.values() if len(v) >= 8)],
         )
