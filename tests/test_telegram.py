@@ -287,7 +287,7 @@ def test_outbox_retries_5xx_honours_retry_after_and_fails_kicked_bot_at_once(
     d = Dispatcher(store, rt.notifiers, RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
     by_state = sorted(
-        (x["status"], x["last_error"] or "") for a in store.alerts_since(clock.now - timedelta(1))
+        (x.status, x.last_error or "") for a in store.alerts_since(clock.now - timedelta(1))
         for x in a.deliveries
     )  # fmt: skip
     assert by_state == [
@@ -302,7 +302,7 @@ def test_outbox_retries_5xx_honours_retry_after_and_fails_kicked_bot_at_once(
     clock.advance(301)
     d.run()
     assert len(stub.messages) == 2
-    states = sorted(x["status"] for a in store.alerts_since(clock.now - timedelta(1))
+    states = sorted(x.status for a in store.alerts_since(clock.now - timedelta(1))
                     for x in a.deliveries)  # fmt: skip
     assert states == ["failed", "sent", "sent"]
     store.close()
@@ -324,7 +324,7 @@ def test_digest_is_one_message_per_period_grouped_by_topic_and_split_at_the_limi
     clock.advance(1801)
     d.run()
     assert stub.messages == [] and len(stub.answers) == 2  # part 1 accepted, part 2 refused
-    states = [x["status"] for a in store.alerts_since(clock.now - timedelta(1))
+    states = [x.status for a in store.alerts_since(clock.now - timedelta(1))
               for x in a.deliveries]  # fmt: skip
     first_part = states.count("sent")
     assert 0 < first_part < 40 and states.count("pending") == 40 - first_part
@@ -339,7 +339,7 @@ def test_digest_is_one_message_per_period_grouped_by_topic_and_split_at_the_limi
     titles = [f"Serangan di {p}" for p in ("Kharkiv", "Odesa")]
     assert sum(body.count(f"kerusakan nomor {i}\n") for i in range(40)) == 40 - first_part
     assert any(title in body for title in titles)
-    assert all(x["status"] == "sent" for a in store.alerts_since(clock.now - timedelta(1))
+    assert all(x.status == "sent" for a in store.alerts_since(clock.now - timedelta(1))
                for x in a.deliveries)  # fmt: skip
     store.close()
 

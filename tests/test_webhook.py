@@ -156,7 +156,7 @@ def test_outbox_retries_after_retry_after_and_delivers_once(
                                              sleep=clock.advance)  # fmt: skip
     d = Dispatcher(store, rt.notifiers, RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
-    errors = sorted(x["last_error"] for a in store.alerts_since(clock.now - timedelta(1))
+    errors = sorted(x.last_error for a in store.alerts_since(clock.now - timedelta(1))
                     for x in a.deliveries)  # fmt: skip
     assert errors == ["429 pelan", "503 sibuk"] and hook.accepted == []
     clock.advance(300)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
+from daemon import views
 from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event, redact
 from daemon.retry import backoff
@@ -68,7 +69,7 @@ def to_message(a: AlertView, delivery_id: int | None = None) -> AlertMessage:
         snippet=a.snippet,
         sources=tuple(Source(s.outlet, s.url, s.title) for s in a.sources),
         delivery_id=delivery_id,
-        record=a.to_json(),
+        record=views.alert_json(a),  # the webhook body: one home with `alerts --json`
     )
 
 

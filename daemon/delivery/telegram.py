@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from daemon import USER_AGENT
+from daemon import USER_AGENT, retry
 from daemon.delivery import http
 from daemon.delivery.base import (
     AlertMessage,
@@ -38,7 +38,7 @@ from daemon.delivery.base import (
     safe_line,
     safe_url,
 )
-from daemon.delivery.slack import RateLimiter, parse_retry_after
+from daemon.delivery.slack import RateLimiter
 
 MESSAGE_MAX = 4096  # visible characters (UTF-16 code units) after entity parsing
 GROUP_WINDOW = (20, 60.0)  # messages per window to one group or channel
@@ -211,7 +211,7 @@ def _retry_after(params: Mapping[str, Any], header: str | None) -> float:
     value = params.get("retry_after")
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    return parse_retry_after(header) or 1.0
+    return retry.parse_retry_after(header, cap=MAX_RETRY_AFTER) or 1.0
 
 
 def classify(status: int, body: str, retry_after: str | None = None) -> SendResult:
