@@ -280,3 +280,42 @@ def test_property_every_body_verifies_long_budget(
     record: dict[str, Any], secret: str, now: int
 ) -> None:
     test_property_every_body_is_its_record_and_verifies.hypothesis.inner_test(record, secret, now)  # type: ignore[attr-defined]
+
+
+def test_a_notifier_added_by_sighup_has_its_secrets_masked_from_the_start(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Regression: a reload registered no secrets, so a webhook added by SIGHUP showed its
+    URL path in urllib3's debug lines (the only place that prints it)."""
+    import signal
+    import time
+
+    hook = WebhookReceiver(server, secret=None)
+    quiet = server.static("/sighup-quiet.xml", ukraine_feed(0))
+    news = server.static("/sighup-news.xml", ukraine_feed(1))
+    cfg = tmp_path / "c.yaml"
+    base = f"database: sqlite:///{tmp_path / 'p.db'}\ndelivery: {{tick: 1s}}\n"
+    cfg.write_text(base + f"feeds: [{{url: '{quiet}'}}]\n")
+    env = {**os.environ, "HOOK": hook.url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--config", str(cfg), "--log-level", "debug", "run"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not server.count("/sighup-quiet.xml") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cfg.write_text(
+            base + f"feeds: [{{url: '{quiet}'}}, {{url: '{news}'}}]\n"
+            "topics: [{name: Ukraina, query: Ukraina, notify: [w]}]\n"
+            "notifiers: {w: {type: webhook, url: '${HOOK}'}}\n"
+        )
+        proc.send_signal(signal.SIGHUP)
+        while not hook.accepted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(hook.accepted) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert "event=reload.ok" in err and "POST *** HTTP/1.1" in err
+    assert hook.path not in err
