@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +342,25 @@ def test_digest_is_one_message_per_period_grouped_by_topic_and_split_at_the_limi
     assert all(x.status == "sent" for a in store.alerts_since(clock.now - timedelta(1))
                for x in a.deliveries)  # fmt: skip
     store.close()
+
+
+@pytest.mark.parametrize("title_len", [91, 150, 207])
+def test_digest_never_ends_a_part_with_a_topic_heading_alone(title_len: int) -> None:
+    """Regression: a new topic's heading was added before the check that closes a full part,
+    so a part could end with "Topik: B (1)" and nothing under it."""
+    when = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    batch = [
+        alert(alert_id=i, topic="A", title="x" * title_len, url=None, snippet="s" * 200,
+              sources=(), matched=(), published_at=when)
+        for i in range(12)
+    ] + [alert(alert_id=99, topic="B" * 100, title="t", url=None, sources=(), matched=())]  # fmt: skip
+    parts = build_digest(batch)
+    assert len(parts) >= 2
+    for text, _ids in parts:
+        shown = parse_html(text).text
+        assert utf16_len(shown) <= 4096
+        assert not shown.rstrip().endswith(")"), shown[-60:]  # "Topik: … (n)" closes no part
+    assert parts[-1][1][-1] == 99 and "Topik: " + "B" * 100 in parse_html(parts[-1][0]).text
 
 
 def run_cli(

@@ -181,17 +181,18 @@ def build_digest(alerts: Sequence[AlertMessage]) -> list[tuple[str, tuple[int, .
         h.text("\n\n").bold(f"Topik: {cut(topic, 100)}").text(f" ({n})")
 
     for topic, items in group_by_topic(alerts):
-        heading(topic, len(items), cur)
-        for a in items:
-            block = (
-                Html()
-                .text("\n\n")
-                .extend(_alert_html(a, snippet_max=DIGEST_SNIPPET_MAX, with_topic=False))
+        for k, a in enumerate(items):
+            block = Html()
+            if k == 0:  # a topic's heading goes with its first alert, never alone
+                heading(topic, len(items), block)
+            block.text("\n\n").extend(
+                _alert_html(a, snippet_max=DIGEST_SNIPPET_MAX, with_topic=False)
             )
             if ids and cur.length + block.length > MESSAGE_MAX:
                 parts.append((cur.markup(), tuple(ids)))
                 cur, ids = Html().bold("pantau (lanjutan)"), []
-                heading(topic, len(items), cur)
+                if k > 0:
+                    heading(topic, len(items), cur)
             cur.extend(block)
             ids.append(a.alert_id)
     if ids:
@@ -199,7 +200,7 @@ def build_digest(alerts: Sequence[AlertMessage]) -> list[tuple[str, tuple[int, .
     return parts
 
 
-def test_text() -> str:
+def probe_message() -> str:
     return Html().text(probe_text()).markup()
 
 
@@ -332,7 +333,7 @@ class TelegramNotifier:
         return result
 
     def send_test(self) -> SendResult:
-        return self._send_text(test_text())
+        return self._send_text(probe_message())
 
     def _send_text(self, text: str) -> SendResult:
         payload = {
