@@ -5,12 +5,16 @@ for its turn) and for article pages (a per-minute allowance per host, never wait
 full-text queue reschedules the item). A caller ``reserve``s the key's next token, possibly
 one that only comes due later (up to ``max_wait``): concurrent callers so queue up in order
 instead of all waking at once. ``defer`` is the server's "wait" (429, Retry-After).
+
+``WindowLimiter`` (below) is the other shape, with the same calls: a count over a sliding
+window plus a minimum interval, for Telegram's per-chat and per-group limits.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -104,3 +108,66 @@ class RateLimiter:
             return
         for key in [k for k in self._buckets if self._tokens(k, now) >= self.burst]:
             del self._buckets[key]
+
+
+class WindowLimiter:
+    """At most one send per ``interval`` per key and, with ``window=(n, seconds)``, at most
+    ``n`` in any ``seconds``: a sliding window, decided atomically with the interval.
+
+    For Telegram, whose group limit is a count over any minute (20), on top of one message
+    a second per chat. A token bucket cannot promise a count over a window without giving
+    up its burst (a full bucket of 20 at a third of a token a second allows 40 in a
+    minute), so the grants themselves are kept, ``n`` per key at most.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        window: tuple[int, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._until: dict[str, float] = {}  # key -> next free slot (interval or defer)
+        self._recent: dict[str, deque[float]] = {}  # key -> its last n granted slots
+        self._lock = threading.Lock()
+
+    def reserve(self, key: str, max_wait: float = 0.0) -> tuple[bool, float]:
+        """As ``RateLimiter.reserve``: (granted, wait); nothing is taken when refused."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._until.get(key, now))
+            recent = None
+            if self.window is not None:
+                recent = self._recent.setdefault(key, deque(maxlen=self.window[0]))
+                if len(recent) == self.window[0]:
+                    slot = max(slot, recent[0] + self.window[1])
+            wait = slot - now
+            if wait > max_wait:
+                return False, wait
+            self._until[key] = slot + self.interval
+            if recent is not None:
+                recent.append(slot)
+            return True, wait
+
+    def acquire(self, key: str, max_wait: float) -> float | None:
+        """As ``RateLimiter.acquire``: None once the slot is due, else the seconds to come
+        back after."""
+        granted, wait = self.reserve(key, max_wait)
+        if not granted:
+            return wait
+        if wait > 0:
+            self._sleep(wait)
+        return None
+
+    def defer(self, key: str, seconds: float) -> None:
+        """The other side said "wait" (429): no slot for ``seconds``."""
+        if seconds <= 0:
+            return
+        with self._lock:
+            until = self._clock() + seconds
+            self._until[key] = max(self._until.get(key, until), until)

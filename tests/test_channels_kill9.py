@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from daemon.storage.store import Store
 from daemon.demo.loopback import LoopbackServer
+from daemon.storage.store import Store
 from tests.telegramstub import TelegramStub
 from tests.test_dispatch import ukraine_feed
 from tests.webhookstub import SECRET, WebhookReceiver

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from daemon.config import ConfigError, parse_config
 from daemon.delivery import AlertMessage, Source, build_notifier
 from daemon.delivery.dispatch import Dispatcher, RetryPolicy
-from daemon.delivery.slack import RateLimiter
-from daemon.delivery.telegram import TelegramNotifier, build_digest, build_message
+from daemon.delivery.telegram import TelegramNotifier, build_digest, build_message, chat_limiter
 from daemon.demo.loopback import LoopbackServer
+from daemon.ratelimit import WindowLimiter
+from tests.alerts import STORY, alert
 from tests.telegramstub import TOKEN, BadHtml, TelegramStub, parse_html, utf16_len
 from tests.test_dispatch import Clock, setup_alerts
-from tests.test_slack import STORY, alert
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_PART = TOKEN.split(":", 1)[1]
@@ -43,7 +43,7 @@ def stub(server: LoopbackServer) -> Iterator[TelegramStub]:
 
 def notifier(stub: TelegramStub, chat_id: str = "-1001234567890", **kw: Any) -> TelegramNotifier:
     """No spacing by default, so tests that are not about the rate limit stay fast."""
-    kw.setdefault("limiter", RateLimiter(0.0))
+    kw.setdefault("limiter", WindowLimiter(0.0))
     kw.setdefault("timeout", 2.0)
     return TelegramNotifier("desk", stub.token, chat_id, api_url=stub.api_url, **kw)
 
@@ -180,7 +180,9 @@ def test_migrated_group_tells_the_operator_the_new_chat_id(stub: TelegramStub) -
 
 def test_429_retry_after_is_returned_and_holds_the_chat(stub: TelegramStub) -> None:
     now = [1000.0]
-    limiter = RateLimiter(1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    limiter = WindowLimiter(
+        1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
     stub.too_many(12)
     n = notifier(stub, limiter=limiter)
     r = n.send([alert()])
@@ -206,7 +208,7 @@ def test_timeout_and_refused_connection_are_retryable_and_hide_the_token() -> No
     port = s.getsockname()[1]
     s.close()
     n = TelegramNotifier("d", TOKEN, "42", api_url=f"http://127.0.0.1:{port}", timeout=1.0,
-                         limiter=RateLimiter(0.0))  # fmt: skip
+                         limiter=WindowLimiter(0.0))  # fmt: skip
     r = n.send([alert()])
     assert not r.ok and not r.permanent and r.detail.startswith("connection error")
     assert KEY_PART not in r.detail and KEY_PART not in repr(n)
@@ -234,7 +236,7 @@ def test_one_message_a_second_per_chat_and_twenty_a_minute_per_group(
 ) -> None:
     t = FakeTime()
     with TelegramStub(server, clock=t) as stub:
-        limiter = RateLimiter(1.0, clock=t, sleep=t.sleep)
+        limiter = chat_limiter(chat, clock=t, sleep=t.sleep)  # what the notifier picks
         n = notifier(stub, chat_id=chat, limiter=limiter)
         for i in range(45):
             r = n.send([alert(alert_id=i)])
@@ -281,7 +283,7 @@ def test_outbox_retries_5xx_honours_retry_after_and_fails_kicked_bot_at_once(
     stub.kicked()
     stub.too_many(900)
     clock = Clock()
-    rt.notifiers["t"]._limiter = RateLimiter(
+    rt.notifiers["t"]._limiter = WindowLimiter(
         0.0, clock=lambda: clock.now.timestamp(), sleep=clock.advance
     )
     d = Dispatcher(store, rt.notifiers, RetryPolicy(30, 3600, 86400), clock=clock)
@@ -313,7 +315,7 @@ def test_digest_is_one_message_per_period_grouped_by_topic_and_split_at_the_limi
 ) -> None:
     loaded, store, rt = setup_alerts(tmp_path, server, 40, tg_notifiers(stub, ", digest: 1h"), "t")
     clock = Clock()
-    rt.notifiers["t"]._limiter = RateLimiter(0.0)
+    rt.notifiers["t"]._limiter = WindowLimiter(0.0)
     d = Dispatcher(store, rt.notifiers, RetryPolicy(30, 3600, 86400), clock=clock)
     d.run()
     clock.advance(1800)

@@ -150,7 +150,7 @@ def test_outbox_retries_after_retry_after_and_delivers_once(
     notifiers = f"  w: {{type: webhook, url: '{hook.url}', secret: '{SECRET}'}}\n"
     loaded, store, rt = setup_alerts(tmp_path, server, 2, notifiers, "w")
     clock = Clock()
-    from daemon.delivery.slack import RateLimiter
+    from daemon.ratelimit import RateLimiter
 
     rt.notifiers["w"]._limiter = RateLimiter(0.0, clock=lambda: clock.now.timestamp(),
                                              sleep=clock.advance)  # fmt: skip

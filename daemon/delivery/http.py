@@ -20,10 +20,8 @@ from daemon.delivery.base import SendResult, redact
 MAX_ANSWER = 4096  # bytes of the answer body kept: enough for any JSON error object
 
 
-class Limiter(Protocol):  # daemon.delivery.slack.RateLimiter
-    def acquire(
-        self, key: str, max_wait: float = ..., window: tuple[int, float] | None = None
-    ) -> float | None: ...
+class Limiter(Protocol):  # daemon/ratelimit.py: RateLimiter, WindowLimiter
+    def acquire(self, key: str, max_wait: float) -> float | None: ...
 
     def defer(self, key: str, seconds: float) -> None: ...
 
@@ -81,13 +79,12 @@ def send(
     key: str,
     max_wait: float,
     secrets: Sequence[str | None],
-    window: tuple[int, float] | None = None,
     max_answer: int = MAX_ANSWER,
 ) -> SendResult:
     """One message the way every HTTP notifier sends it: wait for the key's slot (or hand a
     long wait back to the outbox), POST, read the answer with the sender's ``classify``,
     hold the key for the server's Retry-After, and keep ``secrets`` out of the detail."""
-    wait = limiter.acquire(key, max_wait, window)
+    wait = limiter.acquire(key, max_wait)
     if wait is not None:
         return SendResult(False, "rate limited (local)", retry_after=wait)
     answer = post(url, body, headers, timeout=timeout, max_answer=max_answer)

@@ -38,7 +38,8 @@ from daemon.delivery.base import (
     safe_line,
     safe_url,
 )
-from daemon.delivery.slack import RateLimiter
+from daemon.delivery.slack import limiter_key
+from daemon.ratelimit import WindowLimiter
 
 MESSAGE_MAX = 4096  # visible characters (UTF-16 code units) after entity parsing
 GROUP_WINDOW = (20, 60.0)  # messages per window to one group or channel
@@ -56,8 +57,6 @@ DEFAULT_API = "https://api.telegram.org"
 
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 CHAT_ID_RE = re.compile(r"^(?:-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
-
-LIMITER = RateLimiter(MIN_INTERVAL)
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,6 +255,17 @@ def is_group(chat_id: str) -> bool:
     return chat_id.startswith(("-", "@"))
 
 
+def chat_limiter(chat_id: str, **clock: Any) -> WindowLimiter:
+    """Telegram's limits for this kind of chat: one message a second, and for a group or
+    channel also twenty a minute. ``clock``: ``clock=`` and ``sleep=`` for tests."""
+    return WindowLimiter(MIN_INTERVAL, window=GROUP_WINDOW if is_group(chat_id) else None, **clock)
+
+
+# One of each per process, keyed by bot and chat: notifiers posting to one chat share it.
+CHAT_LIMITER = chat_limiter("1")
+GROUP_LIMITER = chat_limiter("-1")
+
+
 class TelegramNotifier:
     """One bot posting to one chat."""
 
@@ -270,7 +280,7 @@ class TelegramNotifier:
         digest: float | None = None,
         timeout: float = 10.0,
         user_agent: str = USER_AGENT,
-        limiter: RateLimiter | None = None,
+        limiter: http.Limiter | None = None,
     ) -> None:
         if not TOKEN_RE.match(bot_token or ""):
             # never the value: it is the secret
@@ -288,9 +298,8 @@ class TelegramNotifier:
         self._preview_off = bool(disable_web_page_preview)
         self._timeout = float(timeout)
         self._user_agent = user_agent
-        self._limiter = limiter or LIMITER
-        self._key = RateLimiter.key(f"{bot_token}\n{chat_id}")
-        self._window = GROUP_WINDOW if is_group(chat_id) else None
+        self._limiter = limiter or (GROUP_LIMITER if is_group(chat_id) else CHAT_LIMITER)
+        self._key = limiter_key(f"{bot_token}\n{chat_id}")
 
     @classmethod
     def from_config(
@@ -352,7 +361,6 @@ class TelegramNotifier:
             limiter=self._limiter,
             key=self._key,
             max_wait=MAX_LOCAL_WAIT,
-            window=self._window,
             secrets=[self._token, self._endpoint],
             max_answer=MAX_ANSWER,
         )

@@ -29,8 +29,9 @@ from uuid import uuid4
 from daemon import USER_AGENT
 from daemon.delivery import http
 from daemon.delivery.base import AlertMessage, SendResult, option, probe_text, safe_url
-from daemon.delivery.slack import MAX_LOCAL_WAIT, RateLimiter
+from daemon.delivery.slack import MAX_LOCAL_WAIT, limiter_key
 from daemon.delivery.slack import classify as classify_http
+from daemon.ratelimit import RateLimiter
 
 SIGNATURE_HEADER = "X-Pantau-Signature"
 TIMESTAMP_HEADER = "X-Pantau-Timestamp"
@@ -105,7 +106,7 @@ class WebhookNotifier:
         self._user_agent = user_agent
         self._clock = clock
         self._limiter = limiter or LIMITER
-        self._key = RateLimiter.key(self._url)
+        self._key = limiter_key(self._url)
 
     @classmethod
     def from_config(
