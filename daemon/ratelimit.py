@@ -154,15 +154,8 @@ class WindowLimiter:
                 recent.append(slot)
             return True, wait
 
-    def acquire(self, key: str, max_wait: float) -> float | None:
-        """As ``RateLimiter.acquire``: None once the slot is due, else the seconds to come
-        back after."""
-        granted, wait = self.reserve(key, max_wait)
-        if not granted:
-            return wait
-        if wait > 0:
-            self._sleep(wait)
-        return None
+    # the same wait as the token bucket's: reserve under the lock, sleep outside it
+    acquire = RateLimiter.acquire
 
     def defer(self, key: str, seconds: float) -> None:
         """The other side said "wait" (429): no slot for ``seconds``."""
