@@ -430,7 +430,7 @@ def test_token_is_in_no_log_line_cli_output_or_last_error(
 def test_config_errors_name_the_key_path_and_never_quote_the_token() -> None:
     text = (
         "notifiers:\n"
-        "  a: {type: telegram, bot_token: 'not-a-token-SECRETVALUE', chat_id: '-100'}\n"
+        "  a: {type: telegram, bot_token: '12:SECRETVALUE99', chat_id: '-100'}\n"
         "  b: {type: telegram, bot_token: '" + TOKEN + "', chat_id: 'general chat'}\n"
         "  c: {type: telegram, bot_token: '" + TOKEN + "', chat_id: 1, api_url: 'file:///x'}\n"
         "  d: {type: telegram, bot_token: '" + TOKEN + "', chat_id: 1, parse_mode: Markdown}\n"
@@ -438,7 +438,7 @@ def test_config_errors_name_the_key_path_and_never_quote_the_token() -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(text, env={})
     errs = "\n".join(e.value.errors)
-    assert "notifiers.a.bot_token: not a bot token" in errs
+    assert "notifiers.a.bot_token:" in errs and "a bot token (expected <bot id>:<key>" in errs
     assert "notifiers.b.chat_id:" in errs and "notifiers.c.api_url:" in errs
     assert "notifiers.d.parse_mode: unknown key" in errs
     assert "SECRETVALUE" not in errs and KEY_PART not in errs
