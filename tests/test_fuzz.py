@@ -43,6 +43,8 @@ from daemon.feeds.parse import (
     parse_feed,
 )
 from daemon.topics.query import QueryError, parse_query
+from tests.test_telegram import check_telegram
+from tests.test_webhook import check_webhook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -321,6 +323,8 @@ FORMATTERS: dict[str, Callable[[AlertMessage], None]] = {
     "slack": check_slack,
     "email": check_email,
     "console": check_console,
+    "telegram": check_telegram,
+    "webhook": check_webhook,
 }
 
 

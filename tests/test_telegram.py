@@ -519,3 +519,14 @@ def test_property_digest_parts_are_valid_fit_and_carry_each_alert_once(
 @given(alerts)
 def test_property_one_alert_long_budget(a: AlertMessage) -> None:
     test_property_one_alert_is_valid_html_with_only_our_link_and_fits.hypothesis.inner_test(a)  # type: ignore[attr-defined]
+
+
+def check_telegram(a: AlertMessage) -> None:
+    """tests/test_fuzz.py's formatter registry: Telegram's rules for one hostile alert."""
+    from daemon.delivery.base import safe_url
+
+    for text in [build_message(a)] + [t for t, _ in build_digest([a, a])]:
+        parsed = parse_html(text)  # raises where Telegram would answer 400
+        assert utf16_len(parsed.text) <= 4096
+        link = safe_url(a.url)
+        assert all(href == link for href, _ in parsed.links), (parsed.links, link)

@@ -319,3 +319,20 @@ def test_a_notifier_added_by_sighup_has_its_secrets_masked_from_the_start(
         _, err = proc.communicate(timeout=15)
     assert "event=reload.ok" in err and "POST *** HTTP/1.1" in err
     assert hook.path not in err
+
+
+def check_webhook(a: AlertMessage) -> None:
+    """tests/test_fuzz.py's formatter registry: a webhook request for one hostile alert is
+    its record as JSON, signed, and no feed text reaches a header."""
+    from daemon.delivery.webhook import encode
+
+    record = {"id": a.alert_id, "topic": a.topic, "title": a.title, "url": a.url,
+              "outlet": a.outlet, "matched": list(a.matched), "snippet": a.snippet,
+              "sources": [s.__dict__ for s in a.sources]}  # fmt: skip
+    n = WebhookNotifier("w", "https://h.example/p", secret=SECRET, clock=lambda: 1_700_000_000)
+    body = encode(record)
+    headers = n.request_headers(body, "alert", "7")
+    assert json.loads(body.decode("utf-8")) == record
+    assert verify(SECRET, headers, body, 1_700_000_000) is None
+    for value in headers.values():
+        assert not any(c in value for c in "\r\n\0") and value.isascii()
