@@ -595,8 +595,10 @@ def cmd_opml_import(args: argparse.Namespace) -> int:
     from daemon.config import resolve_path
 
     known: dict[str, str] = {}
+    names: list[str] = []
     if args.config or os.environ.get("PANTAU_CONFIG") or os.path.exists(resolve_path(None)):
         loaded = _load(args)
+        names = [f.name for f in loaded.config.feeds if f.name]
         for urls in ([f.url for f in loaded.config.feeds], _urls_as_written(loaded)):
             known.update({opml.url_key(u): f"feeds[{i}]" for i, u in enumerate(urls)})
     try:
@@ -608,7 +610,7 @@ def cmd_opml_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or type(exc).__name__}") from None
     try:
-        result = opml.read(data, known)
+        result = opml.read(data, known, names)
     except opml.OpmlError as exc:
         print(f"pantau: {args.file}: {exc}", file=sys.stderr)
         return 1

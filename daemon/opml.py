@@ -144,13 +144,19 @@ def _outlines(data: bytes) -> Iterable[tuple[int, dict[str, str]]]:
         raise OpmlError("not OPML (empty document)")
 
 
-def read(data: bytes, known: Mapping[str, str] | None = None) -> Imported:
+def read(
+    data: bytes, known: Mapping[str, str] | None = None, names: Iterable[str] = ()
+) -> Imported:
     """The feeds of an OPML document as ``feeds:`` entries, with the problems found.
-    ``known`` maps url_key → key path of feeds already configured (reported, left out)."""
+    ``known`` maps url_key → key path of feeds already configured (reported, left out);
+    ``names`` are the configured feeds' names: a name is unique in a config (case-folded),
+    so an imported name that is taken gets its host added (readers' exports often hold
+    several "Berita Terkini")."""
     if len(data) > MAX_BYTES:
         raise OpmlError(f"larger than {MAX_BYTES // (1024 * 1024)} MB")
     out = Imported()
     seen: dict[str, int] = {}
+    taken = {n.strip().casefold() for n in names}
     default_tz = FeedConfig.model_fields["timezone"].default
     for n, attrs in _outlines(data):
         url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
@@ -176,8 +182,13 @@ def read(data: bytes, known: Mapping[str, str] | None = None) -> Imported:
             raise OpmlError(f"more than {MAX_FEEDS} feeds")
         entry: dict[str, Any] = {"url": url}
         name = clean_line(label or attrs.get("title") or "", MAX_NAME)
-        if name and name != (urlsplit(url).hostname or ""):
-            entry["name"] = name
+        host = urlsplit(url).hostname or ""
+        if name and name != host:
+            unique = _unique(name, host, taken)
+            if unique != name:
+                out.problems.append(f"{where}: the name is taken; imported as {unique!r}")
+            taken.add(unique.casefold())
+            entry["name"] = unique
         for opt in _OPTIONS:
             value = attrs.get(f"pantau:{opt}")
             if value is None:
@@ -194,6 +205,15 @@ def read(data: bytes, known: Mapping[str, str] | None = None) -> Imported:
                 entry[opt] = checked
         out.feeds.append(entry)
     return out
+
+
+def _unique(name: str, host: str, taken: set[str]) -> str:
+    """``name``, or ``name (host)``, or ``name (host 2)``…: the first not yet taken."""
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{name} ({host})" if n == 2 else f"{name} ({host} {n - 1})"
+    return candidate
 
 
 def to_yaml(feeds: list[dict[str, Any]]) -> str:

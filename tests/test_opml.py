@@ -135,6 +135,29 @@ def test_import_flattens_folders_and_reports_duplicates_and_bad_urls(tmp_path: P
     parse_config(r.stdout.decode(), env={})
 
 
+def test_taken_names_get_their_host_so_the_block_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "feeds:\n- {url: 'https://a.example.id/rss', name: Berita Terkini}\n"
+    )
+    (tmp_path / "x.opml").write_bytes(
+        b'<opml version="2.0"><body>'
+        b'<outline text="berita terkini" xmlUrl="https://detik.example.id/rss"/>'
+        b'<outline text="Berita Terkini" xmlUrl="https://kompas.example.id/rss"/>'
+        b'<outline text="Berita Terkini" xmlUrl="https://kompas.example.id/rss2"/>'
+        b"</body></opml>"
+    )
+    rc, out, err = cli(["opml", "import", "x.opml"], tmp_path, monkeypatch, capfd)
+    assert rc == 0, err
+    names = [f["name"] for f in yaml.safe_load(out)["feeds"]]
+    assert names == ["berita terkini (detik.example.id)", "Berita Terkini (kompas.example.id)",
+                     "Berita Terkini (kompas.example.id 2)"]  # fmt: skip
+    assert err.count("the name is taken") == 3
+    config = (tmp_path / "config.yaml").read_text() + out.removeprefix("feeds:\n")
+    parse_config(config, env={})  # one feeds: list, every name unique
+
+
 @pytest.mark.parametrize(
     ("content", "code", "message"),
     [
