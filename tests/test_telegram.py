@@ -379,7 +379,8 @@ def test_notify_test_prints_the_answer_and_never_the_token(
 ) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
-        f"database: sqlite:///{tmp_path / 'x.db'}\nnotifiers:\n"
+        f"database: sqlite:///{tmp_path / 'x.db'}\n"
+        "feeds: [{url: 'https://kabar.example.id/rss'}]\nnotifiers:\n"
         f"  t: {{type: telegram, bot_token: '${{TG_TOKEN}}', chat_id: '@kanal_redaksi', "
         f"api_url: '{stub.api_url}'}}\n"
     )

@@ -208,7 +208,8 @@ def test_notify_test_prints_the_answer_and_sends_a_signed_test_event(
 ) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
-        f"database: sqlite:///{tmp_path / 'x.db'}\nnotifiers:\n"
+        f"database: sqlite:///{tmp_path / 'x.db'}\n"
+        "feeds: [{url: 'https://kabar.example.id/rss'}]\nnotifiers:\n"
         f"  w: {{type: webhook, url: '{hook.url}', secret: '{SECRET}', "
         "headers: {X-Desk: redaksi-jakarta}}\n"
     )
