@@ -184,6 +184,7 @@ class ParsePool:
         self._pool: ProcessPoolExecutor | None = None
         self._warmed = False
         self._closed = False
+        self._stopping = False  # the daemon is stopping: a failed worker start is expected
         self._spec = (tuple(topics), max_age)
 
     def configure(self, topics: Sequence[tuple[str, str]], max_age: float) -> None:
@@ -281,15 +282,22 @@ class ParsePool:
                 )
                 self._reset(pool)
                 return _failed(f"parser gave up after {self.timeout:.0f} s")
-            except (BrokenProcessPool, RuntimeError):
+            except (BrokenProcessPool, RuntimeError, EOFError, OSError):
                 # Another document may have broken the pool under us: try once more in a
-                # fresh one; breaking that too means this document is the culprit.
+                # fresh one; breaking that too means this document is the culprit. EOFError
+                # or OSError: a worker could not be started (the forkserver is gone, as when
+                # `systemctl stop` signals the whole process group).
                 self._reset(pool)
-                if self._closed:  # the daemon stopped its workers under this parse
+                if self._closed or self._stopping:  # the daemon stopped its workers under this parse
                     return _failed(STOPPING)
                 if attempt == 2:
                     return _failed("the parser crashed on this document")
         raise AssertionError("unreachable")
+
+    def stopping(self) -> None:
+        """The daemon is stopping: a parse whose workers fail from now on was cancelled,
+        not crashed (a signal to the process group may have ended the forkserver)."""
+        self._stopping = True
 
     def close(self, wait: float = 2.0) -> None:
         """Stop the workers. ``wait`` > 0: see them gone (up to that many seconds, then

@@ -579,6 +579,7 @@ class Daemon:
                     self.reload()
                 self.stop.wait(0.5)
             log_event(log, "info", "daemon.stopping")
+            self.parser.stopping()
             if self.notify:
                 self.notify.stopping()
             if watchdog is not None:
