@@ -6,6 +6,7 @@ each is compared with the floor of its own repetition.
     python bench/ab.py --ref d9796d7                      # N=1000, M=50, 3 repetitions
     python bench/ab.py --ref HEAD~3 --feeds 200 --repeat 5
     python bench/ab.py --ref 6037288 --corpus                # the saved real outlet feeds
+    python bench/ab.py --ref main --feeds 300 --farm templated   # stock phrases (issue 29)
 
 The earlier commit is checked out with ``git worktree`` into a temporary directory and
 installed into its own virtualenv there (removed afterwards). Both versions must store the
@@ -26,10 +27,11 @@ from pathlib import Path
 
 from common import (
     BENCH,
+    FARMS,
     REPO,
-    FarmProcess,
     Measurement,
     compile_project,
+    farm_process,
     machine_line,
     measure,
     median,
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ref", required=True, help="the earlier commit (any git revision)")
     p.add_argument("--feeds", type=int, default=1000)
     p.add_argument("--items", type=int, default=50)
+    p.add_argument("--farm", choices=FARMS, default="plain", help="see bench/cycle.py --farm")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument(
@@ -82,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         res: dict[str, list[Measurement]] = {"floor": [], "before": [], "after": []}
         counts: dict[str, dict[str, int]] = {}
         digests: dict[str, set[tuple[tuple[str, str], ...]]] = {"before": set(), "after": set()}
-        with FarmProcess(args.feeds, args.items, corpus=args.corpus) as farm:
+        with farm_process(args.farm, args.feeds, args.items, corpus=args.corpus) as farm:
             cfg, db, state = tmp / "ab.yaml", tmp / "ab.db", tmp / "floor.json"
             max_age = 100 * 365 * 86400.0 if args.corpus else None
             urls = farm.urls()
             write_config(cfg, db, urls, alert_max_age=max_age)
-            floor = [python(), str(BENCH / "floor.py"), "--urls-from", farm.base + "/_urls"]
+            floor = [python(), str(BENCH / "floor.py"), "--urls-from", farm.urls_url]
             for rep in range(args.repeat):
                 fresh(state)
                 m = measure("floor", [*floor, "--state", str(state)], timeout=args.timeout)
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         workload = (
             f"saved real feeds in {args.corpus} ({len(urls)} feeds)"
             if args.corpus
-            else f"N={args.feeds}, M={args.items}"
+            else f"{args.farm} farm, N={args.feeds}, M={args.items}"
         )
         print(f"{workload}, first cycle; medians of {args.repeat}:")
         print()

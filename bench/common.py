@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -151,8 +152,14 @@ class FarmProcess:
         with urllib.request.urlopen(req, timeout=120) as r:  # noqa: S310 (loopback only)
             return r.read()
 
+    URLS_PATH = "/_urls"  # one feed URL per line (the floor reads it too)
+
+    @property
+    def urls_url(self) -> str:
+        return self.base + self.URLS_PATH
+
     def urls(self) -> list[str]:
-        return self._call("GET", "/_urls").decode().split()
+        return self._call("GET", self.URLS_PATH).decode().split()
 
     def rotate(self, fraction: float | None = None, items: int | None = None) -> dict:
         q = []
@@ -167,6 +174,101 @@ class FarmProcess:
 
     def reset(self) -> None:
         self._call("POST", "/_reset")
+
+
+# The templated farm (issue 29): items built from a few sentence templates with stock
+# phrases shared across outlets and days, as the day's price reports and closings are in real
+# Indonesian news. bench/farm.py's items rarely resemble each other; this one makes LSH band
+# keys that hundreds of items share. It lives outside the repository (the shared workspace);
+# PANTAU_TEMPLATED_FARM names another copy.
+TEMPLATED_FARM = Path(
+    os.environ.get("PANTAU_TEMPLATED_FARM", REPO.parent / "shared" / "bench" / "feedfarm.py")
+)
+FARMS = ("plain", "templated")
+
+
+class TemplatedFarmProcess(FarmProcess):
+    """The templated farm behind ``FarmProcess``'s interface (its own control endpoints:
+    ``/urls.txt``, ``GET /rotate?fraction=&k=``, ``/stats``)."""
+
+    def __init__(
+        self,
+        feeds: int,
+        items: int,
+        *,
+        rotate_fraction: float = 0.2,
+        rotate_items: int = 5,
+        rotate_every: float = 0.0,
+        lifetime: float = 4 * 3600,
+        seed: int = 1,
+    ) -> None:
+        super().__init__(feeds, items, rotate_fraction=rotate_fraction,
+                         rotate_items=rotate_items, seed=seed)  # fmt: skip
+        if not TEMPLATED_FARM.exists():
+            raise FileNotFoundError(f"templated farm not found: {TEMPLATED_FARM}")
+        self.cmd = [
+            python(),
+            str(TEMPLATED_FARM),
+            f"--feeds={feeds}",
+            f"--items={items}",
+            "--port=0",
+            f"--seed={seed}",
+            f"--rotate-fraction={rotate_fraction}",
+            f"--new-items={rotate_items}",
+            f"--rotate-seconds={rotate_every}",
+        ]  # fmt: skip (no lifetime: it runs until ``close``)
+
+    def __enter__(self) -> FarmProcess:
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # its ready line: JSON with the port
+        try:
+            ready = json.loads(line)
+        except ValueError:
+            self.close()
+            raise RuntimeError(f"templated farm did not start: {line!r}") from None
+        self.base = f"http://127.0.0.1:{ready['port']}"
+        self.banner = "templated " + " ".join(
+            f"{k}={ready[k]}" for k in ("feeds", "items", "avg_feed_bytes", "build_s") if k in ready
+        )
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    URLS_PATH = "/urls.txt"
+
+    def rotate(self, fraction: float | None = None, items: int | None = None) -> dict:
+        q = []
+        if fraction is not None:
+            q.append(f"fraction={fraction}")
+        if items is not None:
+            q.append(f"k={items}")
+        doc = json.loads(self._call("GET", "/rotate?" + "&".join(q)))
+        # as bench/farm.py answers: the feeds that changed (only their number is used) and k
+        return {"feeds": [None] * doc["feeds_changed"], "items": doc["new_items_each"]}
+
+    def stats(self) -> dict:
+        d = json.loads(self._call("GET", "/stats"))
+        return {
+            "requests": d["requests"],
+            "200": d["status_200"],
+            "304": d["status_304"],
+            "farm_cpu_seconds": d["server_cpu_user_s"] + d["server_cpu_sys_s"],
+        }
+
+    def reset(self) -> None:
+        self._call("GET", "/reset")
+
+
+def farm_process(kind: str, feeds: int, items: int, **kw: Any) -> FarmProcess:
+    """``kind``: "plain" (bench/farm.py) or "templated" (``TEMPLATED_FARM``, which has no
+    saved-corpus mode: ``corpus`` must then be None)."""
+    if kind == "templated":
+        if kw.pop("corpus", None) is not None:
+            raise ValueError("the templated farm serves no saved corpus")
+        return TemplatedFarmProcess(feeds, items, **kw)
+    return FarmProcess(feeds, items, **kw)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ fresh floor state: first cycle (everything new), steady cycle (every feed answer
 peak RSS. Ratios pantau/floor are taken within the run: the machine is shared and noisy.
 
     python bench/cycle.py --feeds 200 --feeds 1000              # the table
+    python bench/cycle.py --feeds 300 --farm templated          # stock phrases (issue 29)
     python bench/cycle.py --feeds 1000 --profile                # py-spy profiles, top 25
     python bench/cycle.py --feeds 200 --daemon 600              # `pantau run` for 10 minutes
     python bench/cycle.py ... --write bench/README.md      # append the results, dated
@@ -34,13 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
     BENCH,
+    FARMS,
     REPO,
-    FarmProcess,
     Measurement,
     anon_kb,
     append_report,
     compile_project,
     cpu_seconds,
+    farm_process,
     machine_line,
     measure,
     median,
@@ -199,11 +201,12 @@ def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list
     """Returns {(tool, cycle): [Measurement, ...]} and notes on sanity checks."""
     res: dict[tuple[str, str], list[Measurement]] = collections.defaultdict(list)
     notes: list[str] = []
-    with FarmProcess(
-        n, args.items, rotate_fraction=args.rotate_fraction, rotate_items=args.rotate_items
-    ) as farm:
+    with farm_process(
+        args.farm, n, args.items, rotate_fraction=args.rotate_fraction,
+        rotate_items=args.rotate_items,
+    ) as farm:  # fmt: skip
         notes.append(f"N={n}: farm {farm.banner}")
-        urls_url = farm.base + "/_urls"
+        urls_url = farm.urls_url
         cfg, db, state = work / f"pantau-{n}.yaml", work / f"bench-{n}.db", work / f"floor-{n}.json"
         log = work / f"pantau-{n}.log"
         write_config(cfg, db, farm.urls())
@@ -373,7 +376,7 @@ def run_profiles(args: argparse.Namespace, n: int, work: Path) -> str:
     if not spy:
         sys.exit("py-spy is not installed: .venv/bin/pip install py-spy")
     out = []
-    with FarmProcess(n, args.items) as farm:
+    with farm_process(args.farm, n, args.items) as farm:
         cfg, db = work / f"prof-{n}.yaml", work / f"prof-{n}.db"
         write_config(cfg, db, farm.urls())
         fresh(db)
@@ -397,9 +400,10 @@ def run_profiles(args: argparse.Namespace, n: int, work: Path) -> str:
 
 def run_daemon(args: argparse.Namespace, n: int, work: Path) -> str:
     seconds, every = args.daemon, args.sample_every
-    with FarmProcess(
-        n, args.items, rotate_fraction=args.rotate_fraction, rotate_items=args.rotate_items,
-        rotate_every=args.daemon_rotate_every, lifetime=seconds + 600,
+    with farm_process(
+        args.farm, n, args.items, rotate_fraction=args.rotate_fraction,
+        rotate_items=args.rotate_items, rotate_every=args.daemon_rotate_every,
+        lifetime=seconds + 600,
     ) as farm:  # fmt: skip
         cfg, db, log = work / f"daemon-{n}.yaml", work / f"daemon-{n}.db", work / "daemon.log"
         write_config(cfg, db, farm.urls(), daemon=True)
@@ -550,6 +554,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--feeds", type=int, action="append", help="N; repeat for several")
     p.add_argument("--items", type=int, default=50, help="M")
+    p.add_argument(
+        "--farm", choices=FARMS, default="plain",
+        help="plain: bench/farm.py; templated: stock phrases shared across items (issue 29)",
+    )  # fmt: skip
     p.add_argument("--repeat", type=int, default=1, help="repetitions (medians reported)")
     p.add_argument("--rotate-fraction", type=float, default=0.2)
     p.add_argument("--rotate-items", type=int, default=5)
@@ -590,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
                 notes += nn
                 print(cycle_table({n: allres[n]}), "\n", flush=True)
             report = cycle_table(allres) + "\n\n" + "\n".join(f"- {x}" for x in notes)
-            title = f"pantau vs floor, M={args.items}"
+            title = f"pantau vs floor, {args.farm} farm, M={args.items}"
             if args.json:
                 args.json.write_text(json.dumps(
                     {str(n): {f"{t}/{c}": [m.as_dict() for m in ms] for (t, c), ms in r.items()}
