@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon.grouping import stories  # noqa: E402
+from daemon.grouping import candidates, stories  # noqa: E402
 from daemon.grouping.stories import Candidate, Doc, choose_story, fingerprint  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "stories_labelled.jsonl"
@@ -46,31 +46,49 @@ class MemorySource:
         self.brute = brute  # every item in the window is a candidate: measures LSH loss
         self.order: list[tuple[datetime, int]] = []
 
-    def add(self, item_id: int, story_id: int, doc: Doc, bands: Iterable[int]) -> None:
+    def add(
+        self, item_id: int, story_id: int, doc: Doc, bands: Iterable[int], stop: set[int]
+    ) -> None:
+        """As ingest writes: no rows under the item's stop words (``candidates.stop_keys``)."""
         self.items[item_id] = (story_id, doc)
         key = (doc.published_at, item_id)
         for b in bands:
+            if b in stop:
+                continue
             rows = self.bands[b]
             rows.insert(bisect_left(rows, key), key)
         self.order.insert(bisect_left(self.order, key), key)
 
+    def read(
+        self, bands: Sequence[int], since: datetime, until: datetime
+    ) -> dict[int, list[tuple[int, int]]]:
+        """As ``Tx.band_rows`` reads: the newest ``rows_per_key`` rows per key in the window."""
+        out = {}
+        for b in set(bands):
+            rows = self.bands.get(b, [])
+            lo = bisect_left(rows, (since, -1))
+            hi = bisect_right(rows, (until, 1 << 62))
+            top = rows[max(lo, hi - candidates.BUDGET.rows_per_key) : hi][::-1]
+            if top:
+                out[b] = [(i, int(p.timestamp())) for p, i in top]
+        return out
+
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[Candidate]:
-        hits: Counter[int] = Counter()
         if self.brute:
+            hits: Counter[int] = Counter()
             lo = bisect_left(self.order, (since, -1))
             hi = bisect_right(self.order, (until, 1 << 62))
             hits.update(i for _, i in self.order[lo:hi])
-            limit = len(hits)
+            best = [i for i, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))]
         else:
-            for b in set(bands):
-                rows = self.bands.get(b, [])
-                lo = bisect_left(rows, (since, -1))
-                hi = bisect_right(rows, (until, 1 << 62))
-                hits.update(i for _, i in rows[lo:hi])
-        best = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [Candidate(i, self.items[i][0], self.items[i][1]) for i, _ in best]
+            rows = self.read(bands, since, until)
+            stop = candidates.stop_keys(rows, bands)
+            best = candidates.rank(
+                bands, rows, since.timestamp(), until.timestamp(), limit, stop=stop
+            )
+        return [Candidate(i, self.items[i][0], self.items[i][1]) for i in best]
 
 
 @dataclass
@@ -90,7 +108,9 @@ def group(rows: list[Row], brute: bool = False) -> dict[int, int]:
         fp = fingerprint(r.doc)
         sid = choose_story(r.doc, fp, src, WINDOW)
         assigned[r.id] = r.id if sid is None else sid
-        src.add(r.id, assigned[r.id], r.doc, fp.bands)
+        t = r.doc.published_at
+        stop = candidates.stop_keys(src.read(fp.bands, t - WINDOW, t + WINDOW), fp.bands)
+        src.add(r.id, assigned[r.id], r.doc, fp.bands, stop)
     return assigned
 
 

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Protocol
 
+from daemon.grouping.candidates import BUDGET
 from daemon.text import normalize, strip_control
 
 __all__ = [
@@ -48,7 +49,7 @@ MIN_WORDS = 12  # fewer distinct words than this: never merged by text
 NUM_HASHES = 16  # LSH bins, one band key each (rewritten copies share ~30 % of shingles)
 THRESHOLD = 0.5  # shingle containment needed to confirm a candidate
 ANCHORED_THRESHOLD = 0.3  # ... when both state the same two money figures
-CANDIDATE_LIMIT = 50
+CANDIDATE_LIMIT = BUDGET.per_item  # candidates confirmed per item (see candidates.py)
 _LEAD_DAY_CHARS = 300  # the report's own day is named in its first sentence or two
 URL_SPAN_DAYS = 3650  # an identical link joins its story this far apart
 _MAX_CHARS = 30_000  # never run a regex over more of a field than this
@@ -612,21 +613,31 @@ def stored_usable(data: str | None) -> bool:
     return bool(data) and data.startswith(_STORED_PREFIX)  # type: ignore[union-attr]
 
 
+# The shingle ids of stored features, by their text: templated news brings the same earlier
+# items up as candidates for item after item of a poll (issue 29). Small, for the main
+# process's RSS: ~1.7 KB per entry. (Not decoded Fingerprints: their shingle sets, built
+# when confirming, take ~40 KB each.)
+@lru_cache(maxsize=2048)
+def _stored_ids(data: str) -> array[int] | None:
+    """The shingle ids of stored features (``encode_features``), or None if unreadable."""
+    i = data.find('"s":"')
+    j = data.find('"', i + 5)
+    if i < 0 or j < 0:
+        return None
+    try:
+        blob = base64.b64decode(data[i + 5 : j])
+    except ValueError:
+        return None
+    return None if len(blob) % 4 else _unpack(blob)
+
+
 def stored_similarity(fp: Fingerprint, data: str) -> float:
     """``similarity`` against stored features, reading only their shingles: most candidates
     share a band by chance and are dropped here, before their JSON is decoded or a set of
     their shingles is built. -1.0 when the shingles cannot be read."""
-    i = data.find('"s":"')
-    j = data.find('"', i + 5)
-    if i < 0 or j < 0:
+    theirs = _stored_ids(data)
+    if theirs is None:
         return -1.0
-    try:
-        blob = base64.b64decode(data[i + 5 : j])
-    except ValueError:
-        return -1.0
-    if len(blob) % 4:
-        return -1.0
-    theirs = _unpack(blob)
     ours = fp.shingles
     if not ours or not theirs:
         return 0.0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
+from daemon.grouping import candidates
 from daemon.grouping import stories as grouping
 from daemon.grouping.events import Signature
 from daemon.pipeline import events as eventing
@@ -59,19 +60,22 @@ PROVISIONAL = 10**15  # story ids above this are stories opened in the current b
 class BandCandidates:
     """stories.CandidateSource over the band index, on the ingest connection.
 
-    ``prefetch`` reads the band rows of a whole batch in one go (per-band LIMITs, see
-    ``Tx.band_rows``); lookups are then answered from memory, and the text of a candidate
-    item is read only when some item actually shares a band with it. ``overlay`` holds the
-    batch's own items, not written yet: two copies of one story in one poll must find each
-    other too."""
+    ``prefetch`` reads the band rows of a whole batch in one go (at most
+    ``KeyBudget.rows_per_key`` per key, see ``Tx.band_rows``) and notes which keys are stop
+    words (``candidates.stop_keys``); lookups are then answered from memory by
+    ``candidates.rank``, and the text of a candidate item is read only when some item
+    actually shares a band with it. ``overlay`` holds the batch's own items, not written
+    yet: two copies of one story in one poll must find each other too."""
 
     def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
         self.exclude_item = exclude_item
         self.overlay: list[grouping.Candidate] = []
         self.overlay_bands: dict[int, list[int]] = {}  # band -> indexes into overlay
-        # band -> (item, published as whole epoch seconds, as the band index keeps it)
+        # band -> (item, published as whole epoch seconds, as the band index keeps it),
+        # newest first
         self.rows: dict[int, list[tuple[int, int]]] | None = None
+        self.stop: set[int] = set()  # the batch's stop-word keys (no rows written under them)
         self.docs: dict[int, grouping.Candidate] = {}
         self._answers: dict[tuple[tuple[int, ...], datetime, datetime, int], list[int]] = {}
 
@@ -86,10 +90,14 @@ class BandCandidates:
         bands = {b for fp in fps for b in fp.bands} - url_keys
         lo = min(d.published_at for d in docs) - window
         hi = max(d.published_at for d in docs) + window
-        rows: dict[int, list[tuple[int, int]]] = {}
-        for band, item_id, published in self.tx.band_rows(bands, lo, hi, url_keys):
-            rows.setdefault(band, []).append((item_id, int(published)))
-        self.rows = rows
+        memo = self.tx.cache.stops if self.tx.cache is not None else None
+        known = memo.known(bands, lo.timestamp(), hi.timestamp()) if memo is not None else {}
+        self.rows = rows = _by_key(self.tx.band_rows(bands - known.keys(), lo, hi, url_keys))
+        self.stop = candidates.stop_keys(rows, bands)
+        if memo is not None:
+            memo.note(rows, self.stop)
+        rows.update(known)
+        self.stop.update(known)
         if not rows:
             return
         span = timedelta(days=grouping.URL_SPAN_DAYS)
@@ -172,17 +180,11 @@ class BandCandidates:
     def _lookup_rows(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[int]:
-        counts: dict[int, int] = {}
-        if self.rows is None:  # no prefetch (a single item, as in enrich): read these keys now
-            for _band, item_id, _published in self.tx.band_rows(bands, since, until):
-                counts[item_id] = counts.get(item_id, 0) + 1
-        else:
-            lo, hi = since.timestamp(), until.timestamp()
-            for b in bands:
-                for item_id, published in self.rows.get(b, ()):
-                    if lo <= published <= hi:
-                        counts[item_id] = counts.get(item_id, 0) + 1
-        return sorted(counts, key=lambda i: (-counts[i], i))[:limit]
+        rows, stop = self.rows, self.stop
+        if rows is None:  # no prefetch (a single item, as in enrich): read these keys now
+            rows = _by_key(self.tx.band_rows(bands, since, until))
+            stop = candidates.stop_keys(rows, bands)
+        return candidates.rank(bands, rows, since.timestamp(), until.timestamp(), limit, stop=stop)
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -194,14 +196,31 @@ class BandCandidates:
         out = [self.docs[i] for i in ids if i in self.docs]
         index = self.overlay_bands
         if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
-            shared: dict[int, int] = {}  # overlay index -> band keys shared
-            for b in dict.fromkeys(bands):
-                for k in index.get(b, ()):
-                    shared[k] = shared.get(k, 0) + 1
-            local = [k for k in shared if since <= self.overlay[k].doc.published_at <= until]
-            local.sort(key=lambda k: (-shared[k], k))  # most shared first, then batch order
-            out += [self.overlay[k] for k in local[:limit]]
+            # the batch's own items, ranked as the table's are (newest: the latest added)
+            overlay, stamp = self.overlay, self._stamp
+            local = {
+                b: [(k, stamp(k)) for k in reversed(index[b])] for b in bands if b in index
+            }
+            found = candidates.rank(
+                bands, local, since.timestamp(), until.timestamp(), limit, stop=self.stop
+            )
+            out += [overlay[k] for k in found]  # most shared first, then batch order
         return out
+
+    def _stamp(self, k: int) -> float:
+        return self.overlay[k].doc.published_at.timestamp()
+
+
+def _by_key(found: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
+    """``Tx.band_rows``' (band, item, published) as band -> (item, published), newest first
+    (the order ``candidates.rank`` takes a stop word's sample in)."""
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for band, item_id, published in found:
+        rows.setdefault(band, []).append((item_id, int(published)))
+    for v in rows.values():
+        if len(v) > 1:
+            v.sort(key=lambda r: (-r[1], -r[0]))
+    return rows
 
 
 def assign_stories(
@@ -209,8 +228,10 @@ def assign_stories(
     new: Sequence[NewItem],
     window: timedelta,
     fps: Sequence[grouping.Fingerprint],
-) -> set[int]:
-    """Give every new item a story (``it.story_id``); returns the ids of the stories opened.
+) -> tuple[set[int], set[int]]:
+    """Give every new item a story (``it.story_id``); returns the ids of the stories opened
+    and the batch's stop-word keys (``candidates.stop_keys``: no band rows are written
+    under them).
 
     Stories are chosen item by item, each item seeing the ones before it (written or not),
     then written in bulk: one INSERT for the new stories, one UPDATE per joined story. The
@@ -244,7 +265,7 @@ def assign_stories(
     for it, sid, fp in zip(new, chosen, fps, strict=True):
         it.story_id = real[sid - PROVISIONAL] if sid >= PROVISIONAL else sid
         it.bands = fp.bands
-    return set(real)
+    return set(real), source.stop
 
 
 def assign_events(
@@ -436,11 +457,12 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
             )  # fmt: skip
     if not pl.new:
         return stats
-    opened = assign_stories(tx, pl.new, rules.window, pl.new_fps)
+    opened, stop = assign_stories(tx, pl.new, rules.window, pl.new_fps)
     stats.new_stories = len(opened)
-    ids = tx.insert_items(pl.new)
+    ids = tx.insert_items(pl.new)  # ``items.bands`` keeps every key, stop words included
     tx.insert_bands_many(
-        (item_id, it.published_at, it.bands) for item_id, it in zip(ids, pl.new, strict=True)
+        (item_id, it.published_at, [b for b in it.bands if b not in stop] if stop else it.bands)
+        for item_id, it in zip(ids, pl.new, strict=True)
     )
     events = assign_events(tx, pl.new, opened, rules.events_window, pl.new_sigs)
     story_event = events.events

@@ -10,6 +10,7 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 
+from daemon.grouping.candidates import BUDGET
 from daemon.storage.schema import items
 from daemon.storage.sql import TxBase, chunks, epoch
 
@@ -17,7 +18,8 @@ STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
 
 
-PER_BAND = 50  # newest rows read per band key in a candidate lookup
+# newest rows read per band key in a candidate lookup: enough to tell a stop word (issue 29)
+PER_BAND = BUDGET.rows_per_key
 BANDS_PER_ITEM = 17  # LSH bands plus the URL key: an estimate of the band table's size
 KEYS_PER_QUERY = 500  # band keys per statement (SQLite's default cap is 32,766 parameters)
 
@@ -174,6 +176,7 @@ class BandsTx(TxBase):
         items are about to go (retention), so the item cache forgets them."""
         if self.cache is not None:
             self.cache.forget(item_ids)
+            self.cache.stops.clear()
         keys: list[tuple[int, int]] = []
         for chunk in chunks(list(item_ids), 500):
             rows = self._fetch(

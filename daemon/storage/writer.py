@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection, Engine
 
 from daemon.grouping.bandfilter import BandFilter, Policy
+from daemon.grouping.candidates import StopMemo
 from daemon.storage import db
 from daemon.storage.bands import BANDS_PER_ITEM, INSERT_BAND, PendingBands
 
@@ -49,6 +50,9 @@ class ItemCache:
     def __init__(self, capacity: int = ITEM_CACHE_SIZE) -> None:
         self.capacity = capacity
         self._data: dict[int, Any] = {}
+        # the stop-word band keys met (issue 29): cleared with the cache, and when band
+        # rows are deleted (``Tx.delete_bands``)
+        self.stops = StopMemo()
 
     def __len__(self) -> int:
         return len(self._data)
@@ -68,6 +72,7 @@ class ItemCache:
 
     def clear(self) -> None:
         self._data.clear()
+        self.stops.clear()
 
 
 GROUP_MAX = 64  # ingest transactions per SQLite commit at most (group commit)

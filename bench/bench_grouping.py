@@ -1,0 +1,120 @@
+"""The main process's CPU per new item as the database grows, on either farm, without HTTP.
+
+    .venv/bin/python bench/bench_grouping.py --farm templated --feeds 300
+    .venv/bin/python bench/bench_grouping.py --farm templated --feeds 1000 --buckets 10
+
+Renders the farm's feeds in this process (bench/farm.py, or the templated farm of
+``common.TEMPLATED_FARM``), parses them all first (not measured), then ingests them feed by
+feed into a fresh SQLite store as ``pantau run --once`` does (one write transaction per
+poll, the store's only writer), timing each ingest with this thread's CPU clock. Reports the
+CPU per new item for each stretch of the run: if grouping costs more as the database holds
+more alike items, the later stretches show it (issue 29). CPU time, not wall: the machine is
+shared. What is left out is what does not depend on the database: fetching, parsing (the
+parse workers' part) and the group commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import TEMPLATED_FARM, machine_line, table  # noqa: E402
+
+from daemon.feeds.parse import parse_feed  # noqa: E402
+from daemon.grouping.bandfilter import Policy  # noqa: E402
+from daemon.pipeline.ingest import ingest_items  # noqa: E402
+from daemon.storage.store import FeedSpec, Store  # noqa: E402
+from tests.test_store import rules  # noqa: E402
+
+
+def bodies(kind: str, feeds: int, items: int) -> list[bytes]:
+    if kind == "templated":
+        spec = importlib.util.spec_from_file_location("feedfarm", TEMPLATED_FARM)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        farm = mod.Farm(feeds, items, 0)
+        farm.build()
+        return [s.body for s in farm.feeds]
+    import farm as plain
+
+    f = plain.Farm(feeds, items)
+    return [s.body for s in f.feeds]
+
+
+def band_key_counts(db: Path) -> list[int]:
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT count(*) FROM story_bands GROUP BY band").fetchall()
+    con.close()
+    return sorted((n for (n,) in rows), reverse=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--farm", choices=("plain", "templated"), default="templated")
+    p.add_argument("--feeds", type=int, default=300)
+    p.add_argument("--items", type=int, default=50)
+    p.add_argument("--buckets", type=int, default=5, help="stretches of the run reported")
+    p.add_argument("--policy", choices=("one_shot", "daemon"), default="one_shot")
+    args = p.parse_args(argv)
+
+    now = datetime.now(timezone.utc)
+    docs = bodies(args.farm, args.feeds, args.items)
+    urls = [f"http://127.0.0.1/feed/{i}.xml" for i in range(len(docs))]
+    parsed = [parse_feed(b, url=u, now=now).items for b, u in zip(docs, urls, strict=True)]
+    work = Path(tempfile.mkdtemp(prefix="pantau-grouping-"))
+    db = work / "g.db"
+    store = Store.open(f"sqlite:///{db}", exclusive=getattr(Policy, args.policy)())
+    store.upgrade()
+    ids = store.sync_feeds([FeedSpec(u, f"Media {i}", 600) for i, u in enumerate(urls)], now, {})
+    rl = rules()
+    per_poll: list[tuple[int, float]] = []  # (new items, CPU seconds)
+    new_total = stories = 0
+    wall0 = time.monotonic()
+    for u, items in zip(urls, parsed, strict=True):
+        t0 = time.thread_time()
+        with store.tx() as tx:
+            st = ingest_items(tx, feed_id=ids[u], outlet="x", parsed=items, rules=rl, now=now)
+        per_poll.append((st.new, time.thread_time() - t0))
+        new_total += st.new
+        stories += st.new_stories
+    wall = time.monotonic() - wall0
+    store.close()
+
+    rows = []
+    size = len(per_poll) // args.buckets or 1
+    seen = 0
+    for k in range(0, len(per_poll), size):
+        part = per_poll[k : k + size]
+        n, cpu = sum(x for x, _ in part), sum(c for _, c in part)
+        rows.append([f"{seen:,}–{seen + n:,}", n, f"{cpu:.2f}", f"{1000 * cpu / max(n, 1):.3f}"])
+        seen += n
+    first, last = rows[0], rows[-1]
+    counts = band_key_counts(db)
+    hist = Counter(
+        "1" if n == 1 else "2–8" if n <= 8 else "9–32" if n <= 32 else "33–64" if n <= 64
+        else ">64" for n in counts
+    )  # fmt: skip
+    print(machine_line())
+    print(f"\n{args.farm} farm, {args.feeds} feeds × {args.items} items: {new_total} new items, "
+          f"{stories} stories, {wall:.1f} s wall\n")  # fmt: skip
+    print(table(["items already stored", "new items", "CPU s", "CPU ms per item"], rows))
+    print(f"\nlast/first stretch: {float(last[3]) / max(float(first[3]), 1e-9):.2f}×")
+    print(f"story_bands: {sum(counts)} rows, {len(counts)} keys; largest: {counts[:8]}")
+    print("keys by rows: " + ", ".join(f"{k}: {hist[k]}" for k in ("1", "2–8", "9–32", "33–64", ">64")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
