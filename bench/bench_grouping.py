@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["items already stored", "new items", "CPU s", "CPU ms per item"], rows))
     print(f"\nlast/first stretch: {float(last[3]) / max(float(first[3]), 1e-9):.2f}×")
     print(f"story_bands: {sum(counts)} rows, {len(counts)} keys; largest: {counts[:8]}")
-    print("keys by rows: " + ", ".join(f"{k}: {hist[k]}" for k in ("1", "2–8", "9–32", "33–64", ">64")))
+    print(
+        "keys by rows: "
+        + ", ".join(f"{k}: {hist[k]}" for k in ("1", "2–8", "9–32", "33–64", ">64"))
+    )
     return 0
 
 

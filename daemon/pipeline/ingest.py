@@ -198,9 +198,7 @@ class BandCandidates:
         if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
             # the batch's own items, ranked as the table's are (newest: the latest added)
             overlay, stamp = self.overlay, self._stamp
-            local = {
-                b: [(k, stamp(k)) for k in reversed(index[b])] for b in bands if b in index
-            }
+            local = {b: [(k, stamp(k)) for k in reversed(index[b])] for b in bands if b in index}
             found = candidates.rank(
                 bands, local, since.timestamp(), until.timestamp(), limit, stop=self.stop
             )
