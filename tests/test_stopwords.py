@@ -1,0 +1,206 @@
+"""Stop-word band keys (issue 29): a band key that many items share in the window (a stock
+sentence of templated news) stops bringing candidates and gets no more rows, so grouping
+costs the same per item however alike the news is, and still groups copies together.
+
+Pure ranking first (``candidates.rank``), then through ingest and the store on SQLite (with
+and without the only writer's memo) and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.grouping import candidates
+from daemon.grouping.bandfilter import Policy
+from daemon.grouping.candidates import BUDGET, KeyBudget, StopMemo, rank, stop_keys
+from daemon.pipeline.ingest import ingest_items
+from daemon.storage.store import Store
+from tests.test_store import _WORDS, NOW, feed_id, item, rules
+
+# --- pure -----------------------------------------------------------------------------------
+
+
+def _rows(items: list[int], t: int = 1000) -> list[tuple[int, int]]:
+    """Rows of one key as the store returns them: newest first."""
+    return [(i, t - i) for i in items]
+
+
+def test_a_key_that_is_not_a_stop_word_brings_every_item_under_it() -> None:
+    rows = {1: _rows([10, 11, 12]), 2: _rows([11])}
+    assert rank([1, 2], rows, 0, 10**6, 50) == [11, 10, 12]
+
+
+def test_a_stop_word_brings_nobody_that_shares_only_it() -> None:
+    many = list(range(100, 100 + BUDGET.rows_per_key))
+    rows = {1: _rows(many), 2: _rows([7])}
+    stop = stop_keys(rows, [1, 2])
+    assert stop == {1}
+    assert rank([1, 2, 3, 4], rows, 0, 10**6, 50, stop=stop) == [7]
+
+
+def test_a_story_copied_by_more_outlets_than_a_stop_word_holds_still_finds_itself() -> None:
+    """Every key of a word-for-word copy is a stop word once enough outlets carry it: its
+    newest copies still come up, because they share all of the item's keys."""
+    copies = list(range(1, 1 + BUDGET.rows_per_key))
+    keys = list(range(500, 516))
+    rows = {k: _rows(copies) for k in keys}
+    stop = stop_keys(rows, keys)
+    assert stop == set(keys)
+    found = rank(keys, rows, 0, 10**6, 50, stop=stop)
+    assert found and set(found) <= set(copies[: BUDGET.stop_sample])
+
+
+def test_only_rows_in_the_window_count() -> None:
+    rows = {1: [(1, 50), (2, 150), (3, 250)]}
+    assert rank([1], rows, 100, 200, 50) == [2]
+
+
+def test_the_memo_answers_only_while_the_window_holds_the_rows_that_made_the_stop_word() -> None:
+    memo = StopMemo()
+    rows = {9: [(i, 1000 + i) for i in range(BUDGET.rows_per_key, 0, -1)]}
+    memo.note(rows, stop_keys(rows, [9]))
+    assert set(memo.known([9, 10], 1000, 2000)) == {9}
+    assert memo.known([9], 1000, 2000)[9] == rows[9][: BUDGET.stop_sample]
+    assert memo.known([9], 1005, 2000) == {}  # its oldest rows left the window
+    memo.clear()
+    assert memo.known([9], 1000, 2000) == {}
+
+
+_row = st.tuples(st.integers(1, 40), st.integers(0, 100))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.dictionaries(st.integers(1, 6), st.lists(_row, min_size=1, max_size=12), max_size=6),
+    keys=st.lists(st.integers(1, 8), max_size=8),
+    lo=st.integers(0, 100),
+    span=st.integers(0, 100),
+    limit=st.integers(0, 10),
+)
+def test_without_stop_words_rank_is_the_plain_count_of_shared_keys(
+    rows: dict[int, list[tuple[int, int]]], keys: list[int], lo: int, span: int, limit: int
+) -> None:
+    """Below the stop-word threshold, ranking is what it was before issue 29: items by the
+    number of keys shared (a key listed twice counts once), then by id, at most ``limit``."""
+    budget = KeyBudget(stop_above=12)
+    counts: dict[int, int] = {}
+    for k in set(keys):
+        for i, p in rows.get(k, ()):
+            if lo <= p <= lo + span:
+                counts[i] = counts.get(i, 0) + 1
+    expected = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
+    assert stop_keys(rows, keys, budget) == set()
+    assert rank(keys, rows, lo, lo + span, limit, budget=budget) == expected
+
+
+# --- through ingest and the store -----------------------------------------------------------
+
+# Two stock sentences, in the project's own words, that open every report of the test: as
+# the closing lines of templated news do, they put the same minimum shingle into most bins.
+STOCK = (
+    "Sampai laporan ini disusun pihak pengelola belum menyampaikan keterangan resmi kepada "
+    "wartawan di lokasi. Warga diminta tetap tenang dan mengikuti arahan petugas setempat "
+    "selama proses berlangsung."
+)
+
+
+def _report(n: int, poll: int) -> object:
+    """A report of its own (60 words of its own after the stock lead), published in order."""
+    rng = random.Random(10_000 + n)
+    own = " ".join(rng.choice(_WORDS) + str(rng.randrange(100)) for _ in range(60))
+    return item(n, title=f"Laporan {n}", summary=f"{STOCK} {own}.", age_h=30 - poll * 0.1)
+
+
+def _copy(it: object, outlet: int) -> object:
+    url = f"https://media{outlet}.example.id/salinan/{outlet}"
+    return dataclasses.replace(it, identity=f"guid:{url}", guid=url, url=url)  # type: ignore[type-var]
+
+
+@pytest.fixture(params=["sqlite", "sqlite-only-writer", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 's.db'}"
+    only = Policy.daemon() if request.param == "sqlite-only-writer" else None
+    s = Store.open(url, exclusive=only)
+    s.upgrade()
+    yield s
+    s.close()
+
+
+def _ingest(store: Store, fid: int, parsed: list) -> None:
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="x", parsed=parsed, rules=rules(), now=NOW)
+
+
+def _stories(store: Store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT url, story_id FROM items")).all())  # type: ignore[arg-type]
+
+
+def _largest_key(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT max(n) FROM (SELECT count(*) AS n FROM story_bands GROUP BY band) s")
+        ).scalar_one()
+
+
+def test_stock_sentences_stop_filling_the_band_index_and_copies_still_join(
+    any_store: Store,
+) -> None:
+    """120 reports opening with the same stock sentences, 5 per poll: the keys those sentences
+    make stop getting rows once they hold more than ``stop_above`` items (before issue 29,
+    every report added a row to each: ~70 rows on the commonest key). Each report stays its
+    own story, and a later copy of any of them still joins it."""
+    fid = feed_id(any_store)
+    reports = [_report(n, n // 5) for n in range(120)]
+    for p in range(0, 120, 5):
+        _ingest(any_store, fid, reports[p : p + 5])
+    assert _largest_key(any_store) <= BUDGET.rows_per_key + 5  # + the poll that tipped it
+    with any_store.tx() as tx:  # the store reads at most rows_per_key rows of a key
+        keys = [k for k in tx.item_bands(1)]
+        found = tx.band_rows(keys, NOW - timedelta(days=3), NOW)
+    per_key: dict[int, int] = {}
+    for k, _i, _p in found:
+        per_key[k] = per_key.get(k, 0) + 1
+    assert max(per_key.values()) <= BUDGET.rows_per_key
+
+    stories = _stories(any_store)
+    assert len(set(stories.values())) == 120
+    fid2 = feed_id(any_store, "https://media.example.id/rss.xml")
+    late = [_copy(reports[n], 900 + n) for n in (3, 64, 117)]
+    _ingest(any_store, fid2, late)
+    after = _stories(any_store)
+    for n, c in zip((3, 64, 117), late, strict=True):
+        assert after[c.url] == stories[reports[n].url], n  # type: ignore[attr-defined]
+
+
+def test_a_story_carried_word_for_word_by_more_outlets_than_a_stop_word_holds_stays_one(
+    any_store: Store,
+) -> None:
+    """One wire report in 45 outlets' feeds, one poll each: after ``stop_above`` copies all
+    its keys are stop words, and the later copies still join the one story."""
+    wire = item(7, summary=STOCK + " " + " ".join(random.Random(7).choices(_WORDS, k=50)))
+    for outlet in range(45):
+        fid = feed_id(any_store, f"https://media{outlet}.example.id/rss.xml")
+        _ingest(any_store, fid, [_copy(wire, outlet)])
+    assert len(set(_stories(any_store).values())) == 1
+
+
+def test_the_budget_is_one_policy() -> None:
+    """The store reads as many rows per key as the policy needs to tell a stop word, and
+    grouping confirms as many candidates per item as the policy allows."""
+    from daemon.grouping import stories
+    from daemon.storage import store
+
+    assert store.PER_BAND == candidates.BUDGET.rows_per_key
+    assert stories.CANDIDATE_LIMIT == candidates.BUDGET.per_item
