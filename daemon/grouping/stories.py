@@ -13,6 +13,7 @@ implements :class:`CandidateSource` over it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -615,9 +616,9 @@ def stored_usable(data: str | None) -> bool:
 
 # The shingle ids of stored features, by their text: templated news brings the same earlier
 # items up as candidates for item after item of a poll (issue 29). Small, for the main
-# process's RSS: ~1.7 KB per entry. (Not decoded Fingerprints: their shingle sets, built
+# process's RSS: ~4 KB per entry with its key. (Not decoded Fingerprints: their shingle sets, built
 # when confirming, take ~40 KB each.)
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _stored_ids(data: str) -> array[int] | None:
     """The shingle ids of stored features (``encode_features``), or None if unreadable."""
     i = data.find('"s":"')
@@ -671,6 +672,30 @@ def decode_features(data: str | None, url: str | None) -> Fingerprint | None:
         return None
 
 
+_GUARDS_MAX = 4096  # ~1.1 KB each
+_stored_guard_cache: dict[tuple[int, int], Fingerprint | None] = {}
+
+
+def _stored_guards(item_id: int, data: str, url: str | None) -> Fingerprint | None:
+    """``decode_features`` without the shingles: what confirming a stored candidate needs
+    once its similarity is known (``choose_story``). Kept by item and features (the hash of
+    their text: new features are a new entry), as templated news brings the same earlier
+    items up for item after item (issue 29); emptied when full."""
+    key = (item_id, hash(data))
+    cache = _stored_guard_cache
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    fp = decode_features(data, url)
+    if fp is not None:
+        fp = dataclasses.replace(fp, shingle_blob=b"")
+    if len(cache) >= _GUARDS_MAX:
+        cache.clear()
+    cache[key] = fp
+    return fp
+
+
 # --- decisions -----------------------------------------------------------------------------
 
 
@@ -701,8 +726,16 @@ def similarity(fa: Fingerprint, fb: Fingerprint) -> float:
     return len(small & big) / len(small)
 
 
-def _score(a: Doc, b: Doc, window: timedelta, fa: Fingerprint, fb: Fingerprint) -> float:
-    """Confirmation score; 0.0 means "not the same story"."""
+def _score(
+    a: Doc,
+    b: Doc,
+    window: timedelta,
+    fa: Fingerprint,
+    fb: Fingerprint,
+    sim: float | None = None,
+) -> float:
+    """Confirmation score; 0.0 means "not the same story". ``sim``: ``similarity(fa, fb)``
+    when the caller has it already."""
     if a.url and a.url == b.url:
         return 2.0
     if abs(a.published_at - b.published_at) > window:
@@ -711,7 +744,8 @@ def _score(a: Doc, b: Doc, window: timedelta, fa: Fingerprint, fb: Fingerprint) 
         return 0.0
     if _guards_contradict(fa, fb):
         return 0.0
-    sim = similarity(fa, fb)
+    if sim is None:
+        sim = similarity(fa, fb)
     return sim if sim >= _threshold(fa, fb) else 0.0
 
 
@@ -758,18 +792,31 @@ def choose_story(
         same_url = bool(doc.url and doc.url == c.doc.url)
         # A candidate that shares a band by chance is dropped on its shingles alone, before
         # its dates and figures are read (or computed).
+        # The similarity computed to drop it is the one confirmation needs: kept, so that a
+        # candidate's shingle set is never built (~400 ints, for ~13 candidates per item of
+        # templated news; issue 29).
         fc = c.features
+        sim: float | None = None
         if fc is None and c.stored is not None:
-            if not same_url and stored_similarity(fp, c.stored) < ANCHORED_THRESHOLD:
+            sim = stored_similarity(fp, c.stored)
+            if not same_url and sim < ANCHORED_THRESHOLD:
                 continue
-            fc = decode_features(c.stored, c.doc.url)
-        elif fc is not None and not same_url and similarity(fp, fc) < ANCHORED_THRESHOLD:
-            continue
+            if sim < 0.0:  # unreadable shingles (then decoding fails too)
+                sim, fc = None, decode_features(c.stored, c.doc.url)
+            else:
+                fc = _stored_guards(c.item_id, c.stored, c.doc.url)
+        elif fc is not None and not same_url:
+            sim = similarity(fp, fc)
+            if sim < ANCHORED_THRESHOLD:
+                continue
         if fc is None:
-            if not same_url and similarity(fp, _text_features(c.doc)) < ANCHORED_THRESHOLD:
-                continue
+            sim = None
+            if not same_url:
+                sim = similarity(fp, _text_features(c.doc))  # the shingles _features has
+                if sim < ANCHORED_THRESHOLD:
+                    continue
             fc = _features(c.doc)
-        s = _score(doc, c.doc, window, fp, fc)
+        s = _score(doc, c.doc, window, fp, fc, sim)
         if s > 0.0:
             scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))
         elif _guards_contradict(fp, fc):
