@@ -45,7 +45,7 @@ class KeyBudget:
     stop_above: int = 32  # a key with more items than this in the window is a stop word
     stop_sample: int = 4  # a stop word's newest rows that still bring candidates ...
     stop_only_share: float = 0.5  # ... sharing at least this share of the item's keys
-    per_item: int = 24  # candidates confirmed per item
+    per_item: int = 50  # candidates confirmed per item (24: see docs/design.md)
 
     @property
     def rows_per_key(self) -> int:
