@@ -32,9 +32,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import TEMPLATED_FARM, machine_line, table  # noqa: E402
 
 from daemon.feeds.parse import parse_feed  # noqa: E402
-from daemon.grouping.bandfilter import Policy  # noqa: E402
 from daemon.pipeline.ingest import ingest_items  # noqa: E402
-from daemon.storage.store import FeedSpec, Store  # noqa: E402
+from daemon.storage.feeds import FeedSpec  # noqa: E402
+from daemon.storage.store import Store  # noqa: E402
+from daemon.storage.writer import SingleWriter  # noqa: E402
 from tests.test_store import rules  # noqa: E402
 
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parsed = [parse_feed(b, url=u, now=now).items for b, u in zip(docs, urls, strict=True)]
     work = Path(tempfile.mkdtemp(prefix="pantau-grouping-"))
     db = work / "g.db"
-    store = Store.open(f"sqlite:///{db}", exclusive=getattr(Policy, args.policy)())
+    store = Store.open(f"sqlite:///{db}", single_writer=getattr(SingleWriter, args.policy)())
     store.upgrade()
     ids = store.sync_feeds([FeedSpec(u, f"Media {i}", 600) for i, u in enumerate(urls)], now, {})
     rl = rules()

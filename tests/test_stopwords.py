@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.grouping import candidates
-from daemon.grouping.bandfilter import Policy
 from daemon.grouping.candidates import BUDGET, KeyBudget, StopMemo, rank, stop_keys
 from daemon.pipeline.ingest import ingest_items
 from daemon.storage.store import Store
+from daemon.storage.writer import SingleWriter
 from tests.test_store import _WORDS, NOW, feed_id, item, rules
 
 # --- pure -----------------------------------------------------------------------------------
@@ -130,8 +130,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
         url = request.getfixturevalue("pg_url")
     else:
         url = f"sqlite:///{tmp_path / 's.db'}"
-    only = Policy.daemon() if request.param == "sqlite-only-writer" else None
-    s = Store.open(url, exclusive=only)
+    only = SingleWriter.daemon() if request.param == "sqlite-only-writer" else None
+    s = Store.open(url, single_writer=only)
     s.upgrade()
     yield s
     s.close()
@@ -200,7 +200,7 @@ def test_the_budget_is_one_policy() -> None:
     """The store reads as many rows per key as the policy needs to tell a stop word, and
     grouping confirms as many candidates per item as the policy allows."""
     from daemon.grouping import stories
-    from daemon.storage import store
+    from daemon.storage import bands
 
-    assert store.PER_BAND == candidates.BUDGET.rows_per_key
+    assert bands.PER_BAND == candidates.BUDGET.rows_per_key
     assert stories.CANDIDATE_LIMIT == candidates.BUDGET.per_item
