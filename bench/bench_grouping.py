@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_grouping.py --farm templated --feeds 300
     .venv/bin/python bench/bench_grouping.py --farm templated --feeds 1000 --buckets 10
+    .venv/bin/python bench/bench_grouping.py --farm real-outlet     # the real 2025 articles
 
 Renders the farm's feeds in this process (bench/farm.py, or the templated farm of
 ``common.TEMPLATED_FARM``), parses them all first (not measured), then ingests them feed by
@@ -16,13 +17,14 @@ parse workers' part) and the group commit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import TEMPLATED_FARM, machine_line, table  # noqa: E402
 
-from daemon.feeds.parse import parse_feed  # noqa: E402
+from daemon.feeds.parse import ParsedItem, parse_feed  # noqa: E402
 from daemon.pipeline.ingest import ingest_items  # noqa: E402
 from daemon.storage.feeds import FeedSpec  # noqa: E402
 from daemon.storage.store import Store  # noqa: E402
@@ -54,6 +56,44 @@ def bodies(kind: str, feeds: int, items: int) -> list[bytes]:
     return [s.body for s in f.feeds]
 
 
+def real_polls(by: str, pack: float = 0) -> tuple[list[tuple[str, list[ParsedItem]]], datetime]:
+    """The real 2025 articles (``eval_stories.REAL``: title and the first 300 characters, as
+    eval_stories reads them), one poll per outlet (``by="outlet"``: one cycle over feeds
+    that hold all of them, as issue 29 counted) or per outlet and day in date order
+    (``by="day"``: a daemon that polled them as they came)."""
+    from eval_stories import load_real
+
+    rows = sorted(load_real(False), key=lambda r: (r.doc.published_at, r.id))
+    t0 = rows[0].doc.published_at
+    polls: dict[str, list[ParsedItem]] = {}
+    for k, r in enumerate(rows):
+        d = r.doc
+        if pack:  # the year's articles in ``pack`` hours, in their order: news as dense as
+            # a newsroom's 300 feeds bring it, in real text
+            d = dataclasses.replace(d, published_at=t0 + timedelta(hours=pack) * k / len(rows))
+        key = r.outlet if by == "outlet" else f"{d.published_at:%Y-%m-%d} {r.outlet}"
+        polls.setdefault(key, []).append(
+            ParsedItem(
+                identity=f"guid:{d.url}",
+                guid=d.url,
+                url=d.url,
+                title=d.title,
+                summary=d.summary,
+                content="",
+                title_html="",
+                summary_html="",
+                author="",
+                published_at=d.published_at,
+                published_raw=None,
+                has_date=True,
+            )  # fmt: skip
+        )
+    out = [(f"http://127.0.0.1/real/{k.replace(' ', '/')}.xml", v) for k, v in polls.items()]
+    return out, t0 + timedelta(hours=pack) if pack else rows[-1].doc.published_at + timedelta(
+        days=1
+    )
+
+
 def band_key_counts(db: Path) -> list[int]:
     con = sqlite3.connect(db)
     rows = con.execute("SELECT count(*) FROM story_bands GROUP BY band").fetchall()
@@ -63,17 +103,25 @@ def band_key_counts(db: Path) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--farm", choices=("plain", "templated"), default="templated")
+    p.add_argument(
+        "--farm", choices=("plain", "templated", "real-outlet", "real-day"), default="templated",
+        help="real-*: ../shared/corpus/news-2025.csv, one poll per outlet or per outlet-day",
+    )  # fmt: skip
     p.add_argument("--feeds", type=int, default=300)
     p.add_argument("--items", type=int, default=50)
+    p.add_argument("--pack", type=float, default=0, help="real-*: the articles in this many hours")
     p.add_argument("--buckets", type=int, default=5, help="stretches of the run reported")
     p.add_argument("--policy", choices=("one_shot", "daemon"), default="one_shot")
     args = p.parse_args(argv)
 
-    now = datetime.now(timezone.utc)
-    docs = bodies(args.farm, args.feeds, args.items)
-    urls = [f"http://127.0.0.1/feed/{i}.xml" for i in range(len(docs))]
-    parsed = [parse_feed(b, url=u, now=now).items for b, u in zip(docs, urls, strict=True)]
+    if args.farm.startswith("real"):
+        polls, now = real_polls(args.farm.removeprefix("real-"), args.pack)
+        urls, parsed = [u for u, _ in polls], [p for _, p in polls]
+    else:
+        now = datetime.now(timezone.utc)
+        docs = bodies(args.farm, args.feeds, args.items)
+        urls = [f"http://127.0.0.1/feed/{i}.xml" for i in range(len(docs))]
+        parsed = [parse_feed(b, url=u, now=now).items for b, u in zip(docs, urls, strict=True)]
     work = Path(tempfile.mkdtemp(prefix="pantau-grouping-"))
     db = work / "g.db"
     store = Store.open(f"sqlite:///{db}", single_writer=getattr(SingleWriter, args.policy)())
@@ -108,7 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         else ">64" for n in counts
     )  # fmt: skip
     print(machine_line())
-    print(f"\n{args.farm} farm, {args.feeds} feeds × {args.items} items: {new_total} new items, "
+    what = (
+        f"{len(urls)} polls"
+        if args.farm.startswith("real")
+        else f"{args.feeds} feeds × {args.items} items"
+    )
+    print(f"\n{args.farm} farm, {what}: {new_total} new items, "
           f"{stories} stories, {wall:.1f} s wall\n")  # fmt: skip
     print(table(["items already stored", "new items", "CPU s", "CPU ms per item"], rows))
     print(f"\nlast/first stretch: {float(last[3]) / max(float(first[3]), 1e-9):.2f}×")

@@ -97,7 +97,7 @@ def test_without_stop_words_rank_is_the_plain_count_of_shared_keys(
             if lo <= p <= lo + span:
                 counts[i] = counts.get(i, 0) + 1
     expected = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
-    assert stop_keys(rows, keys, budget) == set()
+    assert stop_keys(rows, keys, budget=budget) == set()
     assert rank(keys, rows, lo, lo + span, limit, budget=budget) == expected
 
 

@@ -10,12 +10,14 @@ the cost per item grows with the database (issue 29; docs/design.md, "Stop-word 
 
 ``KeyBudget`` is the policy that bounds it, in the manner of stop words in a search index:
 
-- a key holding more than ``stop_above`` items in the lookup's window is a *stop word*;
+- a key holding more than ``stop_above`` items in a new item's window (its publication
+  time ± ``stories.window``) is a *stop word* for that item;
 - the band index is read at most ``rows_per_key`` rows per key (enough to tell a stop word;
   the newest first), in one statement per poll (``storage.store.Tx.band_rows``);
-- no further rows are written under a stop word (``stop_keys``): the table itself keeps
-  each key's count in a window at about ``rows_per_key``, so counting a key is reading
-  those rows, and the index stays small however alike the news is;
+- the new item's rows are not written under its stop words (the poll's earlier items
+  counted too): the table itself keeps each key's count in a window at about
+  ``rows_per_key``, so counting a key is reading those rows, and the index stays small
+  however alike the news is;
 - a stop word still offers its newest ``stop_sample`` rows, but a candidate met only through
   stop words must share at least ``stop_only_share`` of the new item's keys: a story copied
   word for word by more outlets than ``stop_above`` (all of its keys become stop words)
@@ -30,6 +32,7 @@ Pure code: the rows come from the store (or, in bench/eval_stories.py, from memo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,11 +64,27 @@ BUDGET = KeyBudget()
 
 
 def stop_keys(
-    rows: Mapping[int, Sequence[object]], keys: Iterable[int], budget: KeyBudget = BUDGET
+    rows: Mapping[int, Sequence[tuple[int, int]]],
+    keys: Iterable[int],
+    lo: float = -math.inf,
+    hi: float = math.inf,
+    *,
+    extra: Mapping[int, int] | None = None,
+    budget: KeyBudget = BUDGET,
 ) -> set[int]:
-    """Those of ``keys`` that are stop words, given the rows read for them (``rows``: key ->
-    its rows in the window, as the band index returned them, at most ``rows_per_key``)."""
-    return {k for k in keys if k in rows and budget.is_stop(len(rows[k]))}
+    """Those of ``keys`` that are stop words in [lo, hi]: more than ``stop_above`` of their
+    rows (``rows``: key -> (item, published), as the band index returned them, at most
+    ``rows_per_key``) published in [lo, hi], counting ``extra[key]`` more items known to
+    carry the key there (the batch's own, not written yet)."""
+    out = set()
+    for k in keys:
+        n = extra.get(k, 0) if extra else 0
+        found = rows.get(k)
+        if found and len(found) + n > budget.stop_above:
+            n += sum(1 for _, p in found if lo <= p <= hi)
+        if n > budget.stop_above:
+            out.add(k)
+    return out
 
 
 def rank(
@@ -83,10 +102,10 @@ def rank(
 
     ``rows``: key -> (item id, published as epoch seconds), newest first, as read from the
     band index (``Tx.band_rows``); only rows published in [lo, hi] count. ``stop``: the keys
-    that are stop words (``stop_keys``); each counts only through its newest
-    ``stop_sample`` rows, and a candidate that shares no other key with the item must share
-    at least ``stop_only_share`` of ``keys``. The cost is bounded by the budget, not by how
-    many items share a key: at most ``len(keys) * rows_per_key`` rows are looked at."""
+    that are stop words in [lo, hi] (``stop_keys``); each counts only through its newest
+    ``stop_sample`` rows there, and a candidate that shares no other key with the item must
+    share at least ``stop_only_share`` of ``keys``. The cost is bounded by the budget, not
+    by how many items share a key: at most ``len(keys) * rows_per_key`` rows are looked at."""
     shared: dict[int, int] = {}
     plain: set[int] = set()  # candidates met through a key that is not a stop word
     met_stop = False
@@ -94,15 +113,14 @@ def rank(
         found = rows.get(k)
         if not found:
             continue
-        if k in stop:
-            found = found[: budget.stop_sample]
+        is_stop = k in stop
+        if is_stop:
+            found = [r for r in found if lo <= r[1] <= hi][: budget.stop_sample]
             met_stop = True
-        else:
-            found = found[: budget.rows_per_key]
-        for item_id, published in found:
+        for item_id, published in found[: budget.rows_per_key]:
             if lo <= published <= hi:
                 shared[item_id] = shared.get(item_id, 0) + 1
-                if k not in stop:
+                if not is_stop:
                     plain.add(item_id)
     if met_stop and len(plain) < len(shared):
         need = budget.stop_only_share * len(set(keys))

@@ -61,11 +61,12 @@ class BandCandidates:
     """stories.CandidateSource over the band index, on the ingest connection.
 
     ``prefetch`` reads the band rows of a whole batch in one go (at most
-    ``KeyBudget.rows_per_key`` per key, see ``Tx.band_rows``) and notes which keys are stop
-    words (``candidates.stop_keys``); lookups are then answered from memory by
-    ``candidates.rank``, and the text of a candidate item is read only when some item
-    actually shares a band with it. ``overlay`` holds the batch's own items, not written
-    yet: two copies of one story in one poll must find each other too."""
+    ``KeyBudget.rows_per_key`` per key, see ``Tx.band_rows``; none of the stop words that
+    the only writer knows already, ``candidates.StopMemo``); lookups are then answered from
+    memory by ``candidates.rank``, each with the stop words of its own window
+    (``stop_words``), and the text of a candidate item is read only when some item actually
+    shares a band with it. ``overlay`` holds the batch's own items, not written yet: two
+    copies of one story in one poll must find each other too."""
 
     def __init__(self, tx: Tx, exclude_item: int | None = None) -> None:
         self.tx = tx
@@ -75,7 +76,7 @@ class BandCandidates:
         # band -> (item, published as whole epoch seconds, as the band index keeps it),
         # newest first
         self.rows: dict[int, list[tuple[int, int]]] | None = None
-        self.stop: set[int] = set()  # the batch's stop-word keys (no rows written under them)
+        self.known: set[int] = set()  # stop words in every window of the batch (not read)
         self.docs: dict[int, grouping.Candidate] = {}
         self._answers: dict[tuple[tuple[int, ...], datetime, datetime, int], list[int]] = {}
 
@@ -88,16 +89,19 @@ class BandCandidates:
             return
         url_keys = {grouping.url_key(d.url) for d in docs if d.url}
         bands = {b for fp in fps for b in fp.bands} - url_keys
-        lo = min(d.published_at for d in docs) - window
-        hi = max(d.published_at for d in docs) + window
+        first = min(d.published_at for d in docs)
+        last = max(d.published_at for d in docs)
         memo = self.tx.cache.stops if self.tx.cache is not None else None
-        known = memo.known(bands, lo.timestamp(), hi.timestamp()) if memo is not None else {}
-        self.rows = rows = _by_key(self.tx.band_rows(bands - known.keys(), lo, hi, url_keys))
-        self.stop = candidates.stop_keys(rows, bands)
+        known: dict[int, list[tuple[int, int]]] = {}
+        if memo is not None:  # stop words in the window of every item of the batch
+            known = memo.known(bands, (last - window).timestamp(), (first + window).timestamp())
+        rows = _by_key(
+            self.tx.band_rows(bands - known.keys(), first - window, last + window, url_keys)
+        )
         if memo is not None:
-            memo.note(rows, self.stop)
+            memo.note(rows, candidates.stop_keys(rows, bands))
         rows.update(known)
-        self.stop.update(known)
+        self.rows, self.known = rows, set(known)
         if not rows:
             return
         span = timedelta(days=grouping.URL_SPAN_DAYS)
@@ -180,11 +184,34 @@ class BandCandidates:
     def _lookup_rows(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
     ) -> list[int]:
-        rows, stop = self.rows, self.stop
+        rows = self.rows
         if rows is None:  # no prefetch (a single item, as in enrich): read these keys now
             rows = _by_key(self.tx.band_rows(bands, since, until))
-            stop = candidates.stop_keys(rows, bands)
+        stop = self.stop_words(bands, since, until, rows)
         return candidates.rank(bands, rows, since.timestamp(), until.timestamp(), limit, stop=stop)
+
+    def stop_words(
+        self,
+        bands: Sequence[int],
+        since: datetime,
+        until: datetime,
+        rows: dict[int, list[tuple[int, int]]] | None = None,
+        *,
+        batch: bool = False,
+    ) -> set[int]:
+        """Those of ``bands`` that are stop words in [since, until] (``candidates.stop_keys``).
+        ``batch``: the batch's own items added so far count too (which keys a new item gets
+        no rows under: the table then holds about ``rows_per_key`` of a key per window)."""
+        lo, hi = since.timestamp(), until.timestamp()
+        extra: dict[int, int] | None = None
+        if batch and self.overlay_bands:
+            extra = {}
+            for b in bands:
+                for k in self.overlay_bands.get(b, ()):
+                    if lo <= self._stamp(k) <= hi:
+                        extra[b] = extra.get(b, 0) + 1
+        found = candidates.stop_keys(self.rows or rows or {}, bands, lo, hi, extra=extra)
+        return found | (self.known & set(bands)) if self.known else found
 
     def candidates(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -200,8 +227,9 @@ class BandCandidates:
             overlay, stamp = self.overlay, self._stamp
             local = {b: [(k, stamp(k)) for k in reversed(index[b])] for b in bands if b in index}
             found = candidates.rank(
-                bands, local, since.timestamp(), until.timestamp(), limit, stop=self.stop
-            )
+                bands, local, since.timestamp(), until.timestamp(), limit,
+                stop=self.stop_words(bands, since, until),
+            )  # fmt: skip
             out += [overlay[k] for k in found]  # most shared first, then batch order
         return out
 
@@ -226,10 +254,9 @@ def assign_stories(
     new: Sequence[NewItem],
     window: timedelta,
     fps: Sequence[grouping.Fingerprint],
-) -> tuple[set[int], set[int]]:
+) -> tuple[set[int], list[set[int]]]:
     """Give every new item a story (``it.story_id``); returns the ids of the stories opened
-    and the batch's stop-word keys (``candidates.stop_keys``: no band rows are written
-    under them).
+    and, per item, its stop-word keys (``_Candidates.stop_words``), which get no band rows.
 
     Stories are chosen item by item, each item seeing the ones before it (written or not),
     then written in bulk: one INSERT for the new stories, one UPDATE per joined story. The
@@ -241,8 +268,11 @@ def assign_stories(
     opened: list[NewItem] = []
     sizes: dict[int, int] = {}
     chosen: list[int] = []
+    stops: list[set[int]] = []
     for k, (it, doc, fp) in enumerate(zip(new, docs, fps, strict=True)):
         sid = grouping.choose_story(doc, fp, source, window)
+        t = doc.published_at
+        stops.append(source.stop_words(fp.bands, t - window, t + window, batch=True))
         if sid is None:
             sid = PROVISIONAL + len(opened)
             opened.append(it)
@@ -263,7 +293,7 @@ def assign_stories(
     for it, sid, fp in zip(new, chosen, fps, strict=True):
         it.story_id = real[sid - PROVISIONAL] if sid >= PROVISIONAL else sid
         it.bands = fp.bands
-    return set(real), source.stop
+    return set(real), stops
 
 
 def assign_events(
@@ -455,12 +485,12 @@ def apply(tx: Tx, pl: Plan, *, outlet: str, rules: Rules, now: datetime) -> Inge
             )  # fmt: skip
     if not pl.new:
         return stats
-    opened, stop = assign_stories(tx, pl.new, rules.window, pl.new_fps)
+    opened, stops = assign_stories(tx, pl.new, rules.window, pl.new_fps)
     stats.new_stories = len(opened)
     ids = tx.insert_items(pl.new)  # ``items.bands`` keeps every key, stop words included
     tx.insert_bands_many(
         (item_id, it.published_at, [b for b in it.bands if b not in stop] if stop else it.bands)
-        for item_id, it in zip(ids, pl.new, strict=True)
+        for item_id, it, stop in zip(ids, pl.new, stops, strict=True)
     )
     events = assign_events(tx, pl.new, opened, rules.events_window, pl.new_sigs)
     story_event = events.events
