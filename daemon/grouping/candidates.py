@@ -107,23 +107,22 @@ def rank(
     share at least ``stop_only_share`` of ``keys``. The cost is bounded by the budget, not
     by how many items share a key: at most ``len(keys) * rows_per_key`` rows are looked at."""
     shared: dict[int, int] = {}
-    plain: set[int] = set()  # candidates met through a key that is not a stop word
-    met_stop = False
-    for k in dict.fromkeys(keys):
+    distinct = dict.fromkeys(keys)
+    stopped = [k for k in distinct if k in stop and k in rows] if stop else []
+    cap = budget.rows_per_key
+    for k in distinct:  # the keys that are not stop words (all of them, usually)
         found = rows.get(k)
-        if not found:
-            continue
-        is_stop = k in stop
-        if is_stop:
-            found = [r for r in found if lo <= r[1] <= hi][: budget.stop_sample]
-            met_stop = True
-        for item_id, published in found[: budget.rows_per_key]:
-            if lo <= published <= hi:
+        if found and k not in stopped:
+            for item_id, published in found[:cap]:
+                if lo <= published <= hi:
+                    shared[item_id] = shared.get(item_id, 0) + 1
+    if stopped:
+        plain = set(shared)  # candidates met through a key that is not a stop word
+        for k in stopped:
+            sample = [r for r in rows[k] if lo <= r[1] <= hi][: budget.stop_sample]
+            for item_id, _published in sample:
                 shared[item_id] = shared.get(item_id, 0) + 1
-                if not is_stop:
-                    plain.add(item_id)
-    if met_stop and len(plain) < len(shared):
-        need = budget.stop_only_share * len(set(keys))
+        need = budget.stop_only_share * len(distinct)
         shared = {i: n for i, n in shared.items() if i in plain or n >= need}
     return sorted(shared, key=lambda i: (-shared[i], i))[:limit]
 

@@ -13,7 +13,6 @@ implements :class:`CandidateSource` over it.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import re
@@ -645,16 +644,19 @@ def stored_similarity(fp: Fingerprint, data: str) -> float:
     return len(ours.intersection(theirs)) / min(len(ours), len(theirs))
 
 
-def decode_features(data: str | None, url: str | None) -> Fingerprint | None:
+def decode_features(
+    data: str | None, url: str | None, *, shingles: bool = True
+) -> Fingerprint | None:
     """The stored features, or None when absent, unreadable or of another version (the
-    caller then computes them from the text)."""
+    caller then computes them from the text). ``shingles=False``: without them (an empty
+    ``shingle_blob``), for a caller that has the similarity already."""
     if not data:
         return None
     try:
         d = json.loads(data)
         if not isinstance(d, dict) or d.get("v") != FEATURES_VERSION:
             return None
-        blob = base64.b64decode(d["s"], validate=True)
+        blob = base64.b64decode(d["s"], validate=True) if shingles else b""
         if len(blob) % 4:
             return None
         return Fingerprint(
@@ -687,9 +689,7 @@ def _stored_guards(item_id: int, data: str, url: str | None) -> Fingerprint | No
         return cache[key]
     except KeyError:
         pass
-    fp = decode_features(data, url)
-    if fp is not None:
-        fp = dataclasses.replace(fp, shingle_blob=b"")
+    fp = decode_features(data, url, shingles=False)
     if len(cache) >= _GUARDS_MAX:
         cache.clear()
     cache[key] = fp

@@ -72,6 +72,7 @@ class BandCandidates:
         self.tx = tx
         self.exclude_item = exclude_item
         self.overlay: list[grouping.Candidate] = []
+        self.stamps: list[float] = []  # the overlay's publication times, epoch seconds
         self.overlay_bands: dict[int, list[int]] = {}  # band -> indexes into overlay
         # band -> (item, published as whole epoch seconds, as the band index keeps it),
         # newest first
@@ -161,6 +162,7 @@ class BandCandidates:
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
         k = len(self.overlay)
         self.overlay.append(cand)
+        self.stamps.append(cand.doc.published_at.timestamp())
         index = self.overlay_bands
         for b in bands:
             if b not in index:
@@ -204,11 +206,12 @@ class BandCandidates:
         no rows under: the table then holds about ``rows_per_key`` of a key per window)."""
         lo, hi = since.timestamp(), until.timestamp()
         extra: dict[int, int] | None = None
-        if batch and self.overlay_bands:
-            extra = {}
+        index = self.overlay_bands
+        if batch and index and not index.keys().isdisjoint(bands):
+            extra, stamps = {}, self.stamps
             for b in bands:
-                for k in self.overlay_bands.get(b, ()):
-                    if lo <= self._stamp(k) <= hi:
+                for k in index.get(b, ()):
+                    if lo <= stamps[k] <= hi:
                         extra[b] = extra.get(b, 0) + 1
         found = candidates.stop_keys(self.rows or rows or {}, bands, lo, hi, extra=extra)
         return found | (self.known & set(bands)) if self.known else found
@@ -224,17 +227,14 @@ class BandCandidates:
         index = self.overlay_bands
         if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
             # the batch's own items, ranked as the table's are (newest: the latest added)
-            overlay, stamp = self.overlay, self._stamp
-            local = {b: [(k, stamp(k)) for k in reversed(index[b])] for b in bands if b in index}
+            overlay, stamps = self.overlay, self.stamps
+            local = {b: [(k, stamps[k]) for k in reversed(index[b])] for b in bands if b in index}
             found = candidates.rank(
                 bands, local, since.timestamp(), until.timestamp(), limit,
                 stop=self.stop_words(bands, since, until),
             )  # fmt: skip
             out += [overlay[k] for k in found]  # most shared first, then batch order
         return out
-
-    def _stamp(self, k: int) -> float:
-        return self.overlay[k].doc.published_at.timestamp()
 
 
 def _by_key(found: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
