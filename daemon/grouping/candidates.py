@@ -13,7 +13,7 @@ the cost per item grows with the database (issue 29; docs/design.md, "Stop-word 
 - a key holding more than ``stop_above`` items in a new item's window (its publication
   time ± ``stories.window``) is a *stop word* for that item;
 - the band index is read at most ``rows_per_key`` rows per key (enough to tell a stop word;
-  the newest first), in one statement per poll (``storage.store.Tx.band_rows``);
+  the newest first), in one statement per poll (``Tx.band_rows``, daemon/storage/bands.py);
 - the new item's rows are not written under its stop words (the poll's earlier items
   counted too): the table itself keeps each key's count in a window at about
   ``rows_per_key``, so counting a key is reading those rows, and the index stays small
@@ -55,9 +55,9 @@ class KeyBudget:
         """Rows read per key: one more than a key that is not a stop word can hold."""
         return self.stop_above + 1
 
-    def is_stop(self, rows: int) -> bool:
-        """``rows``: the key's rows in the window, as read (at most ``rows_per_key``)."""
-        return rows > self.stop_above
+    def is_stop(self, items: int) -> bool:
+        """``items``: how many items carry the key in the window, as far as read."""
+        return items > self.stop_above
 
 
 BUDGET = KeyBudget()
@@ -80,9 +80,9 @@ def stop_keys(
     for k in keys:
         n = extra.get(k, 0) if extra else 0
         found = rows.get(k)
-        if found and len(found) + n > budget.stop_above:
+        if found and budget.is_stop(len(found) + n):
             n += sum(1 for _, p in found if lo <= p <= hi)
-        if n > budget.stop_above:
+        if budget.is_stop(n):
             out.add(k)
     return out
 
@@ -129,13 +129,14 @@ def rank(
 
 class StopMemo:
     """Stop words already read, kept across transactions by the database's only writer
-    (``storage.store.ItemCache`` holds one): key -> (oldest and newest of the rows that made
+    (``storage.writer.ItemCache`` holds one): key -> (oldest and newest of the rows that made
     it a stop word, its newest ``stop_sample`` rows). No rows are written under a stop word,
     so those rows stay what they were until retention deletes some (the store then clears
     the memo, as it does after a rollback); a lookup whose window still holds them all has
-    its answer without reading the key again."""
+    its answer without reading the key again. At most ``capacity`` keys (~0.5 KB each), the
+    oldest noted dropped first."""
 
-    def __init__(self, capacity: int = 200_000, budget: KeyBudget = BUDGET) -> None:
+    def __init__(self, capacity: int = 16_384, budget: KeyBudget = BUDGET) -> None:
         self.capacity = capacity
         self.budget = budget
         self._data: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}
