@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.storage.store import Store
 from tests.feedgen import entries, rss
-from tests.loopback import LoopbackServer
 from tests.test_pipeline import ROOT, write_config
 
 
