@@ -159,13 +159,15 @@ def test_stock_sentences_stop_filling_the_band_index_and_copies_still_join(
 ) -> None:
     """120 reports opening with the same stock sentences, 5 per poll: the keys those sentences
     make stop getting rows once they hold more than ``stop_above`` items (before issue 29,
-    every report added a row to each: ~70 rows on the commonest key). Each report stays its
+    every report added a row to each: 118 rows on the commonest key). Each report stays its
     own story, and a later copy of any of them still joins it."""
     fid = feed_id(any_store)
     reports = [_report(n, n // 5) for n in range(120)]
     for p in range(0, 120, 5):
         _ingest(any_store, fid, reports[p : p + 5])
-    assert _largest_key(any_store) <= BUDGET.rows_per_key + 5  # + the poll that tipped it
+    assert _largest_key(any_store) <= BUDGET.rows_per_key
+    if any_store.writer is not None:  # the only writer remembered the stop words it met
+        assert len(any_store.writer.cache.stops) > 0
     with any_store.tx() as tx:  # the store reads at most rows_per_key rows of a key
         keys = [k for k in tx.item_bands(1)]
         found = tx.band_rows(keys, NOW - timedelta(days=3), NOW)
