@@ -733,16 +733,17 @@ def _score(
     fa: Fingerprint,
     fb: Fingerprint,
     sim: float | None = None,
+    contradict: bool | None = None,
 ) -> float:
-    """Confirmation score; 0.0 means "not the same story". ``sim``: ``similarity(fa, fb)``
-    when the caller has it already."""
+    """Confirmation score; 0.0 means "not the same story". ``sim``: ``similarity(fa, fb)``,
+    ``contradict``: ``_guards_contradict(fa, fb)``, when the caller has them already."""
     if a.url and a.url == b.url:
         return 2.0
     if abs(a.published_at - b.published_at) > window:
         return 0.0
     if not (fa.enough_text and fb.enough_text):
         return 0.0
-    if _guards_contradict(fa, fb):
+    if _guards_contradict(fa, fb) if contradict is None else contradict:
         return 0.0
     if sim is None:
         sim = similarity(fa, fb)
@@ -816,10 +817,11 @@ def choose_story(
                 if sim < ANCHORED_THRESHOLD:
                     continue
             fc = _features(c.doc)
-        s = _score(doc, c.doc, window, fp, fc, sim)
+        contradict = _guards_contradict(fp, fc)
+        s = _score(doc, c.doc, window, fp, fc, sim, contradict)
         if s > 0.0:
             scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))
-        elif _guards_contradict(fp, fc):
+        elif contradict:
             # Complete linkage on the guards: Monday's report may share its figures with
             # Sunday's copy, but a story holding Sunday's original is not Monday's story.
             vetoed.add(c.story_id)

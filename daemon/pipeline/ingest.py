@@ -78,6 +78,7 @@ class BandCandidates:
         # newest first
         self.rows: dict[int, list[tuple[int, int]]] | None = None
         self.known: set[int] = set()  # stop words in every window of the batch (not read)
+        self.full: set[int] = set()  # keys read to the cap: maybe stop words (a C test)
         self.docs: dict[int, grouping.Candidate] = {}
         self._answers: dict[tuple[tuple[int, ...], datetime, datetime, int], list[int]] = {}
 
@@ -99,8 +100,9 @@ class BandCandidates:
         rows = _by_key(
             self.tx.band_rows(bands - known.keys(), first - window, last + window, url_keys)
         )
+        self.full = {k for k, v in rows.items() if len(v) >= candidates.BUDGET.rows_per_key}
         if memo is not None:
-            memo.note(rows, candidates.stop_keys(rows, bands))
+            memo.note(rows, candidates.stop_keys(rows, self.full))
         rows.update(known)
         self.rows, self.known = rows, set(known)
         if not rows:
@@ -213,7 +215,19 @@ class BandCandidates:
                 for k in index.get(b, ()):
                     if lo <= stamps[k] <= hi:
                         extra[b] = extra.get(b, 0) + 1
-        found = candidates.stop_keys(self.rows or rows or {}, bands, lo, hi, extra=extra)
+        if self.rows is None:  # no prefetch: ``rows`` were read for these keys alone
+            maybe = [b for b in bands if b in (rows or {})]
+        elif extra:
+            maybe = [b for b in bands if b in self.full or b in extra]
+        elif self.full.isdisjoint(bands):
+            maybe = []  # most lookups: no key was read to the cap
+        else:
+            maybe = [b for b in bands if b in self.full]
+        found = (
+            candidates.stop_keys(self.rows or rows or {}, maybe, lo, hi, extra=extra)
+            if maybe
+            else set()
+        )
         return found | (self.known & set(bands)) if self.known else found
 
     def candidates(
