@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import FARMS  # noqa: E402
+
 # sgmllib3k: reader's vendored feedparser imports ``sgmllib``, but feedparser 6.0.12+ depends
 # on feedparser-sgmllib instead, so nothing else brings it in any more.
 PEERS = ("reader", "rss2email", "sgmllib3k")
@@ -110,13 +112,13 @@ def versions(py: Path) -> str:
 
 
 def run_peers(args: argparse.Namespace, n: int, work: Path, py: Path) -> tuple[dict, list[str]]:
-    from common import BENCH, FarmProcess, Measurement, measure, python
+    from common import BENCH, Measurement, farm_process, measure, python
     from cycle import CYCLES, db_counts, pantau_cmd, write_config
 
     me = str(Path(__file__).resolve())
     res: dict[tuple[str, str], list[Measurement]] = collections.defaultdict(list)
     notes: list[str] = []
-    with FarmProcess(n, args.items, rotate_fraction=0.2, rotate_items=5) as farm:
+    with farm_process(args.farm, n, args.items, rotate_fraction=0.2, rotate_items=5) as farm:
         urls = farm.urls()
         urls_file = work / f"urls-{n}.txt"
         urls_file.write_text("\n".join(urls) + "\n")
@@ -186,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--feeds", type=int, action="append", help="N; repeat for several")
     p.add_argument("--items", type=int, default=50)
+    p.add_argument("--farm", choices=FARMS, default="plain", help="see cycle.py --farm")
     p.add_argument("--venv", type=Path, default=Path("/tmp/peers-venv"))
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--no-pantau", action="store_true")
