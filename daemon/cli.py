@@ -151,14 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--json", action="store_true", help=json_help)
     q = command(
-        "search", "run a topic query over stored items, newest first (try a query before "
+        "search",
+        "run a topic query over stored items, newest first (try a query before "
         "adding it as a topic)",
     )
-    q.add_argument("query", help='a query in the topic language, e.g. \'"harga emas" OR Antam\'')
-    q.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="D",
-                   help="only items first seen in the last D, such as 2h or 3d (default: 24h)")
-    q.add_argument("--limit", type=int, default=100, metavar="N",
-                   help="at most N items (default: 100)")
+    q.add_argument("query", help="a query in the topic language, e.g. '\"harga emas\" OR Antam'")
+    q.add_argument(
+        "--since",
+        type=_since,
+        default=DEFAULT_SINCE,
+        metavar="D",
+        help="only items first seen in the last D, such as 2h or 3d (default: 24h)",
+    )
+    q.add_argument(
+        "--limit", type=int, default=100, metavar="N", help="at most N items (default: 100)"
+    )
     q.add_argument("--json", action="store_true", help=json_help)
     n = command("notify-test", "send a test message through one notifier")
     n.add_argument("name", help="the notifier's name under `notifiers:` in the config")
@@ -734,7 +741,9 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
     finally:
         reader.close()
     # the most recently stored items, newest news first (one poll stores a feed at once)
-    found = sorted(page.hits, key=lambda h: (h.item.first_seen_at, h.item.published_at), reverse=True)
+    found = sorted(
+        page.hits, key=lambda h: (h.item.first_seen_at, h.item.published_at), reverse=True
+    )
     rows = [views.search_hit_json(h, matcher) for h in found]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
