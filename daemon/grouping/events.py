@@ -67,6 +67,12 @@ INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
 CANDIDATES = 5  # events scored per story, those sharing the most index keys first
 PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
+# A term more than this share of the stored stories use (and more than HOT_MIN of them) is
+# a stop word for the index: it is neither filed nor looked up. Such a key finds only the
+# newest PER_KEY of its many events anyway, i.e. arbitrary ones, at the price of an index
+# read, their profiles and a comparison each (docs/design.md, "Events: cost").
+HOT_SHARE = 0.01
+HOT_MIN = 50
 
 _UTC = timezone.utc
 
@@ -230,6 +236,10 @@ class Rarity:
             w = self._memo[term] = math.log((self.total + 2) / (n + 1))
         return w
 
+    def hot(self, term: str) -> bool:
+        """A stop word for the index (``HOT_SHARE``): too common to find its event."""
+        return self.df.get(event_key(term), 0) > max(HOT_MIN, HOT_SHARE * self.total)
+
 
 def story_weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     """Each term's weight for this story: rarity, times the figure, name and headline
@@ -266,11 +276,14 @@ def index_keys(
     sig: Signature, rarity: Rarity, n: int | None = None, weights: Mapping[str, float] | None = None
 ) -> list[int]:
     """The keys a story is filed and looked up under: its rarest terms (weighted as in
-    ``similarity``: money figures, names and headline words first among equals). Two reports of one happening share some of their rarest words, the names
-    and figures: a handful of keys finds them without reading the whole window."""
+    ``similarity``: money figures, names and headline words first among equals), hot terms
+    (``Rarity.hot``) left out. Two reports of one happening share some of their rarest
+    words, the names and figures: a handful of keys finds them without reading the whole
+    window."""
     # ties among unseen words go to headline words, names, figures
     w = weights if weights is not None else story_weights(sig, rarity)
-    ranked = heapq.nsmallest(n or INDEX_KEYS, sig.terms, key=lambda t: (-w[t], t))
+    terms = [t for t in sig.terms if not rarity.hot(t)]
+    ranked = heapq.nsmallest(n or INDEX_KEYS, terms, key=lambda t: (-w[t], t))
     return [event_key(t) for t in ranked]
 
 

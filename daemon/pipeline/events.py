@@ -81,7 +81,8 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     hi = max(s.published_at for s in sigs) + window
     # key -> [(event id, published epoch)] : the stored index, then this batch's rows
     rows: dict[int, list[tuple[int, int]]] = {}
-    wanted = [k for ks in filed for k in ks]
+    # below MIN_CORPUS nothing merges (``choose_event``): no stored candidate to read
+    wanted = [k for ks in filed for k in ks] if rarity.total >= grouping.MIN_CORPUS else []
     for k, e, p in store.key_rows(tx, wanted, lo, hi):
         rows.setdefault(k, []).append((e, p))
     known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
