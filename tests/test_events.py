@@ -108,6 +108,21 @@ def test_a_small_corpus_never_merges() -> None:
     assert ev.choose_event(b, [(1, ev.Profile.of(a))], ev.Rarity({}, 10), WINDOW) is None
 
 
+def test_hot_terms_are_stop_words_for_the_index() -> None:
+    """A term most stored stories use finds only arbitrary events: it is neither filed nor
+    looked up, and the story is filed under its rarer terms instead."""
+    a = sig(REGENT[0][1], REGENT[0][2])
+    total = 10_000
+    hot = {"kpk", "bupati", "jalan"}
+    assert hot <= set(a.terms)
+    cold = ev.Rarity({ev.event_key(t): 3 for t in a.terms}, total)
+    assert {ev.event_key(t) for t in hot} <= set(ev.index_keys(a, cold, n=len(a.terms)))
+    df = {ev.event_key(t): (int(total * ev.HOT_SHARE) + 1 if t in hot else 3) for t in a.terms}
+    keys = ev.index_keys(a, ev.Rarity(df, total), n=len(a.terms))
+    assert keys and not {ev.event_key(t) for t in hot} & set(keys)
+    assert len(keys) == len(set(a.terms) - hot)
+
+
 GOLD = (
     "Harga emas batangan Antam hari ini {move} jadi {price} per gram",
     "Harga emas batangan produksi Antam pada {day} ({date}) {move} Rp{delta} menjadi {price} "

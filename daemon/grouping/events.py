@@ -35,6 +35,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -148,6 +149,34 @@ class Signature:
     @property
     def enough(self) -> bool:
         return len(self.terms) >= MIN_TERMS
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Shipped from the parse workers, a signature waits with its poll for the write
+        # lock: its words interned on arrival are one copy per word, not one per story.
+        return _shipped, (
+            self.terms, self.title_terms, self.names, self.figures, self.dates,
+            self.lead_day, self.lead_move, self.published_at,
+        )  # fmt: skip
+
+
+def _shipped(
+    terms: tuple[str, ...],
+    title_terms: frozenset[str],
+    names: frozenset[str],
+    figures: frozenset[str],
+    dates: frozenset[str],
+    lead_day: str | None,
+    lead_move: str | None,
+    published_at: datetime,
+) -> Signature:
+    """A signature unpickled with its strings interned (``Signature.__reduce__``)."""
+    it = sys.intern
+    terms = tuple(map(it, terms))
+    return Signature(
+        terms, frozenset(map(it, title_terms)), frozenset(map(it, names)),
+        frozenset(map(it, figures)), frozenset(map(it, dates)),
+        lead_day and it(lead_day), lead_move and it(lead_move), published_at,
+    )  # fmt: skip
 
 
 def _words(s: str) -> list[str]:

@@ -86,9 +86,8 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     for k, e, p in store.key_rows(tx, wanted, lo, hi):
         rows.setdefault(k, []).append((e, p))
     known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
-    new_rows: list[tuple[int, datetime, int]] = []
-    opened: list[int] = []
-    for o, sig, keys, w in zip(new, sigs, filed, weights, strict=True):
+
+    def ranked_for(sig: grouping.Signature, keys: list[int]) -> list[int]:
         a, b = (
             int((sig.published_at - window).timestamp()),
             int((sig.published_at + window).timestamp()),
@@ -98,7 +97,21 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
             for e, p in rows.get(k, ()):
                 if a <= p <= b:
                     hits[e] = hits.get(e, 0) + 1
-        ranked = grouping.rank_candidates({e: n for e, n in hits.items() if n >= MIN_HITS})
+        return grouping.rank_candidates({e: n for e, n in hits.items() if n >= MIN_HITS})
+
+    # The stored candidates of every story, read in one query: the batch's own events only
+    # take places in a ranking, so a story's stored candidates are (nearly always) among
+    # these; any other is read when met below.
+    if rows:
+        first_pass = {
+            e for sig, keys in zip(sigs, filed, strict=True) for e in ranked_for(sig, keys)
+        }
+        for e, (prof, ks) in store.profiles(tx, sorted(first_pass)).items():
+            known[e] = None if prof is None else _Event(prof, list(ks))
+    new_rows: list[tuple[int, datetime, int]] = []
+    opened: list[int] = []
+    for o, sig, keys, w in zip(new, sigs, filed, weights, strict=True):
+        ranked = ranked_for(sig, keys)
         missing = [e for e in ranked if e not in known and e < PROVISIONAL]
         if missing:
             for e, (prof, ks) in store.profiles(tx, missing).items():
