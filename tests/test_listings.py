@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
@@ -21,6 +20,7 @@ import pytest
 from daemon.demo.loopback import LoopbackServer, send
 from tests.feedgen import entries, rss
 from tests.test_cli import pantau
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = timezone.utc
@@ -41,15 +41,6 @@ def seconds_of(token: str) -> float | None:
 def outlets() -> Iterator[LoopbackServer]:
     with LoopbackServer() as srv:
         yield srv
-
-
-def wait_until(pred, timeout: float = 30, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_stories_show_their_dates_newest_news_first(

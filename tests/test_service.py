@@ -23,6 +23,7 @@ from daemon.storage.feeds import FeedSpec
 from daemon.storage.store import Store
 from tests.feedgen import entries, rss
 from tests.test_store import NOW, item, rules
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,15 +64,6 @@ def free_port() -> int:
 def outlets() -> Iterator[LoopbackServer]:
     with LoopbackServer() as srv:
         yield srv
-
-
-def wait_until(pred, timeout: float = 30, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_run_speaks_sd_notify_reloads_and_stops(outlets: LoopbackServer, tmp_path: Path) -> None:

@@ -19,17 +19,9 @@ import pytest
 
 from daemon.demo.loopback import LoopbackServer, send
 from tests.feedgen import entries, rss
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_until(pred, timeout: float = 30, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children(pid: int) -> list[int]:

@@ -27,20 +27,11 @@ from daemon.web.server import WebServer
 from tests import webdata
 from tests.feedgen import entries, rss
 from tests.smtpstub import free_port
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["/", "/stories?multi=1", "/alerts", "/alerts?since=30d&topic=Banjir", "/topics",
          "/topics?range=30d", "/feeds", "/search?q=banjir", "/search?q=gempa~"]  # fmt: skip
-
-
-def wait_until(pred, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # -- pages -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from daemon.grouping import events as grouping
 from daemon.grouping.stories import Doc
 from daemon.storage import events as store
+from daemon.storage.bands import pack_bands
 
 if TYPE_CHECKING:
     from daemon.storage.store import Tx
@@ -152,7 +153,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
                 known[e].earliest,  # type: ignore[union-attr]
                 known[e].stories,
                 known[e].profile.encode(),  # type: ignore[union-attr]
-                store.pack_keys(known[e].keys),  # type: ignore[union-attr]
+                pack_bands(known[e].keys),  # type: ignore[union-attr]
             )
             for e in opened
         ],
@@ -161,7 +162,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     store.update_events(
         tx,
         [
-            (e, ev.stories, ev.profile.encode(), store.pack_keys(ev.keys), ev.earliest)
+            (e, ev.stories, ev.profile.encode(), pack_bands(ev.keys), ev.earliest)
             for e, ev in known.items()
             if ev is not None and ev.stories and e < PROVISIONAL
         ],

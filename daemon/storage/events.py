@@ -8,7 +8,6 @@ reading them for people is ``daemon.storage.views``.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from daemon.grouping.events import PER_KEY, Profile
+from daemon.storage.bands import unpack_bands  # one packing of int64 key lists
 from daemon.storage.sql import chunks, epoch
 
 if TYPE_CHECKING:
@@ -24,18 +24,6 @@ if TYPE_CHECKING:
 EVENT_LOCK_CLASS = 0x7065  # advisory lock namespace for event assignment ("pe")
 EVENT_LOCK_BUCKETS = 64
 KEYS_PER_QUERY = 400  # SQLite allows 500 terms in a compound SELECT
-
-
-def pack_keys(keys: Iterable[int]) -> bytes:
-    ks = list(dict.fromkeys(keys))
-    return struct.pack(f"<{len(ks)}q", *ks)
-
-
-def unpack_keys(blob: bytes | None) -> tuple[int, ...]:
-    if not blob:
-        return ()
-    blob = bytes(blob)
-    return struct.unpack(f"<{len(blob) // 8}q", blob[: len(blob) // 8 * 8])
 
 
 def lock_event_keys(tx: Tx, keys: Iterable[int]) -> None:
@@ -117,7 +105,7 @@ def profiles(tx: Tx, ids: Sequence[int]) -> dict[int, tuple[Profile | None, tupl
             chunk,
         )
         for i, data, keys in rows:
-            out[int(i)] = (Profile.decode(data) if data else None, unpack_keys(keys))
+            out[int(i)] = (Profile.decode(data) if data else None, unpack_bands(keys))
     return out
 
 
@@ -203,7 +191,7 @@ def drop_if_empty(tx: Tx, event_ids: Iterable[int]) -> int:
             continue
         tx._many(
             "DELETE FROM event_keys WHERE key = ? AND event_id = ?",
-            [(k, i) for i, blob in rows for k in unpack_keys(blob)],
+            [(k, i) for i, blob in rows for k in unpack_bands(blob)],
         )
         ids = [i for i, _ in rows]
         tx._many("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
