@@ -386,3 +386,27 @@ def test_a_worker_that_may_not_renice_carries_on(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(parsepool.os, "nice", refused)
     parsepool.yield_cpu()  # must not raise
     assert calls == [WORKER_NICE]  # it did try
+
+
+_FORKSERVER_MASK = """
+import signal
+from multiprocessing import forkserver
+from daemon.runtime import workers
+workers.start_early()
+pid = forkserver._forkserver._forkserver_pid
+status = open(f"/proc/{pid}/status").read()
+blocked = int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk")).split()[1], 16)
+print(all(blocked & (1 << (s - 1)) for s in (signal.SIGINT, signal.SIGTERM)))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_the_forkserver_starts_with_the_stop_signals_blocked() -> None:
+    """CPython's resource tracker start unblocks SIGINT/SIGTERM in the starting thread; the
+    forkserver spawned after it must still be blocked, or a Ctrl-C during start-up kills it
+    in its imports with a traceback (seen in tests/test_stop.py's startup case)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FORKSERVER_MASK], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert out.stdout.strip() == "True", out.stderr

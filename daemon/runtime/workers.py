@@ -46,9 +46,15 @@ def start_early() -> None:
 
 def ensure_running() -> None:
     """Start the forkserver (and the resource tracker) unless they run."""
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
     with stop_signals_blocked():
+        # CPython's tracker start (3.11) ends by *unblocking* SIGINT and SIGTERM, which
+        # undid this block for the forkserver spawned after it: a Ctrl-C during start-up
+        # then killed the server in its imports with a traceback. Start the tracker first,
+        # then block again.
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         forkserver.ensure_running()
 
 
