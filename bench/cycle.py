@@ -384,7 +384,8 @@ def run_profiles(args: argparse.Namespace, n: int, work: Path) -> str:
             if cycle == "rotation":
                 farm.rotate()
             raw = Path(args.profile_dir) / f"pantau-{n}-{cycle}.txt"
-            cmd = [spy, "record", "--rate", "100", "--subprocesses", "--format", "raw",
+            gil = ["--gil"] if args.gil else []  # only the thread holding the GIL: CPU
+            cmd = [spy, "record", "--rate", "100", "--subprocesses", *gil, "--format", "raw",
                    "--output", str(raw), "--", *pantau_cmd(cfg, args.log_level)]  # fmt: skip
             m = measure(f"profile {cycle}", cmd, timeout=args.timeout, log=work / "prof.log")
             out.append(
@@ -566,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fetch-only", action="store_true", help="add fetch-without-parse rows")
     p.add_argument("--pantau-only", action="store_true", help="skip the floor (quick checks)")
     p.add_argument("--profile", action="store_true", help="py-spy profiles instead of timings")
+    p.add_argument(
+        "--gil", action="store_true", help="profile: sample only the thread holding the GIL"
+    )
     p.add_argument("--profile-dir", default="/tmp")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--daemon", type=float, default=0, help="seconds of `pantau run` instead")

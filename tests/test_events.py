@@ -200,6 +200,58 @@ def test_recurring_reports_stay_apart() -> None:
     assert ev.choose_event(st2, [(1, ev.Profile.of(st1))], rarity, WINDOW) is None
 
 
+def test_one_figure_both_leads_mention_in_passing_is_no_evidence() -> None:
+    # Two unrelated regional reports whose words are all common in the stored corpus, and
+    # which happen to state the same precise percentage in their leads.
+    roads = sig(
+        "Pemkab perbaiki jalan desa di wilayah selatan",
+        "Pemerintah kabupaten memperbaiki jalan desa di wilayah selatan. Realisasi anggaran "
+        "pekerjaan umum sudah mencapai 45,6 persen dan dinas menargetkan rampung akhir bulan.",
+        6,
+    )
+    clinics = sig(
+        "Dinas kesehatan tambah layanan puskesmas keliling",
+        "Dinas kesehatan menambah layanan puskesmas keliling untuk warga desa. Cakupan "
+        "imunisasi anak di wilayah itu baru 45,6 persen sehingga petugas mendatangi rumah warga.",
+        5,
+    )
+    assert "%:45.6" in roads.figures & clinics.figures
+    words = (set(roads.terms) | set(clinics.terms)) - {"%:45.6"}
+    rarity = ev.Rarity({ev.event_key(w): 2000 for w in words}, 10_000)
+    assert ev.choose_event(clinics, [(1, ev.Profile.of(roads))], rarity, WINDOW) is None
+    # the same figure as the news itself, in a headline: the day's price from two outlets
+    # whose wording shares only common words joins
+    a = sig(
+        "Harga emas Antam hari ini Rp1.904.000 per gram",
+        "Harga emas batangan Antam di butik Logam Mulia dijual Rp1.904.000 per gram pagi ini.",
+        6,
+    )
+    b = sig(
+        "Emas Antam stabil, dibanderol Rp1,904 juta",
+        "Logam mulia produksi Antam bertahan di level Rp1,904 juta untuk ukuran satu gram.",
+        5,
+    )
+    assert a.figures & b.figures == {"idr:1904000"}
+    words = (set(a.terms) | set(b.terms)) - {"idr:1904000"}
+    rarity = ev.Rarity({ev.event_key(w): 2000 for w in words}, 10_000)
+    assert ev.choose_event(b, [(1, ev.Profile.of(a))], rarity, WINDOW) == 1
+
+
+def test_a_defeat_reads_its_score_however_the_verb_is_inflected() -> None:
+    lost = sig(
+        "Timnas dikalahkan Filipina 1-0 di Manahan",
+        "Tim nasional dikalahkan Filipina 1-0 di Stadion Manahan, Solo, Sabtu malam.",
+    )
+    drew = sig(
+        "Timnas tahan imbang Filipina 1-3 di Manahan",
+        "Tim nasional ditahan Filipina 1-3 di Stadion Manahan, Solo, Sabtu malam.",
+    )
+    assert "score:1-0" in lost.figures
+    assert ev.vetoed(drew, ev.Profile.of(lost), WINDOW) == "score"
+    beat = sig("Persib mengalahkan Persija 2-1", "Persib unggul di kandang sendiri.")
+    assert "score:2-1" in beat.figures
+
+
 def test_no_chaining_a_story_must_be_close_to_the_event_as_a_whole() -> None:
     words = [f"kata{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(40)]
 

@@ -114,7 +114,11 @@ _TITLE_TAIL = re.compile(
 _NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _SCORE = re.compile(r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])")
-_SPORT = re.compile(r"\b(?:skor|menang|kalah|imbang|gol|laga|pertandingan|tekuk|bungkam)")
+# "dikalahkan", "mengalahkan", "kalahkan" as well as "kalah"
+_SPORT = re.compile(
+    r"\b(?:skor|(?:me|di|ter)?menang|(?:di|ke)?kalah|mengalahkan|imbang|gol|laga|pertandingan"
+    r"|tekuk|bungkam)"
+)
 _UNITS = (
     "ton", "kg", "kilogram", "gram", "hektare", "ha", "km", "kilometer", "meter", "liter",
     "barel", "orang", "jiwa", "korban", "unit", "rumah", "kendaraan", "mw", "gw", "kwh",
@@ -141,6 +145,7 @@ class Signature:
     title_terms: frozenset[str]
     names: frozenset[str]
     figures: frozenset[str]  # "idr:1524000", "qty:1900000:ton", "%:2.5", "score:2-1"
+    headline_figures: frozenset[str]  # those the headline states (see ``_cosine``)
     dates: frozenset[str]  # "d/m" named in the text
     lead_day: str | None  # weekday of the first day the lead names
     lead_move: str | None  # "up", "down", "flat": the first movement the headline or lead reports
@@ -154,8 +159,8 @@ class Signature:
         # Shipped from the parse workers, a signature waits with its poll for the write
         # lock: its words interned on arrival are one copy per word, not one per story.
         return _shipped, (
-            self.terms, self.title_terms, self.names, self.figures, self.dates,
-            self.lead_day, self.lead_move, self.published_at,
+            self.terms, self.title_terms, self.names, self.figures, self.headline_figures,
+            self.dates, self.lead_day, self.lead_move, self.published_at,
         )  # fmt: skip
 
 
@@ -164,6 +169,7 @@ def _shipped(
     title_terms: frozenset[str],
     names: frozenset[str],
     figures: frozenset[str],
+    headline_figures: frozenset[str],
     dates: frozenset[str],
     lead_day: str | None,
     lead_move: str | None,
@@ -174,7 +180,8 @@ def _shipped(
     terms = tuple(map(it, terms))
     return Signature(
         terms, frozenset(map(it, title_terms)), frozenset(map(it, names)),
-        frozenset(map(it, figures)), frozenset(map(it, dates)),
+        frozenset(map(it, figures)), frozenset(map(it, headline_figures)),
+        frozenset(map(it, dates)),
         lead_day and it(lead_day), lead_move and it(lead_move), published_at,
     )  # fmt: skip
 
@@ -198,7 +205,7 @@ def _names(raw: str, title: str) -> set[str]:
     return {n for n in found if n not in STOPWORDS}
 
 
-def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
+def _figures(s: str, published: datetime, sport: bool) -> tuple[set[str], set[str]]:
     """Normalised figures and "d/m" dates of lower-cased ``s`` (reusing the story guards'
     money, percentage and date readings, see ``daemon.grouping.stories``)."""
     slash, weekday = st.may_match(st._SLASH_DATE, s), st.may_match(st._WEEKDAY, s)
@@ -210,7 +217,7 @@ def _figures(s: str, published: datetime) -> tuple[set[str], set[str]]:
         v = st._number(m[1], m[2])
         if v is not None:
             out.add(f"qty:{v}:{m[3]}")
-    if _SPORT.search(s):
+    if sport:  # a score is read where the headline or lead speaks of a match
         out |= {f"score:{int(m[1])}-{int(m[2])}" for m in _SCORE.finditer(s)}
     return out, set(dates)
 
@@ -228,7 +235,12 @@ def signature(doc: st.Doc) -> Signature:
     title_words = _words(tl)
     words = list(dict.fromkeys(title_words + _words(lead)))
     names = _names(" ".join(body_raw.split()[:LEAD_WORDS]), title)
-    figures, dates = _figures(tl + " . " + lead, doc.published_at)
+    # the headline's figures apart: a lone shared figure counts only from a headline
+    sport = bool(_SPORT.search(tl) or _SPORT.search(lead))
+    head_figures, head_dates = _figures(tl, doc.published_at, sport)
+    figures, dates = _figures(lead, doc.published_at, sport)
+    figures |= head_figures
+    dates |= head_dates
     slash, weekday = st.may_match(st._SLASH_DATE, lead), st.may_match(st._WEEKDAY, lead)
     lead_day = st._lead_day(lead, doc.published_at, slash, weekday) if lead else None
     move = st._lead_move(tl + " . " + lead)
@@ -238,6 +250,7 @@ def signature(doc: st.Doc) -> Signature:
         title_terms=frozenset(title_words) | {n for n in names if n in tl},
         names=frozenset(names),
         figures=frozenset(figures),
+        headline_figures=frozenset(head_figures),
         dates=frozenset(dates),
         lead_day=lead_day,
         lead_move=move,
@@ -326,6 +339,7 @@ class Profile:
     stories: int = 0
     terms: dict[str, int] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
+    headline_figures: dict[str, int] = field(default_factory=dict)
     dates: dict[str, int] = field(default_factory=dict)
     days: dict[str, int] = field(default_factory=dict)  # lead days
     moves: dict[str, int] = field(default_factory=dict)  # lead movements
@@ -343,6 +357,8 @@ class Profile:
             self.terms[t] = self.terms.get(t, 0) + 1
         for f in sig.figures:
             self.figures[f] = self.figures.get(f, 0) + 1
+        for f in sig.headline_figures:
+            self.headline_figures[f] = self.headline_figures.get(f, 0) + 1
         for d in sig.dates:
             self.dates[d] = self.dates.get(d, 0) + 1
         if sig.lead_day:
@@ -359,7 +375,8 @@ class Profile:
     def encode(self) -> str:
         return json.dumps(
             {
-                "n": self.stories, "t": self.terms, "f": self.figures, "d": self.dates,
+                "n": self.stories, "t": self.terms, "f": self.figures,
+                "h": self.headline_figures, "d": self.dates,
                 "w": self.days, "m": self.moves, "a": _stamp(self.first), "b": _stamp(self.last),
                 "z": self.norm,
             },
@@ -372,6 +389,7 @@ class Profile:
             d = json.loads(data)
             return cls(
                 stories=int(d["n"]), terms=dict(d["t"]), figures=dict(d["f"]),
+                headline_figures=dict(d.get("h") or {}),
                 dates=dict(d["d"]), days=dict(d["w"]), moves=dict(d["m"]), first=_unstamp(d["a"]),
                 last=_unstamp(d["b"]), norm=None if d.get("z") is None else float(d["z"]),
             )  # fmt: skip
@@ -427,10 +445,12 @@ def similarity(sig: Signature, ev: Profile, rarity: Rarity) -> float:
     """Cosine between the story's weighted terms and the event's centroid (each term
     weighted by rarity and by the share of the event's stories that use it)."""
     mine = story_weights(sig, rarity)
-    return _cosine(mine, math.sqrt(sum(w * w for w in mine.values())), ev, rarity)
+    return _cosine(sig, mine, math.sqrt(sum(w * w for w in mine.values())), ev, rarity)
 
 
-def _cosine(mine: Mapping[str, float], norm_s: float, ev: Profile, rarity: Rarity) -> float:
+def _cosine(
+    sig: Signature, mine: Mapping[str, float], norm_s: float, ev: Profile, rarity: Rarity
+) -> float:
     """Only the story's terms are looked up in the event; the event's side of the norm is
     its stored one (``centroid_norm``)."""
     if not ev.stories or not norm_s:
@@ -439,14 +459,33 @@ def _cosine(mine: Mapping[str, float], norm_s: float, ev: Profile, rarity: Rarit
     counts = ev.terms
     idf = rarity.idf
     dot = 0.0
+    lone: tuple[str, float] | None = None  # the only shared figure so far, its share
+    figures = 0
     for t, m in mine.items():
         c = counts.get(t)
         if c is not None:
-            dot += m * idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n
-    if not dot:
+            d = m * idf(t) * c / n
+            if ":" in t:
+                d *= _figure_weight(t)
+                figures += 1
+                lone = (t, d)
+            dot += d
+    if figures == 1 and lone is not None and not _headline(lone[0], sig, ev):
+        dot -= lone[1]  # one shared figure, in neither headline: a coincidence of numbers
+    if dot <= 0:
         return 0.0
     norm_e = ev.norm if ev.norm is not None else centroid_norm(ev, rarity)
     return dot / (norm_s * norm_e) if norm_e else 0.0
+
+
+def _headline(figure: str, sig: Signature, ev: Profile) -> bool:
+    """Whether the story's or the event's headline states ``figure``. One figure two
+    reports share is evidence when a headline makes it the news (the day's gold price,
+    "stok beras 1,9 juta ton"); stated in passing in both leads, it is as likely a
+    coincidence: a 36-hour window of news holds many "45,6 persen" and "120 unit", and on
+    the farms such figures alone merged a third of unrelated stories (bench/README.md,
+    "Events: one shared figure")."""
+    return figure in sig.headline_figures or figure in ev.headline_figures
 
 
 def centroid_norm(ev: Profile, rarity: Rarity) -> float:
@@ -488,7 +527,7 @@ def choose_event(
         if mine is None:  # the story's side once, whatever the number of candidates
             mine = story_weights(sig, rarity)
             norm_s = math.sqrt(sum(w * w for w in mine.values()))
-        s = _cosine(mine, norm_s, ev, rarity)
+        s = _cosine(sig, mine, norm_s, ev, rarity)
         if s >= threshold and (best is None or (-s, event_id) < (-best[0], best[1])):
             best = (s, event_id)
     return None if best is None else best[1]
