@@ -65,7 +65,9 @@ MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compar
 # word, so nothing merges (a new database's first polls: precision first).
 MIN_CORPUS = 100
 INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
-CANDIDATES = 5  # events scored per story, those sharing the most index keys first
+# Events scored per story, those sharing the most index keys first. 5 scored the same as 3
+# on both labelled splits and read 5/3 the profiles (bench/README.md, "Events: second pass").
+CANDIDATES = 3
 PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
 # A term more than this share of the stored stories use (and more than HOT_MIN of them) is
@@ -113,6 +115,7 @@ _TITLE_TAIL = re.compile(
 # A capitalised word that does not open a sentence, or an acronym: a name or an institution.
 _NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_DIGIT = re.compile(r"\d").search
 _SCORE = re.compile(r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])")
 # "dikalahkan", "mengalahkan", "kalahkan" as well as "kalah"
 _SPORT = re.compile(
@@ -186,14 +189,32 @@ def _shipped(
     )  # fmt: skip
 
 
+def _word(w: str) -> str | None:
+    """A token as a term, or None (short, or a stop word)."""
+    w = w.replace("’", "'")
+    if w.endswith("nya") and len(w) > 6:
+        w = w[:-3]  # a clitic: "penangkapannya" is "penangkapan"
+    return w if len(w) >= 3 and w not in STOPWORDS else None
+
+
+# Token -> term (or None), for the tokens met so far: news repeats its vocabulary, so one
+# dictionary lookup replaces the per-token rules (a third of the signature's cost).
+# Cleared when full, so a stream of junk tokens cannot grow it.
+_TERMS: dict[str, str | None] = {}
+_TERMS_MAX = 200_000
+
+
 def _words(s: str) -> list[str]:
+    memo = _TERMS
     out = []
     for w in _WORD.findall(s.lower()):
-        w = w.replace("’", "'")
-        if w.endswith("nya") and len(w) > 6:
-            w = w[:-3]  # a clitic: "penangkapannya" is "penangkapan"
-        if len(w) >= 3 and w not in STOPWORDS:
-            out.append(w)
+        t = memo.get(w, "")
+        if t == "":
+            if len(memo) >= _TERMS_MAX:
+                memo.clear()
+            t = memo[w] = _word(w)
+        if t is not None:
+            out.append(t)
     return out
 
 
@@ -235,15 +256,15 @@ def signature(doc: st.Doc) -> Signature:
     title_words = _words(tl)
     words = list(dict.fromkeys(title_words + _words(lead)))
     names = _names(" ".join(body_raw.split()[:LEAD_WORDS]), title)
-    # the headline's figures apart: a lone shared figure counts only from a headline
-    sport = bool(_SPORT.search(tl) or _SPORT.search(lead))
-    head_figures, head_dates = _figures(tl, doc.published_at, sport)
-    figures, dates = _figures(lead, doc.published_at, sport)
-    figures |= head_figures
-    dates |= head_dates
+    text = tl + " . " + lead
+    sport = _SPORT.search(text) is not None
+    figures, dates = _figures(text, doc.published_at, sport)
+    # the headline's own figures apart: a lone shared figure counts only from a headline
+    # (no digit, no figure: most headlines are not read twice)
+    head_figures = _figures(tl, doc.published_at, sport)[0] if _DIGIT(tl) else set()
     slash, weekday = st.may_match(st._SLASH_DATE, lead), st.may_match(st._WEEKDAY, lead)
     lead_day = st._lead_day(lead, doc.published_at, slash, weekday) if lead else None
-    move = st._lead_move(tl + " . " + lead)
+    move = st._lead_move(text)
     terms = list(dict.fromkeys([*words, *sorted(names - set(words)), *sorted(figures)]))
     return Signature(
         terms=tuple(terms),
@@ -267,33 +288,51 @@ class Rarity:
 
     df: Mapping[int, int]
     total: int
-    # each term's weight once per batch (a term is met by every story and candidate using it)
+    # each term's weight once per batch (a term is met by every story and candidate using
+    # it, dozens of times per story): ``table`` fills it, the loops below read it directly
     _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    _hot: set[str] = field(default_factory=set, compare=False, repr=False)
     serial: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
+
+    def _add(self, term: str) -> float:
+        n = self.df.get(event_key(term), 0)
+        if n > max(HOT_MIN, HOT_SHARE * self.total):
+            self._hot.add(term)
+        w = self._memo[term] = math.log((self.total + 2) / (n + 1))
+        return w
 
     def idf(self, term: str) -> float:
         w = self._memo.get(term)
-        if w is None:
-            n = self.df.get(event_key(term), 0)
-            w = self._memo[term] = math.log((self.total + 2) / (n + 1))
-        return w
+        return self._add(term) if w is None else w
+
+    def table(self, terms: Iterable[str]) -> dict[str, float]:
+        """term -> idf, holding at least ``terms``."""
+        memo = self._memo
+        for t in terms:
+            if t not in memo:
+                self._add(t)
+        return memo
 
     def hot(self, term: str) -> bool:
         """A stop word for the index (``HOT_SHARE``): too common to find its event."""
-        return self.df.get(event_key(term), 0) > max(HOT_MIN, HOT_SHARE * self.total)
+        if term not in self._memo:
+            self._add(term)
+        return term in self._hot
 
 
 def story_weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     """Each term's weight for this story: rarity, times the figure, name and headline
     factors."""
+    idf = rarity.table(sig.terms)
+    names, title = sig.names, sig.title_terms
     out: dict[str, float] = {}
     for t in sig.terms:
-        w = rarity.idf(t)
+        w = idf[t]
         if ":" in t:
             w *= _figure_weight(t)
-        elif t in sig.names:
+        elif t in names:
             w *= NAME_WEIGHT
-        if t in sig.title_terms:
+        if t in title:
             w *= TITLE_WEIGHT
         out[t] = w
     return out
@@ -323,8 +362,9 @@ def index_keys(
     words, the names and figures: a handful of keys finds them without reading the whole
     window."""
     # ties among unseen words go to headline words, names, figures
-    w = weights if weights is not None else story_weights(sig, rarity)
-    terms = [t for t in sig.terms if not rarity.hot(t)]
+    w = weights if weights is not None else story_weights(sig, rarity)  # tables the terms
+    hot = rarity._hot
+    terms = [t for t in sig.terms if t not in hot]
     ranked = heapq.nsmallest(n or INDEX_KEYS, terms, key=lambda t: (-w[t], t))
     return [event_key(t) for t in ranked]
 
@@ -375,8 +415,8 @@ class Profile:
     def encode(self) -> str:
         return json.dumps(
             {
-                "n": self.stories, "t": self.terms, "f": self.figures,
-                "h": self.headline_figures, "d": self.dates,
+                "n": self.stories, "t": _pack_counts(self.terms), "f": _pack_counts(self.figures),
+                "h": _pack_counts(self.headline_figures), "d": _pack_counts(self.dates),
                 "w": self.days, "m": self.moves, "a": _stamp(self.first), "b": _stamp(self.last),
                 "z": self.norm,
             },
@@ -388,10 +428,11 @@ class Profile:
         try:
             d = json.loads(data)
             return cls(
-                stories=int(d["n"]), terms=dict(d["t"]), figures=dict(d["f"]),
-                headline_figures=dict(d.get("h") or {}),
-                dates=dict(d["d"]), days=dict(d["w"]), moves=dict(d["m"]), first=_unstamp(d["a"]),
-                last=_unstamp(d["b"]), norm=None if d.get("z") is None else float(d["z"]),
+                stories=int(d["n"]), terms=_unpack_counts(d["t"]),
+                figures=_unpack_counts(d["f"]), headline_figures=_unpack_counts(d.get("h") or {}),
+                dates=_unpack_counts(d["d"]), days=dict(d["w"]), moves=dict(d["m"]),
+                first=_unstamp(d["a"]), last=_unstamp(d["b"]),
+                norm=None if d.get("z") is None else float(d["z"]),
             )  # fmt: skip
         except (ValueError, KeyError, TypeError):
             return None
@@ -401,6 +442,23 @@ class Profile:
         p = cls()
         p.add(sig)
         return p
+
+
+def _pack_counts(counts: dict[str, int]) -> str | dict[str, int]:
+    """Counts all 1 (a profile of one story: nearly every event) as one string of the terms
+    separated by spaces, which no term holds (words, names, figures and dates are read
+    without): JSON reads one string faster than an object of 40 keys (bench/README.md,
+    "Events: second pass")."""
+    for k, v in counts.items():
+        if v != 1 or " " in k or not k:
+            return counts
+    return " ".join(counts)
+
+
+def _unpack_counts(v: str | dict[str, int]) -> dict[str, int]:
+    if isinstance(v, str):
+        return dict.fromkeys(v.split(" "), 1) if v else {}
+    return dict(v)
 
 
 def _stamp(dt: datetime | None) -> int | None:
@@ -457,14 +515,14 @@ def _cosine(
         return 0.0
     n = ev.stories
     counts = ev.terms
-    idf = rarity.idf
+    idf = rarity._memo  # ``mine`` came from ``story_weights``, which tabled its terms
     dot = 0.0
     lone: tuple[str, float] | None = None  # the only shared figure so far, its share
     figures = 0
     for t, m in mine.items():
         c = counts.get(t)
         if c is not None:
-            d = m * idf(t) * c / n
+            d = m * (idf.get(t) or rarity.idf(t)) * c / n
             if ":" in t:
                 d *= _figure_weight(t)
                 figures += 1
@@ -494,10 +552,13 @@ def centroid_norm(ev: Profile, rarity: Rarity) -> float:
     (no story of the batch uses it) weighs as a rare one: unshared terms then count fully
     against a match (precision first)."""
     n = ev.stories
-    idf = rarity.idf
+    memo = rarity._memo
     total = 0.0
     for t, c in ev.terms.items():
-        w = idf(t) * (_figure_weight(t) if ":" in t else 1.0) * c / n
+        w = memo.get(t)
+        if w is None:
+            w = rarity.idf(t)
+        w *= (_figure_weight(t) if ":" in t else 1.0) * c / n
         total += w * w
     ev.norm = math.sqrt(total)
     return ev.norm
@@ -520,13 +581,13 @@ def choose_event(
         threshold = THRESHOLD
     best: tuple[float, int] | None = None
     mine = weights
-    norm_s = 0.0 if mine is None else math.sqrt(sum(w * w for w in mine.values()))
+    norm_s = 0.0 if mine is None else math.hypot(*mine.values())
     for event_id, ev in candidates:
         if vetoed(sig, ev, window) is not None:
             continue
         if mine is None:  # the story's side once, whatever the number of candidates
             mine = story_weights(sig, rarity)
-            norm_s = math.sqrt(sum(w * w for w in mine.values()))
+            norm_s = math.hypot(*mine.values())
         s = _cosine(sig, mine, norm_s, ev, rarity)
         if s >= threshold and (best is None or (-s, event_id) < (-best[0], best[1])):
             best = (s, event_id)

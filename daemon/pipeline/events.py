@@ -62,11 +62,14 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     if not new:
         return out
     sigs = [o.signature or grouping.signature(o.doc) for o in new]
-    term_keys: dict[int, int] = {}  # key -> stories of the batch using it
+    used: dict[str, int] = {}  # term -> stories of the batch using it
     for sig in sigs:
         for t in sig.terms:
-            k = grouping.event_key(t)
-            term_keys[k] = term_keys.get(k, 0) + 1
+            used[t] = used.get(t, 0) + 1
+    term_keys: dict[int, int] = {}  # the same by key (each distinct term hashed once)
+    for t, n in used.items():
+        k = grouping.event_key(t)
+        term_keys[k] = term_keys.get(k, 0) + n
     # the stored frequencies plus this batch's own (a first poll has only its own)
     df = store.term_frequencies(tx, term_keys)
     for k, n in term_keys.items():
@@ -89,30 +92,43 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
 
     def ranked_for(sig: grouping.Signature, keys: list[int]) -> list[int]:
+        """The candidates of a story: events sharing index keys with it, within the window.
+        An event met only under a figure that the story's lead states in passing is none:
+        one shared figure in neither headline is no evidence (``grouping.events._cosine``),
+        and on the farms such keys brought most of the candidates (bench/README.md,
+        "Events: second pass")."""
         a, b = (
             int((sig.published_at - window).timestamp()),
             int((sig.published_at + window).timestamp()),
         )
+        weak = {grouping.event_key(f) for f in sig.figures - sig.headline_figures}
         hits: dict[int, int] = {}
+        strong: set[int] = set()  # met under a key that is not such a figure
         for k in keys:
+            passing = k in weak
             for e, p in rows.get(k, ()):
                 if a <= p <= b:
                     hits[e] = hits.get(e, 0) + 1
-        return grouping.rank_candidates({e: n for e, n in hits.items() if n >= MIN_HITS})
+                    if not passing:
+                        strong.add(e)
+        return grouping.rank_candidates(
+            {e: n for e, n in hits.items() if n >= MIN_HITS and (n > 1 or e in strong)}
+        )
 
     # The stored candidates of every story, read in one query: the batch's own events only
     # take places in a ranking, so a story's stored candidates are (nearly always) among
     # these; any other is read when met below.
+    first: list[list[int]] = [[] for _ in sigs]
     if rows:
-        first_pass = {
-            e for sig, keys in zip(sigs, filed, strict=True) for e in ranked_for(sig, keys)
-        }
-        for e, (prof, ks) in store.profiles(tx, sorted(first_pass)).items():
+        first = [ranked_for(sig, keys) for sig, keys in zip(sigs, filed, strict=True)]
+        for e, (prof, ks) in store.profiles(tx, sorted({e for r in first for e in r})).items():
             known[e] = None if prof is None else _Event(prof, list(ks))
     new_rows: list[tuple[int, datetime, int]] = []
     opened: list[int] = []
-    for o, sig, keys, w in zip(new, sigs, filed, weights, strict=True):
-        ranked = ranked_for(sig, keys)
+    touched: set[int] = set()  # keys the batch's own rows were added to
+    for o, sig, keys, w, ranked in zip(new, sigs, filed, weights, first, strict=True):
+        if not touched.isdisjoint(keys):  # else the first pass's ranking stands
+            ranked = ranked_for(sig, keys)
         missing = [e for e in ranked if e not in known and e < PROVISIONAL]
         if missing:
             for e, (prof, ks) in store.profiles(tx, missing).items():
@@ -133,6 +149,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
                 ev.earliest = sig.published_at
         out.events[o.story_id] = eid
         epoch = int(sig.published_at.timestamp())
+        touched.update(keys)
         for k in keys:
             seen = rows.setdefault(k, [])
             seen.append((eid, epoch))
@@ -143,13 +160,13 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
         if ev is not None and ev.stories and ev.profile.norm is None:
             grouping.centroid_norm(ev.profile, rarity)
     # write: new events, joined events, index rows, stories, frequencies
-    first = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
+    head = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
     made = store.new_events(
         tx,
         [
             (
-                first[e].title,
-                first[e].first_seen_at,
+                head[e].title,
+                head[e].first_seen_at,
                 known[e].earliest,  # type: ignore[union-attr]
                 known[e].stories,
                 known[e].profile.encode(),  # type: ignore[union-attr]

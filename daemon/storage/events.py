@@ -21,6 +21,97 @@ from daemon.storage.sql import chunks, epoch
 if TYPE_CHECKING:
     from daemon.storage.store import Tx
 
+INSERT_KEY = (
+    "INSERT INTO event_keys (key, published, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+ADD_TERMS = (
+    "INSERT INTO term_df (key, n) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET n = term_df.n + excluded.n"
+)
+TERM_CACHE_SIZE = 200_000  # term keys whose stored count the sole writer keeps (~20 MB)
+
+
+class GroupEventWrites:
+    """Candidate-index rows and term counts written inside a group commit (see
+    ``Store.tx``) but not inserted yet, as ``daemon.storage.bands.PendingBands`` keeps band
+    rows: a poll's ~400 index rows and ~1,500 term upserts land on random pages of two
+    indexes, which each member's savepoint would journal first. They go in just before the
+    group commits (``SingleWriter.end_group``); a failed member's are dropped with its
+    savepoint (``rollback_to``); lookups before the commit read them from here."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, int]] = []  # (key, published epoch, event_id)
+        self.by_key: dict[int, list[tuple[int, int]]] = {}  # key -> [(event_id, published)]
+        self.terms: dict[int, int] = {}  # key -> stories added by the group
+        self._term_log: list[dict[int, int]] = []  # each member's additions, for rollback
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.terms)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.rows), len(self._term_log)
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        r, t = mark
+        for k, _p, _e in reversed(self.rows[r:]):  # each key's rows were appended in order
+            rows = self.by_key[k]
+            rows.pop()
+            if not rows:
+                del self.by_key[k]
+        del self.rows[r:]
+        for added in self._term_log[t:]:
+            for k, n in added.items():
+                left = self.terms[k] - n
+                if left:
+                    self.terms[k] = left
+                else:
+                    del self.terms[k]
+        del self._term_log[t:]
+
+    def add_rows(self, rows: Iterable[tuple[int, int, int]]) -> None:
+        by_key = self.by_key
+        for k, p, e in rows:
+            have = by_key.setdefault(k, [])
+            if (e, p) not in have:  # a repeated row is one row, as in the table
+                have.append((e, p))
+                self.rows.append((k, p, e))
+
+    def add_terms(self, counts: Mapping[int, int]) -> None:
+        self._term_log.append(dict(counts))
+        terms = self.terms
+        for k, n in counts.items():
+            terms[k] = terms.get(k, 0) + n
+
+    def take(self) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+        """The rows and the term additions, in key order (the order every writer takes)."""
+        out = sorted(self.rows), sorted(self.terms.items())
+        self.__init__()  # type: ignore[misc]
+        return out
+
+
+class TermCounts:
+    """The stored (committed) count of each term key the sole SQLite writer has read: the
+    batch's frequencies are then read from the table only for terms not met before. Exact
+    as ``ItemCache`` is: only the group commit adds to it, after the commit; anything rolled
+    back empties it. At most ``capacity`` keys (then it starts again)."""
+
+    def __init__(self, capacity: int = TERM_CACHE_SIZE) -> None:
+        self.capacity = capacity
+        self.counts: dict[int, int] = {}
+
+    def committed(self, added: Iterable[tuple[int, int]]) -> None:
+        counts = self.counts
+        if len(counts) > self.capacity:
+            counts.clear()
+            return
+        for k, n in added:
+            if k in counts:
+                counts[k] += n
+
+    def clear(self) -> None:
+        self.counts.clear()
+
+
 EVENT_LOCK_CLASS = 0x7065  # advisory lock namespace for event assignment ("pe")
 EVENT_LOCK_BUCKETS = 64
 KEYS_PER_QUERY = 400  # SQLite allows 500 terms in a compound SELECT
@@ -51,9 +142,14 @@ def story_total(tx: Tx) -> int:
     return int(rows[0][0])
 
 
-def term_frequencies(tx: Tx, keys: Iterable[int]) -> dict[int, int]:
+def _group(tx: Tx) -> GroupEventWrites | None:
+    w = tx.writer
+    return w.group.events if w is not None and w.group is not None else None
+
+
+def _stored_frequencies(tx: Tx, keys: Sequence[int]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for chunk in chunks(list(dict.fromkeys(keys)), KEYS_PER_QUERY):
+    for chunk in chunks(keys, KEYS_PER_QUERY):
         rows = tx._fetch(
             f"SELECT key, n FROM term_df WHERE key IN ({', '.join('?' * len(chunk))})", chunk
         )
@@ -61,13 +157,39 @@ def term_frequencies(tx: Tx, keys: Iterable[int]) -> dict[int, int]:
     return out
 
 
+def term_frequencies(tx: Tx, keys: Iterable[int]) -> dict[int, int]:
+    """Stories that used each term (keys never counted are left out)."""
+    wanted = list(dict.fromkeys(keys))
+    w = tx.writer
+    if w is None:
+        return _stored_frequencies(tx, wanted)
+    known = w.terms.counts
+    missing = [k for k in wanted if k not in known]
+    if missing:
+        found = _stored_frequencies(tx, missing)
+        for k in missing:
+            known[k] = found.get(k, 0)
+    group = _group(tx)
+    extra = group.terms if group is not None else {}
+    out = {}
+    for k in wanted:
+        n = known[k] + extra.get(k, 0)
+        if n:
+            out[k] = n
+    return out
+
+
 def add_term_frequencies(tx: Tx, counts: Mapping[int, int]) -> None:
-    """Add to the frequencies, in key order (concurrent writers then never deadlock)."""
-    tx._many(
-        "INSERT INTO term_df (key, n) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET n = term_df.n + excluded.n",
-        sorted(counts.items()),
-    )
+    """Add to the frequencies, in key order (concurrent writers then never deadlock); inside
+    a SQLite group commit, when the group commits."""
+    group = _group(tx)
+    if group is not None:
+        group.add_terms(counts)
+        return
+    if tx.writer is not None:  # a transaction of its own: forget what it changes
+        for k in counts:
+            tx.writer.terms.counts.pop(k, None)
+    tx._many(ADD_TERMS, sorted(counts.items()))
 
 
 def _key_rows_sql(n_keys: int) -> str:
@@ -90,9 +212,26 @@ def key_rows(
     little and must not flood the lookup)."""
     out: list[tuple[int, int, int]] = []
     a, b = epoch(since), epoch(until) + 1
-    for chunk in chunks(list(dict.fromkeys(keys)), KEYS_PER_QUERY):
+    wanted = list(dict.fromkeys(keys))
+    for chunk in chunks(wanted, KEYS_PER_QUERY):
         params = [v for k in chunk for v in (k, a, b)]
         out += tx._fetch(_key_rows_sql(len(chunk)), params)
+    group = _group(tx)
+    if group is None or not group.by_key:
+        return out
+    mine = {k: rows for k in wanted if (rows := group.by_key.get(k))}
+    if not mine:
+        return out
+    # the group's rows of those keys join the stored ones; the newest PER_KEY of each stay
+    merged: dict[int, set[tuple[int, int]]] = {}
+    for k, e, p in out:
+        if k in mine:
+            merged.setdefault(k, set()).add((int(p), int(e)))
+    for k, rows in mine.items():
+        merged.setdefault(k, set()).update((p, e) for e, p in rows if a <= p <= b)
+    out = [r for r in out if r[0] not in mine]
+    for k, rows in merged.items():
+        out += [(k, e, p) for p, e in sorted(rows, reverse=True)[:PER_KEY]]
     return out
 
 
@@ -148,12 +287,14 @@ def update_events(tx: Tx, rows: Sequence[tuple[int, int, str, bytes, datetime]])
 
 
 def insert_keys(tx: Tx, rows: Iterable[tuple[int, datetime, int]]) -> None:
-    """Index rows (key, published, event_id), in key order; a repeated row is one row."""
+    """Index rows (key, published, event_id), in key order; a repeated row is one row.
+    Inside a SQLite group commit, when the group commits."""
     values = sorted({(k, epoch(p), e) for k, p, e in rows})
-    tx._many(
-        "INSERT INTO event_keys (key, published, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        values,
-    )
+    group = _group(tx)
+    if group is not None:
+        group.add_rows(values)
+        return
+    tx._many(INSERT_KEY, values)
 
 
 def set_story_events(tx: Tx, pairs: Sequence[tuple[int, int]]) -> None:

@@ -23,6 +23,7 @@ from daemon.grouping.bandfilter import BandFilter, Policy
 from daemon.grouping.candidates import StopMemo
 from daemon.storage import db
 from daemon.storage.bands import BANDS_PER_ITEM, INSERT_BAND, PendingBands
+from daemon.storage.events import ADD_TERMS, INSERT_KEY, GroupEventWrites, TermCounts
 
 if TYPE_CHECKING:
     from daemon.storage.sql import TxBase
@@ -103,6 +104,7 @@ class Group:
     opened: float
     members: int = 0
     bands: PendingBands = field(default_factory=PendingBands)
+    events: GroupEventWrites = field(default_factory=GroupEventWrites)
 
 
 class _Savepoint:
@@ -144,6 +146,7 @@ class SingleWriter:
         self.filter: BandFilter | None = None
         self.filter_declined = False  # the table was too big for this policy to read
         self.cache = ItemCache(cache_size)
+        self.terms = TermCounts()  # stored term frequencies read so far (events)
         self.group: Group | None = None  # the open group commit, if any
 
     @classmethod
@@ -187,6 +190,7 @@ class SingleWriter:
     def rolled_back(self) -> None:
         """A write transaction or group did not commit: what was read inside it may be gone."""
         self.cache.clear()
+        self.terms.clear()
 
     def member(
         self, engine: Engine, make_tx: Callable[[Connection], TxBase], queued: Callable[[], int]
@@ -210,7 +214,7 @@ class SingleWriter:
             self.end_group(commit=False)
             raise
         tx = make_tx(g.conn)
-        mark = g.bands.mark()
+        mark, events_mark = g.bands.mark(), g.events.mark()
         try:
             yield tx
             tx.close()
@@ -218,6 +222,7 @@ class SingleWriter:
         except BaseException:
             tx.close()
             g.bands.rollback_to(mark)
+            g.events.rollback_to(events_mark)
             self.rolled_back()
             try:
                 savepoint.rollback()
@@ -239,14 +244,21 @@ class SingleWriter:
         if g is None:
             return
         try:
+            terms: list[tuple[int, int]] = []
             if commit:
-                if g.bands:
+                if g.bands or g.events:
                     cur = g.conn.connection.cursor()
                     try:
-                        cur.executemany(INSERT_BAND, g.bands.take())
+                        if g.bands:
+                            cur.executemany(INSERT_BAND, g.bands.take())
+                        if g.events:
+                            rows, terms = g.events.take()
+                            cur.executemany(INSERT_KEY, rows)
+                            cur.executemany(ADD_TERMS, terms)
                     finally:
                         cur.close()
                 g.trans.commit()
+                self.terms.committed(terms)
             else:
                 self.rolled_back()
                 g.trans.rollback()

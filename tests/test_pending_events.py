@@ -1,0 +1,155 @@
+"""The event index rows and term counts of a group commit wait in memory until the group
+commits (``daemon.storage.events.GroupEventWrites``), and the sole writer keeps the stored
+term counts it has read (``TermCounts``): events assigned poll by poll inside one open
+group, with a member that fails half way, must come out exactly as when every poll commits
+on its own without either, in the events chosen and in the rows of both tables."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from daemon.grouping.stories import Doc
+from daemon.pipeline import events as eventing
+from daemon.storage.store import Store
+from daemon.storage.writer import SingleWriter
+
+NOW = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+WINDOW = timedelta(hours=36)
+SYLLABLES = "ka lo ri me su ta ngi ba ra de wu pa so li ne mo".split()
+COMMON = (
+    "pemerintah daerah warga kegiatan program pembangunan pelayanan masyarakat anggaran "
+    "kabupaten provinsi pejabat laporan rencana bantuan sekolah jalan pasar kantor desa"
+).split()
+
+
+def _word(r: random.Random, n: int = 3) -> str:
+    return "".join(r.choice(SYLLABLES) for _ in range(n))
+
+
+def reports(n_events: int, seed: int = 7) -> list[Doc]:
+    """Invented happenings, each told by one to three outlets in their own word order: a
+    place and an official with made-up names, a sum, and common words around them."""
+    r = random.Random(seed)
+    docs = []
+    for e in range(n_events):
+        place, person, thing = _word(r).title(), _word(r).title(), _word(r, 4)
+        sum_ = f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
+        for k in range(r.choice((1, 1, 2, 3))):
+            filler = r.sample(COMMON, 12)
+            lead = (
+                f"Bupati {place} {person} meresmikan {thing} senilai {sum_} "
+                + " ".join(filler)
+                + f" kata {person} di {place}."
+            )
+            docs.append(
+                Doc(
+                    title=f"{person} resmikan {thing} {sum_} di {place}"
+                    if k % 2 == 0
+                    else f"{thing} senilai {sum_} diresmikan di {place}",
+                    summary=lead,
+                    url=f"https://outlet{k}.example/{e}",
+                    published_at=NOW + timedelta(minutes=7 * len(docs)),
+                )
+            )
+    r.shuffle(docs)
+    return docs
+
+
+@contextmanager
+def _open_group(store: Store) -> Iterator[None]:
+    store.writers_queued = lambda: 1  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del store.writers_queued
+    with store.tx():
+        pass
+
+
+def _assign(store: Store, batch: list[Doc], group: bool, fail: bool = False) -> dict[int, int]:
+    with store.tx(group=group) as tx:
+        ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in batch])
+        opened = [
+            eventing.Opened(sid, d, d.title, d.published_at) for sid, d in zip(ids, batch)
+        ]
+        got = eventing.assign_events(tx, opened, WINDOW)
+        eventing.count_terms(tx, got)
+        if fail:
+            raise RuntimeError("this poll fails after assigning its events")
+        return {sid: got.events[sid] for sid in ids}
+
+
+def _tables(store: Store) -> tuple[set, set]:
+    with store.engine.connect() as conn:
+        terms = set(conn.execute(sa.text("SELECT key, n FROM term_df")))
+        keys = set(conn.execute(sa.text("SELECT key, published, event_id FROM event_keys")))
+    return terms, keys
+
+
+def _run(store: Store, docs: list[Doc], group: bool) -> list[int]:
+    events: list[int] = []
+    batches = [docs[i : i + 9] for i in range(0, len(docs), 9)]
+    ctx = _open_group(store) if group else contextmanager(lambda: iter([None]))()
+    with ctx:
+        for n, batch in enumerate(batches):
+            if group and n == len(batches) // 2:
+                with pytest.raises(RuntimeError):
+                    _assign(store, batch, group, fail=True)
+            events += _assign(store, batch, group).values()
+    return events
+
+
+def test_a_group_assigns_and_stores_events_as_polls_committed_one_by_one(
+    tmp_path: Path,
+) -> None:
+    docs = reports(160)
+    plain = Store.open(f"sqlite:///{tmp_path / 'plain.db'}")
+    grouped = Store.open(
+        f"sqlite:///{tmp_path / 'group.db'}", single_writer=SingleWriter.daemon()
+    )
+    try:
+        for s in (plain, grouped):
+            s.upgrade()
+        a = _run(plain, docs, group=False)
+        b = _run(grouped, docs, group=True)
+        assert len(set(a)) < len(a)  # reports of one happening were grouped
+        assert a == b
+        assert _tables(plain) == _tables(grouped)
+        assert grouped.writer is not None and grouped.writer.terms.counts  # it was used
+    finally:
+        plain.close()
+        grouped.close()
+
+
+def test_the_stored_counts_the_writer_keeps_follow_its_commits(tmp_path: Path) -> None:
+    """Counts read in one group and added to by later ones read as the table holds them;
+    a failed member's additions are never counted."""
+    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}", single_writer=SingleWriter.daemon())
+    store.upgrade()
+    try:
+        docs = reports(40, seed=3)
+        for part in (docs[:15], docs[15:30], docs[30:]):  # one group each
+            with _open_group(store):
+                _assign(store, part, group=True)
+        assert store.writer is not None
+        keys = list(store.writer.terms.counts)
+        with store.tx() as tx:
+            cached = eventing.store.term_frequencies(tx, keys)
+        stored = dict(_tables(store)[0])
+        assert cached == {k: stored[k] for k in keys if k in stored}
+        with _open_group(store):
+            with pytest.raises(RuntimeError), store.tx(group=True) as tx:
+                eventing.count_terms(tx, eventing.Assigned(terms={k: 5 for k in keys}))
+                raise RuntimeError("this poll fails")
+            with store.tx(group=True) as tx:
+                assert eventing.store.term_frequencies(tx, keys) == cached
+        assert dict(_tables(store)[0]) == stored
+    finally:
+        store.close()
