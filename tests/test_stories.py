@@ -26,6 +26,7 @@ from daemon.grouping.stories import (
     encode_features,
     fingerprint,
     same_story,
+    similarity,
 )
 from tests.conftest import HOSTILE_GUARD_S
 
@@ -336,6 +337,36 @@ def test_ties_go_to_the_earliest_story_and_contradicted_stories_are_vetoed() -> 
     tuesday = doc(LEAD.replace("Senin (24/11)", "Selasa (25/11)"), at=T0 + timedelta(days=1))
     src.add(9, 3, tuesday, fingerprint(tuesday))
     assert choose_story(copy, fingerprint(copy), src, WINDOW) == 5
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["text", "stored"])
+def test_a_weakly_similar_contradicting_member_still_vetoes_its_story(stored: bool) -> None:
+    """Story 0 holds an undated report and Monday's version of it; Tuesday's version is
+    close to the undated one and only weakly like Monday's (a similarity that could pass
+    only on two shared money figures, which it has not): Monday's still vetoes the story,
+    with candidates judged on stored features (read then, not before) as on text."""
+    words = (
+        "warga desa sumber makmur menggelar kerja bakti membersihkan saluran irigasi yang "
+        "tersumbat lumpur sejak musim hujan tiba kepala desa menyebut kegiatan melibatkan "
+        "ratusan petani dari lima dusun dan didukung alat berat milik dinas pekerjaan umum "
+        "kabupaten agar air kembali mengalir ke sawah sebelum masa tanam berikutnya dimulai "
+        "pekan depan"
+    ).split()
+    undated = doc(" ".join(words))
+    monday = doc(
+        " ".join(words[:30]) + " pada Senin (24/11) sementara itu pemerintah provinsi "
+        "menyiapkan bantuan benih padi unggul bagi kelompok tani terdampak banjir",
+        at=T0 + timedelta(hours=1),
+    )
+    tuesday = doc(
+        " ".join(words[12:]) + " pada Selasa (25/11) camat setempat meminta warga menjaga "
+        "kebersihan sungai dan tidak membuang sampah sembarangan ke parit",
+        at=T0 + timedelta(days=1),
+    )
+    fu, fm, ft = (fingerprint(d) for d in (undated, monday, tuesday))
+    assert similarity(ft, fu) >= 0.5 and 0.3 <= similarity(ft, fm) < 0.5
+    assert assign([undated, monday], stored=stored) == [0, 0]
+    assert assign([undated, monday, tuesday], stored=stored) == [0, 0, 2]
 
 
 # --- storage properties and hostile input --------------------------------------------------
