@@ -535,6 +535,43 @@ def test_retention_drops_events_left_without_stories(store: Store) -> None:
     assert (left, alerted) == (1, 1) and keys <= ev.INDEX_KEYS
 
 
+def test_retention_prunes_term_counts_not_counted_since_its_cutoff(db_url: str) -> None:
+    """term_df kept a row for every term ever counted (issue 26: it grew without end): a
+    migrated database counts its rows as seen on the upgrade's day, and retention deletes
+    the rows last counted before its cutoff, in batches, keeping the others whole."""
+    from daemon.pipeline.retention import prune
+    from daemon.storage import events as event_store
+
+    s = Store.open(db_url)
+    try:
+        db.upgrade(s.engine, "0010")
+        with s.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO term_df (key, n) VALUES (7, 3), (8, 1)"))
+        s.upgrade()
+        today = event_store.today()
+        with s.engine.connect() as conn:
+            seen = dict(conn.execute(sa.text("SELECT key, seen FROM term_df")).all())
+        assert seen == {7: today, 8: today}
+        # counts of many terms on three days, across several prune batches
+        old, recent = today - 40, today - 2
+        keys = list(range(-(event_store.PRUNE_BATCH + 300), event_store.PRUNE_BATCH + 300, 1))
+        with s.tx() as tx:
+            tx._many(
+                event_store.ADD_TERMS,
+                [(k, 1, old if k % 3 else recent) for k in keys if k not in (7, 8)],
+            )
+            event_store.add_term_frequencies(tx, {7: 2})  # counted today
+        stats = prune(s, datetime.now(timezone.utc), timedelta(days=30))
+        with s.engine.connect() as conn:
+            left = dict(conn.execute(sa.text("SELECT key, n FROM term_df")).all())
+        stale = {k for k in keys if k % 3 and k not in (7, 8)}
+        assert stats.terms == len(stale)
+        assert set(left) == (set(keys) - stale) | {7, 8}
+        assert left[7] == 5 and left[8] == 1
+    finally:
+        s.close()
+
+
 def _story_buckets(p: ParsedItem) -> set[int]:
     from daemon.grouping.stories import fingerprint
     from daemon.storage.bands import STORY_LOCK_BUCKETS

@@ -29,6 +29,7 @@ class PruneStats:
     items: int = 0
     stories: int = 0
     tombstones_expired: int = 0
+    terms: int = 0  # event term counts last counted before the cutoff (term_df)
 
 
 def prune(
@@ -102,6 +103,15 @@ def prune(
             sa.delete(tombstones).where(tombstones.c.pruned_at < now - TOMBSTONE_KEEP)
         )
         stats.tombstones_expired = res.rowcount or 0
+    # event terms not counted since the cutoff: only pruned stories used them (their counts
+    # would otherwise stay forever, one row per name and price ever seen)
+    before, after = event_store.today(cutoff.timestamp()), None
+    while True:
+        with store.tx() as tx:
+            gone, after = event_store.prune_terms(tx, before, after)
+        stats.terms += gone
+        if after is None:
+            break
     if store.engine.dialect.name == "sqlite" and stats.items:
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

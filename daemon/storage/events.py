@@ -8,6 +8,7 @@ reading them for people is ``daemon.storage.views``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,9 +26,25 @@ INSERT_KEY = (
     "INSERT INTO event_keys (key, published, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 )
 ADD_TERMS = (
-    "INSERT INTO term_df (key, n) VALUES (?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET n = term_df.n + excluded.n"
+    "INSERT INTO term_df (key, n, seen) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET n = term_df.n + excluded.n, seen = excluded.seen"
 )
+PRUNE_BATCH = 5_000  # term_df rows read per retention transaction
+
+
+def today(now: float | None = None) -> int:
+    """The day ``term_df.seen`` records: UTC days since the epoch."""
+    return int((time.time() if now is None else now) // 86400)
+
+
+def term_rows(
+    added: Iterable[tuple[int, int]], day: int | None = None
+) -> list[tuple[int, int, int]]:
+    """``ADD_TERMS``' parameters for (key, stories added) pairs counted on ``day``."""
+    d = today() if day is None else day
+    return [(k, n, d) for k, n in added]
+
+
 TERM_CACHE_SIZE = 200_000  # term keys whose stored count the sole writer keeps (~20 MB)
 
 
@@ -189,7 +206,29 @@ def add_term_frequencies(tx: Tx, counts: Mapping[int, int]) -> None:
     if tx.writer is not None:  # a transaction of its own: forget what it changes
         for k in counts:
             tx.writer.terms.counts.pop(k, None)
-    tx._many(ADD_TERMS, sorted(counts.items()))
+    tx._many(ADD_TERMS, term_rows(sorted(counts.items())))
+
+
+def prune_terms(tx: Tx, before_day: int, after_key: int | None) -> tuple[int, int | None]:
+    """Delete the term rows last counted before ``before_day`` among the next
+    ``PRUNE_BATCH`` keys after ``after_key`` (None: from the first). Returns how many went
+    and the last key read (None: the table is done). Batches by key range: short
+    transactions, and no index on ``seen`` for every upsert to maintain."""
+    lo = -(2**63) if after_key is None else after_key
+    op = ">=" if after_key is None else ">"
+    rows = tx._fetch(
+        f"SELECT key, seen FROM term_df WHERE key {op} ? ORDER BY key LIMIT {PRUNE_BATCH}",
+        [lo],
+    )
+    if not rows:
+        return 0, None
+    stale = [(int(k),) for k, seen in rows if int(seen) < before_day]
+    if stale:
+        tx._many("DELETE FROM term_df WHERE key = ?", stale)
+    if tx.writer is not None:
+        for (k,) in stale:
+            tx.writer.terms.counts.pop(k, None)
+    return len(stale), int(rows[-1][0]) if len(rows) == PRUNE_BATCH else None
 
 
 def _key_rows_sql(n_keys: int) -> str:

@@ -120,6 +120,8 @@ term_df = sa.Table(
     metadata,
     sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("n", sa.Integer, nullable=False),
+    # the day (UTC, days since the epoch) it was last counted: retention prunes by it
+    sa.Column("seen", sa.Integer, nullable=False, server_default=sa.text("0")),
     sqlite_with_rowid=False,
 )
 

@@ -23,7 +23,13 @@ from daemon.grouping.bandfilter import BandFilter, Policy
 from daemon.grouping.candidates import StopMemo
 from daemon.storage import db
 from daemon.storage.bands import BANDS_PER_ITEM, INSERT_BAND, PendingBands
-from daemon.storage.events import ADD_TERMS, INSERT_KEY, GroupEventWrites, TermCounts
+from daemon.storage.events import (
+    ADD_TERMS,
+    INSERT_KEY,
+    GroupEventWrites,
+    TermCounts,
+    term_rows,
+)
 
 if TYPE_CHECKING:
     from daemon.storage.sql import TxBase
@@ -254,7 +260,7 @@ class SingleWriter:
                         if g.events:
                             rows, terms = g.events.take()
                             cur.executemany(INSERT_KEY, rows)
-                            cur.executemany(ADD_TERMS, terms)
+                            cur.executemany(ADD_TERMS, term_rows(terms))
                     finally:
                         cur.close()
                 g.trans.commit()
