@@ -87,6 +87,19 @@ def test_figures_read_alike_however_written() -> None:
     assert "qty:1900000:ton" in sig("Stok beras", "Stok mencapai 1.900.000 ton di gudang.").figures
 
 
+def test_a_body_that_opens_with_its_headline_is_read_from_its_lead() -> None:
+    title = "Harga emas Antam merosot tajam, kini di bawah Rp2 juta per gram"
+    filler = (
+        "pedagang di butik logam mulia mencatat penurunan yang cukup dalam sejak pagi hari "
+        "dan pembeli memilih menunggu sambil memantau pergerakan harga di laman resmi "
+        "perusahaan"
+    )
+    body = f"{title} {filler} hingga harga jual turun menjadi Rp1.969.000 per gram."
+    s = sig(title, body)
+    assert body.split().index("Rp1.969.000") >= ev.LEAD_WORDS  # past the old reading
+    assert "idr:1969000" in s.figures and "idr:2000000" in s.headline_figures
+
+
 def test_names_and_acronyms_are_read_from_running_text_and_headline() -> None:
     s = sig(REGENT[0][1], REGENT[0][2])
     assert {"kpk", "hendra", "wiratama"} <= s.names

@@ -251,8 +251,14 @@ def signature(doc: st.Doc) -> Signature:
         body_raw = doc.content
     body_raw = strip_control(normalize(body_raw[: LEAD_WORDS * 20]))
     body = st.canonical_dates(st.clean_body(body_raw))
-    lead = " ".join(body.split()[:LEAD_WORDS])
     tl = st.canonical_dates(title.lower())
+    words_ = body.split()
+    head = tl.split()
+    if len(head) >= 4 and [w.strip(".,:;") for w in words_[: len(head)]] == [
+        w.strip(".,:;") for w in head
+    ]:
+        words_ = words_[len(head) :]  # a body that opens with its headline: the lead follows
+    lead = " ".join(words_[:LEAD_WORDS])
     title_words = _words(tl)
     words = list(dict.fromkeys(title_words + _words(lead)))
     names = _names(" ".join(body_raw.split()[:LEAD_WORDS]), title)
