@@ -201,7 +201,7 @@ def _word(w: str) -> str | None:
 # dictionary lookup replaces the per-token rules (a third of the signature's cost).
 # Cleared when full, so a stream of junk tokens cannot grow it.
 _TERMS: dict[str, str | None] = {}
-_TERMS_MAX = 50_000  # ~5 MB per parse worker at most (news repeats its commonest words)
+_TERMS_MAX = 50_000  # at most ~8 MB per parse worker (news repeats its commonest words)
 
 
 def _words(s: str) -> list[str]:
