@@ -66,7 +66,7 @@ MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compar
 MIN_CORPUS = 100
 INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
 # Events scored per story, those sharing the most index keys first. 5 scored the same as 3
-# on both labelled splits and read 5/3 the profiles (bench/README.md, "Events: second pass").
+# on both labelled splits and read 5/3 the profiles (bench/README.md, "Second session").
 CANDIDATES = 3
 PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
@@ -453,8 +453,8 @@ class Profile:
 def _pack_counts(counts: dict[str, int]) -> str | dict[str, int]:
     """Counts all 1 (a profile of one story: nearly every event) as one string of the terms
     separated by spaces, which no term holds (words, names, figures and dates are read
-    without): JSON reads one string faster than an object of 40 keys (bench/README.md,
-    "Events: second pass")."""
+    without): JSON reads one string faster than an object of 40 keys (a profile of one
+    real 2025 story: 9.1 -> 8.0 us to decode, 422 -> 313 characters)."""
     for k, v in counts.items():
         if v != 1 or " " in k or not k:
             return counts

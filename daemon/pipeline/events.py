@@ -96,7 +96,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
         An event met only under a figure that the story's lead states in passing is none:
         one shared figure in neither headline is no evidence (``grouping.events._cosine``),
         and on the farms such keys brought most of the candidates (bench/README.md,
-        "Events: second pass")."""
+        "Events: second pass on cost")."""
         a, b = (
             int((sig.published_at - window).timestamp()),
             int((sig.published_at + window).timestamp()),
