@@ -42,6 +42,8 @@ from daemon.feeds.parse import (
     TITLE_MAX,
     parse_feed,
 )
+from daemon.grouping import events
+from daemon.grouping.stories import Doc
 from daemon.topics.query import QueryError, parse_query
 from tests.test_telegram import check_telegram
 from tests.test_webhook import check_webhook
@@ -144,6 +146,70 @@ def _parse_never_raises(body: bytes) -> None:
 
 test_parse_feed_on_mutated_documents, test_parse_feed_on_mutated_documents_long = both(
     _parse_never_raises, mutated_docs()
+)
+
+
+# ---------------------------------------------------------------- event signatures
+
+
+def _signature_and_profile(title: str, summary: str, hours: int) -> None:
+    """Any headline and body (hostile fragments, numbers in every form, the headline
+    repeated as the body's start) give a signature whose one-story profile stores and
+    reads back as it was, and a story always joins an event made of itself."""
+    sig = events.signature(
+        Doc(title=title, summary=summary, published_at=NOW + timedelta(hours=hours))
+    )
+    assert sig.headline_figures <= sig.figures
+    prof = events.Profile.of(sig)
+    assert events.Profile.decode(prof.encode()) == prof
+    if sig.enough:
+        window = timedelta(hours=36)
+        assert events.choose_event(sig, [(1, prof)], events.Rarity({}, 1000), window) == 1
+
+
+_FIGURES = st.sampled_from(
+    ["Rp1.524.000", "Rp 1,524 juta", "1,9 juta ton", "45,6 persen", "2-1", "(24/11)", "Senin"]
+)
+_TEXT = st.lists(st.one_of(fragments, _FIGURES, st.text(max_size=30)), max_size=25).map(" ".join)
+
+
+@st.composite
+def _headline_and_body(draw: st.DrawFn) -> tuple[str, str, int]:
+    title = draw(_TEXT)
+    body = draw(_TEXT)
+    if draw(st.booleans()):
+        body = f"{title} {body}"
+    return title, body, draw(st.integers(-100_000, 100_000))
+
+
+def _signature_holds(case: tuple[str, str, int]) -> None:
+    _signature_and_profile(*case)
+
+
+test_event_signatures, test_event_signatures_long = both(_signature_holds, _headline_and_body())
+
+
+@st.composite
+def _profiles(draw: st.DrawFn) -> events.Profile:
+    """Profiles with any term strings (spaces, empty, non-ASCII) and counts."""
+    terms = st.dictionaries(st.text(max_size=12), st.integers(1, 9), max_size=12)
+    stamp = st.none() | st.integers(0, 2**31).map(
+        lambda v: datetime.fromtimestamp(v, timezone.utc)
+    )
+    return events.Profile(
+        stories=draw(st.integers(0, 50)), terms=draw(terms), figures=draw(terms),
+        headline_figures=draw(terms), dates=draw(terms), days=draw(terms), moves=draw(terms),
+        first=draw(stamp), last=draw(stamp),
+        norm=draw(st.none() | st.floats(0, 1e6, allow_nan=False)),
+    )  # fmt: skip
+
+
+def _profile_round_trips(p: events.Profile) -> None:
+    assert events.Profile.decode(p.encode()) == p
+
+
+test_event_profiles_round_trip, test_event_profiles_round_trip_long = both(
+    _profile_round_trips, _profiles()
 )
 
 

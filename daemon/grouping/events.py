@@ -523,23 +523,28 @@ def _cosine(
     counts = ev.terms
     idf = rarity._memo  # ``mine`` came from ``story_weights``, which tabled its terms
     dot = 0.0
-    lone: tuple[str, float] | None = None  # the only shared figure so far, its share
+    lone: tuple[str, float, float] | None = None  # the only shared figure: its term, weights
     figures = 0
     for t, m in mine.items():
         c = counts.get(t)
         if c is not None:
-            d = m * (idf.get(t) or rarity.idf(t)) * c / n
+            e = (idf.get(t) or rarity.idf(t)) * c / n
             if ":" in t:
-                d *= _figure_weight(t)
+                e *= _figure_weight(t)
                 figures += 1
-                lone = (t, d)
-            dot += d
-    if figures == 1 and lone is not None and not _headline(lone[0], sig, ev):
-        dot -= lone[1]  # one shared figure, in neither headline: a coincidence of numbers
-    if dot <= 0:
-        return 0.0
+                lone = (t, m, e)
+            dot += m * e
     norm_e = ev.norm if ev.norm is not None else centroid_norm(ev, rarity)
-    return dot / (norm_s * norm_e) if norm_e else 0.0
+    if figures == 1 and lone is not None and not _headline(lone[0], sig, ev):
+        # One shared figure in neither headline: a coincidence of numbers, no evidence
+        # either way. The story and the event are compared without it, on both sides.
+        _, m, e = lone
+        dot -= m * e
+        norm_s = math.sqrt(max(norm_s * norm_s - m * m, 0.0))
+        norm_e = math.sqrt(max(norm_e * norm_e - e * e, 0.0))
+    if dot <= 0 or not norm_s or not norm_e:
+        return 0.0
+    return min(dot / (norm_s * norm_e), 1.0)
 
 
 def _headline(figure: str, sig: Signature, ev: Profile) -> bool:
