@@ -202,6 +202,7 @@ def _word(w: str) -> str | None:
 # Cleared when full, so a stream of junk tokens cannot grow it.
 _TERMS: dict[str, str | None] = {}
 _TERMS_MAX = 50_000  # at most ~8 MB per parse worker (news repeats its commonest words)
+_TERM_CHARS = 40  # longer tokens are not kept
 
 
 def _words(s: str) -> list[str]:
@@ -210,9 +211,11 @@ def _words(s: str) -> list[str]:
     for w in _WORD.findall(s.lower()):
         t = memo.get(w, "")
         if t == "":
-            if len(memo) >= _TERMS_MAX:
-                memo.clear()
-            t = memo[w] = _word(w)
+            t = _word(w)
+            if len(w) <= _TERM_CHARS:  # a feed's junk "words" are not kept
+                if len(memo) >= _TERMS_MAX:
+                    memo.clear()
+                memo[w] = t
         if t is not None:
             out.append(t)
     return out
