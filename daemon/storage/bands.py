@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from daemon.grouping.candidates import BUDGET
 from daemon.storage.schema import items
-from daemon.storage.sql import TxBase, chunks, epoch
+from daemon.storage.sql import TxBase, chunks, epoch, lock_buckets
 
 STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
@@ -244,14 +244,4 @@ class BandsTx(TxBase):
         holds (PostgreSQL's lock table is finite) at the price of occasional waits between
         unrelated stories. SQLite needs none of this: BEGIN IMMEDIATE already serialises
         writers."""
-        if self.conn.dialect.name != "postgresql":
-            return
-        buckets = sorted({k % STORY_LOCK_BUCKETS for k in keys})
-        if buckets:
-            self.conn.execute(
-                sa.text(
-                    "SELECT pg_advisory_xact_lock(:cls, b) FROM "
-                    "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
-                ),
-                {"cls": STORY_LOCK_CLASS, "buckets": buckets},
-            )
+        lock_buckets(self.conn, STORY_LOCK_CLASS, keys, STORY_LOCK_BUCKETS)

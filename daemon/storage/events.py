@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from daemon.grouping.events import PER_KEY, Profile
 from daemon.storage.bands import unpack_bands  # one packing of int64 key lists
-from daemon.storage.sql import chunks, epoch
+from daemon.storage.sql import chunks, epoch, lock_buckets
 
 if TYPE_CHECKING:
     from daemon.storage.store import Tx
@@ -140,17 +138,7 @@ def lock_event_keys(tx: Tx, keys: Iterable[int]) -> None:
     so the second transaction waits for the first to commit and then finds its event.
     Taken after the story locks, in sorted order, by every writer: no deadlock. SQLite's
     single writer needs none."""
-    if tx.sqlite:
-        return
-    buckets = sorted({k % EVENT_LOCK_BUCKETS for k in keys})
-    if buckets:
-        tx.conn.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(:cls, b) FROM "
-                "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
-            ),
-            {"cls": EVENT_LOCK_CLASS, "buckets": buckets},
-        )
+    lock_buckets(tx.conn, EVENT_LOCK_CLASS, keys, EVENT_LOCK_BUCKETS)
 
 
 def story_total(tx: Tx) -> int:

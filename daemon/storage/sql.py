@@ -10,7 +10,7 @@ or as aware datetimes to PostgreSQL. Everything else uses SQLAlchemy Core.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,24 @@ def from_db(v: Any) -> datetime | None:
     if v is None or isinstance(v, datetime):
         return v.astimezone(timezone.utc) if v is not None else None
     return datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
+
+
+def lock_buckets(conn: Connection, lock_class: int, keys: Iterable[int], buckets: int) -> None:
+    """Transaction-scoped PostgreSQL advisory locks on the buckets (``key % buckets``) of
+    ``keys``, taken in sorted order so that writers never deadlock; nothing elsewhere
+    (SQLite serialises its writers). The story locks (``Tx.lock_story_keys``) and the
+    event locks (``daemon.storage.events.lock_event_keys``) are two classes of them."""
+    if conn.dialect.name != "postgresql":
+        return
+    wanted = sorted({k % buckets for k in keys})
+    if wanted:
+        conn.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(:cls, b) FROM "
+                "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
+            ),
+            {"cls": lock_class, "buckets": wanted},
+        )
 
 
 def chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
