@@ -418,6 +418,31 @@ def vary(text: str, rnd: int) -> str:
     return text
 
 
+def _ingest_at_once(
+    store: Store, feeds: dict[str, int], jobs: list[tuple[str, ParsedItem]]
+) -> None:
+    """Each (outlet, item) ingested by its own 'process' (a thread with its own connection
+    and transaction), all released at the same instant inside their transactions."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def worker(outlet: str, item: ParsedItem) -> None:
+        try:
+            with store.tx() as tx:
+                barrier.wait(timeout=10)
+                ingest_items(tx, feed_id=feeds[outlet], outlet=outlet, parsed=[item],
+                             rules=rules(), now=NOW)  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+
+
 def test_concurrent_writers_make_one_event_and_one_alert(pg_url: str) -> None:
     """Three 'processes' (threads with their own connections) ingest three outlets' own
     reports of one happening at the same instant: one event, one alert, every round."""
@@ -427,30 +452,14 @@ def test_concurrent_writers_make_one_event_and_one_alert(pg_url: str) -> None:
         outlets = [o for o, _, _ in REGENT]
         feeds = seeded(store, outlets)
         for rnd in range(4):
-            barrier = threading.Barrier(3)
-            errors: list[BaseException] = []
-
-            def worker(
-                k: int, rnd: int = rnd, barrier: threading.Barrier = barrier, errors: list = errors
-            ) -> None:
-                outlet, title, summary = REGENT[k]
-                try:
-                    with store.tx() as tx:
-                        barrier.wait(timeout=10)
-                        ingest_items(
-                            tx, feed_id=feeds[outlet], outlet=outlet,
-                            parsed=[parsed(outlet, 100 + rnd, f"{vary(title, rnd)} ({rnd})", vary(summary, rnd))],
-                            rules=rules(), now=NOW,
-                        )  # fmt: skip
-                except BaseException as exc:  # noqa: BLE001
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
-            assert not errors, errors
+            _ingest_at_once(
+                store,
+                feeds,
+                [
+                    (o, parsed(o, 100 + rnd, f"{vary(t, rnd)} ({rnd})", vary(s, rnd)))
+                    for o, t, s in REGENT
+                ],
+            )
             with store.engine.connect() as conn:
                 n_events = conn.execute(
                     sa.text("SELECT count(DISTINCT event_id) FROM stories WHERE title LIKE :t"),
@@ -629,32 +638,7 @@ def test_the_event_lock_orders_writers_that_share_no_story_lock(pg_url: str) -> 
         feeds = seeded(store, ["Antara", "Detik"])
         for rnd in range(3):
             pair = _apart(rnd)
-            barrier = threading.Barrier(2)
-            errors: list[BaseException] = []
-
-            def worker(
-                k: int,
-                pair: tuple = pair,
-                barrier: threading.Barrier = barrier,
-                errors: list = errors,
-            ) -> None:
-                outlet = ("Antara", "Detik")[k]
-                try:
-                    with store.tx() as tx:
-                        barrier.wait(timeout=10)
-                        ingest_items(
-                            tx, feed_id=feeds[outlet], outlet=outlet, parsed=[pair[k]],
-                            rules=rules(), now=NOW,
-                        )  # fmt: skip
-                except BaseException as exc:  # noqa: BLE001
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
-            assert not errors, errors
+            _ingest_at_once(store, feeds, list(zip(("Antara", "Detik"), pair, strict=True)))
             with store.engine.connect() as conn:
                 got = conn.execute(
                     sa.text(

@@ -7,8 +7,6 @@ on its own without either, in the events chosen and in the rows of both tables."
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from daemon.grouping.stories import Doc
 from daemon.pipeline import events as eventing
 from daemon.storage.store import Store
 from daemon.storage.writer import SingleWriter
+from tests.test_pending_bands import _open_group
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 WINDOW = timedelta(hours=36)
@@ -60,17 +59,6 @@ def reports(n_events: int, seed: int = 7) -> list[Doc]:
             )
     r.shuffle(docs)
     return docs
-
-
-@contextmanager
-def _open_group(store: Store) -> Iterator[None]:
-    store.writers_queued = lambda: 1  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del store.writers_queued
-    with store.tx():
-        pass
 
 
 def _assign(store: Store, batch: list[Doc], group: bool, fail: bool = False) -> dict[int, int]:
