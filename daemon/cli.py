@@ -703,20 +703,35 @@ def _require_topic(store: Store, topic: str, loaded: LoadedConfig | None) -> Non
     raise UsageError(f"no topic is named {topic!r}: {hint}")
 
 
+def _listing(
+    rows: Sequence[Any],
+    as_json: bool,
+    to_json: Callable[[Any], Any],
+    to_text: Callable[[Any], str],
+    noun: str,
+    since: timedelta,
+) -> int:
+    """``stories`` and ``events``: a JSON array, or the rows as text (a line when none)."""
+    from daemon.config import format_duration
+
+    if as_json:
+        print(json.dumps([to_json(r) for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        print(to_text(r))
+    if not rows:
+        print(f"no {noun} first seen in the last {format_duration(since.total_seconds())}")
+    return 0
+
+
 def cmd_stories(store: Store, since: timedelta, as_json: bool) -> int:
     from daemon import views
-    from daemon.config import format_duration
     from daemon.storage.sql import utcnow
 
     rows = store.stories_since(utcnow() - since)
-    if as_json:
-        print(json.dumps([views.story_json(s) for s in rows], ensure_ascii=False, indent=2))
-        return 0
-    for s in rows:
-        print("\n".join(views.story_lines(s)))
-    if not rows:
-        print(f"no stories first seen in the last {format_duration(since.total_seconds())}")
-    return 0
+    return _listing(
+        rows, as_json, views.story_json, lambda s: "\n".join(views.story_lines(s)), "stories", since
+    )
 
 
 def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool) -> int:
@@ -760,18 +775,10 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
 
 def cmd_events(store: Store, since: timedelta, as_json: bool) -> int:
     from daemon import views
-    from daemon.config import format_duration
     from daemon.storage.sql import utcnow
 
     rows = store.events_since(utcnow() - since)
-    if as_json:
-        print(json.dumps([views.event_json(e) for e in rows], ensure_ascii=False, indent=2))
-        return 0
-    for e in rows:
-        print(views.event_line(e))
-    if not rows:
-        print(f"no events first seen in the last {format_duration(since.total_seconds())}")
-    return 0
+    return _listing(rows, as_json, views.event_json, views.event_line, "events", since)
 
 
 def cmd_alerts(
