@@ -583,6 +583,10 @@ def test_retention_prunes_term_counts_not_counted_since_its_cutoff(db_url: str) 
                 [(k, 1, old if k % 3 else recent) for k in keys if k not in (7, 8)],
             )
             event_store.add_term_frequencies(tx, {7: 2})  # counted today
+        # the daemon's hourly runs scan the table only once a day (``terms=False`` between)
+        assert prune(s, datetime.now(timezone.utc), timedelta(days=30), terms=False).terms == 0
+        with s.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM term_df")).scalar() == len(keys)
         stats = prune(s, datetime.now(timezone.utc), timedelta(days=30))
         with s.engine.connect() as conn:
             left = dict(conn.execute(sa.text("SELECT key, n FROM term_df")).all())

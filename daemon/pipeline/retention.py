@@ -33,8 +33,16 @@ class PruneStats:
 
 
 def prune(
-    store: Store, now: datetime, keep: timedelta, *, batch: int = BATCH, max_batches: int = 1000
+    store: Store,
+    now: datetime,
+    keep: timedelta,
+    *,
+    batch: int = BATCH,
+    max_batches: int = 1000,
+    terms: bool = True,
 ) -> PruneStats:
+    """``terms``: also prune the event term counts (a scan of ``term_df``, which changes
+    only when the cutoff's day does: the daemon asks once a day)."""
     stats = PruneStats()
     cutoff = now - keep
     alerted = sa.select(alerts.c.story_id)
@@ -106,7 +114,7 @@ def prune(
     # event terms not counted since the cutoff: only pruned stories used them (their counts
     # would otherwise stay forever, one row per name and price ever seen)
     before, after = event_store.today(cutoff.timestamp()), None
-    while True:
+    while terms:
         with store.tx() as tx:
             gone, after = event_store.prune_terms(tx, before, after)
         stats.terms += gone

@@ -498,6 +498,9 @@ class Daemon:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.trim_every = heap.EVERY
         self.trims = 0  # heap.trim calls made (each returns what malloc holds free)
+        # the retention cutoff's day when the event term counts were last pruned: they are
+        # counted by day, so an hourly run scans the table only when that day has moved
+        self.terms_pruned_day: int | None = None
         # a poll ends within the fetch deadline plus parse and ingest time
         self.lease = max(30.0, loaded.config.polling.timeout * 3)
 
@@ -784,10 +787,19 @@ class Daemon:
         if not keep:
             return
         from daemon.pipeline.retention import prune
+        from daemon.storage.events import today
 
         try:
-            st = prune(self.store, utcnow(), timedelta(seconds=keep))
-            log_event(log, "info", "retention.pruned", items=st.items, stories=st.stories)
+            now = utcnow()
+            day = today((now - timedelta(seconds=keep)).timestamp())
+            terms = day != self.terms_pruned_day
+            st = prune(self.store, now, timedelta(seconds=keep), terms=terms)
+            if terms:
+                self.terms_pruned_day = day
+            log_event(
+                log, "info", "retention.pruned", items=st.items, stories=st.stories,
+                terms=st.terms,
+            )  # fmt: skip
         except Exception:
             log_event(log, "error", "retention.error", exc_info=True)
 
