@@ -44,6 +44,7 @@ from daemon.feeds.parse import (
 )
 from daemon.grouping import events
 from daemon.grouping.stories import Doc
+from daemon.pipeline.prepare import prepare_item
 from daemon.topics.query import QueryError, parse_query
 from tests.test_telegram import check_telegram
 from tests.test_webhook import check_webhook
@@ -142,6 +143,13 @@ def check_parsed(body: bytes) -> None:
 
 def _parse_never_raises(body: bytes) -> None:
     check_parsed(body)
+    # and its first items through the rest of a parse worker's work: hash, fingerprint, stored
+    # features, event signature; its one-story event profile stores and reads back
+    for it in parse_feed(body, url="https://kabar.example/rss", now=NOW).items[:5]:
+        prepared = prepare_item(it, None, NOW, timedelta(days=36500))
+        assert prepared.signature is not None
+        prof = events.Profile.of(prepared.signature)
+        assert events.Profile.decode(prof.encode()) == prof
 
 
 test_parse_feed_on_mutated_documents, test_parse_feed_on_mutated_documents_long = both(
