@@ -119,15 +119,22 @@ class FarmProcess:
             self.cmd, stdout=subprocess.PIPE, text=True, start_new_session=True
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until READY (or exit)
-        if not line.startswith("READY"):
+        line = self.proc.stdout.readline()  # blocks until it is ready (or exits)
+        try:
+            port, self.banner = self._ready(line)
+        except (ValueError, KeyError, IndexError):
             self.close()
-            raise RuntimeError(f"farm did not start: {line!r}")
-        self.banner = line.strip()
-        self.base = f"http://127.0.0.1:{line.split()[1]}"
+            raise RuntimeError(f"farm did not start: {line!r}") from None
+        self.base = f"http://127.0.0.1:{port}"
         # keep draining its stdout so rotation messages never block it
         threading.Thread(target=self._drain, daemon=True).start()
         return self
+
+    def _ready(self, line: str) -> tuple[str, str]:
+        """The port and a banner from the farm's first line ("READY <port> ...")."""
+        if not line.startswith("READY"):
+            raise ValueError(line)
+        return line.split()[1], line.strip()
 
     def _drain(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -218,23 +225,12 @@ class TemplatedFarmProcess(FarmProcess):
             f"--rotate-seconds={rotate_every}",
         ]  # fmt: skip (no lifetime: it runs until ``close``)
 
-    def __enter__(self) -> FarmProcess:
-        self.proc = subprocess.Popen(
-            self.cmd, stdout=subprocess.PIPE, text=True, start_new_session=True
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # its ready line: JSON with the port
-        try:
-            ready = json.loads(line)
-        except ValueError:
-            self.close()
-            raise RuntimeError(f"templated farm did not start: {line!r}") from None
-        self.base = f"http://127.0.0.1:{ready['port']}"
-        self.banner = "templated " + " ".join(
+    def _ready(self, line: str) -> tuple[str, str]:
+        ready = json.loads(line)  # its ready line: JSON with the port
+        banner = "templated " + " ".join(
             f"{k}={ready[k]}" for k in ("feeds", "items", "avg_feed_bytes", "build_s") if k in ready
         )
-        threading.Thread(target=self._drain, daemon=True).start()
-        return self
+        return str(ready["port"]), banner
 
     URLS_PATH = "/urls.txt"
 
