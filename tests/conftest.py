@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on SQLite and on PostgreSQL, and Indonesian feed builders."""
+"""Shared fixtures: a store on SQLite and on PostgreSQL, a loopback server per module, and
+Indonesian feed builders."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from daemon.demo.loopback import LoopbackServer
 
 # Wall-clock bound for tests that feed hostile input to a parser: it catches quadratic or
 # exponential cost (tens of seconds to hours on those inputs), not speed, and leaves room
@@ -78,6 +81,14 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
     s.upgrade()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LoopbackServer]:
+    """One loopback server per test module, for the notifiers' stubs (Slack, Telegram,
+    webhook receivers register their routes on it)."""
+    with LoopbackServer() as srv:
+        yield srv
 
 
 # The dashboard's fixture database and server, one per test module that asks (tests/webdata.py).

@@ -26,12 +26,6 @@ from tests.alerts import STORY, alert
 from tests.slackstub import SECRET, SlackStub, webhook_path
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
 @pytest.fixture
 def stub(server: LoopbackServer) -> Iterator[SlackStub]:
     with SlackStub(server) as s:

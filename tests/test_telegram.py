@@ -29,12 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY_PART = TOKEN.split(":", 1)[1]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
 @pytest.fixture
 def stub(server: LoopbackServer) -> Iterator[TelegramStub]:
     with TelegramStub(server) as s:

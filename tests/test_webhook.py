@@ -28,12 +28,6 @@ from tests.webhookstub import SECRET, TOLERANCE, WebhookReceiver, verify
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
 @pytest.fixture
 def hook(server: LoopbackServer) -> Iterator[WebhookReceiver]:
     with WebhookReceiver(server) as r:
