@@ -20,7 +20,7 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -35,10 +35,12 @@ __all__ = [
     "CandidateSource",
     "Doc",
     "Fingerprint",
+    "Texts",
     "choose_story",
     "fingerprint",
     "same_story",
     "similarity",
+    "texts_of",
 ]
 
 # Tuned on tests/data/stories_labelled.jsonl with bench/eval_stories.py (see bench/README).
@@ -224,14 +226,21 @@ _MONTHS = {
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }  # fmt: skip
 MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)")
-# "\b(\d{1,2})" written digit-first, so that the regex engine can skip to the next digit
-# instead of trying the pattern at every position: the same matches, twice as fast.
+# Patterns that would open with "\b" or a lookbehind are written first-character-first,
+# the "\b" turned into a lookbehind after that character ("\b(\d{1,2})" as
+# "(\d(?<!\w\d)\d?)"): a pattern that opens with a character class lets the regex engine
+# skip to the next candidate character instead of trying the pattern at every position.
+# The same matches (tests/test_stories.py holds each against its plain form), 2-6 times
+# faster on a 300-character lead.
+_SLASH_DATE = re.compile(r"(\d(?<!\w\d)\d?)/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)")
 NAMED_DATE_RE = re.compile(r"(\d(?<!\w\d)\d?)\s+(" + MONTH_RE + r")\b(?:\s+(?:19|20)\d\d\b)?")
+# A day name. "minggu" is also the word for "week": as a day it needs the dateline context
+# of "..., Minggu (12/6)" (``weekdays``).
 _WEEKDAY = re.compile(
-    r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
-    r"|\b(senin|selasa|rabu|kamis|jum'?at|sabtu)\b"
+    r"[sjkmr](?<!\w[sjkmr])"
+    r"(?:(?<=s)(?:enin|elasa|abtu)|(?<=r)abu|(?<=k)amis|(?<=j)um'?at|(?<=m)inggu)\b"
 )
+_AFTER_MINGGU = re.compile(r"\s*[(,]")
 _MOVE = re.compile(
     r"\b(?:(?P<up>naik|menguat|melonjak|meroket|melesat|melambung|melejit|terkerek)"
     r"|(?P<down>turun|melemah|merosot|anjlok|terkoreksi|melorot|longsor|ambles)"
@@ -241,10 +250,11 @@ _NUM = r"(\d+(?:[.,]\d+)*)"
 _SCALE = {"ribu": 3, "rb": 3, "juta": 6, "jt": 6, "miliar": 9, "milyar": 9, "triliun": 12}
 _SCALE_RE = r"(?:\s*(ribu|rb|juta|jt|miliar|milyar|triliun)\b)?"
 _MONEY_PRE = re.compile(r"(rp\.?|us\$|\$|usd|€|eur)\s?" + _NUM + _SCALE_RE)
+_NUM_WORD = r"(\d(?<!\w\d)\d*(?:[.,]\d+)*)"  # "\b" + _NUM, first-character-first
 _MONEY_POST = re.compile(
-    r"\b" + _NUM + _SCALE_RE + r"\s*(dolar|dollar|usd|euro|yen|yuan|ringgit|rupiah)\b"
+    _NUM_WORD + _SCALE_RE + r"\s*(dolar|dollar|usd|euro|yen|yuan|ringgit|rupiah)\b"
 )
-_PERCENT = re.compile(r"\b" + _NUM + r"\s*(?:%|persen\b)")
+_PERCENT = re.compile(_NUM_WORD + r"\s*(?:%|persen\b)")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd",
@@ -275,6 +285,20 @@ def may_match(rx: re.Pattern[str], s: str) -> bool:
         if w in s:
             return True
     return False
+
+
+def weekdays(s: str) -> Iterator[tuple[int, str]]:
+    """The day names of lower-cased ``s`` with their positions: "senin" to "sabtu" anywhere
+    as words, "minggu" only at the start or after a comma and followed by "(" or ","."""
+    for m in _WEEKDAY.finditer(s):
+        day = m[0]
+        if day == "minggu":
+            a = m.start()
+            if a and not s[:a].rstrip().endswith(","):
+                continue
+            if not _AFTER_MINGGU.match(s, m.end()):
+                continue
+        yield m.start(), day.replace("'", "")
 
 
 def may_have_tail(s: str) -> bool:
@@ -375,10 +399,10 @@ def _guards(
     pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in NAMED_DATE_RE.finditer(s)}
     pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
     dates = {f"{d}/{m}" for d, m in pairs}
-    weekdays: set[str] = set()
+    days: set[str] = set()
     if weekday:
-        weekdays = {(m[1] or m[2]).replace("'", "") for m in _WEEKDAY.finditer(s)}
-    weekdays |= {w for d, m in pairs if (w := _weekday(d, m, published))}
+        days = {day for _, day in weekdays(s)}
+    days |= {w for d, m in pairs if (w := _weekday(d, m, published))}
     figures: set[str] = set()
     if may_match(_MONEY_PRE, s):
         for m in _MONEY_PRE.finditer(s):
@@ -395,7 +419,7 @@ def _guards(
             v = _number(m[1], None)
             if v is not None:
                 figures.add(f"%:{v}")
-    return frozenset(dates), frozenset(weekdays), frozenset(figures)
+    return frozenset(dates), frozenset(days), frozenset(figures)
 
 
 # --- MinHash / LSH ------------------------------------------------------------------------
@@ -458,18 +482,25 @@ def url_key(url: str) -> int:
 
 
 @dataclass(frozen=True)
-class _Texts:
+class Texts:
+    """An item's text as grouping reads it, computed once per item: the story fingerprint
+    and the event signature (``daemon.grouping.events.signature``) both start here."""
+
     leads: tuple[list[int], ...]  # the CRC-32s of the shingles that feed the LSH, per lead
     confirm: frozenset[int]
     guard_text: str
     distinct_words: int
+    # the summary and content, cleaned (``clean_body``: lower-cased, no dateline, credit or
+    # "Baca Juga") with their dates in one form; the summary empty if it only repeats the title
+    summary: str = ""
+    content: str = ""
 
     @property
     def enough_text(self) -> bool:
         return self.distinct_words >= MIN_WORDS
 
 
-def _make_texts(doc: Doc) -> _Texts:
+def texts_of(doc: Doc) -> Texts:
     budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
     summary = canonical_dates(clean_body(doc.summary[:budget]))
     content = canonical_dates(clean_body(doc.content[:budget]))
@@ -485,18 +516,20 @@ def _make_texts(doc: Doc) -> _Texts:
     leads = tuple(ids[: LEAD_WORDS - 2] for n, ids in ((ns, s_ids), (nc, c_ids)) if n >= MIN_WORDS)
     # Guards read the text, not the tokens: tokens have lost "rp1.500" and "12/6".
     guard = " ".join(_first_words(t, GUARD_WORDS) for t in (summary, content) if t)
-    return _Texts(
+    return Texts(
         leads=leads,
         confirm=frozenset(s_ids + c_ids),
         guard_text=guard,
         distinct_words=max(nc, ns),  # the body: the content unless the summary has more
+        summary=summary,
+        content=content,
     )
 
 
 # Caches for the candidates a new item is compared with (the same earlier items come up
 # again and again within a cycle). ``fingerprint`` bypasses them: each new item is seen once,
 # and in a parse worker a cache would only hold memory.
-_texts = lru_cache(maxsize=256)(_make_texts)
+_texts = lru_cache(maxsize=256)(texts_of)
 
 
 def _first_words(s: str, n: int) -> str:
@@ -505,7 +538,7 @@ def _first_words(s: str, n: int) -> str:
 
 
 def _make_features(
-    doc: Doc, t: _Texts, bands: tuple[int, ...] = (), *, guards: bool = True
+    doc: Doc, t: Texts, bands: tuple[int, ...] = (), *, guards: bool = True
 ) -> Fingerprint:
     """``guards=False``: the shingles only (see ``_text_features``)."""
     extra: dict[str, object] = {}
@@ -556,8 +589,8 @@ def _lead_day(s: str, published: datetime, slash: bool, weekday: bool) -> str | 
     ``slash``, ``weekday``: whether all of ``s`` holds those patterns' substrings."""
     s = s[:_LEAD_DAY_CHARS]
     found: list[tuple[int, str | None]] = []
-    if weekday and (m := _WEEKDAY.search(s)):
-        found.append((m.start(), (m[1] or m[2]).replace("'", "")))
+    if weekday and (first := next(weekdays(s), None)):
+        found.append(first)
     for rx in (_SLASH_DATE, NAMED_DATE_RE):
         if (rx is NAMED_DATE_RE or slash) and (m := rx.search(s)):
             month = int(m[2]) if rx is _SLASH_DATE else _MONTHS[m[2]]
@@ -566,9 +599,10 @@ def _lead_day(s: str, published: datetime, slash: bool, weekday: bool) -> str | 
     return min(found)[1] if found else None
 
 
-def fingerprint(doc: Doc) -> Fingerprint:
-    """Band keys (URL identity first, then the lead's LSH bands) plus confirmation features."""
-    t = _make_texts(doc)
+def fingerprint(doc: Doc, texts: Texts | None = None) -> Fingerprint:
+    """Band keys (URL identity first, then the lead's LSH bands) plus confirmation features.
+    ``texts``: ``texts_of(doc)``, when the caller has it (``prepare_item``)."""
+    t = texts_of(doc) if texts is None else texts
     keys: dict[int, None] = {}  # ordered and distinct
     if doc.url:
         keys[_url_key(doc.url)] = None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from daemon.feeds.parse import ParsedFeed, ParsedItem, parse_feed
 from daemon.grouping.events import Signature, signature
-from daemon.grouping.stories import Doc, Fingerprint, encode_features, fingerprint
+from daemon.grouping.stories import Doc, Fingerprint, encode_features, fingerprint, texts_of
 
 if TYPE_CHECKING:
     from daemon.topics.match import Matcher, TopicMatch
@@ -100,11 +100,12 @@ def prepare_item(
     if h in known:
         return PreparedItem(it, h, None, None, [])
     doc = doc_of(it)
-    fp = fingerprint(doc)
+    texts = texts_of(doc)  # read once for the fingerprint and the signature
+    fp = fingerprint(doc, texts)
     matches: list[TopicMatch] = []
     if matcher is not None and now - it.published_at <= max_age:
         matches = matcher.match(it.title, it.summary, it.content or "")
-    return PreparedItem(it, h, fp, encode_features(fp), matches, signature(doc))
+    return PreparedItem(it, h, fp, encode_features(fp), matches, signature(doc, texts))
 
 
 def completed(
