@@ -173,6 +173,26 @@ def _signature_and_profile(title: str, summary: str, hours: int) -> None:
     if sig.enough:
         window = timedelta(hours=36)
         assert events.choose_event(sig, [(1, prof)], events.Rarity({}, 1000), window) == 1
+    _solo_matches_general(sig)
+
+
+def _solo_matches_general(sig: events.Signature) -> None:
+    """The batch shortcuts give what the general path gives, to the bit: a batch's terms
+    tabled in one pass (``Rarity.prime``) weigh as tabled one by one, and a one-story
+    event's profile written without building it (``solo_profile``) is the string
+    ``Profile.of`` plus ``centroid_norm`` would write (or None: the general path then)."""
+    df = {events.event_key(t): len(t) * 7 for t in sig.terms[::2]}  # some terms counted
+    one_by_one, primed = events.Rarity(df, 1000), events.Rarity(df, 1000)
+    primed.prime({t: events.event_key(t) for t in sig.terms})
+    assert events.story_weights(sig, primed) == events.story_weights(sig, one_by_one)
+    assert primed._hot == one_by_one._hot
+    prof = events.Profile.of(sig)
+    events.centroid_norm(prof, one_by_one)
+    solo = events.solo_profile(sig, primed)
+    assert solo is None or solo == prof.encode()
+    fields = (sig.terms, sig.figures, sig.headline_figures, sig.dates)
+    if len(sig.terms) <= 2 * events.MAX_TERMS and all(t and " " not in t for f in fields for t in f):
+        assert solo is not None  # the shortcut is taken wherever it can be
 
 
 _FIGURES = st.sampled_from(
@@ -210,6 +230,27 @@ def _profiles(draw: st.DrawFn) -> events.Profile:
         first=draw(stamp), last=draw(stamp),
         norm=draw(st.none() | st.floats(0, 1e6, allow_nan=False)),
     )  # fmt: skip
+
+
+@st.composite
+def _signatures(draw: st.DrawFn) -> events.Signature:
+    """Signatures as no text makes them: any term strings (spaces, empty, colons, repeats
+    across fields), any number of terms."""
+    words = st.lists(st.text(max_size=8), max_size=200, unique=True)
+    some = st.frozensets(st.text(max_size=8), max_size=6)
+    terms = draw(words)
+    return events.Signature(
+        terms=tuple(terms), title_terms=frozenset(terms[:3]) | draw(some),
+        names=frozenset(terms[1:4]), figures=draw(some), headline_figures=draw(some),
+        dates=draw(some), lead_day=draw(st.none() | st.text(max_size=6)),
+        lead_move=draw(st.none() | st.sampled_from(["up", "down", "flat"])),
+        published_at=NOW,
+    )  # fmt: skip
+
+
+test_event_batch_shortcuts, test_event_batch_shortcuts_long = both(
+    _solo_matches_general, _signatures()
+)
 
 
 def _profile_round_trips(p: events.Profile) -> None:

@@ -12,6 +12,8 @@ or joined before them in the batch.
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,10 +53,21 @@ class Assigned:
 
 @dataclass
 class _Event:
-    profile: grouping.Profile
     keys: list[int]
     stories: int = 0  # stories added by this batch
     earliest: datetime | None = None
+    stored: grouping.Profile | None = None  # the profile, once read or built
+    # An event this batch opened that no story has joined yet: its profile is its
+    # opening story's, built only if a later story of the batch compares with it or joins
+    # it (most never are: ``grouping.solo_profile`` writes them).
+    solo: grouping.Signature | None = None
+
+    @property
+    def profile(self) -> grouping.Profile:
+        if self.stored is None:
+            assert self.solo is not None
+            self.stored = grouping.Profile.of(self.solo)
+        return self.stored
 
 
 def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
@@ -62,19 +75,19 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     if not new:
         return out
     sigs = [o.signature or grouping.signature(o.doc) for o in new]
-    used: dict[str, int] = {}  # term -> stories of the batch using it
-    for sig in sigs:
-        for t in sig.terms:
-            used[t] = used.get(t, 0) + 1
-    term_keys: dict[int, int] = {}  # the same by key (each distinct term hashed once)
+    # term -> stories of the batch using it (a signature's terms are distinct)
+    used = Counter(itertools.chain.from_iterable(sig.terms for sig in sigs))
+    keyed = {t: grouping.event_key(t) for t in used}  # each distinct term hashed once
+    term_keys: dict[int, int] = {}  # ``used`` by key
     for t, n in used.items():
-        k = grouping.event_key(t)
+        k = keyed[t]
         term_keys[k] = term_keys.get(k, 0) + n
     # the stored frequencies plus this batch's own (a first poll has only its own)
     df = store.term_frequencies(tx, term_keys)
     for k, n in term_keys.items():
         df[k] = df.get(k, 0) + n
     rarity = grouping.Rarity(df, store.story_total(tx))
+    rarity.prime(keyed)
     weights = [grouping.story_weights(sig, rarity) for sig in sigs]
     filed = [
         grouping.index_keys(sig, rarity, weights=w) if sig.enough else []
@@ -122,7 +135,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     if rows:
         first = [ranked_for(sig, keys) for sig, keys in zip(sigs, filed, strict=True)]
         for e, (prof, ks) in store.profiles(tx, sorted({e for r in first for e in r})).items():
-            known[e] = None if prof is None else _Event(prof, list(ks))
+            known[e] = None if prof is None else _Event(list(ks), stored=prof)
     new_rows: list[tuple[int, datetime, int]] = []
     opened: list[int] = []
     touched: set[int] = set()  # keys the batch's own rows were added to
@@ -132,17 +145,18 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
         missing = [e for e in ranked if e not in known and e < PROVISIONAL]
         if missing:
             for e, (prof, ks) in store.profiles(tx, missing).items():
-                known[e] = None if prof is None else _Event(prof, list(ks))
+                known[e] = None if prof is None else _Event(list(ks), stored=prof)
         cands = [(e, ev.profile) for e in ranked if (ev := known.get(e)) is not None]
         eid = grouping.choose_event(sig, cands, rarity, window, weights=w)
         if eid is None:
             eid = PROVISIONAL + len(opened)
             opened.append(eid)
-            known[eid] = _Event(grouping.Profile.of(sig), list(keys), 1, sig.published_at)
+            known[eid] = _Event(list(keys), 1, sig.published_at, solo=sig)
         else:
             ev = known[eid]
             assert ev is not None
             ev.profile.add(sig)
+            ev.solo = None
             ev.keys += [k for k in keys if k not in ev.keys]
             ev.stories += 1
             if ev.earliest is None or sig.published_at < ev.earliest:
@@ -156,9 +170,13 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
             if len(seen) > 2 * grouping.PER_KEY:  # a hot key: the batch's own rows capped too
                 del seen[: -grouping.PER_KEY]
             new_rows.append((k, sig.published_at, eid))
-    for ev in known.values():  # the norms stored with the profiles written below
-        if ev is not None and ev.stories and ev.profile.norm is None:
+    def encoded(ev: _Event) -> str:
+        if ev.solo is not None and (done := grouping.solo_profile(ev.solo, rarity)) is not None:
+            return done
+        if ev.profile.norm is None:  # the norm is stored with the profile
             grouping.centroid_norm(ev.profile, rarity)
+        return ev.profile.encode()
+
     # write: new events, joined events, index rows, stories, frequencies
     head = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
     made = store.new_events(
@@ -169,7 +187,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
                 head[e].first_seen_at,
                 known[e].earliest,  # type: ignore[union-attr]
                 known[e].stories,
-                known[e].profile.encode(),  # type: ignore[union-attr]
+                encoded(known[e]),  # type: ignore[arg-type]
                 pack_bands(known[e].keys),  # type: ignore[union-attr]
             )
             for e in opened
@@ -179,7 +197,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     store.update_events(
         tx,
         [
-            (e, ev.stories, ev.profile.encode(), pack_bands(ev.keys), ev.earliest)
+            (e, ev.stories, encoded(ev), pack_bands(ev.keys), ev.earliest)
             for e, ev in known.items()
             if ev is not None and ev.stories and e < PROVISIONAL
         ],
