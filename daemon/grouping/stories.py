@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from daemon.grouping.candidates import BUDGET
 from daemon.text import normalize, strip_control
@@ -160,29 +160,58 @@ def _with_shingles(fp: Fingerprint, shingles: frozenset[int]) -> Fingerprint:
     return fp
 
 
-@dataclass(frozen=True)
+_UNSET: Any = object()  # a decoded form not computed yet (None is a decoding's answer)
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     item_id: int
     story_id: int
     doc: Doc
     features: Fingerprint | None = None  # ``fingerprint(doc)``, when already computed
-    stored: str | None = None  # ``encode_features`` as the store keeps it (usable version)
-
+    # ``encode_features`` as the store keeps it (usable version); without its shingles
+    # when built by ``from_store`` (they are then in ``stored_ids`` already)
+    stored: str | None = None
     # What confirmation reads of ``stored``, decoded the first time it is needed and kept
     # with the candidate, which the only writer keeps across polls (``ItemCache``):
     # templated news brings the same earlier items up for item after item (issue 29). Kept
     # here, not in caches keyed by the features' text, which at 1,024 and 4,096 entries
-    # missed 80 % and 42 % of lookups in a 1,000-feed templated first cycle.
-    @cached_property
+    # missed 80 % and 42 % of lookups in a 1,000-feed templated first cycle. Slots, not a
+    # ``__dict__``: 16,384 candidates are kept.
+    _ids: Any = field(default=_UNSET, compare=False, repr=False)
+    _guards: Any = field(default=_UNSET, compare=False, repr=False)
+
+    @classmethod
+    def from_store(cls, item_id: int, story_id: int, doc: Doc, data: str) -> Candidate:
+        """A stored item with its features (``encode_features``) as read: its shingles
+        decoded now (it was read because an item of the batch will compare with it), and
+        ``stored`` kept without them, so that the only writer's 16,384 kept candidates do
+        not hold each one's shingles twice (base64 in the text, then decoded)."""
+        i = data.find('"s":"')
+        j = data.find('"', i + 5)
+        if i < 0 or j < 0:
+            return cls(item_id, story_id, doc, stored=data)
+        ids = _stored_ids(data)
+        return cls(item_id, story_id, doc, stored=data[: i + 5] + data[j:], _ids=ids)
+
+    @property
     def stored_ids(self) -> array[int] | None:
         """The shingle ids of ``stored``, or None if unreadable."""
-        return None if self.stored is None else _stored_ids(self.stored)
+        v = self._ids
+        if v is _UNSET:
+            v = None if self.stored is None else _stored_ids(self.stored)
+            object.__setattr__(self, "_ids", v)
+        return v  # type: ignore[no-any-return]
 
-    @cached_property
+    @property
     def stored_guards(self) -> Fingerprint | None:
         """``decode_features`` of ``stored`` without the shingles (``choose_story`` has the
         similarity already)."""
-        return decode_features(self.stored, self.doc.url, shingles=False)
+        v = self._guards
+        if v is _UNSET:
+            v = decode_features(self.stored, self.doc.url, shingles=False)
+            object.__setattr__(self, "_guards", v)
+        return v  # type: ignore[no-any-return]
 
 
 class CandidateSource(Protocol):
@@ -710,9 +739,10 @@ def decode_features(
             enough_text=bool(d["e"]),
             url=url or None,
             shingle_blob=blob,
-            dates=frozenset(d["d"]),
-            weekdays=frozenset(d["w"]),
-            figures=frozenset(d["f"]),
+            # (most are empty: one shared empty set, not 216 bytes each in the item cache)
+            dates=frozenset(d["d"]) if d["d"] else _NO_STRINGS,
+            weekdays=frozenset(d["w"]) if d["w"] else _NO_STRINGS,
+            figures=frozenset(d["f"]) if d["f"] else _NO_STRINGS,
             lead_day=d["ld"],
             lead_move=d["lm"],
         )

@@ -146,17 +146,17 @@ class BandCandidates:
             if r.story_id is None:
                 continue
             stored = r.features if grouping.stored_usable(r.features) else None
-            c = self.docs[r.id] = grouping.Candidate(
-                item_id=r.id,
-                story_id=r.story_id,
-                stored=stored,
-                doc=grouping.Doc(
-                    title=r.title,
-                    summary=r.summary,
-                    content=r.fulltext or r.content or "",
-                    url=r.url,
-                    published_at=r.published_at,
-                ),
+            doc = grouping.Doc(
+                title=r.title,
+                summary=r.summary,
+                content=r.fulltext or r.content or "",
+                url=r.url,
+                published_at=r.published_at,
+            )
+            c = self.docs[r.id] = (
+                grouping.Candidate(r.id, r.story_id, doc)
+                if stored is None
+                else grouping.Candidate.from_store(r.id, r.story_id, doc, stored)
             )
             if cache is not None and stored is not None:  # not those holding their text
                 cache.put(r.id, c)
