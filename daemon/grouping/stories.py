@@ -843,10 +843,22 @@ def choose_story(
     )
     scores: dict[int, float] = {}
     vetoed: set[int] = set()
+    # Contradicting candidates whose guards were at hand: they can only veto their story,
+    # and a veto matters only for a story that another candidate confirms. Their shingles
+    # are compared after the loop, and only for such stories: on templated news most
+    # candidates share stock sentences and differ in their figures or day (issue 29).
+    later: list[Candidate] = []
     for c in cands:
         same_url = bool(doc.url and doc.url == c.doc.url)
-        if not same_url and c.story_id in vetoed:
-            continue  # another member contradicts: only the same link could still join it
+        if not same_url:
+            if c.story_id in vetoed:
+                continue  # another member contradicts: only the same link could still join it
+            guards = c.features if c.features is not None else (
+                c.stored_guards if c.stored is not None and c.stored_ids is not None else None
+            )  # fmt: skip
+            if guards is not None and _guards_contradict(fp, guards):
+                later.append(c)
+                continue
         # A candidate that shares a band by chance is dropped on its shingles alone, before
         # its dates and figures are read (or computed).
         # The similarity computed to drop it is the one confirmation needs: kept, so that a
@@ -881,5 +893,11 @@ def choose_story(
             # Complete linkage on the guards: Monday's report may share its figures with
             # Sunday's copy, but a story holding Sunday's original is not Monday's story.
             vetoed.add(c.story_id)
+    for c in later:
+        if c.story_id in scores and c.story_id not in vetoed:
+            fc = c.features
+            sim = similarity(fp, fc) if fc is not None else stored_similarity(fp, c.stored_ids)
+            if sim >= ANCHORED_THRESHOLD:  # as similar as a copy, and contradicting it
+                vetoed.add(c.story_id)
     eligible = [(-s, sid) for sid, s in scores.items() if sid not in vetoed or s >= 2.0]
     return min(eligible)[1] if eligible else None
