@@ -6,7 +6,12 @@ are not ours and are not copied into this project: point this script at a checko
 its ``tests/`` directory (default: /work/wt/feedparser-tests/tests).
 
 For every document: ``parse_feed`` must not raise; stored-text invariants must hold (caps,
-no NUL or control characters, no lone surrogates); the time is recorded. It also compares
+no NUL or control characters, no lone surrogates); the time is recorded. Every item then
+goes through the rest of a parse worker's work (``prepare_item``: content hash, story
+fingerprint and its stored features, event signature), which must not raise either; the
+features must decode to what was encoded, and the item's one-story event profile must
+store and read back as it was, written by either path (``Profile.encode``,
+``solo_profile``). It also compares
 the number of items with feedparser's own number of entries on the same bytes, so that a
 document pantau reads as an error, or with fewer items, can be looked at.
 
@@ -22,7 +27,7 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,6 +43,9 @@ from daemon.feeds.parse import (  # noqa: E402
     strip_html,
 )
 from daemon.feeds.urls import canonical_url  # noqa: E402
+from daemon.grouping import events  # noqa: E402
+from daemon.grouping.stories import decode_features  # noqa: E402
+from daemon.pipeline.prepare import prepare_item  # noqa: E402
 
 DEFAULT = Path("/work/wt/feedparser-tests/tests")
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -64,6 +72,33 @@ def invariant_problems(feed: object) -> list[str]:
                 v.encode("utf-8")
             except UnicodeEncodeError:
                 out.append("lone surrogate")
+    return out
+
+
+def prepared_problems(feed: object) -> list[str]:
+    """What the parse worker's per-item work got wrong on these items (see the docstring)."""
+    out = []
+    for it in feed.items:  # type: ignore[attr-defined]
+        p = prepare_item(it, None, NOW, timedelta(days=36500))
+        if p.fingerprint is None or p.signature is None or p.features is None:
+            out.append("incomplete")
+            continue
+        back = decode_features(p.features, it.url)
+        if back is None or back.shingles != p.fingerprint.shingles:
+            out.append("features do not read back")
+        elif (back.dates, back.figures, back.lead_day) != (
+            p.fingerprint.dates, p.fingerprint.figures, p.fingerprint.lead_day,
+        ):  # fmt: skip
+            out.append("features do not read back")
+        sig = p.signature
+        prof = events.Profile.of(sig)
+        rarity = events.Rarity({}, 1000)
+        events.centroid_norm(prof, rarity)
+        if events.Profile.decode(prof.encode()) != prof:
+            out.append("profile does not read back")
+        solo = events.solo_profile(sig, rarity)
+        if solo is not None and solo != prof.encode():
+            out.append("solo profile differs")
     return out
 
 
@@ -112,6 +147,11 @@ def main() -> int:
         items += len(feed.items)
         for problem in invariant_problems(feed):
             broken[problem] += 1
+        try:
+            for problem in prepared_problems(feed):
+                broken[problem] += 1
+        except Exception as exc:  # noqa: BLE001 - one bad item must cost one item, not raise
+            raised.append(f"{name}: prepare_item: {type(exc).__name__}: {exc}")
         if feed.error is not None:
             errors[re.sub(r"\(line \d+\)|'.*", "", feed.error)[:70]] += 1
         theirs = feedparser_entries(body, headers)

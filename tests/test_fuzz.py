@@ -551,8 +551,10 @@ FEEDPARSER_TESTS = Path("/work/wt/feedparser-tests/tests")
 @pytest.mark.slow
 @pytest.mark.skipif(not FEEDPARSER_TESTS.is_dir(), reason="feedparser's test documents absent")
 def test_feedparser_test_documents() -> None:
-    """feedparser's own ~2,100 test documents through parse_feed: nothing raises, every
-    stored-text invariant holds (bench/feedparser_corpus.py; findings in bench/README.md)."""
+    """feedparser's own ~2,100 test documents through parse_feed and every item on through
+    prepare_item (fingerprint, stored features, event signature and its one-story
+    profile): nothing raises, every stored-text invariant holds, features and profiles read
+    back (bench/feedparser_corpus.py; findings in bench/README.md)."""
     import subprocess
     import sys
 
