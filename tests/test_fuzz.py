@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import pickle
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -168,6 +169,7 @@ def _signature_and_profile(title: str, summary: str, hours: int) -> None:
         Doc(title=title, summary=summary, published_at=NOW + timedelta(hours=hours))
     )
     assert sig.headline_figures <= sig.figures
+    assert pickle.loads(pickle.dumps(sig)) == sig  # as a parse worker ships it
     prof = events.Profile.of(sig)
     assert events.Profile.decode(prof.encode()) == prof
     if sig.enough:
