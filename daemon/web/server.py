@@ -56,6 +56,7 @@ class WebServer:
             self.reader.close()
             raise
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def port(self) -> int:
@@ -69,14 +70,27 @@ class WebServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> WebServer:
-        self._thread = threading.Thread(target=self._server.run, name="web-http", daemon=True)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name="web-http", daemon=True)
         self._thread.start()
         self.app.config["pantau.warm"]()  # topic charts' counts, in the background
         return self
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            # ``stop`` closes the sockets from another thread; a loop then inside select()
+            # on them fails with EBADF (or a negative fd). That is the loop ending, not an
+            # error: without this, `pantau run` with `web.listen` printed a thread's
+            # traceback on stop about once in ten.
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
         from waitress import wasyncore
 
+        self._stopping = True
         self.app.config["pantau.counts"].stop()
         self._server.task_dispatcher.shutdown(timeout=2)
         wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
