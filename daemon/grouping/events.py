@@ -203,22 +203,14 @@ def _words(s: str) -> list[str]:
     memo = _TERMS
     tokens = _WORD.findall(s.lower())
     new = set(tokens).difference(memo)  # set operations and a comprehension: no bytecode
-    if new:  # per known token (the signature's commonest step)
-        if len(memo) + len(new) > _TERMS_MAX:
-            memo.clear()
-            new = set(tokens)
-        for w in new:
-            t = _word(w)
-            if len(w) <= _TERM_CHARS:  # a feed's junk "words" are not kept
-                memo[w] = t or ""
-            elif t is not None:
-                memo[w] = t  # (long: kept for this call only, dropped below)
-        out = [t for t in map(memo.get, tokens) if t]
-        for w in new:
-            if len(w) > _TERM_CHARS:
-                memo.pop(w, None)
-        return out
-    return [t for t in map(memo.__getitem__, tokens) if t]
+    if not new:  # per known token (the signature's commonest step)
+        return [t for t in map(memo.__getitem__, tokens) if t]
+    if len(memo) + len(new) > _TERMS_MAX:
+        memo.clear()
+        new = set(tokens)
+    fresh = {w: _word(w) or "" for w in new}
+    memo.update((w, t) for w, t in fresh.items() if len(w) <= _TERM_CHARS)  # no junk kept
+    return [t for w in tokens if (t := memo.get(w) or fresh.get(w, ""))]
 
 
 def _names(raw: str, title: str) -> set[str]:
@@ -312,11 +304,8 @@ class Rarity:
     serial: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
 
     def _add(self, term: str) -> float:
-        n = self.df.get(event_key(term), 0)
-        if n > max(HOT_MIN, HOT_SHARE * self.total):
-            self._hot.add(term)
-        w = self._memo[term] = math.log((self.total + 2) / (n + 1))
-        return w
+        self.prime({term: event_key(term)})
+        return self._memo[term]
 
     def prime(self, keys: Mapping[str, int]) -> None:
         """Table every term of ``keys`` (term -> ``event_key(term)``, which the caller has
@@ -483,14 +472,7 @@ def solo_profile(sig: Signature, rarity: Rarity) -> str | None:
     packed = [_pack_terms(v) for v in (terms, sig.figures, sig.headline_figures, sig.dates)]
     if None in packed:
         return None
-    memo = rarity._memo
-    total = 0.0
-    for t in terms:  # ``centroid_norm``'s sum, term for term in the same order
-        w = memo.get(t)
-        if w is None:
-            w = rarity.idf(t)
-        w *= (_figure_weight(t) if ":" in t else 1.0) * 1 / 1
-        total += w * w
+    total = _centroid_square(((t, 1) for t in terms), 1, rarity)  # in ``Profile.add``'s order
     at = _stamp(sig.published_at)
     return json.dumps(
         {
@@ -624,17 +606,22 @@ def centroid_norm(ev: Profile, rarity: Rarity) -> float:
     its stories), kept on the profile until it changes. A term whose frequency was not read
     (no story of the batch uses it) weighs as a rare one: unshared terms then count fully
     against a match (precision first)."""
-    n = ev.stories
+    ev.norm = math.sqrt(_centroid_square(ev.terms.items(), ev.stories, rarity))
+    return ev.norm
+
+
+def _centroid_square(counts: Iterable[tuple[str, int]], n: int, rarity: Rarity) -> float:
+    """The squared norm of a centroid of ``n`` stories with these term counts (the one
+    sum behind ``centroid_norm`` and ``solo_profile``)."""
     memo = rarity._memo
     total = 0.0
-    for t, c in ev.terms.items():
+    for t, c in counts:
         w = memo.get(t)
         if w is None:
             w = rarity.idf(t)
         w *= (_figure_weight(t) if ":" in t else 1.0) * c / n
         total += w * w
-    ev.norm = math.sqrt(total)
-    return ev.norm
+    return total
 
 
 def choose_event(

@@ -187,12 +187,11 @@ class Candidate:
         decoded now (it was read because an item of the batch will compare with it), and
         ``stored`` kept without them, so that the only writer's 16,384 kept candidates do
         not hold each one's shingles twice (base64 in the text, then decoded)."""
-        i = data.find('"s":"')
-        j = data.find('"', i + 5)
-        if i < 0 or j < 0:
+        span = _shingle_span(data)
+        if span is None:
             return cls(item_id, story_id, doc, stored=data)
-        ids = _stored_ids(data)
-        return cls(item_id, story_id, doc, stored=data[: i + 5] + data[j:], _ids=ids)
+        ids = _stored_ids(data, span)
+        return cls(item_id, story_id, doc, stored=data[: span[0]] + data[span[1] :], _ids=ids)
 
     @property
     def stored_ids(self) -> array[int] | None:
@@ -692,14 +691,21 @@ def stored_usable(data: str | None) -> bool:
     return bool(data) and data.startswith(_STORED_PREFIX)  # type: ignore[union-attr]
 
 
-def _stored_ids(data: str) -> array[int] | None:
-    """The shingle ids of stored features (``encode_features``), or None if unreadable."""
+def _shingle_span(data: str) -> tuple[int, int] | None:
+    """Where the base64 shingles of stored features (``encode_features``) lie in ``data``."""
     i = data.find('"s":"')
     j = data.find('"', i + 5)
-    if i < 0 or j < 0:
+    return None if i < 0 or j < 0 else (i + 5, j)
+
+
+def _stored_ids(data: str, span: tuple[int, int] | None = None) -> array[int] | None:
+    """The shingle ids of stored features, or None if unreadable. ``span``:
+    ``_shingle_span(data)``, when the caller has it."""
+    span = span or _shingle_span(data)
+    if span is None:
         return None
     try:
-        blob = base64.b64decode(data[i + 5 : j])
+        blob = base64.b64decode(data[span[0] : span[1]])
     except ValueError:
         return None
     return None if len(blob) % 4 else _unpack(blob)
