@@ -464,25 +464,31 @@ def solo_profile(sig: Signature, rarity: Rarity) -> str | None:
     """``Profile.of(sig)`` with its ``centroid_norm``, encoded: the same string, built
     without the profile. Nearly every story opens an event that no other story joins in
     its batch; building, weighing and encoding a profile for each was a fifth of event
-    assignment's main-process CPU on the plain farm. None when only the general path can
-    say (a profile that ``Profile.add`` would trim, a term that cannot be packed)."""
+    assignment's main-process CPU on the plain farm, and ``json.dumps`` half of what was
+    left: the terms are words, names, figures and dates, which JSON writes as they are, so
+    the string is formatted directly. None when only the general path can say (a profile
+    that ``Profile.add`` would trim, a term that cannot be packed or needs escaping)."""
     terms = sig.terms
     if len(terms) > MAX_TERMS * 2:
         return None
     packed = [_pack_terms(v) for v in (terms, sig.figures, sig.headline_figures, sig.dates)]
     if None in packed:
         return None
+    day, move = sig.lead_day or "", sig.lead_move or ""
+    if _NEEDS_ESCAPE("".join((*packed, day, move))):  # type: ignore[arg-type]
+        return None
     total = _centroid_square(((t, 1) for t in terms), 1, rarity)  # in ``Profile.add``'s order
     at = _stamp(sig.published_at)
-    return json.dumps(
-        {
-            "n": 1, "t": packed[0], "f": packed[1], "h": packed[2], "d": packed[3],
-            "w": {sig.lead_day: 1} if sig.lead_day else {},
-            "m": {sig.lead_move: 1} if sig.lead_move else {},
-            "a": at, "b": at, "z": math.sqrt(total),
-        },
-        ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+    days = f'"{day}":1' if day else ""
+    moves = f'"{move}":1' if move else ""
+    return (
+        f'{{"n":1,"t":"{packed[0]}","f":"{packed[1]}","h":"{packed[2]}","d":"{packed[3]}",'
+        f'"w":{{{days}}},"m":{{{moves}}},"a":{at},"b":{at},"z":{math.sqrt(total)!r}}}'
+    )
+
+
+# What ``json.dumps(..., ensure_ascii=False)`` would escape in a string
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]').search
 
 
 def _pack_terms(terms: Iterable[str]) -> str | None:
@@ -619,7 +625,10 @@ def _centroid_square(counts: Iterable[tuple[str, int]], n: int, rarity: Rarity) 
         w = memo.get(t)
         if w is None:
             w = rarity.idf(t)
-        w *= (_figure_weight(t) if ":" in t else 1.0) * c / n
+        if ":" in t:
+            w *= _figure_weight(t) * c / n
+        elif c != n:  # (else a factor of exactly 1: every term of a one-story event)
+            w *= c / n
         total += w * w
     return total
 
