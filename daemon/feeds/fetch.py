@@ -609,6 +609,7 @@ class _Watchdog:
         self._tokens: set[_Token] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._wake_at: float | None = None  # when the thread looks next (None: not before told)
 
     def add(self, token: _Token) -> None:
         with self._cond:
@@ -618,7 +619,11 @@ class _Watchdog:
                     target=self._run, name="pantau-fetch-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify_all()
+            # Woken only if it would look too late: it looks every ``_POLL`` while fetches
+            # are in flight, and waking it for each of them (a thread switch per fetch) was
+            # a tenth of the main process's CPU in a run that met only 304s.
+            if self._wake_at is None or token.deadline < self._wake_at:
+                self._cond.notify_all()
 
     def remove(self, token: _Token) -> None:
         with self._cond:
@@ -635,6 +640,7 @@ class _Watchdog:
         with self._cond:
             while not self._closed:
                 if not self._tokens:
+                    self._wake_at = None
                     self._cond.wait()
                     continue
                 now = time.monotonic()
@@ -647,7 +653,9 @@ class _Watchdog:
                         t.cancel(t.timeout_reason)
                     else:
                         wait = min(wait, t.deadline - now)
-                self._cond.wait(max(wait, 0.005))
+                wait = max(wait, 0.005)
+                self._wake_at = now + wait
+                self._cond.wait(wait)
 
 
 class _Slots:
