@@ -656,3 +656,30 @@ def test_the_event_lock_orders_writers_that_share_no_story_lock(pg_url: str) -> 
             assert (tuple(got), n_alerts) == ((2, 1), 1), rnd
     finally:
         store.close()
+
+
+# --- copies the event layer used to miss (dev copy pairs, bench/README.md "Events: copies") --
+
+PEGADAIAN = (
+    "harga emas yang dikutip dari laman resmi Pegadaian, Rabu (10/12) menunjukkan harga tiga "
+    "produk logam mulia, yakni buatan Antam, UBS dan Galeri24 yang mengalami kenaikan harga "
+    "jual dari hari sebelumnya. Emas Antam melonjak Rp37.000 dan emas UBS naik Rp41.000. "
+    "Dengan kenaikan itu emas Antam kini dijual Rp2.386.000 per gram dari semula Rp2.349.000, "
+    "sedangkan emas UBS menjadi Rp2.298.000 per gram."
+)
+
+
+def test_a_pull_quote_before_the_dateline_is_not_the_lead() -> None:
+    """Antara's main site opens a report with a pull quote (a sentence from further down,
+    here another brand's price) and then its dateline; its regional site and reposts open
+    with the lead. Both are read from the lead, so the copy joins."""
+    title = "Harga emas di Pegadaian kompak naik pada Rabu"
+    quote = "Emas Galeri24 turut naik Rp29.000 menjadi Rp2.254.000 per gram"
+    main = sig(title, f"{quote} Jakarta (ANTARA) - {PEGADAIAN}", 3)
+    regional = sig(f"{title} 10 Desember", PEGADAIAN, 2)
+    assert "idr:2254000" not in main.figures  # the quote's price is no lead figure
+    assert main.figures == regional.figures and set(main.terms) <= set(regional.terms)
+    assert ev.choose_event(regional, [(1, ev.Profile.of(main))], FLAT, WINDOW) == 1
+    # a dateline that opens the text (its place: a few words) changes nothing
+    plain = sig(title, f"Jakarta (ANTARA) - {PEGADAIAN}", 3)
+    assert plain == sig(title, PEGADAIAN, 3)
