@@ -683,3 +683,42 @@ def test_a_pull_quote_before_the_dateline_is_not_the_lead() -> None:
     # a dateline that opens the text (its place: a few words) changes nothing
     plain = sig(title, f"Jakarta (ANTARA) - {PEGADAIAN}", 3)
     assert plain == sig(title, PEGADAIAN, 3)
+
+
+def test_a_round_headline_figure_is_no_other_edition() -> None:
+    """A rewrite's headline rounds the price ("hampir Rp2,4 juta") while its lead, cut
+    short, states none of the figures the original's lead does (the day's changes): it is
+    the same report, not another edition of the price list."""
+    original = sig(
+        "Harga emas di Pegadaian kompak melonjak hingga Rp41.000 pada Rabu", PEGADAIAN, 3
+    )
+    rewrite = sig(
+        "Harga Emas Pegadaian Melonjak, Hampir Rp2,4 Juta per Gram",
+        PEGADAIAN.split(". Emas Antam")[0] + ".",
+        2,
+    )
+    assert ev._money(original.figures) == {"idr:37000", "idr:41000"}  # the lead's 40 words
+    assert ev._money(rewrite.figures) == {"idr:2400000"}
+    assert ev.vetoed(rewrite, ev.Profile.of(original), WINDOW) is None
+    assert ev.choose_event(rewrite, [(1, ev.Profile.of(original))], FLAT, WINDOW) == 1
+
+
+def test_round_money_figures_agree_with_what_they_round_and_nothing_else() -> None:
+    full = ev.Profile.of(
+        sig(
+            "Harga emas Antam naik jadi Rp1.701.000 per gram",
+            "Harga emas Antam di laman Logam Mulia naik Rp9.000 menjadi Rp1.701.000 per gram.",
+        )
+    )
+    body = "Harga emas Antam di laman Logam Mulia terus naik dan mencetak rekor baru hari ini."
+    assert ev.vetoed(sig("Emas Antam tembus Rp1,7 juta per gram", body), full, WINDOW) is None
+    assert ev.vetoed(sig("Emas Antam tembus Rp1,9 juta per gram", body), full, WINDOW) == "figures"
+    clash = ev._money_clash
+    assert not clash({"idr:1700000"}, {"idr:1701000"})  # "Rp1,7 juta" ~ "Rp1.701.000"
+    assert not clash({"idr:1700000", "idr:41000"}, {"idr:1692000", "idr:1701000", "idr:9000"})
+    assert clash({"idr:1900000"}, {"idr:1701000"})  # the same size, another price
+    assert clash({"idr:1700000"}, {"idr:1750000"})  # 1,75 juta does not round to 1,7 juta
+    assert not clash({"idr:1900000"}, {"idr:38000", "idr:42000"})  # nothing of its size
+    # two editions of a price list stated in full differ as before
+    assert clash({"idr:1607000", "idr:3000"}, {"idr:1608000", "idr:1000"})
+    assert not clash({"idr:1607000", "idr:3000"}, {"idr:1607000", "idr:5000"})

@@ -544,6 +544,49 @@ def _scores(figs: Iterable[str]) -> set[str]:
     return {f for f in figs if f.startswith("score:")}
 
 
+def _money_clash(mine: set[str], theirs: set[str]) -> bool:
+    """Whether most money figures of two texts differ: fewer than half of the smaller side's
+    agree with the other's. A round figure (``_precise`` false: "hampir Rp1,9 juta", "tembus
+    Rp1,7 juta") may be an approximation: it agrees with the figures it rounds
+    ("Rp1.701.000"), and it is left out when the other text states no figure of its size (a
+    headline's "Rp1,9 juta" against a lead that reaches only the day's changes, "Rp38.000"):
+    one report may round what another states in full, two editions differ in full."""
+    if all(map(_precise, mine)) and all(map(_precise, theirs)):  # the common case
+        return 2 * len(mine & theirs) < min(len(mine), len(theirs))
+    agree, counted = [0, 0], [0, 0]
+    for side, (these, those) in enumerate(((mine, theirs), (theirs, mine))):
+        sizes = {_size(g) for g in those}
+        for f in these:
+            if f in those or any(_rounds_to(f, g) or _rounds_to(g, f) for g in those):
+                agree[side] += 1
+            elif _precise(f) or _size(f) in sizes:
+                counted[side] += 1
+    counted = [c + a for c, a in zip(counted, agree, strict=True)]
+    return bool(counted[0] and counted[1]) and 2 * min(agree) < min(counted)
+
+
+def _size(figure: str) -> tuple[str, int]:
+    """A money figure's currency and number of integer digits ("idr:1700000": idr, 7)."""
+    cur, _, v = figure.partition(":")
+    return cur, len(v.partition(".")[0])
+
+
+@lru_cache(maxsize=65536)
+def _rounds_to(figure: str, round_: str) -> bool:
+    """Whether money figure ``figure`` rounds to the round figure ``round_`` at its last
+    significant digit (same currency, whole numbers): 1701000 and 1692000 to 1700000, not
+    1650000 or 1700000 itself."""
+    cur, _, v = figure.partition(":")
+    rcur, _, r = round_.partition(":")
+    if cur != rcur or v == r or _precise(round_) or "." in r or "." in v:
+        return False
+    zeros = len(r) - len(r.rstrip("0"))
+    if not zeros or len(v) != len(r):
+        return False
+    step = 10**zeros
+    return (int(v) + step // 2) // step * step == int(r)
+
+
 def vetoed(sig: Signature, ev: Profile, window: timedelta) -> str | None:
     """Why ``sig`` cannot belong to ``ev`` whatever their wording, or None."""
     if ev.first is not None and ev.last is not None:
@@ -558,7 +601,7 @@ def vetoed(sig: Signature, ev: Profile, window: timedelta) -> str | None:
     if sig.dates and ev.dates and sig.dates.isdisjoint(ev.dates):
         return "dates"
     mine, theirs = _money(sig.figures), _money(ev.figures)
-    if mine and theirs and 2 * len(mine & theirs) < min(len(mine), len(theirs)):
+    if mine and theirs and _money_clash(mine, theirs):
         return "figures"  # most money figures differ: another edition of a price report
     mine, theirs = _scores(sig.figures), _scores(ev.figures)
     if mine and theirs and mine.isdisjoint(theirs):
