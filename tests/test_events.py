@@ -722,3 +722,50 @@ def test_round_money_figures_agree_with_what_they_round_and_nothing_else() -> No
     # two editions of a price list stated in full differ as before
     assert clash({"idr:1607000", "idr:3000"}, {"idr:1608000", "idr:1000"})
     assert not clash({"idr:1607000", "idr:3000"}, {"idr:1607000", "idr:5000"})
+
+
+def test_a_copy_is_found_behind_three_vetoed_editions(store: Store) -> None:
+    """The copy of a templated report shares one index key with its original (every other
+    word of the template is hot) and two with each of three other days' editions, which the
+    day guard vetoes: the original ranks fourth among the candidates and is still scored."""
+    from daemon.pipeline import events as eventing  # noqa: PLC0415
+
+    template = "harga cabai merah di pasar induk turun menurut catatan dinas perdagangan kota"
+
+    def doc(title: str, lead: str, hours_ago: float) -> Doc:
+        return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+
+    def assign(docs: list[Doc]) -> list[int]:
+        with store.tx() as tx:
+            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
+            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
+            got = eventing.assign_events(tx, opened, WINDOW)
+            eventing.count_terms(tx, got)
+        return [got.events[s] for s in ids]
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    filler = [
+        doc(f"Harga cabai merah {letters[n % 26]}{letters[n // 26]}", f"Pada Senin {template} "
+            + " ".join(f"isi{letters[n % 26]}{letters[n // 26]}{letters[k]}" for k in range(6))
+            + ".", 40)
+        for n in range(ev.MIN_CORPUS + 20)
+    ]  # fmt: skip
+    assign(filler)  # the template's words are now hot: none files or finds an event
+    shared = ["anjlok", "merosot", "terkoreksi"]
+    editions = [
+        doc(
+            f"Harga cabai merah {shared[i]} dan {shared[(i + 1) % 3]}",
+            f"Pada {day} {template}, {shared[i]} lalu {shared[(i + 1) % 3]}.",
+            24 + i,
+        )
+        for i, day in enumerate(["Senin", "Selasa", "Kamis"])
+    ]  # three editions: three days
+    original = doc("Harga cabai merah kompak turun", f"Pada Rabu {template}, kompak.", 2)
+    (*vetoed, first) = assign([*editions, original])
+    assert len({*vetoed, first}) == 4
+    copy = doc(
+        "Harga cabai merah kompak turun",
+        f"Pada Rabu {template}, kompak: anjlok, merosot dan terkoreksi.",
+        1,
+    )
+    assert assign([copy]) == [first]
