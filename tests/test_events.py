@@ -656,3 +656,116 @@ def test_the_event_lock_orders_writers_that_share_no_story_lock(pg_url: str) -> 
             assert (tuple(got), n_alerts) == ((2, 1), 1), rnd
     finally:
         store.close()
+
+
+# --- copies the event layer used to miss (dev copy pairs, bench/README.md "Events: copies") --
+
+PEGADAIAN = (
+    "harga emas yang dikutip dari laman resmi Pegadaian, Rabu (10/12) menunjukkan harga tiga "
+    "produk logam mulia, yakni buatan Antam, UBS dan Galeri24 yang mengalami kenaikan harga "
+    "jual dari hari sebelumnya. Emas Antam melonjak Rp37.000 dan emas UBS naik Rp41.000. "
+    "Dengan kenaikan itu emas Antam kini dijual Rp2.386.000 per gram dari semula Rp2.349.000, "
+    "sedangkan emas UBS menjadi Rp2.298.000 per gram."
+)
+
+
+def test_a_pull_quote_before_the_dateline_is_not_the_lead() -> None:
+    """Antara's main site opens a report with a pull quote (a sentence from further down,
+    here another brand's price) and then its dateline; its regional site and reposts open
+    with the lead. Both are read from the lead, so the copy joins."""
+    title = "Harga emas di Pegadaian kompak naik pada Rabu"
+    quote = "Emas Galeri24 turut naik Rp29.000 menjadi Rp2.254.000 per gram"
+    main = sig(title, f"{quote} Jakarta (ANTARA) - {PEGADAIAN}", 3)
+    regional = sig(f"{title} 10 Desember", PEGADAIAN, 2)
+    assert "idr:2254000" not in main.figures  # the quote's price is no lead figure
+    assert main.figures == regional.figures and set(main.terms) <= set(regional.terms)
+    assert ev.choose_event(regional, [(1, ev.Profile.of(main))], FLAT, WINDOW) == 1
+    # a dateline that opens the text (its place: a few words) changes nothing
+    plain = sig(title, f"Jakarta (ANTARA) - {PEGADAIAN}", 3)
+    assert plain == sig(title, PEGADAIAN, 3)
+
+
+def test_a_round_headline_figure_is_no_other_edition() -> None:
+    """A rewrite's headline rounds the price ("hampir Rp2,4 juta") while its lead, cut
+    short, states none of the figures the original's lead does (the day's changes): it is
+    the same report, not another edition of the price list."""
+    original = sig(
+        "Harga emas di Pegadaian kompak melonjak hingga Rp41.000 pada Rabu", PEGADAIAN, 3
+    )
+    rewrite = sig(
+        "Harga Emas Pegadaian Melonjak, Hampir Rp2,4 Juta per Gram",
+        PEGADAIAN.split(". Emas Antam")[0] + ".",
+        2,
+    )
+    assert ev._money(original.figures) == {"idr:37000", "idr:41000"}  # the lead's 40 words
+    assert ev._money(rewrite.figures) == {"idr:2400000"}
+    assert ev.vetoed(rewrite, ev.Profile.of(original), WINDOW) is None
+    assert ev.choose_event(rewrite, [(1, ev.Profile.of(original))], FLAT, WINDOW) == 1
+
+
+def test_round_money_figures_agree_with_what_they_round_and_nothing_else() -> None:
+    full = ev.Profile.of(
+        sig(
+            "Harga emas Antam naik jadi Rp1.701.000 per gram",
+            "Harga emas Antam di laman Logam Mulia naik Rp9.000 menjadi Rp1.701.000 per gram.",
+        )
+    )
+    body = "Harga emas Antam di laman Logam Mulia terus naik dan mencetak rekor baru hari ini."
+    assert ev.vetoed(sig("Emas Antam tembus Rp1,7 juta per gram", body), full, WINDOW) is None
+    assert ev.vetoed(sig("Emas Antam tembus Rp1,9 juta per gram", body), full, WINDOW) == "figures"
+    clash = ev._money_clash
+    assert not clash({"idr:1700000"}, {"idr:1701000"})  # "Rp1,7 juta" ~ "Rp1.701.000"
+    assert not clash({"idr:1700000", "idr:41000"}, {"idr:1692000", "idr:1701000", "idr:9000"})
+    assert clash({"idr:1900000"}, {"idr:1701000"})  # the same size, another price
+    assert clash({"idr:1700000"}, {"idr:1750000"})  # 1,75 juta does not round to 1,7 juta
+    assert not clash({"idr:1900000"}, {"idr:38000", "idr:42000"})  # nothing of its size
+    # two editions of a price list stated in full differ as before
+    assert clash({"idr:1607000", "idr:3000"}, {"idr:1608000", "idr:1000"})
+    assert not clash({"idr:1607000", "idr:3000"}, {"idr:1607000", "idr:5000"})
+
+
+def test_a_copy_is_found_behind_three_vetoed_editions(store: Store) -> None:
+    """The copy of a templated report shares one index key with its original (every other
+    word of the template is hot) and two with each of three other days' editions, which the
+    day guard vetoes: the original ranks fourth among the candidates and is still scored."""
+    from daemon.pipeline import events as eventing  # noqa: PLC0415
+
+    template = "harga cabai merah di pasar induk turun menurut catatan dinas perdagangan kota"
+
+    def doc(title: str, lead: str, hours_ago: float) -> Doc:
+        return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+
+    def assign(docs: list[Doc]) -> list[int]:
+        with store.tx() as tx:
+            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
+            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
+            got = eventing.assign_events(tx, opened, WINDOW)
+            eventing.count_terms(tx, got)
+        return [got.events[s] for s in ids]
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    filler = [
+        doc(f"Harga cabai merah {letters[n % 26]}{letters[n // 26]}", f"Pada Senin {template} "
+            + " ".join(f"isi{letters[n % 26]}{letters[n // 26]}{letters[k]}" for k in range(6))
+            + ".", 40)
+        for n in range(ev.MIN_CORPUS + 20)
+    ]  # fmt: skip
+    assign(filler)  # the template's words are now hot: none files or finds an event
+    shared = ["anjlok", "merosot", "terkoreksi"]
+    editions = [
+        doc(
+            f"Harga cabai merah {shared[i]} dan {shared[(i + 1) % 3]}",
+            f"Pada {day} {template}, {shared[i]} lalu {shared[(i + 1) % 3]}.",
+            24 + i,
+        )
+        for i, day in enumerate(["Senin", "Selasa", "Kamis"])
+    ]  # three editions: three days
+    original = doc("Harga cabai merah kompak turun", f"Pada Rabu {template}, kompak.", 2)
+    (*vetoed, first) = assign([*editions, original])
+    assert len({*vetoed, first}) == 4
+    copy = doc(
+        "Harga cabai merah kompak turun",
+        f"Pada Rabu {template}, kompak: anjlok, merosot dan terkoreksi.",
+        1,
+    )
+    assert assign([copy]) == [first]
