@@ -35,7 +35,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -69,12 +69,15 @@ MIN_TERMS = 5  # a story with fewer content terms never joins (nothing to compar
 # word, so nothing merges (a new database's first polls: precision first).
 MIN_CORPUS = 100
 INDEX_KEYS = 8  # rarest terms of a story written to the candidate index
-# Events scored per story, those sharing the most index keys first. 3 until the copies pass
-# (bench/README.md, "Events: copies"): a templated report's copy may share one key with its
-# original (the template's other words are hot) and more with other days' editions, which
-# the guards then veto; 4 finds the one such dev copy pair, 5 nothing more (and 5 scored the
-# same as 3 before, "Second session"). Each costs a profile read and a comparison.
-CANDIDATES = 4
+# Events scored per story, those sharing the most index keys first: at most CANDIDATES that
+# no guard vetoes, out of CANDIDATES + RESERVE ranked. A templated report's copy may share
+# one key with its original (the template's other words are hot) and more with other days'
+# editions, which the guards then veto (bench/README.md, "Events: copies"): a vetoed
+# candidate leaves its place to the next. Scoring 4 always found the one such dev copy pair
+# for +6 % of assign_events' CPU; a 4th read only in a vetoed one's place costs nothing
+# where nothing is vetoed, and 5 ranked found nothing more.
+CANDIDATES = 3
+RESERVE = 1
 PER_KEY = 10  # newest index rows read per key: a hot key (a word of the day) is capped
 MAX_TERMS = 80  # terms kept per event profile (the most shared first)
 # A term more than this share of the stored stories use (and more than HOT_MIN of them) is
@@ -698,7 +701,7 @@ def _centroid_square(counts: Iterable[tuple[str, int]], n: int, rarity: Rarity) 
 
 def choose_event(
     sig: Signature,
-    candidates: Sequence[tuple[int, Profile]],
+    candidates: Iterable[tuple[int, Profile]],
     rarity: Rarity,
     window: timedelta,
     threshold: float | None = None,
@@ -706,6 +709,8 @@ def choose_event(
 ) -> int | None:
     """The event the story joins: the candidate with the highest similarity at or above
     ``threshold`` that no guard vetoes (ties: the earliest event), or None for a new one.
+    ``candidates``: best first (``rank_candidates``); the first ``CANDIDATES`` that no guard
+    vetoes are scored, and the rest are not read (a lazy iterable loads them on demand).
     ``weights``: ``story_weights(sig, rarity)``, when the caller has them."""
     if not sig.enough or rarity.total < MIN_CORPUS:
         return None
@@ -714,9 +719,13 @@ def choose_event(
     best: tuple[float, int] | None = None
     mine = weights
     norm_s = 0.0 if mine is None else math.hypot(*mine.values())
+    places = CANDIDATES
     for event_id, ev in candidates:
+        if not places:
+            break  # (the rest of the ranking: read only in a vetoed one's place)
         if vetoed(sig, ev, window) is not None:
             continue
+        places -= 1
         if mine is None:  # the story's side once, whatever the number of candidates
             mine = story_weights(sig, rarity)
             norm_s = math.hypot(*mine.values())
@@ -728,8 +737,8 @@ def choose_event(
 
 def rank_candidates(hits: Mapping[int, int], limit: int | None = None) -> list[int]:
     """Event ids by index keys shared (most first, then the newest, highest id), at most
-    ``limit``."""
-    n = limit or CANDIDATES
+    ``limit`` (``CANDIDATES`` and their ``RESERVE``)."""
+    n = limit or CANDIDATES + RESERVE
     if len(hits) <= n:
         return [e for _, e in sorted(((c, e) for e, c in hits.items()), reverse=True)]
     return [e for _, e in heapq.nlargest(n, ((c, e) for e, c in hits.items()))]

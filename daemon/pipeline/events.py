@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -132,22 +132,33 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     # take places in a ranking, so a story's stored candidates are (nearly always) among
     # these; any other is read when met below.
     first: list[list[int]] = [[] for _ in sigs]
+    top = grouping.CANDIDATES  # the reserve (``grouping.RESERVE``) is read when reached
     if rows:
         first = [ranked_for(sig, keys) for sig, keys in zip(sigs, filed, strict=True)]
-        for e, (prof, ks) in store.profiles(tx, sorted({e for r in first for e in r})).items():
+        wanted = sorted({e for r in first for e in r[:top]})
+        for e, (prof, ks) in store.profiles(tx, wanted).items():
             known[e] = None if prof is None else _Event(list(ks), stored=prof)
+
+    def read(ranked: list[int]) -> Iterator[tuple[int, grouping.Profile]]:
+        """The candidates' profiles in rank order, each read when ``choose_event`` reaches
+        it (the first ``top`` together, any other one by one)."""
+        for i, e in enumerate(ranked):
+            if e not in known and e < PROVISIONAL:
+                batch = [x for x in ranked[: max(i + 1, top)] if x not in known and x < PROVISIONAL]
+                found = store.profiles(tx, batch)
+                for x in batch:  # (an event gone from the store has no profile either)
+                    prof, ks = found.get(x, (None, ()))
+                    known[x] = None if prof is None else _Event(list(ks), stored=prof)
+            if (ev := known.get(e)) is not None:
+                yield e, ev.profile
+
     new_rows: list[tuple[int, datetime, int]] = []
     opened: list[int] = []
     touched: set[int] = set()  # keys the batch's own rows were added to
     for o, sig, keys, w, ranked in zip(new, sigs, filed, weights, first, strict=True):
         if not touched.isdisjoint(keys):  # else the first pass's ranking stands
             ranked = ranked_for(sig, keys)
-        missing = [e for e in ranked if e not in known and e < PROVISIONAL]
-        if missing:
-            for e, (prof, ks) in store.profiles(tx, missing).items():
-                known[e] = None if prof is None else _Event(list(ks), stored=prof)
-        cands = [(e, ev.profile) for e in ranked if (ev := known.get(e)) is not None]
-        eid = grouping.choose_event(sig, cands, rarity, window, weights=w)
+        eid = grouping.choose_event(sig, read(ranked), rarity, window, weights=w)
         if eid is None:
             eid = PROVISIONAL + len(opened)
             opened.append(eid)
@@ -170,6 +181,7 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
             if len(seen) > 2 * grouping.PER_KEY:  # a hot key: the batch's own rows capped too
                 del seen[: -grouping.PER_KEY]
             new_rows.append((k, sig.published_at, eid))
+
     def encoded(ev: _Event) -> str:
         if ev.solo is not None and (done := grouping.solo_profile(ev.solo, rarity)) is not None:
             return done
