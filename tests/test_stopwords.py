@@ -206,3 +206,47 @@ def test_the_budget_is_one_policy() -> None:
 
     assert bands.PER_BAND == candidates.BUDGET.rows_per_key
     assert stories.CANDIDATE_LIMIT == candidates.BUDGET.per_item
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.dictionaries(st.integers(1, 6), st.lists(_row, min_size=1, max_size=12), max_size=6),
+    keys=st.lists(st.integers(1, 8), max_size=8),
+    stop=st.sets(st.integers(1, 8), max_size=4),
+    lo=st.integers(0, 100),
+    span=st.integers(0, 100),
+    limit=st.integers(0, 10),
+    sample=st.integers(1, 5),
+)
+def test_stop_words_count_through_their_first_rows_in_the_window(
+    rows: dict[int, list[tuple[int, int]]],
+    keys: list[int],
+    stop: set[int],
+    lo: int,
+    span: int,
+    limit: int,
+    sample: int,
+) -> None:
+    """As ``rank`` promises: a stop word counts only through its first ``stop_sample`` rows
+    in the window (in the order given), and an item met only through stop words must share
+    ``stop_only_share`` of the item's keys. Written from that promise, not from the code."""
+    budget = KeyBudget(stop_above=12, stop_sample=sample, stop_only_share=0.5)
+    hi = lo + span
+    distinct = set(keys)
+    counts: dict[int, int] = {}
+    plain: set[int] = set()
+    for k in distinct:
+        if k in stop and k in rows:
+            continue
+        for i, p in rows.get(k, ()):
+            if lo <= p <= hi:
+                counts[i] = counts.get(i, 0) + 1
+                plain.add(i)
+    for k in distinct & stop:
+        in_window = [i for i, p in rows.get(k, ()) if lo <= p <= hi]
+        for i in in_window[:sample]:
+            counts[i] = counts.get(i, 0) + 1
+    if distinct & stop & rows.keys():
+        counts = {i: n for i, n in counts.items() if i in plain or n >= 0.5 * len(distinct)}
+    expected = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
+    assert rank(keys, rows, lo, hi, limit, stop=stop, budget=budget) == expected

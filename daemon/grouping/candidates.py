@@ -119,12 +119,17 @@ def rank(
     if stopped:
         plain = set(shared)  # candidates met through a key that is not a stop word
         for k in stopped:
-            sample = [r for r in rows[k] if lo <= r[1] <= hi][: budget.stop_sample]
-            for item_id, _published in sample:
-                shared[item_id] = shared.get(item_id, 0) + 1
+            left = budget.stop_sample  # the first rows in [lo, hi]: a stop word's sample
+            for item_id, published in rows[k]:
+                if lo <= published <= hi:
+                    shared[item_id] = shared.get(item_id, 0) + 1
+                    left -= 1
+                    if not left:
+                        break
         need = budget.stop_only_share * len(distinct)
         shared = {i: n for i, n in shared.items() if i in plain or n >= need}
-    return sorted(shared, key=lambda i: (-shared[i], i))[:limit]
+    # (-count, id) pairs sorted as tuples: no key function called per candidate
+    return [i for _, i in sorted([(-n, i) for i, n in shared.items()])[:limit]]
 
 
 class StopMemo:
