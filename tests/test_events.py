@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from daemon.demo.loopback import LoopbackServer
 from daemon.feeds.parse import ParsedItem
@@ -722,6 +724,32 @@ def test_round_money_figures_agree_with_what_they_round_and_nothing_else() -> No
     # two editions of a price list stated in full differ as before
     assert clash({"idr:1607000", "idr:3000"}, {"idr:1608000", "idr:1000"})
     assert not clash({"idr:1607000", "idr:3000"}, {"idr:1607000", "idr:5000"})
+
+
+def test_a_feeds_endless_money_figure_is_compared_without_failing() -> None:
+    """A feed may write "Rp" and thousands of digits; both a story and an event can hold such
+    a figure, one of them round. Comparing them must decide, not raise (Python refuses to
+    turn more than 4,300 digits into an int): the whole poll's transaction would fail."""
+    long = "Harga emas Antam hari ini Rp" + "1" * 5000 + " per gram di Jakarta, kemarin Rp1.701.000"
+    event = ev.Profile.of(sig("Harga emas Antam naik hari ini", long))
+    rounded = "Harga emas Antam tembus Rp2" + "0" * 4999 + " per gram di Jakarta dan Rp1,7 juta"
+    assert ev.vetoed(sig("Harga emas Antam tembus", rounded), event, WINDOW) in (None, "figures")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    size=hst.integers(1, 6000),
+    head=hst.text("123456789", min_size=1, max_size=4),
+    tail=hst.text("0123456789", max_size=6),
+    lead=hst.sampled_from("123456789"),
+)
+def test_money_figures_of_any_length_compare(size: int, head: str, tail: str, lead: str) -> None:
+    """A figure stated in full against a round one of the same size, at any size: a
+    decision either way, never an exception."""
+    full = "idr:" + (head + tail + "7" * size)[:size]
+    rounded = "idr:" + lead + "0" * (size - 1)
+    for a, b in (({full}, {rounded}), ({rounded}, {full}), ({full, rounded}, {rounded})):
+        assert ev._money_clash(a, b) in (True, False)
 
 
 def test_a_copy_is_found_behind_three_vetoed_editions(store: Store) -> None:

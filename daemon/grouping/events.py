@@ -583,6 +583,9 @@ def _size(figure: str) -> tuple[str, int]:
     return cur, len(v.partition(".")[0])
 
 
+_MONEY_DIGITS = 18  # longer "money" is no price anyone rounds (a quintillion rupiah)
+
+
 @lru_cache(maxsize=65536)
 def _rounds_to(figure: str, round_: str) -> bool:
     """Whether money figure ``figure`` rounds to the round figure ``round_`` at its last
@@ -592,6 +595,8 @@ def _rounds_to(figure: str, round_: str) -> bool:
     rcur, _, r = round_.partition(":")
     if cur != rcur or v == r or _precise(round_) or "." in r or "." in v:
         return False
+    if len(v) > _MONEY_DIGITS or not (v.isdigit() and r.isdigit()):
+        return False  # no price: a feed's "Rp" and 5,000 digits (``int`` refuses > 4,300)
     zeros = len(r) - len(r.rstrip("0"))
     if not zeros or len(v) != len(r):
         return False
