@@ -797,3 +797,49 @@ def test_a_copy_is_found_behind_three_vetoed_editions(store: Store) -> None:
         1,
     )
     assert assign([copy]) == [first]
+
+
+def test_a_stored_profile_of_another_shape_costs_one_merge_not_the_poll(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A candidate event whose stored profile decodes to an unexpected shape (a count that is
+    not a number: a row written by hand, or by a version with a bug) makes the decision
+    fail: the story opens an event of its own, the poll's transaction goes on, and the log
+    says so."""
+    from daemon.pipeline import events as eventing  # noqa: PLC0415
+
+    def assign(docs: list[Doc]) -> list[int]:
+        with store.tx() as tx:
+            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
+            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
+            got = eventing.assign_events(tx, opened, WINDOW)
+            eventing.count_terms(tx, got)
+        return [got.events[s] for s in ids]
+
+    def doc(title: str, lead: str, hours_ago: float) -> Doc:
+        return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+
+    assign([
+        doc(f"Laporan cuaca kota nomor {n}", f"Kota nomor {n} cerah berawan sepanjang hari ke-{n} "
+            f"menurut pengamat setempat bernama Pengamat{n} dan rekannya.", 30)
+        for n in range(ev.MIN_CORPUS + 10)
+    ])  # fmt: skip
+    lead = (
+        "Komisi Pemberantasan Korupsi menahan Bupati Sukamaju Hartono Wiryo setelah "
+        "pemeriksaan terkait suap proyek jembatan Sungai Cerah senilai Rp12,4 miliar."
+    )
+    (first,) = assign([doc("KPK tahan Bupati Sukamaju Hartono Wiryo", lead, 3)])
+    rewrite = doc("Bupati Sukamaju Hartono Wiryo ditahan KPK", lead, 2)
+    with store.tx() as tx:  # the event's profile: every term counted "x" times
+        (profile,) = tx.conn.execute(
+            sa.text("SELECT profile FROM events WHERE id = :i"), {"i": first}
+        ).one()
+        data = json.loads(profile)
+        data["t"] = dict.fromkeys(data["t"].split(" "), "x")
+        tx.conn.execute(
+            sa.text("UPDATE events SET profile = :p WHERE id = :i"),
+            {"p": json.dumps(data), "i": first},
+        )
+    (second,) = assign([rewrite])
+    assert second != first
+    assert "event.decision_failed" in caplog.text

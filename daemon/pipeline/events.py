@@ -13,6 +13,7 @@ or joined before them in the batch.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,13 +22,19 @@ from typing import TYPE_CHECKING
 
 from daemon.grouping import events as grouping
 from daemon.grouping.stories import Doc
+from daemon.logs import log_event
 from daemon.storage import events as store
 from daemon.storage.bands import pack_bands
 
 if TYPE_CHECKING:
     from daemon.storage.store import Tx
 
+log = logging.getLogger(__name__)
+
 PROVISIONAL = 10**15  # event ids above this are events opened in the current batch
+# What a decision over signatures and stored profiles can raise on input no test foresaw (a
+# profile of an unexpected shape, a figure Python will not convert); never a database error
+DECISION_ERRORS = (ValueError, TypeError, ArithmeticError, LookupError)
 MIN_HITS = 1  # index keys a candidate event must share with the story
 
 
@@ -158,7 +165,13 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     for o, sig, keys, w, ranked in zip(new, sigs, filed, weights, first, strict=True):
         if not touched.isdisjoint(keys):  # else the first pass's ranking stands
             ranked = ranked_for(sig, keys)
-        eid = grouping.choose_event(sig, read(ranked), rarity, window, weights=w)
+        try:
+            eid = grouping.choose_event(sig, read(ranked), rarity, window, weights=w)
+        except DECISION_ERRORS:
+            # One story's failed decision costs that story its merge, not the whole poll
+            # (which would fail again at every poll): it opens an event of its own.
+            log_event(log, "error", "event.decision_failed", exc_info=True, story=o.story_id)
+            eid = None
         if eid is None:
             eid = PROVISIONAL + len(opened)
             opened.append(eid)
