@@ -79,6 +79,23 @@ def chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
         yield seq[i : i + n]
 
 
+# The lengths a list of parameters is padded to (``padded``)
+_LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+
+
+def padded(chunk: list[Any], most: int, fill: Any = None) -> list[Any]:
+    """``chunk`` padded with ``fill`` (NULL: it matches no row, in ``IN`` or ``=``) to the
+    next of a few lengths. A statement's text changes with its number of parameters, and
+    the driver keeps the last 128 prepared statements per connection: lookups of every
+    length from 1 to 500 kept ~10 MB of prepared statements in the sole writer (the
+    candidate index's 400-way UNION ALL above all) and prepared most again anyway; padded,
+    each kind of lookup has at most 18 texts (docs/design.md, "Prepared statements").
+    ``most``: the chunk size, never exceeded (SQLite allows 500 terms in a compound
+    SELECT)."""
+    n = min(next((k for k in _LENGTHS if k >= len(chunk)), most), most)
+    return chunk + [fill] * (n - len(chunk)) if n > len(chunk) else chunk
+
+
 class TxBase:
     """One connection of a transaction, with the driver's cursor for the hot statements."""
 
