@@ -728,3 +728,32 @@ def test_new_stories_get_their_own_ids_back_in_order(store: Store) -> None:
         assert (r.title, r.item_count) == (title, n)
         assert store_sql.from_db(r.first_seen_at) == first
         assert store_sql.from_db(r.published_at) == published
+
+
+def test_padded_key_lists_have_few_lengths_and_stay_within_the_chunk() -> None:
+    """Every list of 1 to ``most`` keys is padded to one of a few lengths (so a lookup's
+    statement text repeats and its prepared statement is kept), never past ``most``
+    (SQLite allows 500 terms in a compound SELECT), and keeps its keys first."""
+    from daemon.storage.sql import padded  # noqa: PLC0415
+
+    for most in (400, 500):
+        lengths = set()
+        for n in range(1, most + 1):
+            keys = list(range(n))
+            out = padded(keys, most)
+            assert out[:n] == keys and set(out[n:]) <= {None}
+            assert n <= len(out) <= most
+            lengths.add(len(out))
+        assert len(lengths) <= 19
+
+
+def test_padding_matches_no_row(store: Store) -> None:
+    """NULL, the padding, matches nothing in ``IN`` (SQLite and PostgreSQL alike)."""
+    from daemon.storage.sql import padded  # noqa: PLC0415
+
+    with store.tx() as tx:
+        ids = tx.new_stories([("Satu", NOW, NOW, 1), ("Dua", NOW, NOW, 1)])
+        chunk = padded([ids[0]], 500) + [None]
+        marks = ", ".join("?" * len(chunk))
+        rows = tx._fetch(f"SELECT id FROM stories WHERE id IN ({marks})", chunk)
+    assert [r[0] for r in rows] == [ids[0]]
