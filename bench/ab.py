@@ -35,6 +35,7 @@ from common import (
     machine_line,
     measure,
     median,
+    product_pantau,
     python,
     table,
 )
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tools = {
             "before": install_ref(args.ref, before_root),
-            "after": REPO / ".venv" / "bin" / "pantau",
+            "after": product_pantau(),  # as ``before``: without the test extras
         }
         compile_project(before_root)
         compile_project()

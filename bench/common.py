@@ -10,6 +10,7 @@ worker processes show up in the peak too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -34,6 +35,25 @@ VENV_PY = REPO / ".venv" / "bin" / "python"
 def python() -> str:
     """The project's interpreter if it exists, else this one."""
     return str(VENV_PY) if VENV_PY.exists() else sys.executable
+
+
+def product_pantau(root: Path = REPO) -> Path:
+    """``pantau`` as a user's ``pip install .`` has it: ``root`` installed (editable) in a
+    virtualenv of its own, ``<root>/.bench-venv``, with the runtime dependencies only. The
+    development venv also holds the test extras, and Mako (which Alembic imports to
+    migrate) loads pygments when it is there: 5-7 MB more in the main process of a first
+    cycle than a user's install carries (bench/README.md, "Fourth session"). Made once;
+    made again when ``pyproject.toml`` changes."""
+    venv = root / ".bench-venv"
+    exe = venv / "bin" / "pantau"
+    stamp = venv / "pyproject.sha256"
+    want = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()
+    if not exe.exists() or not stamp.exists() or stamp.read_text() != want:
+        quiet = {"check": True, "stdout": subprocess.DEVNULL}
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], **quiet)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-e", str(root)], **quiet)
+        stamp.write_text(want)
+    return exe
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from common import (  # noqa: E402
     measure,
     median,
     own_cpu_seconds,
+    product_pantau,
     pss_kb,
     python,
     ratio,
@@ -171,10 +172,9 @@ def fresh(*paths: Path) -> None:
 
 
 def pantau_cmd(cfg: Path, log_level: str, *, once: bool = True) -> list[str]:
-    exe = REPO / ".venv" / "bin" / "pantau"
-    base = [str(exe)] if exe.exists() else [python(), "-m", "daemon"]
+    """pantau as a user installs it (``common.product_pantau``: no test extras)."""
     return [
-        *base,
+        str(product_pantau()),
         "--config",
         str(cfg),
         "--log-level",
