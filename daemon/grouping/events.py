@@ -384,7 +384,7 @@ def _figure_weight(term: str) -> float:
     return FIGURE_WEIGHT if _precise(term) else ROUND_WEIGHT
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # (a few string operations: the commonest figures are enough)
 def _precise(term: str) -> bool:
     if term.startswith("score:"):
         return False
@@ -586,7 +586,7 @@ def _size(figure: str) -> tuple[str, int]:
 _MONEY_DIGITS = 18  # longer "money" is no price anyone rounds (a quintillion rupiah)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _rounds_to(figure: str, round_: str) -> bool:
     """Whether money figure ``figure`` rounds to the round figure ``round_`` at its last
     significant digit (same currency, whole numbers): 1701000 and 1692000 to 1700000, not
