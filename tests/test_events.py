@@ -752,24 +752,31 @@ def test_money_figures_of_any_length_compare(size: int, head: str, tail: str, le
         assert ev._money_clash(a, b) in (True, False)
 
 
+def _lead_doc(title: str, lead: str, hours_ago: float) -> Doc:
+    return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+
+
+def _assign(store: Store, docs: list[Doc]) -> list[int]:
+    """The events of new stories, one per doc, as ingest assigns them (one transaction)."""
+    from daemon.pipeline import events as eventing  # noqa: PLC0415
+
+    with store.tx() as tx:
+        ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
+        opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
+        got = eventing.assign_events(tx, opened, WINDOW)
+        eventing.count_terms(tx, got)
+    return [got.events[s] for s in ids]
+
+
 def test_a_copy_is_found_behind_three_vetoed_editions(store: Store) -> None:
     """The copy of a templated report shares one index key with its original (every other
     word of the template is hot) and two with each of three other days' editions, which the
     day guard vetoes: the original ranks fourth among the candidates and is still scored."""
-    from daemon.pipeline import events as eventing  # noqa: PLC0415
-
     template = "harga cabai merah di pasar induk turun menurut catatan dinas perdagangan kota"
-
-    def doc(title: str, lead: str, hours_ago: float) -> Doc:
-        return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+    doc = _lead_doc
 
     def assign(docs: list[Doc]) -> list[int]:
-        with store.tx() as tx:
-            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
-            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
-            got = eventing.assign_events(tx, opened, WINDOW)
-            eventing.count_terms(tx, got)
-        return [got.events[s] for s in ids]
+        return _assign(store, docs)
 
     letters = "abcdefghijklmnopqrstuvwxyz"
     filler = [
@@ -806,18 +813,10 @@ def test_a_stored_profile_of_another_shape_costs_one_merge_not_the_poll(
     not a number: a row written by hand, or by a version with a bug) makes the decision
     fail: the story opens an event of its own, the poll's transaction goes on, and the log
     says so."""
-    from daemon.pipeline import events as eventing  # noqa: PLC0415
+    doc = _lead_doc
 
     def assign(docs: list[Doc]) -> list[int]:
-        with store.tx() as tx:
-            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
-            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, docs)]
-            got = eventing.assign_events(tx, opened, WINDOW)
-            eventing.count_terms(tx, got)
-        return [got.events[s] for s in ids]
-
-    def doc(title: str, lead: str, hours_ago: float) -> Doc:
-        return Doc(title=title, summary=lead, published_at=NOW - timedelta(hours=hours_ago))
+        return _assign(store, docs)
 
     assign([
         doc(f"Laporan cuaca kota nomor {n}", f"Kota nomor {n} cerah berawan sepanjang hari ke-{n} "

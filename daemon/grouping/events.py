@@ -271,7 +271,7 @@ def signature(doc: st.Doc, texts: st.Texts | None = None) -> Signature:
         # (a dateline's place alone is a few words, and ``clean_body`` removed it already)
         if quote is not None and len(body_raw[: quote.start()].split()) >= PULL_QUOTE_WORDS:
             body_raw = body_raw[quote.end() :]  # the report's lead follows its pull quote
-            body = st.canonical_dates(st.clean_body(body_raw[: st.CONFIRM_WORDS * 25]))
+            body = st.clean_lead(body_raw)
     tl = st.canonical_dates(title.lower())
     head = tl.split()
     words_ = body.split(None, len(head) + LEAD_WORDS)[: len(head) + LEAD_WORDS]
@@ -593,12 +593,14 @@ def _rounds_to(figure: str, round_: str) -> bool:
     1650000 or 1700000 itself."""
     cur, _, v = figure.partition(":")
     rcur, _, r = round_.partition(":")
-    if cur != rcur or v == r or _precise(round_) or "." in r or "." in v:
+    # whole numbers of one currency and size; no longer than a price (a feed's "Rp" and
+    # 5,000 digits: ``int`` refuses more than 4,300)
+    if cur != rcur or v == r or len(v) != len(r) or len(v) > _MONEY_DIGITS:
         return False
-    if len(v) > _MONEY_DIGITS or not (v.isdigit() and r.isdigit()):
-        return False  # no price: a feed's "Rp" and 5,000 digits (``int`` refuses > 4,300)
+    if not (v.isdigit() and r.isdigit()) or _precise(round_):
+        return False
     zeros = len(r) - len(r.rstrip("0"))
-    if not zeros or len(v) != len(r):
+    if not zeros:
         return False
     step = 10**zeros
     return (int(v) + step // 2) // step * step == int(r)

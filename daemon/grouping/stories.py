@@ -528,10 +528,15 @@ class Texts:
         return self.distinct_words >= MIN_WORDS
 
 
+def clean_lead(body: str) -> str:
+    """A body's opening as confirmation and the event signature read it: cleaned, dates in
+    one form, as many characters as ``CONFIRM_WORDS`` words need."""
+    return canonical_dates(clean_body(body[: CONFIRM_WORDS * 25]))
+
+
 def texts_of(doc: Doc) -> Texts:
-    budget = CONFIRM_WORDS * 25  # characters: enough for CONFIRM_WORDS words
-    summary = canonical_dates(clean_body(doc.summary[:budget]))
-    content = canonical_dates(clean_body(doc.content[:budget]))
+    summary = clean_lead(doc.summary)
+    content = clean_lead(doc.content)
     if summary and len(summary) <= 2 * len(doc.title) + 16:
         title = canonical_dates(clean_body(doc.title))
         if text_words(summary, 64) == text_words(title, 64):

@@ -111,6 +111,14 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
         rows.setdefault(k, []).append((e, p))
     known: dict[int, _Event | None] = {}  # event id -> state (None: no profile, never joined)
 
+    def remember(ids: list[int]) -> None:
+        """Read these stored events' profiles into ``known`` (an event gone from the store
+        has no profile either)."""
+        found = store.profiles(tx, ids)
+        for e in ids:
+            prof, ks = found.get(e, (None, ()))
+            known[e] = None if prof is None else _Event(list(ks), stored=prof)
+
     def ranked_for(sig: grouping.Signature, keys: list[int]) -> list[int]:
         """The candidates of a story: events sharing index keys with it, within the window.
         An event met only under a figure that the story's lead states in passing is none:
@@ -142,20 +150,16 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
     top = grouping.CANDIDATES  # the reserve (``grouping.RESERVE``) is read when reached
     if rows:
         first = [ranked_for(sig, keys) for sig, keys in zip(sigs, filed, strict=True)]
-        wanted = sorted({e for r in first for e in r[:top]})
-        for e, (prof, ks) in store.profiles(tx, wanted).items():
-            known[e] = None if prof is None else _Event(list(ks), stored=prof)
+        remember(sorted({e for r in first for e in r[:top]}))
 
     def read(ranked: list[int]) -> Iterator[tuple[int, grouping.Profile]]:
         """The candidates' profiles in rank order, each read when ``choose_event`` reaches
         it (the first ``top`` together, any other one by one)."""
         for i, e in enumerate(ranked):
             if e not in known and e < PROVISIONAL:
-                batch = [x for x in ranked[: max(i + 1, top)] if x not in known and x < PROVISIONAL]
-                found = store.profiles(tx, batch)
-                for x in batch:  # (an event gone from the store has no profile either)
-                    prof, ks = found.get(x, (None, ()))
-                    known[x] = None if prof is None else _Event(list(ks), stored=prof)
+                remember(
+                    [x for x in ranked[: max(i + 1, top)] if x not in known and x < PROVISIONAL]
+                )
             if (ev := known.get(e)) is not None:
                 yield e, ev.profile
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from daemon.grouping.candidates import BUDGET
 from daemon.storage.schema import items
-from daemon.storage.sql import TxBase, chunks, epoch, lock_buckets, padded
+from daemon.storage.sql import TxBase, chunks, epoch, lock_buckets, lookup_chunks
 
 STORY_LOCK_CLASS = 0x7061  # advisory lock namespace for story assignment ("pa")
 STORY_LOCK_BUCKETS = 64
@@ -205,8 +205,8 @@ class BandsTx(TxBase):
             a, b = epoch(lo), epoch(hi) + 1
             found: list[tuple[int, int, int]] = []
             # keys certainly absent from the table are not looked up
-            for chunk in chunks(flt.may_contain(keys) if flt is not None else keys, KEYS_PER_QUERY):
-                chunk = padded(chunk, KEYS_PER_QUERY)
+            wanted = flt.may_contain(keys) if flt is not None else keys
+            for chunk in lookup_chunks(wanted, KEYS_PER_QUERY):
                 found.extend(self._fetch(_band_rows_sql(len(chunk)), [*chunk, a, b, PER_BAND]))
             out.extend(found if self.pending is None else self._with_pending(found, keys, a, b))
         return out

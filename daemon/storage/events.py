@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from daemon.grouping.events import PER_KEY, Profile
 from daemon.storage.bands import unpack_bands  # one packing of int64 key lists
-from daemon.storage.sql import chunks, epoch, lock_buckets, padded
+from daemon.storage.sql import chunks, epoch, lock_buckets, lookup_chunks
 
 if TYPE_CHECKING:
     from daemon.storage.store import Tx
@@ -154,8 +154,7 @@ def _group(tx: Tx) -> GroupEventWrites | None:
 
 def _stored_frequencies(tx: Tx, keys: Sequence[int]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for chunk in chunks(keys, KEYS_PER_QUERY):
-        chunk = padded(chunk, KEYS_PER_QUERY)
+    for chunk in lookup_chunks(keys, KEYS_PER_QUERY):
         rows = tx._fetch(
             f"SELECT key, n FROM term_df WHERE key IN ({', '.join('?' * len(chunk))})", chunk
         )
@@ -241,8 +240,7 @@ def key_rows(
     out: list[tuple[int, int, int]] = []
     a, b = epoch(since), epoch(until) + 1
     wanted = list(dict.fromkeys(keys))
-    for chunk in chunks(wanted, KEYS_PER_QUERY):
-        chunk = padded(chunk, KEYS_PER_QUERY)
+    for chunk in lookup_chunks(wanted, KEYS_PER_QUERY):
         params = [v for k in chunk for v in (k, a, b)]
         out += tx._fetch(_key_rows_sql(len(chunk)), params)
     group = _group(tx)
@@ -267,8 +265,7 @@ def key_rows(
 def profiles(tx: Tx, ids: Sequence[int]) -> dict[int, tuple[Profile | None, tuple[int, ...]]]:
     """Each event's profile (None: made before migration 0010, never joined) and keys."""
     out: dict[int, tuple[Profile | None, tuple[int, ...]]] = {}
-    for chunk in chunks(list(dict.fromkeys(ids)), 500):
-        chunk = padded(chunk, 500)
+    for chunk in lookup_chunks(list(dict.fromkeys(ids)), 500):
         rows = tx._fetch(
             f"SELECT id, profile, keys FROM events WHERE id IN ({', '.join('?' * len(chunk))})",
             chunk,

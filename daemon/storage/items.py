@@ -14,7 +14,7 @@ from daemon.feeds.item import ParsedItem, field_values
 from daemon.storage import db
 from daemon.storage.bands import pack_bands
 from daemon.storage.schema import UTCDateTime, feeds, items, stories
-from daemon.storage.sql import ROWS_PER_INSERT, TxBase, chunks, from_db, padded, values_sql
+from daemon.storage.sql import ROWS_PER_INSERT, TxBase, chunks, from_db, lookup_chunks, values_sql
 
 RECENT_HASHES = 1000  # a feed's newest items whose content hashes go to the parse worker
 
@@ -201,8 +201,7 @@ class ItemsTx(TxBase):
         stored features cannot be used)."""
         cols = "title, summary, content, fulltext" if text else "'', '', '', NULL"
         out: list[CandidateRow] = []
-        for chunk in chunks(list(ids), 500):
-            chunk = padded(chunk, 500)
+        for chunk in lookup_chunks(list(ids), 500):
             rows = self._fetch(
                 f"SELECT id, story_id, {cols}, url, published_at, features "
                 f"FROM items WHERE id IN ({', '.join('?' * len(chunk))})",

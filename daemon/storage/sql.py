@@ -96,6 +96,12 @@ def padded(chunk: list[Any], most: int, fill: Any = None) -> list[Any]:
     return chunk + [fill] * (n - len(chunk)) if n > len(chunk) else chunk
 
 
+def lookup_chunks(keys: Sequence[Any], n: int) -> Iterator[list[Any]]:
+    """The keys of a lookup by key list in chunks of at most ``n``, each ``padded``."""
+    for i in range(0, len(keys), n):
+        yield padded(list(keys[i : i + n]), n)
+
+
 class TxBase:
     """One connection of a transaction, with the driver's cursor for the hot statements."""
 
