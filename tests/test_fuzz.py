@@ -179,6 +179,22 @@ def _signature_and_profile(title: str, summary: str, hours: int) -> None:
     _solo_matches_general(sig)
 
 
+def _weights_term_by_term(sig: events.Signature, rarity: events.Rarity) -> dict[str, float]:
+    """``story_weights`` as its docstring defines it, one term at a time (the function
+    finds the figures among the last terms, where ``signature`` puts them)."""
+    out = {}
+    for t in sig.terms:
+        w = rarity.idf(t)
+        if ":" in t:
+            w *= events.FIGURE_WEIGHT if events._precise(t) else events.ROUND_WEIGHT
+        if t in sig.names and ":" not in t:
+            w *= events.NAME_WEIGHT
+        if t in sig.title_terms:
+            w *= events.TITLE_WEIGHT
+        out[t] = w
+    return out
+
+
 def _solo_matches_general(sig: events.Signature) -> None:
     """The batch shortcuts give what the general path gives, to the bit: a batch's terms
     tabled in one pass (``Rarity.prime``) weigh as tabled one by one, and a one-story
@@ -188,6 +204,7 @@ def _solo_matches_general(sig: events.Signature) -> None:
     one_by_one, primed = events.Rarity(df, 1000), events.Rarity(df, 1000)
     primed.prime({t: events.event_key(t) for t in sig.terms})
     assert events.story_weights(sig, primed) == events.story_weights(sig, one_by_one)
+    assert events.story_weights(sig, primed) == _weights_term_by_term(sig, one_by_one)
     assert primed._hot == one_by_one._hot
     prof = events.Profile.of(sig)
     events.centroid_norm(prof, one_by_one)
