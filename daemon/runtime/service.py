@@ -348,6 +348,7 @@ def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> l
         # one transaction for the bookkeeping of every unchanged feed of the cycle
         if unchanged:
             store.record_unchanged(unchanged)
+        store.flush()  # the last polls' group may linger (``SingleWriter.linger``)
 
 
 def make_parser(cfg: Config) -> ParsePool:

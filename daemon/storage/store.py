@@ -15,12 +15,14 @@ SQLite writer may do (``SingleWriter``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Engine
 
+from daemon.logs import log_event
 from daemon.storage import db
 from daemon.storage.bands import BandsTx
 from daemon.storage.feeds import FeedsStore, FeedsTx
@@ -28,7 +30,9 @@ from daemon.storage.items import ItemsStore, ItemsTx
 from daemon.storage.leases import LeasesStore
 from daemon.storage.outbox import OutboxStore, OutboxTx
 from daemon.storage.views import ViewsStore
-from daemon.storage.writer import ItemCache, SingleWriter
+from daemon.storage.writer import Group, ItemCache, SingleWriter
+
+log = logging.getLogger(__name__)
 
 
 class Tx(ItemsTx, BandsTx, OutboxTx, FeedsTx):
@@ -48,6 +52,9 @@ class Store(FeedsStore, LeasesStore, ItemsStore, OutboxStore, ViewsStore):
         self._write_lock = threading.Lock() if sqlite else None
         self._waiting = 0  # threads queued for _write_lock
         self._waiting_lock = threading.Lock()
+        self._flush_timer: threading.Timer | None = None
+        if self.writer is not None:
+            self.writer.flush_later = self._flush_later
 
     @classmethod
     def open(cls, url: str, *, single_writer: SingleWriter | None = None) -> Store:
@@ -63,11 +70,39 @@ class Store(FeedsStore, LeasesStore, ItemsStore, OutboxStore, ViewsStore):
             return self._waiting
 
     def close(self) -> None:
+        self.flush()
+        self.engine.dispose()
+
+    def flush(self) -> None:
+        """Commit the open group commit, if any: what this process wrote becomes visible to
+        every connection (``run --once`` before it delivers the cycle's alerts)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
         if self._write_lock is not None:
             with self._write_lock:
                 if self.writer is not None:
                     self.writer.end_group(commit=True)
-        self.engine.dispose()
+
+    def _flush_later(self, group: Group, delay: float) -> None:
+        """Commit ``group`` after ``delay`` seconds unless it has ended by then (a lingering
+        group, ``SingleWriter.linger``)."""
+        timer = threading.Timer(delay, self._flush_group, args=(group,))
+        timer.daemon = True
+        self._flush_timer = timer
+        timer.start()
+
+    def _flush_group(self, group: Group) -> None:
+        assert self._write_lock is not None
+        with self._write_lock:
+            w = self.writer
+            if w is None or w.group is not group:
+                return
+            try:
+                w.end_group(commit=True)
+            except Exception:
+                # The group's polls are rolled back whole, feed state included: their feeds
+                # are due again and the next cycle polls them; nothing was delivered.
+                log_event(log, "error", "store.group_commit_failed", exc_info=True)
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)

@@ -84,6 +84,13 @@ class ItemCache:
 
 GROUP_MAX = 64  # ingest transactions per SQLite commit at most (group commit)
 GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queue
+# ``run --once``: seconds a group stays open with no writer queued, for the polls still in
+# flight. Ingest outpaces the polls' arrival at moments, so a group committed whenever
+# nobody queued held ~8 polls in a 1,000-feed first cycle (132 commits); lingering, ~25
+# (39 commits), and SQLite's commit CPU fell 2.25 -> 1.06 s (each commit rewrites every
+# band-index page its group touched; bench/README.md, "Fifth session"). Not in the daemon,
+# whose scheduler reads a feed's next poll from the committed table.
+GROUP_LINGER = 0.5
 # A group's inserts land at random places in the band index; with SQLite's default 2 MiB
 # page cache most of them re-read their page from the OS. Only while a group is open.
 # 16 MiB, not 32: in a 1,000-feed first cycle the main process peaked 11 MB lower (160 ->
@@ -109,6 +116,7 @@ class Group:
     trans: Any
     opened: float
     members: int = 0
+    flush_armed: bool = False  # a commit is scheduled (``SingleWriter.linger``)
     bands: PendingBands = field(default_factory=PendingBands)
     events: GroupEventWrites = field(default_factory=GroupEventWrites)
 
@@ -146,9 +154,18 @@ class SingleWriter:
     (the rest stays)."""
 
     def __init__(
-        self, filter_policy: Policy | None = None, *, cache_size: int = ITEM_CACHE_SIZE
+        self,
+        filter_policy: Policy | None = None,
+        *,
+        cache_size: int = ITEM_CACHE_SIZE,
+        linger: float = 0.0,
     ) -> None:
+        """``linger``: seconds a group stays open when no writer is queued (see
+        ``GROUP_LINGER``); the store commits it then (``flush_later``), or when it closes."""
         self.filter_policy = filter_policy
+        self.linger = linger
+        # set by the store: commit this group (if still open) after this many seconds
+        self.flush_later: Callable[[Group, float], None] | None = None
         self.filter: BandFilter | None = None
         self.filter_declined = False  # the table was too big for this policy to read
         self.cache = ItemCache(cache_size)
@@ -161,7 +178,7 @@ class SingleWriter:
 
     @classmethod
     def one_shot(cls) -> SingleWriter:
-        return cls(Policy.one_shot())
+        return cls(Policy.one_shot(), linger=GROUP_LINGER)
 
     @property
     def pending(self) -> PendingBands | None:
@@ -241,7 +258,16 @@ class SingleWriter:
 
     def _finish_member(self, g: Group, queued: Callable[[], int]) -> None:
         g.members += 1
-        if not queued() or g.members >= GROUP_MAX or time.monotonic() - g.opened > GROUP_AGE:
+        age = time.monotonic() - g.opened
+        if g.members >= GROUP_MAX or age > GROUP_AGE:
+            self.end_group(commit=True)
+        elif queued():
+            return  # the next member takes the lock at once
+        elif age < self.linger and self.flush_later is not None:
+            if not g.flush_armed:
+                g.flush_armed = True
+                self.flush_later(g, self.linger - age)
+        else:
             self.end_group(commit=True)
 
     def end_group(self, *, commit: bool) -> None:
