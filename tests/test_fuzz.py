@@ -585,3 +585,26 @@ def test_feedparser_test_documents() -> None:
     r = subprocess.run([sys.executable, str(script), str(FEEDPARSER_TESTS)],
                        capture_output=True, text=True, timeout=1800)  # fmt: skip
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+# ---------------------------------------------------------------- ASCII fast paths
+
+_ASCII = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=80),
+    st.text(alphabet="aZ09_.,'-’ \t\n", max_size=40).map(lambda s: s.replace("’", "'")),
+)
+
+
+def _ascii_tokens_as_unicode(s: str) -> None:
+    """The ASCII tokenisers find what the Unicode ones find in ASCII text (``str.isascii``
+    picks them): words of the story fingerprint and of the event signature alike."""
+    from daemon.grouping import events as ev
+    from daemon.grouping import stories
+
+    assert s.isascii()
+    assert stories._TOKEN_ASCII.findall(s) == stories._TOKEN.findall(s)
+    low = s.lower()
+    assert ev._WORD_ASCII.findall(low) == ev._WORD.findall(low)
+
+
+test_ascii_tokens, test_ascii_tokens_long = both(_ascii_tokens_as_unicode, _ASCII)

@@ -117,6 +117,7 @@ STOPWORDS = frozenset(
 
 # letters only: "rp1" of "Rp1.524.000" is no word (the figure stands for it)
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_WORD_ASCII = re.compile(r"[a-z]+(?:['-][a-z]+)*")  # ``_WORD`` of lower-cased ASCII text
 # an outlet's name after the headline: "... : Okezone Economy", "... |Republika Online"
 _TITLE_TAIL = re.compile(
     r"\s*[|:–—-]\s*[^|:–—-]*\b(?:okezone|republika|online|kompas|detik|tempo|liputan6|"
@@ -219,7 +220,8 @@ _TERM_CHARS = 40  # longer tokens are not kept
 
 def _words(s: str) -> list[str]:
     memo = _TERMS
-    tokens = _WORD.findall(s.lower())
+    s = s.lower()
+    tokens = (_WORD_ASCII if s.isascii() else _WORD).findall(s)  # (``stories._TOKEN_ASCII``)
     new = set(tokens).difference(memo)  # set operations and a comprehension: no bytecode
     if not new:  # per known token (the signature's commonest step)
         return [t for t in map(memo.__getitem__, tokens) if t]
