@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.grouping import candidates
@@ -257,9 +258,10 @@ def _by_key(found: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, 
     rows: dict[int, list[tuple[int, int]]] = {}
     for band, item_id, published in found:
         rows.setdefault(band, []).append((item_id, int(published)))
+    newest = itemgetter(1, 0)  # (published, item), descending: one per row (the table's key)
     for v in rows.values():
         if len(v) > 1:
-            v.sort(key=lambda r: (-r[1], -r[0]))
+            v.sort(key=newest, reverse=True)
     return rows
 
 
