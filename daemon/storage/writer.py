@@ -93,10 +93,12 @@ GROUP_AGE = 2.0  # seconds an open group may stay uncommitted while writers queu
 GROUP_LINGER = 0.5
 # A group's inserts land at random places in the band index; with SQLite's default 2 MiB
 # page cache most of them re-read their page from the OS. Only while a group is open.
-# 16 MiB, not 32: in a 1,000-feed first cycle the main process peaked 11 MB lower (160 ->
-# 149 MB) for no measurable time (8 interleaved pairs, median -0.5 s of ~15 s, within the
-# noise); above 32 MiB nothing changed either (bench/README.md, issue 9).
-GROUP_CACHE_KIB = 16 * 1024
+# 8 MiB: from 32 to 16 MiB the main process of a 1,000-feed first cycle peaked 11 MB lower
+# (160 -> 149 MB) for no measurable time (8 interleaved pairs, median -0.5 s of ~15 s); from
+# 16 to 8 MiB, with lingering groups, 7-12 MB lower again (templated 158-160 -> 151-152 MB,
+# plain 153-156 -> 143-144 MB, 2 interleaved pairs each), the group commits' CPU within
+# 0.1 s (bench/README.md, "Fifth session").
+GROUP_CACHE_KIB = 8 * 1024
 
 
 def _pragma(conn: Connection, setting: str) -> None:
