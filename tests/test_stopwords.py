@@ -250,3 +250,14 @@ def test_stop_words_count_through_their_first_rows_in_the_window(
         counts = {i: n for i, n in counts.items() if i in plain or n >= 0.5 * len(distinct)}
     expected = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
     assert rank(keys, rows, lo, hi, limit, stop=stop, budget=budget) == expected
+
+
+def test_the_stop_memo_keeps_at_most_its_capacity_dropping_the_first_noted() -> None:
+    memo = StopMemo(capacity=2)
+    rows = {k: [(k * 10 + j, 1000 - j) for j in range(40)] for k in (1, 2, 3)}
+    memo.note(rows, [1])
+    memo.note(rows, [2])
+    memo.note(rows, [1])  # noted again: keeps its place
+    memo.note(rows, [3])  # at capacity: 1, noted first, goes
+    assert len(memo) == 2
+    assert set(memo.known([1, 2, 3], 0, 2000)) == {2, 3}

@@ -33,6 +33,7 @@ Pure code: the rows come from the store (or, in bench/eval_stories.py, from memo
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -144,7 +145,8 @@ class StopMemo:
     def __init__(self, capacity: int = 16_384, budget: KeyBudget = BUDGET) -> None:
         self.capacity = capacity
         self.budget = budget
-        self._data: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}
+        # the oldest noted dropped first, in O(1) (see ``storage.writer.ItemCache``)
+        self._data: OrderedDict[int, tuple[int, int, list[tuple[int, int]]]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._data)
@@ -166,7 +168,7 @@ class StopMemo:
         for k in stop:
             found = rows[k]
             if len(data) >= self.capacity and k not in data:
-                del data[next(iter(data))]  # the entry noted first
+                data.popitem(last=False)  # the entry noted first
             data[k] = (min(p for _, p in found), max(p for _, p in found), list(found[:n]))
 
     def clear(self) -> None:
