@@ -198,3 +198,12 @@ def test_the_cache_keeps_at_most_its_capacity_dropping_the_oldest() -> None:
     assert len(cache) == 3 and cache.get(4) == "v4b"
     cache.forget([3, 99])
     assert cache.get(3) is None and len(cache) == 2
+
+
+def test_the_cache_drops_the_least_recently_used() -> None:
+    cache = ItemCache(capacity=3)
+    for i in (1, 2, 3):
+        cache.put(i, f"v{i}")
+    assert cache.get(1) == "v1"  # used: now the most recent
+    cache.put(4, "v4")
+    assert [cache.get(i) for i in (1, 2, 3, 4)] == ["v1", None, "v3", "v4"]
