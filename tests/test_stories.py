@@ -580,6 +580,11 @@ PLAIN_FORMS = {
     "percent": r"\b" + _NUM_PLAIN + r"\s*(?:%|persen\b)",
     "name": r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b",
     "score": r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])",
+    "quantity": _NUM_PLAIN + _SCALE_PLAIN + r"\s*(" + "|".join(sorted(
+        ("ton", "kg", "kilogram", "gram", "hektare", "ha", "km", "kilometer", "meter", "liter",
+         "barel", "orang", "jiwa", "korban", "unit", "rumah", "kendaraan", "mw", "gw", "kwh",
+         "sr", "magnitudo", "derajat", "mm", "kasus", "peserta", "penumpang", "pekerja"),
+        key=len, reverse=True)) + r")\b",
 }
 _WEEKDAY_PLAIN = (
     r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
@@ -590,6 +595,7 @@ _FRAGMENTS = [
     " ", "  ", ",", ", ", "(", ")", ".", ". ", ":", "-", "–", "_", "\n", "/", "%", "\"", "“",
     "1", "7", "12", "2025", "1.524.000", "1,9", "persen", "juta", "dolar", "usd", "rupiah",
     "rp", "a", "x", "é", "\u0663", "KPK", "Budi", "BMKG", "Jakarta", "di ", "ke", "skor",
+    "ton", "kg", "orang", "ribu", "unit", "tonase",
 ]  # fmt: skip
 
 
@@ -600,7 +606,7 @@ def _rewritten_patterns() -> dict[str, tuple[object, object]]:
     from daemon.grouping import stories as s
 
     fast = {"slash": s._SLASH_DATE, "money_post": s._MONEY_POST, "percent": s._PERCENT,
-            "name": ev._NAME, "score": ev._SCORE}  # fmt: skip
+            "name": ev._NAME, "score": ev._SCORE, "quantity": ev._QUANTITY}  # fmt: skip
     return {k: (fast[k], re.compile(v)) for k, v in PLAIN_FORMS.items()}
 
 
