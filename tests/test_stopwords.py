@@ -261,3 +261,55 @@ def test_the_stop_memo_keeps_at_most_its_capacity_dropping_the_first_noted() -> 
     memo.note(rows, [3])  # at capacity: 1, noted first, goes
     assert len(memo) == 2
     assert set(memo.known([1, 2, 3], 0, 2000)) == {2, 3}
+
+
+def _batch_stop_words(batch: list[tuple[int, list[int]]], keys: list[int], hour: int) -> set[int]:
+    """``stop_words(batch=True)`` for a new item at ``hour`` after a batch of items (hours
+    from NOW, keys), with nothing stored."""
+    from daemon.grouping.stories import Candidate, Doc
+    from daemon.pipeline.ingest import BandCandidates
+
+    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
+    source.rows = {}  # prefetched, and nothing stored
+    for n, (h, ks) in enumerate(batch):
+        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(hours=h))
+        source.add(ks, Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+    window = timedelta(hours=36)
+    at = NOW + timedelta(hours=hour)
+    return source.stop_words(keys, at - window, at + window, batch=True)
+
+
+@pytest.mark.parametrize(
+    ("inside", "outside", "stop"),
+    [(33, 0, True), (32, 0, False), (32, 1, False), (33, 5, True), (31, 3, False)],
+)
+def test_a_batchs_own_items_in_the_window_make_a_stop_word(
+    inside: int, outside: int, stop: bool
+) -> None:
+    """More than ``stop_above`` (32) of the batch's items in the new item's window make
+    the key a stop word; items outside the window do not count."""
+    batch = [(0, [1, 2]) for _ in range(inside)] + [(50, [1]) for _ in range(outside)]
+    assert _batch_stop_words(batch, [1, 3], 0) == ({1} if stop else set())
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(  # the batch's items so far: their hours from NOW, their keys (1 near the cap)
+        st.tuples(st.sampled_from([-50, -20, 0, 10, 30, 60]), st.sampled_from([[1], [1, 2], [2]])),
+        min_size=20,
+        max_size=45,
+    ),
+    st.sampled_from([-20, 0, 20]),  # the new item's hour
+)
+def test_a_batchs_own_items_count_toward_stop_words_when_in_the_window(
+    batch: list[tuple[int, list[int]]], hour: int
+) -> None:
+    """The same over generated batches whose counts sit around the cap, with every item
+    of the batch in the window or some outside it."""
+    counts: dict[int, int] = {}
+    for h, ks in batch:
+        if abs(h - hour) <= 36:
+            for k in ks:
+                counts[k] = counts.get(k, 0) + 1
+    want = {k for k in (1, 2) if BUDGET.is_stop(counts.get(k, 0))}
+    assert _batch_stop_words(batch, [1, 2], hour) == want
