@@ -36,7 +36,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -146,7 +146,7 @@ _UNITS = (
 # ``stories._NUM`` opening with one digit (``\d\d*`` is ``\d+``): a pattern whose group
 # opens with a repeat is tried at every position, one that opens with a character class
 # lets the engine skip to the next digit (8.4 -> 6.0 us per plain-farm lead, the same
-# matches: tests/test_fuzz.py)
+# matches: tests/test_stories.py holds it against its plain form)
 _QUANTITY = re.compile(
     r"(\d\d*(?:[.,]\d+)*)"
     + st._SCALE_RE
@@ -368,6 +368,14 @@ class Rarity:
         w = self._memo.get(term)
         return self._add(term) if w is None else w
 
+    def idfs(self, terms: Sequence[str]) -> list[float]:
+        """Each term's idf, in order: one C pass over a batch's terms, which ``prime`` has
+        tabled (any other is tabled first)."""
+        try:
+            return list(map(self._memo.__getitem__, terms))
+        except KeyError:
+            return list(map(self.table(terms).__getitem__, terms))
+
     def table(self, terms: Iterable[str]) -> dict[str, float]:
         """term -> idf, holding at least ``terms``."""
         memo = self._memo
@@ -386,12 +394,7 @@ def story_weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     """Each term's weight for this story: rarity, times the figure, name and headline
     factors."""
     terms = sig.terms
-    try:  # a batch's terms are tabled (``Rarity.prime``): one C pass over them
-        out = dict(zip(terms, map(rarity._memo.__getitem__, terms)))
-    except KeyError:
-        idf = rarity.table(terms)
-        out = {t: idf[t] for t in terms}
-    # then the few terms with a factor
+    out = dict(zip(terms, rarity.idfs(terms)))  # then the few terms with a factor
     head = _figures_from(sig)
     figures = terms[head:] if head is not None else [t for t in terms if ":" in t]
     for t in figures:  # a figure (no word or name has a colon)
@@ -558,10 +561,7 @@ def _solo_square(sig: Signature, rarity: Rarity) -> float:
     head = _figures_from(sig)
     if head is None:
         return _centroid_square(((t, 1) for t in terms), 1, rarity)
-    try:
-        ws = list(map(rarity._memo.__getitem__, terms))
-    except KeyError:
-        ws = [rarity.idf(t) for t in terms]
+    ws = rarity.idfs(terms)
     for i in range(head, len(terms)):
         ws[i] *= _figure_weight(terms[i])
     return sum(map(operator.mul, ws, ws), 0.0)

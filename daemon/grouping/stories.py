@@ -286,7 +286,7 @@ _PERCENT = re.compile(_NUM_WORD + r"\s*(?:%|persen\b)")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 # ``_TOKEN`` for ASCII text, where ``\d`` is [0-9] and ``[^\W\d_]`` is [A-Za-z]: the same
 # matches, without the Unicode category test per character (``str.isascii`` is O(1); 98 % of
-# the real feeds' leads are ASCII once normalised). tests/test_text.py checks the two agree.
+# the real feeds' leads are ASCII once normalised). tests/test_fuzz.py checks the two agree.
 _TOKEN_ASCII = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[A-Za-z]+")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd",
