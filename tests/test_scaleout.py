@@ -92,6 +92,36 @@ def test_simultaneous_copies_make_one_story_and_one_alert(pg_store: Store) -> No
     assert sum(len(a.deliveries) for a in alerts) == 30
 
 
+def test_a_transaction_takes_its_advisory_locks_in_one_ascending_order(pg_store: Store) -> None:
+    """Two writers that take buckets in opposite orders deadlock (CI met it: one test ran two
+    ingests in one transaction, the second's story locks falling below the first's event
+    locks). A lock below the highest held is refused at once, before any wait; asking again
+    for a held one, or for higher ones, is not."""
+    from daemon.storage.events import EVENT_LOCK_BUCKETS, EVENT_LOCK_CLASS, lock_event_keys
+    from daemon.storage.sql import LockOrderError
+
+    with pg_store.tx() as tx:
+        tx.lock_story_keys([5, 9])
+        tx.lock_story_keys([9, 12])  # 9 is held, 12 is above: fine
+        lock_event_keys(tx, [3])  # the event class sorts after the story class
+        lock_event_keys(tx, [3])
+        with pytest.raises(LockOrderError):
+            tx.lock_story_keys([7])  # a story lock after an event lock
+        with pytest.raises(LockOrderError):
+            lock_event_keys(tx, [EVENT_LOCK_BUCKETS + 1])  # bucket 1 after bucket 3
+        held = {
+            (int(c), int(o))
+            for c, o in tx.conn.exec_driver_sql(
+                "SELECT classid, objid FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        }
+    from daemon.storage.bands import STORY_LOCK_CLASS
+
+    assert held == {(STORY_LOCK_CLASS, 5), (STORY_LOCK_CLASS, 9), (STORY_LOCK_CLASS, 12),
+                    (EVENT_LOCK_CLASS, 3)}  # fmt: skip
+
+
 def test_feed_claims_are_disjoint_and_expire(pg_store: Store) -> None:
     now = datetime.now(timezone.utc)
     pg_store.sync_feeds(

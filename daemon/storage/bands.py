@@ -245,4 +245,4 @@ class BandsTx(TxBase):
         holds (PostgreSQL's lock table is finite) at the price of occasional waits between
         unrelated stories. SQLite needs none of this: BEGIN IMMEDIATE already serialises
         writers."""
-        lock_buckets(self.conn, STORY_LOCK_CLASS, keys, STORY_LOCK_BUCKETS)
+        lock_buckets(self, STORY_LOCK_CLASS, keys, STORY_LOCK_BUCKETS)

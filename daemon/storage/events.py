@@ -138,7 +138,7 @@ def lock_event_keys(tx: Tx, keys: Iterable[int]) -> None:
     so the second transaction waits for the first to commit and then finds its event.
     Taken after the story locks, in sorted order, by every writer: no deadlock. SQLite's
     single writer needs none."""
-    lock_buckets(tx.conn, EVENT_LOCK_CLASS, keys, EVENT_LOCK_BUCKETS)
+    lock_buckets(tx, EVENT_LOCK_CLASS, keys, EVENT_LOCK_BUCKETS)
 
 
 def story_total(tx: Tx) -> int:

@@ -56,22 +56,39 @@ def from_db(v: Any) -> datetime | None:
     return datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
 
 
-def lock_buckets(conn: Connection, lock_class: int, keys: Iterable[int], buckets: int) -> None:
+class LockOrderError(RuntimeError):
+    """A transaction asked for an advisory lock below one it already holds: two writers
+    doing so in opposite orders deadlock, so it is refused before it can."""
+
+
+def lock_buckets(tx: TxBase, lock_class: int, keys: Iterable[int], buckets: int) -> None:
     """Transaction-scoped PostgreSQL advisory locks on the buckets (``key % buckets``) of
-    ``keys``, taken in sorted order so that writers never deadlock; nothing elsewhere
-    (SQLite serialises its writers). The story locks (``Tx.lock_story_keys``) and the
-    event locks (``daemon.storage.events.lock_event_keys``) are two classes of them."""
-    if conn.dialect.name != "postgresql":
+    ``keys``, taken in ascending ``(class, bucket)`` order so that writers never deadlock;
+    nothing elsewhere (SQLite serialises its writers). The story locks
+    (``Tx.lock_story_keys``) and the event locks (``daemon.storage.events.lock_event_keys``)
+    are two classes of them.
+
+    The order holds across calls too: a transaction that wants a lock below the highest it
+    holds raises ``LockOrderError`` (locks it holds already are free to ask again). One
+    ingest per transaction, as every PostgreSQL writer does, never trips it; two in one
+    transaction did, and deadlocked against a concurrent writer (CI, 2026-12-07)."""
+    if tx.sqlite:
         return
-    wanted = sorted({k % buckets for k in keys})
-    if wanted:
-        conn.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(:cls, b) FROM "
-                "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
-            ),
-            {"cls": lock_class, "buckets": wanted},
+    wanted = sorted({(lock_class, k % buckets) for k in keys} - tx.held_locks)
+    if not wanted:
+        return
+    if tx.held_locks and wanted[0] < max(tx.held_locks):
+        raise LockOrderError(
+            f"advisory lock {wanted[0]} asked after {max(tx.held_locks)} in one transaction"
         )
+    tx.conn.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(:cls, b) FROM "
+            "(SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS s"
+        ),
+        {"cls": lock_class, "buckets": [b for _, b in wanted]},
+    )
+    tx.held_locks.update(wanted)
 
 
 def chunks(seq: list[Any], n: int) -> Iterator[list[Any]]:
@@ -114,6 +131,8 @@ class TxBase:
         self.writer = writer
         self.cache: ItemCache | None = writer.cache if writer is not None else None
         self.pending: PendingBands | None = writer.pending if writer is not None else None
+        # PostgreSQL advisory locks this transaction holds, as (class, bucket) (``lock_buckets``)
+        self.held_locks: set[tuple[int, int]] = set()
 
     def _sql(self, sql: str) -> str:
         return sql if self.sqlite else sql.replace("?", "%s")
