@@ -24,7 +24,7 @@ from daemon import views
 from daemon.delivery.base import AlertMessage, Notifier, SendResult, Source
 from daemon.logs import log_event, redact
 from daemon.retry import backoff
-from daemon.runtime import metrics
+from daemon.runtime import counting
 from daemon.storage.outbox import DeliveryRow
 from daemon.storage.sql import utcnow
 from daemon.storage.store import Store
@@ -245,9 +245,7 @@ class Dispatcher:
         # every notifier's answer passes here: a server echoing a token stores no token
         detail = redact(clean_line(result.detail, 900)) or None
         if result.ok:
-            metrics.DELIVERY_ATTEMPTS.labels(
-                notifier=metrics.label(r.notifier), result="sent"
-            ).inc()
+            counting.delivery(r.notifier, "sent")
             with self._stats_lock:
                 stats.sent += 1
             self._finish(r.id, owner, status="sent", attempts=attempts, now=now, error=None)
@@ -263,9 +261,7 @@ class Dispatcher:
         age = (now - r.created_at).total_seconds()
         delay = retry_delay(attempts, self.policy, result.retry_after)
         if result.permanent or age + delay > self.policy.give_up_after:
-            metrics.DELIVERY_ATTEMPTS.labels(
-                notifier=metrics.label(r.notifier), result="failed"
-            ).inc()
+            counting.delivery(r.notifier, "failed")
             with self._stats_lock:
                 stats.failed += 1
             why = detail or "failed"
@@ -276,7 +272,7 @@ class Dispatcher:
                 log, "warning", "delivery.failed", notifier=r.notifier, alert=r.alert_id, reason=why
             )
             return
-        metrics.DELIVERY_ATTEMPTS.labels(notifier=metrics.label(r.notifier), result="retry").inc()
+        counting.delivery(r.notifier, "retry")
         with self._stats_lock:
             stats.retried += 1
         self._finish(

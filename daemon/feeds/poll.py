@@ -13,25 +13,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.feeds import schedule
 from daemon.feeds.fetch import CacheState, Fetcher, FetchResult
 from daemon.logs import redact
-from daemon.pipeline import ingest
-from daemon.pipeline.ingest import IngestStats, Rules
-from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
+from daemon.pipeline.rules import IngestStats, Rules
 from daemon.storage.feeds import FeedRow
 from daemon.storage.sql import utcnow
 from daemon.storage.store import Store, Tx
 from daemon.text import clean_line
+
+if TYPE_CHECKING:
+    from daemon.pipeline.prepare import PreparedFeed
 
 log = logging.getLogger("pantau.poll")
 
 OK_RESULTS = frozenset({"ok", "not_modified", "unchanged"})
 
 # parse_and_prepare's signature; ParsePool.parse in the daemon
-Parser = Callable[..., PreparedFeed]
+Parser = Callable[..., "PreparedFeed"]
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,15 @@ def poll_feed(
     max_interval: float,
     max_backoff: float = 86400.0,
     now: datetime | None = None,
-    parser: Parser = parse_and_prepare,
+    parser: Parser | None = None,
     unchanged_sink: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> PollOutcome:
     """``unchanged_sink``: where the bookkeeping of an unchanged poll goes instead of its own
-    transaction (``run --once`` writes a whole cycle's in one; see ``service.poll_all``)."""
+    transaction (``run --once`` writes a whole cycle's in one; see ``service.poll_all``).
+    ``parser``: ``parse_and_prepare`` (in this thread) unless given.
+
+    The pipeline (parse, prepare, ingest) is imported where a document must be read: a poll
+    answered 304 has no use for it (tests/test_run_once_startup.py)."""
     started = time.monotonic()
     limits = _limits(policy, min_interval, max_interval, max_backoff)
     out = PollOutcome(feed.id, policy.name, "error")
@@ -117,11 +122,14 @@ def poll_feed(
             with store.tx(group=True) as tx:
                 record_poll(tx, feed, out, now, values)
     else:
+        from daemon.pipeline import ingest
+        from daemon.pipeline.prepare import parse_and_prepare
+
         known: frozenset[str] = frozenset()
         if feed.last_ok_at is not None:  # a feed never read has no items to recognise
             with store.read() as rtx:
                 known = rtx.recent_hashes(feed.id)
-        prepared = parser(
+        prepared = (parser or parse_and_prepare)(
             res.body or b"",
             url=res.final_url,
             headers=res.headers,

@@ -21,39 +21,12 @@ from daemon.grouping import stories as grouping
 from daemon.grouping.events import Signature
 from daemon.pipeline import events as eventing
 from daemon.pipeline.prepare import PreparedItem, completed, doc_of, prepare_item
+from daemon.pipeline.rules import IngestStats, Rules
 from daemon.storage import events as event_store
 from daemon.storage.items import ExistingItem, NewItem
 from daemon.storage.outbox import AlertRecord
 from daemon.storage.store import Tx
-from daemon.topics.match import Matcher, TopicMatch
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What ingest needs from the config (rebuilt on reload)."""
-
-    matcher: Matcher
-    routes: Mapping[str, Sequence[str]]  # topic -> notifier names
-    window: timedelta
-    max_age: timedelta
-    events_window: timedelta = timedelta(hours=36)
-    per: str = "event"  # alerts.per: "event" (one alert per topic and event) or "story"
-
-    def unit(self, story_id: int, event_id: int | None) -> int:
-        """What gets one alert per topic: the story's event, or the story itself."""
-        return event_id if self.per == "event" and event_id is not None else story_id
-
-
-@dataclass
-class IngestStats:
-    total: int = 0
-    known: int = 0
-    new: int = 0
-    updated: int = 0
-    new_stories: int = 0
-    alerts: list[int] = field(default_factory=list)
-    alerts_by_topic: dict[str, int] = field(default_factory=dict)
-
+from daemon.topics.match import TopicMatch
 
 PROVISIONAL = 10**15  # story ids above this are stories opened in the current batch
 

@@ -23,11 +23,10 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from daemon.feeds.parse import ParsedFeed
-from daemon.pipeline.prepare import PreparedFeed, parse_and_prepare
 from daemon.runtime import workers
 
 if TYPE_CHECKING:
+    from daemon.pipeline.prepare import PreparedFeed
     from daemon.topics.match import Matcher
 
 log = logging.getLogger("pantau.parse")
@@ -149,6 +148,8 @@ def parse_prepared(
     the worker's own compiled topics. ``deadline``: seconds this document may take, counted
     from when the worker starts on it (not from when it was queued), so a document of any
     shape costs at most that much CPU."""
+    from daemon.pipeline.prepare import parse_and_prepare
+
     armed = deadline is not None and deadline > 0 and hasattr(signal, "setitimer")
     if armed and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGALRM, _alarm)
@@ -254,6 +255,8 @@ class ParsePool:
     ) -> PreparedFeed:
         """``parse_and_prepare``'s contract; in a worker for documents worth shipping there
         (the workers use their own compiled copy of ``matcher``, see ``configure``)."""
+        from daemon.pipeline.prepare import parse_and_prepare  # (not for a cycle of 304s)
+
         if self.workers <= 0 or len(body) < INLINE_BELOW:
             return parse_and_prepare(
                 body, url=url, headers=headers, timezone=timezone, now=now, matcher=matcher,
@@ -340,4 +343,7 @@ def ping() -> None:
 
 
 def _failed(reason: str) -> PreparedFeed:
+    from daemon.feeds.parse import ParsedFeed
+    from daemon.pipeline.prepare import PreparedFeed
+
     return PreparedFeed(ParsedFeed(title="", link=None, items=[], warning=None, error=reason), [])

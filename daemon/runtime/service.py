@@ -39,9 +39,8 @@ from daemon.feeds import schedule
 from daemon.feeds.fetch import Fetcher, FetchPolicy
 from daemon.feeds.poll import FeedPolicy, PollOutcome, poll_feed, record_failure
 from daemon.logs import add_secret, log_event
-from daemon.pipeline.ingest import Rules
-from daemon.pipeline.prepare import parse_and_prepare
-from daemon.runtime import heap, metrics
+from daemon.pipeline.rules import Rules
+from daemon.runtime import counting, heap
 from daemon.runtime.parsepool import ParsePool
 from daemon.storage import db
 from daemon.storage.db import sqlite_path
@@ -168,7 +167,7 @@ def poll_one(
             min_interval=p.min_interval,
             max_interval=p.max_interval,
             max_backoff=p.max_backoff,
-            parser=parser.parse if parser is not None else parse_and_prepare,
+            parser=parser.parse if parser is not None else None,
             unchanged_sink=unchanged_sink,
         )
     except Exception as exc:
@@ -179,26 +178,12 @@ def poll_one(
     _log_outcome(out)
     if out.dates_unreadable:
         _warn_dates_once(feed.url, out.name)
-    _count(out)
+    counting.poll(out)
     try:
         update_health(store, rt, feed, out)
     except Exception:
         log_event(log, "error", "health.error", exc_info=True, feed=feed.name)
     return out
-
-
-def _count(out: PollOutcome) -> None:
-    result = out.result if out.result in metrics.POLL_RESULTS else "error"
-    metrics.POLLS.labels(result=result).inc()
-    if out.fetch_seconds:
-        metrics.FETCH_SECONDS.observe(out.fetch_seconds)
-    s = out.stats
-    if s.new:
-        metrics.ITEMS_NEW.labels(feed=metrics.label(out.name)).inc(s.new)
-    if s.new_stories:
-        metrics.STORIES_NEW.inc(s.new_stories)
-    for topic, n in s.alerts_by_topic.items():
-        metrics.ALERTS.labels(topic=metrics.label(topic)).inc(n)
 
 
 def history_after(f: FeedRow, out: PollOutcome, now: datetime) -> feedhealth.FeedHistory:
@@ -509,6 +494,7 @@ class Daemon:
     def run(self) -> int:
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        counting.enable()  # the endpoint serves the counts (``run --once`` serves none)
         cfg = self.loaded.config
         lock = lock_database(cfg.database)
         self.store = store = Store.open(
@@ -808,6 +794,8 @@ class Daemon:
         """Refresh the database-derived gauges right before a scrape."""
         if self.store is None:
             return
+        from daemon.runtime import metrics
+
         counts = self.store.delivery_counts()
         metrics.replace(
             metrics.DELIVERIES, {s: float(counts.get(s, 0)) for s in metrics.DELIVERY_STATUSES}

@@ -13,12 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from daemon.grouping.events import PER_KEY, Profile
 from daemon.storage.bands import unpack_bands  # one packing of int64 key lists
 from daemon.storage.sql import chunks, epoch, lock_buckets, lookup_chunks
 
 if TYPE_CHECKING:
+    from daemon.grouping.events import Profile
     from daemon.storage.store import Tx
+
+# (``daemon.grouping.events`` is imported where rows are read: the store is opened by every
+# run, and one whose feeds all answer 304 decides no event; tests/test_run_once_startup.py)
 
 INSERT_KEY = (
     "INSERT INTO event_keys (key, published, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
@@ -224,6 +227,8 @@ def _key_rows_sql(n_keys: int) -> str:
     within [?, ?], one LIMITed index range scan per key. (A window function numbering the
     rows per key, as the band lookup does, reads every row of a hot key in the window:
     3.5x slower here, where most keys have rows.)"""
+    from daemon.grouping.events import PER_KEY
+
     one = (
         "SELECT * FROM (SELECT key, event_id, published FROM event_keys WHERE key = ? "
         f"AND published >= ? AND published <= ? ORDER BY published DESC LIMIT {int(PER_KEY)}) "
@@ -237,6 +242,8 @@ def key_rows(
     """(key, event_id, published epoch) of the events filed under ``keys`` within [since,
     until], at most ``PER_KEY`` rows per key, the newest (a key many events share says
     little and must not flood the lookup)."""
+    from daemon.grouping.events import PER_KEY
+
     out: list[tuple[int, int, int]] = []
     a, b = epoch(since), epoch(until) + 1
     wanted = list(dict.fromkeys(keys))
@@ -264,6 +271,8 @@ def key_rows(
 
 def profiles(tx: Tx, ids: Sequence[int]) -> dict[int, tuple[Profile | None, tuple[int, ...]]]:
     """Each event's profile (None: made before migration 0010, never joined) and keys."""
+    from daemon.grouping.events import Profile
+
     out: dict[int, tuple[Profile | None, tuple[int, ...]]] = {}
     for chunk in lookup_chunks(list(dict.fromkeys(ids)), 500):
         rows = tx._fetch(
