@@ -385,6 +385,36 @@ def test_sync_feeds_adds_renames_and_deactivates(store: Store) -> None:
     assert {f.url for f in store.due_feeds(NOW + timedelta(seconds=1))} == {a}
 
 
+def test_feed_rows_read_with_the_cursor_as_sqlalchemy_reads_them(store: Store) -> None:
+    """``feed_rows`` skips SQLAlchemy's row processing (a run reads every feed first): its
+    times, flags, numbers and NULLs are what the typed columns give, on both databases."""
+    from daemon.storage.feeds import FeedRow
+    from daemon.storage.schema import feeds
+
+    urls = [f"https://o{k}.example/rss" for k in range(4)]
+    ids = store.sync_feeds([FeedSpec(u, f"O{k}", 600) for k, u in enumerate(urls)], NOW, {})
+    with store.tx() as tx:
+        tx.update_feed(ids[urls[0]], etag='"x"', last_polled_at=NOW, last_ok_at=NOW,
+                       next_poll_at=NOW + timedelta(seconds=90.5), last_status=304,
+                       interval=123.25, health_since=NOW - timedelta(days=3), gone=True)
+        tx.update_feed(ids[urls[1]], last_error="boom", error_count=2, last_status=None)
+        tx.add_feed_stats(ids[urls[1]], polls=3, failed=2)
+    store.sync_feeds([FeedSpec(u, f"O{k}", 600) for k, u in enumerate(urls[:3])], NOW, {})
+    with store.engine.connect() as conn:
+        want = [FeedRow.from_row(r) for r in conn.execute(sa.select(feeds).order_by(feeds.c.id))]
+    for active_only in (False, True):
+        got = store.feed_rows(active_only=active_only)
+        expected = [r for r in want if r.active or not active_only]
+        assert got == expected and len(got) == (3 if active_only else 4)
+        for g in got:  # (1 == True and an aware time == its naive twin would not show)
+            assert type(g.active) is bool and type(g.gone) is bool
+            assert all(
+                v is None or v.tzinfo is timezone.utc
+                for v in (g.next_poll_at, g.last_polled_at, g.added_at, g.health_since)
+            )
+    assert got[0].gone is True and got[0].next_poll_at == NOW + timedelta(seconds=90.5)
+
+
 def test_new_known_updated_items(store: Store) -> None:
     fid = feed_id(store)
     r = rules(("Gempa", "gempa"))

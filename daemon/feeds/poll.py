@@ -212,8 +212,7 @@ def record_poll(
     """Write a poll's bookkeeping (``values``: from ``bookkeeping``, when the caller needed
     them first)."""
     computed, stats = bookkeeping(feed, out, now)
-    tx.update_feed(feed.id, **(values if values is not None else computed))
-    tx.add_feeds_stats([(feed.id, *stats)])
+    tx.update_feeds([(feed.id, values if values is not None else computed)], [stats])
 
 
 def record_failure(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from daemon.storage import db
-from daemon.storage.schema import feeds
-from daemon.storage.sql import TxBase, chunks
+from daemon.storage.schema import UTCDateTime, feeds
+from daemon.storage.sql import TxBase, chunks, from_db
 
 SYNC_LOCK = 0x70616E7461750002  # advisory lock key for syncing the feeds table with the config
 
@@ -60,6 +60,18 @@ class FeedSpec:
 
 
 _FEED_COLUMNS = frozenset(feeds.c.keys())
+# a poll's counters, added (polls, not modified, failed, items added)
+_ADD_STATS = (
+    "polls = polls + ?, polls_not_modified = polls_not_modified + ?, "
+    "polls_failed = polls_failed + ?, item_count = item_count + ?"
+)
+_ROW_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(FeedRow))
+# (field index, conversion) of FeedRow's times and flags, in the order of its fields
+_ROW_CONVERTERS: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+    (i, from_db if isinstance(feeds.c[f.name].type, UTCDateTime) else bool)
+    for i, f in enumerate(fields(FeedRow))
+    if isinstance(feeds.c[f.name].type, UTCDateTime | sa.Boolean)
+)
 
 
 class FeedsTx(TxBase):
@@ -68,21 +80,34 @@ class FeedsTx(TxBase):
     def update_feed(self, feed_id: int, **values: Any) -> None:
         self.update_feeds([(feed_id, values)])
 
-    def update_feeds(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Set columns of many feeds: one executemany per distinct set of columns."""
+    def update_feeds(
+        self,
+        rows: Sequence[tuple[int, dict[str, Any]]],
+        stats: Sequence[tuple[int, int, int, int]] | None = None,
+    ) -> None:
+        """Set columns of many feeds: one executemany per distinct set of columns. ``stats``:
+        per row, the counters to add in the same statement (``add_feeds_stats``' polls, not
+        modified, failed, items added): a cycle of 304s at 1,000 feeds wrote them in a
+        second pass of 1,000 UPDATEs (~4 ms of its ~15 ms of bookkeeping)."""
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for feed_id, values in rows:
-            for k in values:
-                if k not in _FEED_COLUMNS:
-                    raise ValueError(f"feeds has no column {k!r}")
+        for k, (feed_id, values) in enumerate(rows):
+            for c in values:
+                if c not in _FEED_COLUMNS:
+                    raise ValueError(f"feeds has no column {c!r}")
             cols = tuple(values)
             groups.setdefault(cols, []).append(
-                (*(self._ts(v) if isinstance(v, datetime) else v for v in values.values()), feed_id)
+                (
+                    *(self._ts(v) if isinstance(v, datetime) else v for v in values.values()),
+                    *(stats[k] if stats is not None else ()),
+                    feed_id,
+                )
             )
         for cols, params in groups.items():
-            if cols:
-                sets = ", ".join(f'"{c}" = ?' for c in cols)
-                self._many(f"UPDATE feeds SET {sets} WHERE id = ?", params)
+            sets = [f'"{c}" = ?' for c in cols]
+            if stats is not None:
+                sets.append(_ADD_STATS)
+            if sets:
+                self._many(f"UPDATE feeds SET {', '.join(sets)} WHERE id = ?", params)
 
     def add_feed_stats(
         self,
@@ -98,8 +123,7 @@ class FeedsTx(TxBase):
     def add_feeds_stats(self, rows: Sequence[tuple[int, int, int, int, int]]) -> None:
         """(feed_id, polls, not_modified, failed, items_added) each."""
         self._many(
-            "UPDATE feeds SET polls = polls + ?, polls_not_modified = polls_not_modified + ?, "
-            "polls_failed = polls_failed + ?, item_count = item_count + ? WHERE id = ?",
+            f"UPDATE feeds SET {_ADD_STATS} WHERE id = ?",
             [(p, nm, f, n, feed_id) for feed_id, p, nm, f, n in rows],
         )
 
@@ -173,11 +197,22 @@ class FeedsStore:
         return {url: ids[url] for url in wanted}  # in the config's order
 
     def feed_rows(self, *, active_only: bool = True) -> list[FeedRow]:
-        q = sa.select(feeds).order_by(feeds.c.id)
-        if active_only:
-            q = q.where(feeds.c.active.is_(True))
-        with db.read_tx(self.engine) as conn:
-            return [FeedRow.from_row(r) for r in conn.execute(q)]
+        """Every feed, by id. Read with the driver's cursor: every run reads every feed
+        first, and SQLAlchemy's row processing took 13 of 15 ms of it at 1,000 feeds (a
+        cycle of 304s is ~0.9 s); converted here as ``schema.UTCDateTime`` and
+        ``sa.Boolean`` would (tests/test_store.py holds the two readings together)."""
+        sql = f"SELECT {_ROW_COLUMNS} FROM feeds"
+        with self.read() as tx:
+            rows = tx._fetch(sql + (" WHERE active = ?" if active_only else "") + " ORDER BY id",
+                             (True,) if active_only else ())  # fmt: skip
+        out = []
+        for r in rows:
+            v = list(r)
+            for i, conv in _ROW_CONVERTERS:
+                if v[i] is not None:
+                    v[i] = conv(v[i])
+            out.append(FeedRow(*v))
+        return out
 
     def due_feeds(
         self, now: datetime, *, exclude: Iterable[int] = (), limit: int = 1000
@@ -201,5 +236,4 @@ class FeedsStore:
     def record_unchanged(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
         """The outcome of many unchanged polls (a 304 or the same body) in one transaction."""
         with self.tx() as tx:
-            tx.update_feeds(rows)
-            tx.add_feeds_stats([(feed_id, 1, 1, 0, 0) for feed_id, _ in rows])
+            tx.update_feeds(rows, [(1, 1, 0, 0)] * len(rows))
