@@ -17,15 +17,16 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from daemon.runtime import workers
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from daemon.pipeline.prepare import PreparedFeed
     from daemon.topics.match import Matcher
 
@@ -204,6 +205,9 @@ class ParsePool:
             if self._closed:
                 raise _Closed
             if self._pool is None:
+                # (imported here, with multiprocessing: a cycle of 304s starts no process)
+                from concurrent.futures import ProcessPoolExecutor
+
                 ctx = workers.context()  # see daemon.runtime.workers
                 workers.ensure_running()
                 self._pool = ProcessPoolExecutor(
@@ -285,7 +289,7 @@ class ParsePool:
                 )
                 self._reset(pool)
                 return _failed(f"parser gave up after {self.timeout:.0f} s")
-            except (BrokenProcessPool, RuntimeError, EOFError, OSError):
+            except (BrokenExecutor, RuntimeError, EOFError, OSError):  # (BrokenProcessPool)
                 # Another document may have broken the pool under us: try once more in a
                 # fresh one; breaking that too means this document is the culprit. EOFError
                 # or OSError: a worker could not be started (the forkserver is gone, as when

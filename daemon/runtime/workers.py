@@ -13,19 +13,25 @@ sooner (bench/README.md, issue 9). This module stays light to import for that re
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from multiprocessing.context import ForkServerContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext
 
 PRELOAD = ["daemon.runtime.parsepool"]
 
 
 def context() -> ForkServerContext:
-    """The forkserver context, with the parser preloaded when that is safe."""
+    """The forkserver context, with the parser preloaded when that is safe. (multiprocessing
+    is imported here: a cycle of 304s starts no process.)"""
+    import multiprocessing
+    from multiprocessing.context import ForkServerContext
+
     ctx = multiprocessing.get_context("forkserver")
     assert isinstance(ctx, ForkServerContext)
     if _safe_path():
