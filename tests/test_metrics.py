@@ -295,3 +295,51 @@ def test_slow_clients_cannot_hold_more_than_a_few_threads() -> None:
         finally:
             for c in clients:
                 c.close()
+
+
+def test_the_daemon_counts_what_it_polls_on_its_endpoint(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`pantau run` with `metrics.listen`: a scrape shows the polls, the new items and the
+    alerts of the cycle it ran (the daemon counts; `run --once`, which serves no endpoint,
+    does not, see daemon/runtime/counting.py)."""
+    import signal
+    import subprocess
+    import sys
+
+    from daemon.demo.loopback import LoopbackServer
+    from tests import webdata
+    from tests.feedgen import entries, rss
+    from tests.smtpstub import free_port
+    from tests.test_pipeline import ROOT
+    from tests.waits import wait_until
+
+    port = free_port()
+    with LoopbackServer() as outlets:
+        feeds = [outlets.static(f"/f{k}.xml", rss(f"Kabar{k}", entries(k, 3))) for k in range(2)]
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\n"
+            f"metrics: {{listen: '127.0.0.1:{port}'}}\n"
+            "topics:\n  - {name: Lembaga, query: 'KPK OR DPR OR di', notify: []}\n"
+            "feeds:\n" + "".join(f"  - {{url: '{u}', name: Kabar{k}}}\n" for k, u in enumerate(feeds))
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "--config", str(cfg), "run"], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        with webdata.running(proc):
+            samples: list[Sample] = []
+
+            def polled() -> bool:
+                nonlocal samples
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                        _, _, samples = parse_exposition(r.read().decode())
+                except OSError:
+                    return False
+                return value_of(samples, "pantau_polls_total", result="ok") >= 2
+
+            wait_until(polled, what="both feeds' polls counted on the endpoint")
+            assert sum(v for n, _, v in samples if n == "pantau_items_new_total") == 6
+            assert sum(v for n, _, v in samples if n == "pantau_alerts_total") >= 1
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
