@@ -207,3 +207,54 @@ def test_the_cache_drops_the_least_recently_used() -> None:
     assert cache.get(1) == "v1"  # used: now the most recent
     cache.put(4, "v4")
     assert [cache.get(i) for i in (1, 2, 3, 4)] == ["v1", None, "v3", "v4"]
+
+
+# --- what one kept candidate costs ----------------------------------------------------------
+
+
+def _stored_features(figures: list[str], url: str) -> str:
+    from datetime import datetime, timezone
+
+    from daemon.grouping.stories import Doc, encode_features, fingerprint
+
+    lead = " ".join(_WORDS[:40])
+    doc = Doc(
+        "Harga emas naik", f"Harga emas {' '.join(figures)} {lead}.", url=url,
+        published_at=datetime(2026, 11, 27, tzinfo=timezone.utc),
+    )  # fmt: skip
+    return encode_features(fingerprint(doc))
+
+
+def test_a_kept_candidate_holds_its_decoded_forms_not_its_text() -> None:
+    """The only writer keeps 32,768 candidates. Each holds its shingle ids and guards once
+    decoded, not the stored text they came from too; its Doc and Fingerprint have slots, not
+    a ``__dict__``; and equal guard sets of different items are one set. What it answers
+    stays what the stored features say."""
+    from datetime import datetime, timezone
+
+    from daemon.grouping.stories import Candidate, Doc
+
+    url = "https://a.example/1"
+    data = _stored_features(["Rp1.524.000", "naik 2,5 persen"], url)
+    doc = Doc("", "", url=url, published_at=datetime(2026, 11, 27, tzinfo=timezone.utc))
+    c = Candidate.from_store(1, 10, doc, data)
+    want = _features_of(data, url)
+    assert c.stored and _held(c) == want  # decoded on first use ...
+    assert c.stored == "" and c.stored is not None  # ... and the text let go
+    assert _held(c) == want  # the same answers after
+    assert not hasattr(doc, "__dict__") and not hasattr(c.stored_guards, "__dict__")
+    other = Candidate.from_store(2, 11, doc, _stored_features(["Rp1.524.000", "naik 2,5 persen"],
+                                                               "https://b.example/2"))  # fmt: skip
+    assert other.stored_guards is not None and c.stored_guards is not None
+    assert other.stored_guards.figures == c.stored_guards.figures != frozenset()
+    assert other.stored_guards.figures is c.stored_guards.figures  # one set, shared
+
+
+def test_the_shared_guard_sets_are_bounded() -> None:
+    from daemon.grouping import stories as s
+
+    s._GUARD_SETS.clear()
+    for k in range(s._GUARD_SETS_MAX + 10):
+        assert s._guard_set([f"idr:{k}"]) == frozenset({f"idr:{k}"})
+        assert len(s._GUARD_SETS) <= s._GUARD_SETS_MAX
+    assert s._guard_set([]) is s._NO_STRINGS
