@@ -35,7 +35,7 @@ from daemon.storage.events import (
 if TYPE_CHECKING:
     from daemon.storage.sql import TxBase
 
-ITEM_CACHE_SIZE = 16_384  # items; ~1 KB each as ingest keeps them (see ItemCache)
+ITEM_CACHE_SIZE = 32_768  # items; ~0.8 KB each as ingest keeps them (see ItemCache)
 
 
 class ItemCache:
@@ -48,7 +48,11 @@ class ItemCache:
     the candidates it built here (``ingest.BandCandidates``), at most ``capacity`` of them, the
     least recently used dropped first: on a 1,000-feed templated first cycle's 814,668
     lookups, 108,452 misses against 127,493 dropping the oldest put (a replay of the
-    lookups; bench/README.md, "Fifth session").
+    lookups; bench/README.md, "Fifth session"). 32,768 rather than 16,384 since its
+    entries lost their ``__dict__``s, their stored text once decoded and their copies of
+    equal guard sets (~1.5 -> ~0.8 KB): the templated first cycle's main process 20.8 ->
+    19.2 CPU-s, its tree's PSS 194 -> 196 MB; the plain farm's 184 -> 174 MB ("Sixth
+    session").
 
     Exact, not approximate: a write that changes what a candidate holds of an item (its
     story, link, date or features: ``Tx.update_item``, ``Tx.move_item``) or removes the item
