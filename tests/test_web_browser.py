@@ -13,11 +13,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from daemon.web.server import WebServer
 from tests import webdata
+from tests.waits import wait_until
 
 CHROMIUM = os.environ.get("PANTAU_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PANTAU_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -60,6 +62,15 @@ def _load(drv: webdriver.Chrome, url: str, shot: Path | None = None) -> str:
         drv.set_window_size(width, min(max(600, height + 120), 3000))
         drv.save_screenshot(str(shot))
     return drv.find_element(By.TAG_NAME, "body").text
+
+
+def _submit(drv: webdriver.Chrome, box: Any) -> str:
+    """Submit the form of ``box`` and return the URL the browser went to. ``submit`` does
+    not wait for the navigation: reading ``current_url`` at once could still give the page
+    before (CI met it: the search page without its query, so no hits to highlight)."""
+    before = drv.current_url
+    box.submit()
+    return wait_until(lambda: drv.current_url != before and drv.current_url, 10, "the form's page")
 
 
 def _no_alert(drv: webdriver.Chrome) -> None:
@@ -151,16 +162,14 @@ def test_search_from_the_form_finds_and_highlights(
     _load(browser, site + "/search")
     box = browser.find_element(By.CSS_SELECTOR, "form.search input[name=q]")
     box.send_keys('"air pasang" OR rob')
-    box.submit()
-    text = _load(browser, browser.current_url, tmp_path / "search-form.png")
+    text = _load(browser, _submit(browser, box), tmp_path / "search-form.png")
     marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "ol.hits mark")]
     assert "Rob" in marks and "Air pasang" in marks and "rob" in marks
     assert "Harga cabai" not in text
     box = browser.find_element(By.CSS_SELECTOR, "form.search input[name=q]")
     box.clear()
     box.send_keys("banjir AND rob OR gempa")
-    box.submit()
-    _load(browser, browser.current_url, tmp_path / "search-error.png")
+    _load(browser, _submit(browser, box), tmp_path / "search-error.png")
     err = browser.find_element(By.CSS_SELECTOR, ".qerr")
     assert "Query error at position 15" in err.text
     assert err.find_element(By.TAG_NAME, "mark").text == "O"
