@@ -487,3 +487,60 @@ def test_sigterm_during_a_hung_smtp_conversation_exits_within_10s(
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def test_polls_outnumber_fetch_slots_and_fetches_stay_within_them(tmp_path: Path) -> None:
+    """A poll holds its thread through parsing and ingest too, so `run --once` runs more
+    polls than `polling.concurrency` (a slot is not left empty while its poll parses or
+    waits for the write lock), and the fetcher's slots still bound the fetches in flight.
+    Held at the server: 2 fetches in flight and the other polls waiting for a slot (one
+    poll per slot before: none waited), never more than 2 at the server."""
+    import threading
+
+    from daemon.demo.loopback import send
+    from daemon.runtime.service import build_runtime, poll_all, poll_threads, sync_feeds
+    from tests.feedgen import entries
+    from tests.waits import wait_until
+
+    gate = threading.Event()
+    held = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def slow(k: int):  # type: ignore[no-untyped-def]
+        def handle(req):  # type: ignore[no-untyped-def]
+            with lock:
+                held["now"] += 1
+                held["peak"] = max(held["peak"], held["now"])
+            gate.wait(20)
+            with lock:
+                held["now"] -= 1
+            send(req, 200, rss(f"Outlet{k}", entries(k, 3)), {})
+
+        return handle
+
+    with LoopbackServer() as srv:
+        urls = [srv.route(f"/f{k}.xml", slow(k)) for k in range(6)]
+        text = (
+            f"database: sqlite:///{tmp_path / 'p.db'}\n"
+            "polling: {concurrency: 2, per_host: 10, timeout: 30s}\n"
+            "feeds:\n" + "".join(f"  - {{url: '{u}', name: O{k}}}\n" for k, u in enumerate(urls))
+        )
+        loaded = parse_config(text, env={})
+        store = Store.open(loaded.config.database)
+        store.upgrade()
+        rt = build_runtime(loaded, store, threading.Event())
+        sync_feeds(store, rt)
+        waiting = poll_threads(loaded.config) - 2
+        assert waiting >= 1
+        out: list = []
+        t = threading.Thread(target=lambda: out.extend(poll_all(store, rt)))
+        t.start()
+        try:
+            wait_until(lambda: held["now"] == 2 and rt.fetcher.queued == waiting, 20,
+                       "2 fetches held and the other polls waiting for a slot")  # fmt: skip
+        finally:
+            gate.set()
+            t.join(30)
+        store.close()
+    assert held["peak"] == 2
+    assert [o.result for o in out] == ["ok"] * 6
