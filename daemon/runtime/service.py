@@ -311,24 +311,8 @@ def _log_outcome(out: PollOutcome) -> None:
         )  # fmt: skip
 
 
-# A poll holds its thread through parsing and ingest, not only through its fetch: with one
-# thread per fetch slot, a slot stood empty while its poll waited for a parse worker or for
-# the write lock. More poll threads than slots keep the slots busy; the fetcher's slots
-# still bound the fetches in flight, in all and per host (``polling.concurrency``,
-# ``per_host``). Plain first cycle at 1,000 feeds (bench/README.md, "Sixth session"):
-# 1.04-1.05x the floor -> 1.01x with 1.5 or 2 threads per slot; the templated farm, bound
-# by the main process, unchanged; each thread's document in flight costs memory (tree
-# PSS +3 MB at 1.5, +5 MB at 2 there).
-POLL_THREADS_PER_FETCH_SLOT = 1.5
-
-
-def poll_threads(cfg: Config) -> int:
-    return max(1, round(POLL_THREADS_PER_FETCH_SLOT * cfg.polling.concurrency))
-
-
 def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> list[PollOutcome]:
-    """Poll every active feed once (``run --once``), ``polling.concurrency`` fetches at a
-    time (``poll_threads``)."""
+    """Poll every active feed once, ``polling.concurrency`` at a time (``run --once``)."""
     feeds = [f for f in store.feed_rows() if not f.gone]
     feeds = [f for f in feeds if f.url in rt.policies]
     if parser is not None and any(f.last_polled_at is None for f in feeds):
@@ -342,7 +326,7 @@ def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> l
 
     try:
         with ThreadPoolExecutor(
-            max_workers=poll_threads(rt.cfg), thread_name_prefix="poll"
+            max_workers=rt.cfg.polling.concurrency, thread_name_prefix="poll"
         ) as pool:
             return list(pool.map(lambda f: poll_one(store, rt, f, parser, sink), feeds))
     finally:
@@ -524,7 +508,9 @@ class Daemon:
             assert self.rt is not None
             self.parser = make_parser(cfg)
             self.parser.warm()
-            self.pool = ThreadPoolExecutor(max_workers=poll_threads(cfg), thread_name_prefix="poll")
+            self.pool = ThreadPoolExecutor(
+                max_workers=cfg.polling.concurrency, thread_name_prefix="poll"
+            )
             sched = BackgroundScheduler(
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
                 timezone="UTC",
@@ -730,7 +716,7 @@ class Daemon:
             for fid in [k for k, f in self._inflight.items() if f.done()]:
                 del self._inflight[fid]
             busy = list(self._inflight)
-        free = poll_threads(rt.cfg) - len(busy)  # (claimed feeds wait for no thread)
+        free = rt.cfg.polling.concurrency * 2 - len(busy)
         if free > 0:
             try:
                 due = store.claim_feeds(utcnow(), self.owner, self.lease, limit=free, exclude=busy)
