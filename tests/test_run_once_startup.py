@@ -54,6 +54,15 @@ def run_watched(cfg: Path) -> tuple[subprocess.CompletedProcess[str], set[int]]:
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), seen
 
 
+def _config(outlets: LoopbackServer, tmp_path: Path, *, feeds: int, items: int) -> Path:
+    """A config of ``feeds`` outlets served by ``outlets``, ``items`` items each."""
+    served = [
+        (f"Outlet{k}", outlets.static(f"/f{k}.xml", rss(f"Outlet{k}", entries(k, items))))
+        for k in range(feeds)
+    ]
+    return write_config(tmp_path, served)
+
+
 @pytest.fixture
 def outlets() -> Iterator[LoopbackServer]:
     with LoopbackServer() as srv:
@@ -64,11 +73,7 @@ def outlets() -> Iterator[LoopbackServer]:
 def test_a_cycle_of_304s_starts_no_process_and_a_later_one_still_parses(
     outlets: LoopbackServer, tmp_path: Path
 ) -> None:
-    feeds = [
-        (f"Outlet{k}", outlets.static(f"/f{k}.xml", rss(f"Outlet{k}", entries(k, 40))))
-        for k in range(6)
-    ]
-    cfg = write_config(tmp_path, feeds)
+    cfg = _config(outlets, tmp_path, feeds=6, items=40)
     first, _ = run_watched(cfg)
     assert first.returncode == 0, first.stderr
 
@@ -124,11 +129,7 @@ def imported(cfg: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
 def test_a_cycle_of_304s_imports_nothing_that_reads_documents(
     outlets: LoopbackServer, tmp_path: Path
 ) -> None:
-    feeds = [
-        (f"Outlet{k}", outlets.static(f"/f{k}.xml", rss(f"Outlet{k}", entries(k, 5))))
-        for k in range(3)
-    ]
-    cfg = write_config(tmp_path, feeds)
+    cfg = _config(outlets, tmp_path, feeds=3, items=5)
     first, names = imported(cfg)
     assert first.returncode == 0, first.stderr
     assert set(NOT_FOR_304S) - {"prometheus_client"} <= names  # the first cycle uses them
