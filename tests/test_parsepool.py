@@ -416,3 +416,21 @@ def test_the_forkserver_starts_with_the_stop_signals_blocked() -> None:
         cwd=Path(__file__).resolve().parent.parent,
     )  # fmt: skip
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_workers_are_forked_with_the_pipeline_already_imported() -> None:
+    """The forkserver imports what the workers run (``workers.PRELOAD``), once, and every
+    worker is forked with it: parsing, grouping and matching code imported after the fork
+    would cost each worker its imports and its own copy of them. (The parse pool imports
+    the pipeline only where it parses, so that a cycle of 304s imports none of it: the
+    forkserver has to be told.)"""
+    from daemon.runtime import workers
+
+    workers.start_early()
+    p = ParsePool(workers=1, timeout=60)
+    try:
+        probe = "[m for m in ('daemon.pipeline.prepare', 'daemon.grouping.events') if m not in __import__('sys').modules]"
+        missing = p._executor().submit(eval, probe).result(timeout=60)  # the worker's first task
+    finally:
+        p.close()
+    assert missing == []

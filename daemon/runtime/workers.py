@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext
 
-PRELOAD = ["daemon.runtime.parsepool"]
+# the parse pool, and the pipeline its workers run (which the pool imports only where it
+# parses: a cycle of 304s imports none of it, tests/test_run_once_startup.py)
+PRELOAD = ["daemon.runtime.parsepool", "daemon.pipeline.prepare"]
 
 
 def context() -> ForkServerContext:
