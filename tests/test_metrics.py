@@ -320,7 +320,8 @@ def test_the_daemon_counts_what_it_polls_on_its_endpoint(tmp_path) -> None:  # t
             f"database: sqlite:///{tmp_path / 'p.db'}\n"
             f"metrics: {{listen: '127.0.0.1:{port}'}}\n"
             "topics:\n  - {name: Lembaga, query: 'KPK OR DPR OR di', notify: []}\n"
-            "feeds:\n" + "".join(f"  - {{url: '{u}', name: Kabar{k}}}\n" for k, u in enumerate(feeds))
+            "feeds:\n"
+            + "".join(f"  - {{url: '{u}', name: Kabar{k}}}\n" for k, u in enumerate(feeds))
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "daemon", "--config", str(cfg), "run"], cwd=ROOT,

@@ -64,9 +64,7 @@ def reports(n_events: int, seed: int = 7) -> list[Doc]:
 def _assign(store: Store, batch: list[Doc], group: bool, fail: bool = False) -> dict[int, int]:
     with store.tx(group=group) as tx:
         ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in batch])
-        opened = [
-            eventing.Opened(sid, d, d.title, d.published_at) for sid, d in zip(ids, batch)
-        ]
+        opened = [eventing.Opened(sid, d, d.title, d.published_at) for sid, d in zip(ids, batch)]
         got = eventing.assign_events(tx, opened, WINDOW)
         eventing.count_terms(tx, got)
         if fail:
@@ -107,9 +105,7 @@ def test_a_group_assigns_and_stores_events_as_polls_committed_one_by_one(
 ) -> None:
     docs = reports(160)
     plain = Store.open(f"sqlite:///{tmp_path / 'plain.db'}")
-    grouped = Store.open(
-        f"sqlite:///{tmp_path / 'group.db'}", single_writer=SingleWriter.daemon()
-    )
+    grouped = Store.open(f"sqlite:///{tmp_path / 'group.db'}", single_writer=SingleWriter.daemon())
     try:
         for s in (plain, grouped):
             s.upgrade()
@@ -149,4 +145,3 @@ def test_the_stored_counts_the_writer_keeps_follow_its_commits(tmp_path: Path) -
         assert dict(_tables(store)[0]) == stored
     finally:
         store.close()
-

@@ -394,9 +394,17 @@ def test_feed_rows_read_with_the_cursor_as_sqlalchemy_reads_them(store: Store) -
     urls = [f"https://o{k}.example/rss" for k in range(4)]
     ids = store.sync_feeds([FeedSpec(u, f"O{k}", 600) for k, u in enumerate(urls)], NOW, {})
     with store.tx() as tx:
-        tx.update_feed(ids[urls[0]], etag='"x"', last_polled_at=NOW, last_ok_at=NOW,
-                       next_poll_at=NOW + timedelta(seconds=90.5), last_status=304,
-                       interval=123.25, health_since=NOW - timedelta(days=3), gone=True)
+        tx.update_feed(
+            ids[urls[0]],
+            etag='"x"',
+            last_polled_at=NOW,
+            last_ok_at=NOW,
+            next_poll_at=NOW + timedelta(seconds=90.5),
+            last_status=304,
+            interval=123.25,
+            health_since=NOW - timedelta(days=3),
+            gone=True,
+        )
         tx.update_feed(ids[urls[1]], last_error="boom", error_count=2, last_status=None)
         tx.add_feed_stats(ids[urls[1]], polls=3, failed=2)
     store.sync_feeds([FeedSpec(u, f"O{k}", 600) for k, u in enumerate(urls[:3])], NOW, {})

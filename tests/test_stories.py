@@ -581,16 +581,53 @@ _NUM_PLAIN = r"(\d+(?:[.,]\d+)*)"
 _SCALE_PLAIN = r"(?:\s*(ribu|rb|juta|jt|miliar|milyar|triliun)\b)?"
 PLAIN_FORMS = {
     "slash": r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/)",
-    "money_post": r"\b" + _NUM_PLAIN + _SCALE_PLAIN
+    "money_post": r"\b"
+    + _NUM_PLAIN
+    + _SCALE_PLAIN
     + r"\s*(dolar|dollar|usd|euro|yen|yuan|ringgit|rupiah)\b",
     "percent": r"\b" + _NUM_PLAIN + r"\s*(?:%|persen\b)",
     "name": r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b",
     "score": r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])",
-    "quantity": _NUM_PLAIN + _SCALE_PLAIN + r"\s*(" + "|".join(sorted(
-        ("ton", "kg", "kilogram", "gram", "hektare", "ha", "km", "kilometer", "meter", "liter",
-         "barel", "orang", "jiwa", "korban", "unit", "rumah", "kendaraan", "mw", "gw", "kwh",
-         "sr", "magnitudo", "derajat", "mm", "kasus", "peserta", "penumpang", "pekerja"),
-        key=len, reverse=True)) + r")\b",
+    "quantity": _NUM_PLAIN
+    + _SCALE_PLAIN
+    + r"\s*("
+    + "|".join(
+        sorted(
+            (
+                "ton",
+                "kg",
+                "kilogram",
+                "gram",
+                "hektare",
+                "ha",
+                "km",
+                "kilometer",
+                "meter",
+                "liter",
+                "barel",
+                "orang",
+                "jiwa",
+                "korban",
+                "unit",
+                "rumah",
+                "kendaraan",
+                "mw",
+                "gw",
+                "kwh",
+                "sr",
+                "magnitudo",
+                "derajat",
+                "mm",
+                "kasus",
+                "peserta",
+                "penumpang",
+                "pekerja",
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")\b",
 }
 _WEEKDAY_PLAIN = (
     r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"

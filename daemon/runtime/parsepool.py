@@ -295,7 +295,8 @@ class ParsePool:
                 # or OSError: a worker could not be started (the forkserver is gone, as when
                 # `systemctl stop` signals the whole process group).
                 self._reset(pool)
-                if self._closed or self._stopping:  # the daemon stopped its workers under this parse
+                # the daemon stopped its workers under this parse
+                if self._closed or self._stopping:
                     return _failed(STOPPING)
                 if attempt == 2:
                     return _failed("the parser crashed on this document")
