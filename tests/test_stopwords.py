@@ -313,3 +313,89 @@ def test_a_batchs_own_items_count_toward_stop_words_when_in_the_window(
                 counts[k] = counts.get(k, 0) + 1
     want = {k for k in (1, 2) if BUDGET.is_stop(counts.get(k, 0))}
     assert _batch_stop_words(batch, [1, 2], hour) == want
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.dictionaries(  # stored rows of keys 1 and 2 (newest first): hours from NOW
+        st.sampled_from([1, 2]),
+        st.lists(st.sampled_from([-60, -30, 0, 20, 50]), min_size=8, max_size=40),
+        max_size=2,
+    ),
+    st.lists(  # the batch's own items so far: with the stored ones, around the cap
+        st.tuples(st.sampled_from([-50, 0, 10, 60]), st.sampled_from([[1], [1, 2], [2]])),
+        min_size=10,
+        max_size=40,
+    ),
+    st.sampled_from([-20, 0, 20]),  # the new item's hour
+)
+def test_a_lookups_stop_words_are_reused_only_where_the_batch_adds_nothing(
+    stored: dict[int, list[int]], batch: list[tuple[int, list[int]]], hour: int
+) -> None:
+    """A lookup's stop words (stored rows only) are kept and asked again by the batch's own
+    candidates and by ``stop_words(batch=True)``: asked in that order, each answer is the
+    one ``stop_keys`` gives from scratch, the batch's items in the window counted or not."""
+    from daemon.grouping.stories import Candidate, Doc
+    from daemon.pipeline.ingest import BandCandidates
+
+    at = NOW + timedelta(hours=hour)
+    window = timedelta(hours=36)
+    lo, hi = (at - window).timestamp(), (at + window).timestamp()
+    base = int(NOW.timestamp())
+    rows = {  # as the band index returns them: item ids, whole epoch seconds, newest first
+        k: sorted(((100 * k + n, base + 3600 * h) for n, h in enumerate(hours)),
+                  key=lambda r: (r[1], r[0]), reverse=True)[: BUDGET.rows_per_key]
+        for k, hours in stored.items()
+    }  # fmt: skip
+    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
+    source.rows = dict(rows)
+    source.full = {k for k, v in rows.items() if len(v) >= BUDGET.rows_per_key}
+    for i, p in {r for v in rows.values() for r in v}:  # the stored items, as if read
+        doc = Doc(title=f"s{i}", summary="", published_at=NOW + timedelta(seconds=p - base))
+        source.docs[i] = Candidate(item_id=i, story_id=i, doc=doc)
+    extra: dict[int, int] = {}
+    for n, (h, ks) in enumerate(batch):
+        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(hours=h))
+        source.add(ks, Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+        if abs(h - hour) <= 36:
+            for k in ks:
+                extra[k] = extra.get(k, 0) + 1
+    keys = [1, 2, 3]
+    got = source.candidates(keys, at - window, at + window, 50)  # the lookup, the batch's own
+    stop = stop_keys(rows, keys, lo, hi)
+    mine: dict[int, list[tuple[int, float]]] = {}  # the batch's rows, the latest added first
+    for n, (h, ks) in reversed(list(enumerate(batch))):
+        for k in dict.fromkeys(ks):
+            mine.setdefault(k, []).append((n, (NOW + timedelta(hours=h)).timestamp()))
+    want = rank(keys, rows, lo, hi, 50, stop=stop) + [
+        -(n + 1) for n in rank(keys, mine, lo, hi, 50, stop=stop)
+    ]
+    assert [c.item_id for c in got] == want
+    assert source.stop_words(keys, at - window, at + window, batch=True) == stop_keys(
+        rows, keys, lo, hi, extra=extra
+    )
+    assert source.stop_words(keys, at - window, at + window) == stop_keys(rows, keys, lo, hi)
+
+
+def test_a_stop_words_sample_of_the_batch_is_its_latest_added_items() -> None:
+    """Where both of an item's keys are stop words, the batch's own items come through each
+    key's sample: its first ``stop_sample`` rows, the latest added first (as the table's
+    sample is its newest rows)."""
+    from daemon.grouping.stories import Candidate, Doc
+    from daemon.pipeline.ingest import BandCandidates
+
+    base = int(NOW.timestamp())
+    full = [(100 + n, base - n) for n in range(BUDGET.rows_per_key)]  # all in the window
+    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
+    source.rows = {1: full, 2: [(i + 100, p) for i, p in full]}
+    source.full = {1, 2}
+    for i, p in {r for v in source.rows.values() for r in v}:
+        doc = Doc(title=f"s{i}", summary="", published_at=NOW + timedelta(seconds=p - base))
+        source.docs[i] = Candidate(item_id=i, story_id=i, doc=doc)
+    for n in range(BUDGET.stop_sample + 2):
+        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(minutes=n))
+        source.add([1, 2], Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+    window = timedelta(hours=36)
+    got = source.candidates([1, 2], NOW - window, NOW + window, 50)
+    latest = range(BUDGET.stop_sample + 1, 1, -1)  # the last 4 added: 5, 4, 3, 2
+    assert [c.item_id for c in got if c.item_id < 0] == sorted(-(n + 1) for n in latest)[::-1]

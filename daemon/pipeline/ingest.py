@@ -46,8 +46,9 @@ class BandCandidates:
         self.tx = tx
         self.exclude_item = exclude_item
         self.overlay: list[grouping.Candidate] = []
-        self.stamps: list[float] = []  # the overlay's publication times, epoch seconds
-        self.overlay_bands: dict[int, list[int]] = {}  # band -> indexes into overlay
+        # band -> (index into overlay, published as epoch seconds), the latest added first:
+        # the rows ``candidates.rank`` takes, kept as it wants them (not rebuilt per lookup)
+        self.overlay_rows: dict[int, list[tuple[int, float]]] = {}
         # band -> (item, published as whole epoch seconds, as the band index keeps it),
         # newest first
         self.rows: dict[int, list[tuple[int, int]]] | None = None
@@ -55,6 +56,9 @@ class BandCandidates:
         self.full: set[int] = set()  # keys read to the cap: maybe stop words (a C test)
         self.docs: dict[int, grouping.Candidate] = {}
         self._answers: dict[tuple[tuple[int, ...], datetime, datetime, int], list[int]] = {}
+        # the stop words of a lookup in the stored rows: asked by the lookup and again by
+        # the batch's own rows (``candidates``), the same answer
+        self._stops: dict[tuple[tuple[int, ...], datetime, datetime], set[int]] = {}
 
     def prefetch(
         self, fps: Sequence[grouping.Fingerprint], docs: Sequence[grouping.Doc], window: timedelta
@@ -138,13 +142,13 @@ class BandCandidates:
     def add(self, bands: Sequence[int], cand: grouping.Candidate) -> None:
         k = len(self.overlay)
         self.overlay.append(cand)
-        self.stamps.append(cand.doc.published_at.timestamp())
-        index = self.overlay_bands
+        row = (k, cand.doc.published_at.timestamp())
+        index = self.overlay_rows
         for b in bands:
             if b not in index:
-                index[b] = [k]
-            elif index[b][-1] != k:  # a key listed twice counts once
-                index[b].append(k)
+                index[b] = [row]
+            elif index[b][0][0] != k:  # a key listed twice counts once
+                index[b].insert(0, row)  # (a few rows per key: a batch is one poll)
 
     def _lookup(
         self, bands: Sequence[int], since: datetime, until: datetime, limit: int
@@ -165,8 +169,25 @@ class BandCandidates:
         rows = self.rows
         if rows is None:  # no prefetch (a single item, as in enrich): read these keys now
             rows = _by_key(self.tx.band_rows(bands, since, until))
-        stop = self.stop_words(bands, since, until, rows)
+        stop = self._stored_stops(bands, since, until, rows)
         return candidates.rank(bands, rows, since.timestamp(), until.timestamp(), limit, stop=stop)
+
+    def _stored_stops(
+        self,
+        bands: Sequence[int],
+        since: datetime,
+        until: datetime,
+        rows: dict[int, list[tuple[int, int]]] | None = None,
+    ) -> set[int]:
+        """``stop_words`` without the batch's rows, once per lookup after a prefetch."""
+        if self.rows is None:
+            return self.stop_words(bands, since, until, rows)
+        memo = (tuple(bands), since, until)
+        found = self._stops.get(memo)
+        if found is None:
+            lo, hi = since.timestamp(), until.timestamp()
+            found = self._stops[memo] = self._stop_words(bands, lo, hi, None, None)
+        return found
 
     def stop_words(
         self,
@@ -182,13 +203,26 @@ class BandCandidates:
         no rows under: the table then holds about ``rows_per_key`` of a key per window)."""
         lo, hi = since.timestamp(), until.timestamp()
         extra: dict[int, int] | None = None
-        index = self.overlay_bands
+        index = self.overlay_rows
         if batch and index and not index.keys().isdisjoint(bands):
-            extra, stamps = {}, self.stamps
+            extra = {}
             for b in bands:
-                for k in index.get(b, ()):
-                    if lo <= stamps[k] <= hi:
+                for _, p in index.get(b, ()):
+                    if lo <= p <= hi:
                         extra[b] = extra.get(b, 0) + 1
+        if not extra and not rows and self.rows is not None:
+            # none of the batch's rows counts: the lookup's answer (asked a moment ago)
+            return self._stored_stops(bands, since, until)
+        return self._stop_words(bands, lo, hi, rows, extra)
+
+    def _stop_words(
+        self,
+        bands: Sequence[int],
+        lo: float,
+        hi: float,
+        rows: dict[int, list[tuple[int, int]]] | None,
+        extra: dict[int, int] | None,
+    ) -> set[int]:
         if self.rows is None:  # no prefetch: ``rows`` were read for these keys alone
             maybe = [b for b in bands if b in (rows or {})]
         elif extra:
@@ -212,15 +246,14 @@ class BandCandidates:
         if missing:
             self.load(missing)
         out = [self.docs[i] for i in ids if i in self.docs]
-        index = self.overlay_bands
+        index = self.overlay_rows
         if index and not index.keys().isdisjoint(bands):  # (a C test; most share none)
             # the batch's own items, ranked as the table's are (newest: the latest added)
-            overlay, stamps = self.overlay, self.stamps
-            local = {b: [(k, stamps[k]) for k in reversed(index[b])] for b in bands if b in index}
             found = candidates.rank(
-                bands, local, since.timestamp(), until.timestamp(), limit,
-                stop=self.stop_words(bands, since, until),
+                bands, index, since.timestamp(), until.timestamp(), limit,
+                stop=self._stored_stops(bands, since, until),
             )  # fmt: skip
+            overlay = self.overlay
             out += [overlay[k] for k in found]  # most shared first, then batch order
         return out
 
