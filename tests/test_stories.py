@@ -588,6 +588,9 @@ PLAIN_FORMS = {
     "percent": r"\b" + _NUM_PLAIN + r"\s*(?:%|persen\b)",
     "name": r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b",
     "score": r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])",
+    "move": r"\b(?:(?P<up>naik|menguat|melonjak|meroket|melesat|melambung|melejit|terkerek)"
+    r"|(?P<down>turun|melemah|merosot|anjlok|terkoreksi|melorot|longsor|ambles)"
+    r"|(?P<flat>tetap|stagnan|stabil|tidak berubah|tak berubah|tidak bergerak))\b",
     "quantity": _NUM_PLAIN
     + _SCALE_PLAIN
     + r"\s*("
@@ -639,6 +642,8 @@ _FRAGMENTS = [
     "1", "7", "12", "2025", "1.524.000", "1,9", "persen", "juta", "dolar", "usd", "rupiah",
     "rp", "a", "x", "é", "\u0663", "KPK", "Budi", "BMKG", "Jakarta", "di ", "ke", "skor",
     "ton", "kg", "orang", "ribu", "unit", "tonase",
+    "naik", "turun", "tetap", "stabil", "anjlok", "menguat", "longsor", "tak", "tidak",
+    " berubah", " bergerak", "menaik", "ambles", "stagnan", "Naik",
 ]  # fmt: skip
 
 
@@ -649,7 +654,8 @@ def _rewritten_patterns() -> dict[str, tuple[object, object]]:
     from daemon.grouping import stories as s
 
     fast = {"slash": s._SLASH_DATE, "money_post": s._MONEY_POST, "percent": s._PERCENT,
-            "name": ev._NAME, "score": ev._SCORE, "quantity": ev._QUANTITY}  # fmt: skip
+            "name": ev._NAME, "score": ev._SCORE, "quantity": ev._QUANTITY,
+            "move": s._MOVE}  # fmt: skip
     return {k: (fast[k], re.compile(v)) for k, v in PLAIN_FORMS.items()}
 
 
@@ -659,8 +665,12 @@ def _same_matches(t: str) -> None:
     from daemon.grouping import stories as s
 
     for name, (fast, plain) in _rewritten_patterns().items():
-        got = [(m.span(), m.groups()) for m in fast.finditer(t)]  # type: ignore[attr-defined]
-        want = [(m.span(), m.groups()) for m in plain.finditer(t)]  # type: ignore[attr-defined]
+        # (the movement's groups leave out the word's first letter: which one matched counts)
+        def seen(m: re.Match[str], name: str = name) -> object:
+            return m.lastgroup if name == "move" else m.groups()
+
+        got = [(m.span(), seen(m)) for m in fast.finditer(t)]  # type: ignore[attr-defined]
+        want = [(m.span(), seen(m)) for m in plain.finditer(t)]  # type: ignore[attr-defined]
         assert got == want, (name, t)
     # day names: the same days at the same words (the plain form's match may open at the
     # comma before the word; the day's own position is what ``_lead_day`` compares)

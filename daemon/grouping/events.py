@@ -294,9 +294,12 @@ def signature(doc: st.Doc, texts: st.Texts | None = None) -> Signature:
     tl = st.canonical_dates(title.lower())
     head = tl.split()
     words_ = body.split(None, len(head) + LEAD_WORDS)[: len(head) + LEAD_WORDS]
-    if len(head) >= 4 and [w.strip(".,:;") for w in words_[: len(head)]] == [
-        w.strip(".,:;") for w in head
-    ]:
+    if (
+        len(head) >= 4
+        and words_
+        and words_[0].strip(".,:;") == head[0].strip(".,:;")  # (most bodies: no list built)
+        and [w.strip(".,:;") for w in words_[: len(head)]] == [w.strip(".,:;") for w in head]
+    ):
         words_ = words_[len(head) :]  # a body that opens with its headline: the lead follows
     lead = " ".join(words_[:LEAD_WORDS])
     title_words = _words(tl)

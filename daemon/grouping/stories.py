@@ -306,10 +306,15 @@ _WEEKDAY = re.compile(
     r"(?:(?<=s)(?:enin|elasa|abtu)|(?<=r)abu|(?<=k)amis|(?<=j)um'?at|(?<=m)inggu)\b"
 )
 _AFTER_MINGGU = re.compile(r"\s*[(,]")
+# A movement word (written first-character-first, as ``_WEEKDAY``; its plain form, in
+# tests/test_stories.py, is "\b(?:(?P<up>naik|...)|(?P<down>...)|(?P<flat>...))\b")
 _MOVE = re.compile(
-    r"\b(?:(?P<up>naik|menguat|melonjak|meroket|melesat|melambung|melejit|terkerek)"
-    r"|(?P<down>turun|melemah|merosot|anjlok|terkoreksi|melorot|longsor|ambles)"
-    r"|(?P<flat>tetap|stagnan|stabil|tidak berubah|tak berubah|tidak bergerak))\b"
+    r"[nmtsal](?<!\w[nmtsal])(?:"
+    r"(?P<up>(?<=n)aik|(?<=m)(?:enguat|elonjak|eroket|elesat|elambung|elejit)|(?<=t)erkerek)"
+    r"|(?P<down>(?<=t)(?:urun|erkoreksi)|(?<=m)(?:elemah|erosot|elorot)|(?<=a)(?:njlok|mbles)"
+    r"|(?<=l)ongsor)"
+    r"|(?P<flat>(?<=t)(?:etap|idak berubah|ak berubah|idak bergerak)|(?<=s)(?:tagnan|tabil))"
+    r")\b"
 )
 _NUM = r"(\d+(?:[.,]\d+)*)"
 _SCALE = {"ribu": 3, "rb": 3, "juta": 6, "jt": 6, "miliar": 9, "milyar": 9, "triliun": 12}
