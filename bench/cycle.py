@@ -10,6 +10,8 @@ peak RSS. Ratios pantau/floor are taken within the run: the machine is shared an
     python bench/cycle.py --feeds 300 --farm templated          # stock phrases (issue 29)
     python bench/cycle.py --feeds 1000 --profile                # py-spy profiles, top 25
     python bench/cycle.py --feeds 200 --daemon 600              # `pantau run` for 10 minutes
+    python bench/cycle.py --feeds 1000 --steady-rounds 9        # steady cycles, alternated
+    python bench/cycle.py --feeds 1000 --timeline               # who is busy, second by second
     python bench/cycle.py ... --write bench/README.md      # append the results, dated
 """
 
@@ -260,6 +262,85 @@ def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list
                 )
         notes.append(f"N={n}: pantau after the last cycle: {res[('pantau', 'rotation')][-1].extra}")
     return res, notes
+
+
+def run_steady_rounds(args: argparse.Namespace, n: int, work: Path) -> str:
+    """One first cycle each, then ``--steady-rounds`` all-304 cycles of the floor and pantau
+    in turn: on a host whose speed drifts between minutes, a steady cycle of ~1-3 s moves by
+    more than the difference measured, so the ratio is taken per round and the median kept."""
+    with farm_process(args.farm, n, args.items) as farm:
+        cfg, db, state = work / f"steady-{n}.yaml", work / f"steady-{n}.db", work / "st.json"
+        write_config(cfg, db, farm.urls())
+        fresh(db, state)
+        floor = [python(), str(BENCH / "floor.py"), "--urls-from", farm.urls_url,
+                 "--state", str(state), "--result", str(work / "steady-floor.out")]  # fmt: skip
+        pantau = pantau_cmd(cfg, args.log_level)
+        log = work / f"steady-{n}.log"
+        for label, cmd in (("floor first", floor), ("pantau first", pantau)):
+            measure(label, cmd, timeout=args.timeout, farm=farm, log=log)
+        rows, ratios = [], []
+        for r in range(args.steady_rounds):
+            f = measure("floor steady", floor, timeout=args.timeout, farm=farm, log=log)
+            m = measure("pantau steady", pantau, timeout=args.timeout, farm=farm, log=log)
+            ratios.append(m.wall / f.wall)
+            rows.append([r + 1, f.wall, m.wall, f"{ratios[-1]:.3f}×"])
+            print(f"round {r + 1}: {ratios[-1]:.3f}×", flush=True)
+    return (
+        f"N={n}, {args.farm} farm, steady cycles in turn\n\n"
+        + table(["round", "floor wall s", "pantau wall s", "pantau/floor"], rows)
+        + f"\n\nmedian {median(ratios):.3f}×, range {min(ratios):.3f}–{max(ratios):.3f}×"
+    )
+
+
+def run_timeline(args: argparse.Namespace, n: int, work: Path) -> str:
+    """pantau's first cycle with the CPU of its main process, of its parse workers and the
+    machine's idle time read every second (``/proc``): which side bounds the cycle."""
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def idle() -> float:
+        with open("/proc/stat") as f:
+            return int(f.readline().split()[4]) / hz
+
+    with farm_process(args.farm, n, args.items) as farm:
+        cfg, db = work / f"timeline-{n}.yaml", work / f"timeline-{n}.db"
+        write_config(cfg, db, farm.urls())
+        fresh(db)
+        proc = subprocess.Popen(
+            pantau_cmd(cfg, args.log_level), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        start, last_idle = time.monotonic(), idle()
+        seen: dict[int, float] = {}
+        samples: list[tuple[float, float, float, float]] = []  # (t, main, workers, idle)
+        while proc.poll() is None:
+            time.sleep(1.0)
+            main = workers = 0.0
+            for pid in [proc.pid, *(q for q in tree_pids(proc.pid) if q != proc.pid)]:
+                c = own_cpu_seconds(pid)
+                if not c and pid in seen:
+                    continue  # gone between listing and reading
+                d, seen[pid] = c - seen.get(pid, 0.0), c
+                if pid == proc.pid:
+                    main = d
+                else:
+                    workers += d
+            now_idle = idle()
+            samples.append((time.monotonic() - start, main, workers, now_idle - last_idle))
+            last_idle = now_idle
+    parts = max(1, min(10, len(samples)))
+    size = -(-len(samples) // parts)
+    rows = []
+    for k in range(0, len(samples), size):
+        part = samples[k : k + size]
+        rows.append([f"{part[0][0] - 1:.0f}–{part[-1][0]:.0f}",
+                     *(f"{sum(x[i] for x in part) / len(part):.2f}" for i in (1, 2, 3))])  # fmt: skip
+    total = [sum(x[i] for x in samples) for i in (1, 2, 3)]
+    return (
+        f"N={n}, {args.farm} farm, first cycle: cores busy per second (averaged per stretch)\n\n"
+        + table(["seconds", "main process", "parse workers", "machine idle"], rows)
+        + f"\n\nall: main {total[0]:.1f} CPU-s, workers {total[1]:.1f}, idle {total[2]:.1f}, "
+        f"over {samples[-1][0] if samples else 0:.1f} s"
+    )
 
 
 def cycle_table(allres: dict[int, dict]) -> str:
@@ -576,6 +657,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--daemon-rotate-every", type=float, default=30)
     p.add_argument("--sample-every", type=float, default=10)
     p.add_argument("--warmup", type=float, default=90, help="daemon: seconds before steady state")
+    p.add_argument(
+        "--steady-rounds", type=int, default=0,
+        help="one first cycle, then this many steady cycles of floor and pantau in turn",
+    )  # fmt: skip
+    p.add_argument(
+        "--timeline", action="store_true",
+        help="pantau's first cycle only: CPU of main process, workers, idle per second",
+    )  # fmt: skip
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--json", type=Path, help="write every measurement here")
     p.add_argument("--write", type=Path, help="append the report to this Markdown file")
@@ -592,6 +681,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.profile:
             report, title = "\n\n".join(run_profiles(args, n, work) for n in feeds), "profile"
+        elif args.steady_rounds:
+            report = "\n\n".join(run_steady_rounds(args, n, work) for n in feeds)
+            title = f"steady cycles in turn, {args.farm} farm"
+        elif args.timeline:
+            report = "\n\n".join(run_timeline(args, n, work) for n in feeds)
+            title = f"first-cycle timeline, {args.farm} farm"
         elif args.daemon:
             report = "\n\n".join(run_daemon(args, n, work) for n in feeds)
             title = f"`pantau run` for {args.daemon:.0f} s under rotation"
