@@ -199,6 +199,13 @@ def last_run_once(log: Path) -> str:
 CYCLES = ("first", "steady", "rotation")
 
 
+def floor_cmd(urls_url: str, state: Path, result: Path | None = None) -> list[str]:
+    """The floor (``floor.py``) on the farm's feeds, keeping its conditional-GET state in
+    ``state``; its measurements written to ``result``."""
+    cmd = [python(), str(BENCH / "floor.py"), "--urls-from", urls_url, "--state", str(state)]
+    return [*cmd, "--result", str(result)] if result is not None else cmd
+
+
 def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list[str]]:
     """Returns {(tool, cycle): [Measurement, ...]} and notes on sanity checks."""
     res: dict[tuple[str, str], list[Measurement]] = collections.defaultdict(list)
@@ -212,11 +219,11 @@ def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list
         cfg, db, state = work / f"pantau-{n}.yaml", work / f"bench-{n}.db", work / f"floor-{n}.json"
         log = work / f"pantau-{n}.log"
         write_config(cfg, db, farm.urls())
-        floor = [python(), str(BENCH / "floor.py"), "--urls-from", urls_url, "--state", str(state)]
+        floor = floor_cmd(urls_url, state, work / "floor.out")
 
         def m_floor(cycle: str) -> None:
             m = measure(
-                f"floor {cycle}", [*floor, "--result", str(work / "floor.out")],
+                f"floor {cycle}", floor,
                 timeout=args.timeout, farm=farm, log=work / f"floor-{n}.log",
             )  # fmt: skip
             m.extra = json.loads((work / "floor.out").read_text()) if m.rc == 0 else {}
@@ -233,7 +240,7 @@ def run_cycles(args: argparse.Namespace, n: int, work: Path) -> tuple[dict, list
                 notes.append(f"N={n} pantau {cycle}: exit {m.rc}; log {log}")
 
         if args.fetch_only:
-            fetch = [*floor[:-1], str(work / "fetch-only.json"), "--no-parse"]
+            fetch = [*floor_cmd(urls_url, work / "fetch-only.json"), "--no-parse"]
             fresh(work / "fetch-only.json")
             for cycle in ("first", "steady"):
                 res[("fetch only", cycle)].append(
@@ -272,8 +279,7 @@ def run_steady_rounds(args: argparse.Namespace, n: int, work: Path) -> str:
         cfg, db, state = work / f"steady-{n}.yaml", work / f"steady-{n}.db", work / "st.json"
         write_config(cfg, db, farm.urls())
         fresh(db, state)
-        floor = [python(), str(BENCH / "floor.py"), "--urls-from", farm.urls_url,
-                 "--state", str(state), "--result", str(work / "steady-floor.out")]  # fmt: skip
+        floor = floor_cmd(farm.urls_url, state, work / "steady-floor.out")
         pantau = pantau_cmd(cfg, args.log_level)
         log = work / f"steady-{n}.log"
         for label, cmd in (("floor first", floor), ("pantau first", pantau)):

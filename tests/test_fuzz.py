@@ -238,10 +238,15 @@ def _stored_profile(draw: st.DrawFn) -> str:
     z = draw(st.sampled_from(["0.5", "1e-05", "2.5E+3", "-0", "1e400", "0.", ".5", "null"]))
     s = f'{{"n":1,"t":"{t}","f":"{f}","h":"{h}","d":"{d}","w":{{{day}}},"m":{{{move}}},'
     s += f'"a":{a},"b":{b},"z":{z}}}'
-    if draw(st.booleans()):
-        k = draw(st.integers(0, len(s)))
-        s = s[:k] + draw(st.sampled_from(['"', "\\", "\n", " ", "}", "1", "é"])) + s[k:]
-    return s
+    return _maybe_one_more(draw, s, ['"', "\\", "\n", " ", "}", "1", "é"])
+
+
+def _maybe_one_more(draw: st.DrawFn, s: str, chars: list[str]) -> str:
+    """``s``, or ``s`` with one of ``chars`` inserted anywhere: a near miss of its form."""
+    if not draw(st.booleans()):
+        return s
+    k = draw(st.integers(0, len(s)))
+    return s[:k] + draw(st.sampled_from(chars)) + s[k:]
 
 
 @settings(max_examples=1500, deadline=None, derandomize=True)
@@ -273,10 +278,7 @@ def _stored_features(draw: st.DrawFn) -> str:
     v = draw(st.sampled_from(["1", "1.0", "2", '"1"']))
     s = f'{{"v":{v},"e":{e},"s":"{b64}","d":[{strings()}],"w":[{strings()}],'
     s += f'"f":[{strings()}],"ld":{ld},"lm":{lm}}}'
-    if draw(st.booleans()):
-        k = draw(st.integers(0, len(s)))
-        s = s[:k] + draw(st.sampled_from(['"', "\\", "\n", " ", "]", ",", "é"])) + s[k:]
-    return s
+    return _maybe_one_more(draw, s, ['"', "\\", "\n", " ", "]", ",", "é"])
 
 
 @settings(max_examples=1500, deadline=None, derandomize=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from daemon.grouping import candidates
 from daemon.grouping.candidates import BUDGET, KeyBudget, StopMemo, rank, stop_keys
-from daemon.pipeline.ingest import ingest_items
+from daemon.pipeline.ingest import BandCandidates, ingest_items
 from daemon.storage.store import Store
 from daemon.storage.writer import SingleWriter
 from tests.test_store import _WORDS, NOW, feed_id, item, rules
@@ -263,17 +263,34 @@ def test_the_stop_memo_keeps_at_most_its_capacity_dropping_the_first_noted() -> 
     assert set(memo.known([1, 2, 3], 0, 2000)) == {2, 3}
 
 
+def _prefetched(rows: dict[int, list[tuple[int, int]]]) -> BandCandidates:
+    """A lookup source after a prefetch that read ``rows`` (key -> (item, published epoch),
+    newest first) and their items; no store is read after it."""
+    from daemon.grouping.stories import Candidate, Doc
+
+    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
+    source.rows = dict(rows)
+    source.full = {k for k, v in rows.items() if len(v) >= BUDGET.rows_per_key}
+    for i, p in {r for v in rows.values() for r in v}:
+        doc = Doc(title=f"s{i}", summary="", published_at=datetime.fromtimestamp(p, timezone.utc))
+        source.docs[i] = Candidate(item_id=i, story_id=i, doc=doc)
+    return source
+
+
+def _add_own(source: BandCandidates, n: int, at: datetime, keys: list[int]) -> None:
+    """The batch's ``n``-th item (id ``-(n + 1)``), published ``at``, with band ``keys``."""
+    from daemon.grouping.stories import Candidate, Doc
+
+    doc = Doc(title=f"t{n}", summary="", published_at=at)
+    source.add(keys, Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+
+
 def _batch_stop_words(batch: list[tuple[int, list[int]]], keys: list[int], hour: int) -> set[int]:
     """``stop_words(batch=True)`` for a new item at ``hour`` after a batch of items (hours
     from NOW, keys), with nothing stored."""
-    from daemon.grouping.stories import Candidate, Doc
-    from daemon.pipeline.ingest import BandCandidates
-
-    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
-    source.rows = {}  # prefetched, and nothing stored
+    source = _prefetched({})
     for n, (h, ks) in enumerate(batch):
-        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(hours=h))
-        source.add(ks, Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+        _add_own(source, n, NOW + timedelta(hours=h), ks)
     window = timedelta(hours=36)
     at = NOW + timedelta(hours=hour)
     return source.stop_words(keys, at - window, at + window, batch=True)
@@ -335,9 +352,6 @@ def test_a_lookups_stop_words_are_reused_only_where_the_batch_adds_nothing(
     """A lookup's stop words (stored rows only) are kept and asked again by the batch's own
     candidates and by ``stop_words(batch=True)``: asked in that order, each answer is the
     one ``stop_keys`` gives from scratch, the batch's items in the window counted or not."""
-    from daemon.grouping.stories import Candidate, Doc
-    from daemon.pipeline.ingest import BandCandidates
-
     at = NOW + timedelta(hours=hour)
     window = timedelta(hours=36)
     lo, hi = (at - window).timestamp(), (at + window).timestamp()
@@ -347,16 +361,10 @@ def test_a_lookups_stop_words_are_reused_only_where_the_batch_adds_nothing(
                   key=lambda r: (r[1], r[0]), reverse=True)[: BUDGET.rows_per_key]
         for k, hours in stored.items()
     }  # fmt: skip
-    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
-    source.rows = dict(rows)
-    source.full = {k for k, v in rows.items() if len(v) >= BUDGET.rows_per_key}
-    for i, p in {r for v in rows.values() for r in v}:  # the stored items, as if read
-        doc = Doc(title=f"s{i}", summary="", published_at=NOW + timedelta(seconds=p - base))
-        source.docs[i] = Candidate(item_id=i, story_id=i, doc=doc)
+    source = _prefetched(rows)
     extra: dict[int, int] = {}
     for n, (h, ks) in enumerate(batch):
-        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(hours=h))
-        source.add(ks, Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+        _add_own(source, n, NOW + timedelta(hours=h), ks)
         if abs(h - hour) <= 36:
             for k in ks:
                 extra[k] = extra.get(k, 0) + 1
@@ -381,20 +389,12 @@ def test_a_stop_words_sample_of_the_batch_is_its_latest_added_items() -> None:
     """Where both of an item's keys are stop words, the batch's own items come through each
     key's sample: its first ``stop_sample`` rows, the latest added first (as the table's
     sample is its newest rows)."""
-    from daemon.grouping.stories import Candidate, Doc
-    from daemon.pipeline.ingest import BandCandidates
-
     base = int(NOW.timestamp())
     full = [(100 + n, base - n) for n in range(BUDGET.rows_per_key)]  # all in the window
-    source = BandCandidates(None)  # type: ignore[arg-type]  # (no store read here)
-    source.rows = {1: full, 2: [(i + 100, p) for i, p in full]}
-    source.full = {1, 2}
-    for i, p in {r for v in source.rows.values() for r in v}:
-        doc = Doc(title=f"s{i}", summary="", published_at=NOW + timedelta(seconds=p - base))
-        source.docs[i] = Candidate(item_id=i, story_id=i, doc=doc)
+    source = _prefetched({1: full, 2: [(i + 100, p) for i, p in full]})
+    assert source.full == {1, 2}
     for n in range(BUDGET.stop_sample + 2):
-        doc = Doc(title=f"t{n}", summary="", published_at=NOW + timedelta(minutes=n))
-        source.add([1, 2], Candidate(item_id=-(n + 1), story_id=n, doc=doc))
+        _add_own(source, n, NOW + timedelta(minutes=n), [1, 2])
     window = timedelta(hours=36)
     got = source.candidates([1, 2], NOW - window, NOW + window, 50)
     latest = range(BUDGET.stop_sample + 1, 1, -1)  # the last 4 added: 5, 4, 3, 2

@@ -513,14 +513,11 @@ class Profile:
             m = _SOLO_FORMAT.fullmatch(data)
             if m is not None:  # what ``solo_profile`` writes: nearly every stored profile
                 t, f, h, dt, day, move, a, b, z = m.groups()
-                return cls(
-                    stories=1, terms=_unpack_counts(t), figures=_unpack_counts(f),
-                    headline_figures=_unpack_counts(h), dates=_unpack_counts(dt),
-                    days={day: 1} if day is not None else {},
-                    moves={move: 1} if move is not None else {},
-                    first=_unstamp(int(a)), last=_unstamp(int(b)), norm=float(z),
-                )  # fmt: skip
-            d = json.loads(data)
+                d = {"n": 1, "t": t, "f": f, "h": h, "d": dt, "a": int(a), "b": int(b),
+                     "w": {} if day is None else {day: 1}, "z": z,
+                     "m": {} if move is None else {move: 1}}  # fmt: skip
+            else:
+                d = json.loads(data)
             return cls(
                 stories=int(d["n"]), terms=_unpack_counts(d["t"]),
                 figures=_unpack_counts(d["f"]), headline_figures=_unpack_counts(d.get("h") or {}),
@@ -581,14 +578,16 @@ def _solo_square(sig: Signature, rarity: Rarity) -> float:
 
 
 # What ``json.dumps(..., ensure_ascii=False)`` would escape in a string
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]').search
+_ESCAPED = r'\x00-\x1f"\\'
+_NEEDS_ESCAPE = re.compile(f"[{_ESCAPED}]").search
 # ``solo_profile``'s string, read as ``json.loads`` reads it: its strings hold nothing that
 # JSON escapes, so one regex replaces the parser and its dict (``Profile.decode``: 1.4-2.1x
 # faster per profile on the farms' stored events; a property in tests/test_fuzz.py holds
 # the two readings equal on such strings and their near misses)
-_JSON_TEXT = r'([^"\\\x00-\x1f]*)'
-_JSON_INT = r"(-?(?:0|[1-9][0-9]*))"
-_JSON_NUMBER = r"(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+_JSON_TEXT = f"([^{_ESCAPED}]*)"
+_INT = r"-?(?:0|[1-9][0-9]*)"  # JSON's integer: no leading zero, no plus sign
+_JSON_INT = f"({_INT})"
+_JSON_NUMBER = f"({_INT}(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
 _SOLO_FORMAT = re.compile(
     r'\{"n":1,"t":"T","f":"T","h":"T","d":"T","w":\{(?:"T":1)?\},"m":\{(?:"T":1)?\},'
     r'"a":I,"b":I,"z":N\}'.replace("T", _JSON_TEXT)

@@ -791,23 +791,12 @@ def decode_features(
         m = _STORED_FORM.fullmatch(data)
         if m is not None:  # as ``encode_features`` writes them: nearly always
             e, s, dates, days, figures, ld, lm = m.groups()
-            blob = base64.b64decode(s, validate=True) if shingles else b""
-            if len(blob) % 4:
+            d = {"e": e == "true", "s": s, "d": _plain_list(dates), "w": _plain_list(days),
+                 "f": _plain_list(figures), "ld": _plain_value(ld), "lm": _plain_value(lm)}  # fmt: skip
+        else:
+            d = json.loads(data)
+            if not isinstance(d, dict) or d.get("v") != FEATURES_VERSION:
                 return None
-            return Fingerprint(
-                bands=(),
-                enough_text=e == "true",
-                url=url or None,
-                shingle_blob=blob,
-                dates=_guard_set(dates[1:-1].split('","') if dates else []),
-                weekdays=_guard_set(days[1:-1].split('","') if days else []),
-                figures=_guard_set(figures[1:-1].split('","') if figures else []),
-                lead_day=ld[1:-1] if ld != "null" else None,
-                lead_move=lm[1:-1] if lm != "null" else None,
-            )
-        d = json.loads(data)
-        if not isinstance(d, dict) or d.get("v") != FEATURES_VERSION:
-            return None
         blob = base64.b64decode(d["s"], validate=True) if shingles else b""
         if len(blob) % 4:
             return None
@@ -832,24 +821,26 @@ def decode_features(
 # of the parser and its dict, once per candidate the item cache did not hold (1.3-2.4x per
 # decode of a candidate's guards on stored farm items; a property in tests/test_fuzz.py
 # holds the two readings equal, near misses included)
-_PLAIN = r'"[A-Za-z0-9_:./%+-]*"'
-_PLAIN_LIST = r"((?:" + _PLAIN + r"(?:," + _PLAIN + r")*)?)"
+_PLAIN = f'"{_JSON_PLAIN.pattern}"'
 _STORED_FORM = re.compile(
-    r'\{"v":'
-    + str(FEATURES_VERSION)
-    + r',"e":(true|false),"s":"([A-Za-z0-9+/=]*)",'
-    + r'"d":\['
-    + _PLAIN_LIST
-    + r'\],"w":\['
-    + _PLAIN_LIST
-    + r'\],"f":\['
-    + _PLAIN_LIST
-    + r'\],"ld":(null|'
-    + _PLAIN
-    + r'),"lm":(null|'
-    + _PLAIN
-    + r")\}"
+    (
+        r'\{"v":V,"e":(true|false),"s":"([A-Za-z0-9+/=]*)","d":\[L\],"w":\[L\],"f":\[L\],'
+        r'"ld":(null|P),"lm":(null|P)\}'
+    )
+    .replace("V", str(FEATURES_VERSION))
+    .replace("L", f"((?:{_PLAIN}(?:,{_PLAIN})*)?)")
+    .replace("P", _PLAIN),
+    re.ASCII,  # (``_JSON_PLAIN``'s ``\w``)
 )
+
+
+def _plain_list(found: str) -> list[str]:
+    """A list ``_STORED_FORM`` matched, as JSON reads it (its strings hold no quote)."""
+    return found[1:-1].split('","') if found else []
+
+
+def _plain_value(found: str) -> str | None:
+    return None if found == "null" else found[1:-1]
 
 
 # --- decisions -----------------------------------------------------------------------------
