@@ -101,6 +101,53 @@ def test_without_stop_words_rank_is_the_plain_count_of_shared_keys(
     assert rank(keys, rows, lo, lo + span, limit, budget=budget) == expected
 
 
+def _key_rows(draw: st.DrawFn) -> list[tuple[int, int]]:
+    """One key's rows as the band index holds them: an item once, newest first."""
+    items = draw(st.lists(st.integers(1, 30), max_size=10, unique=True))
+    rows = [(i, draw(st.integers(0, 100))) for i in items]
+    return sorted(rows, key=lambda r: (r[1], r[0]), reverse=True)
+
+
+@st.composite
+def _lookups(draw: st.DrawFn) -> tuple[object, ...]:
+    keys = draw(st.lists(st.integers(1, 8), max_size=10))
+    rows = {k: _key_rows(draw) for k in draw(st.sets(st.integers(1, 8), max_size=8))}
+    stop = draw(st.sets(st.integers(1, 8), max_size=8))
+    lo = draw(st.integers(0, 100))
+    budget = KeyBudget(
+        stop_above=draw(st.integers(0, 6)),
+        stop_sample=draw(st.integers(1, 4)),
+        stop_only_share=draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])),
+    )
+    return keys, rows, stop, lo, lo + draw(st.integers(0, 100)), draw(st.integers(0, 12)), budget
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lookups())
+def test_rank_with_stop_words_is_the_count_the_policy_describes(case: tuple) -> None:  # type: ignore[type-arg]
+    """``rank`` against the policy written out plainly (candidates.py's docstring): a key
+    counts its first ``rows_per_key`` rows that lie in the window, a stop word only its
+    first ``stop_sample`` rows in the window, and an item met through stop words alone
+    must share ``stop_only_share`` of the distinct keys; most shared first, then by id."""
+    keys, rows, stop, lo, hi, limit, budget = case
+    distinct = list(dict.fromkeys(keys))
+    counts: dict[int, int] = {}
+    plain: set[int] = set()
+    for k in distinct:
+        found = rows.get(k, [])
+        if k in stop:
+            taken = [i for i, p in found if lo <= p <= hi][: budget.stop_sample]
+        else:
+            taken = [i for i, p in found[: budget.rows_per_key] if lo <= p <= hi]
+            plain.update(taken)
+        for i in taken:
+            counts[i] = counts.get(i, 0) + 1
+    need = budget.stop_only_share * len(distinct)
+    kept = [i for i, n in counts.items() if i in plain or n >= need]
+    expected = sorted(kept, key=lambda i: (-counts[i], i))[:limit]
+    assert rank(keys, rows, lo, hi, limit, stop=stop, budget=budget) == expected
+
+
 # --- through ingest and the store -----------------------------------------------------------
 
 # Two stock sentences, in the project's own words, that open every report of the test: as

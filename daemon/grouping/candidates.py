@@ -108,29 +108,50 @@ def rank(
     share at least ``stop_only_share`` of ``keys``. The cost is bounded by the budget, not
     by how many items share a key: at most ``len(keys) * rows_per_key`` rows are looked at."""
     shared: dict[int, int] = {}
+    get = shared.get
     distinct = dict.fromkeys(keys)
-    stopped = [k for k in distinct if k in stop and k in rows] if stop else []
+    stopped: list[Sequence[tuple[int, int]]] = []  # the stop words' rows
     cap = budget.rows_per_key
-    for k in distinct:  # the keys that are not stop words (all of them, usually)
+    for k in distinct:
         found = rows.get(k)
-        if found and k not in stopped:
-            for item_id, published in found[:cap]:
-                if lo <= published <= hi:
-                    shared[item_id] = shared.get(item_id, 0) + 1
+        if not found:
+            continue
+        if k in stop:
+            stopped.append(found)
+            continue
+        for item_id, published in found[:cap]:
+            if lo <= published <= hi:
+                shared[item_id] = get(item_id, 0) + 1
     if stopped:
-        plain = set(shared)  # candidates met through a key that is not a stop word
-        for k in stopped:
-            left = budget.stop_sample  # the first rows in [lo, hi]: a stop word's sample
-            for item_id, published in rows[k]:
-                if lo <= published <= hi:
-                    shared[item_id] = shared.get(item_id, 0) + 1
-                    left -= 1
-                    if not left:
-                        break
         need = budget.stop_only_share * len(distinct)
-        shared = {i: n for i, n in shared.items() if i in plain or n >= need}
+        n = budget.stop_sample  # a stop word's sample: its first rows in [lo, hi]
+        if len(stopped) < need:
+            # A key's rows name an item once, so an item met through stop words alone is
+            # counted at most len(stopped) times: short of ``need``, it is never kept. Only
+            # the candidates met through other keys gain (on templated news, a quarter of
+            # the lookups that meet stop words).
+            for found in stopped:
+                left = n
+                for item_id, published in found:
+                    if lo <= published <= hi:
+                        if (c := get(item_id)) is not None:
+                            shared[item_id] = c + 1
+                        left -= 1
+                        if not left:
+                            break
+        else:
+            plain = set(shared)  # candidates met through a key that is not a stop word
+            for found in stopped:
+                left = n
+                for item_id, published in found:
+                    if lo <= published <= hi:
+                        shared[item_id] = get(item_id, 0) + 1
+                        left -= 1
+                        if not left:
+                            break
+            shared = {i: c for i, c in shared.items() if c >= need or i in plain}
     # (-count, id) pairs sorted as tuples: no key function called per candidate
-    return [i for _, i in sorted([(-n, i) for i, n in shared.items()])[:limit]]
+    return [i for _, i in sorted([(-c, i) for i, c in shared.items()])[:limit]]
 
 
 class StopMemo:
