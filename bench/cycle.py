@@ -12,6 +12,7 @@ peak RSS. Ratios pantau/floor are taken within the run: the machine is shared an
     python bench/cycle.py --feeds 200 --daemon 600              # `pantau run` for 10 minutes
     python bench/cycle.py --feeds 1000 --steady-rounds 9        # steady cycles, alternated
     python bench/cycle.py --feeds 1000 --timeline               # who is busy, second by second
+    python bench/cycle.py --feeds 1000 --without-events         # the event layer off (issue 26)
     python bench/cycle.py ... --write bench/README.md      # append the results, dated
 """
 
@@ -671,6 +672,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeline", action="store_true",
         help="pantau's first cycle only: CPU of main process, workers, idle per second",
     )  # fmt: skip
+    p.add_argument(
+        "--without-events", action="store_true",
+        help="pantau with its event layer off (bench/without_events): the events' share",
+    )  # fmt: skip
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--json", type=Path, help="write every measurement here")
     p.add_argument("--write", type=Path, help="append the report to this Markdown file")
@@ -680,6 +685,11 @@ def main(argv: list[str] | None = None) -> int:
         print(cycle_table(load_json(args.from_json)))
         return 0
     compile_project()
+    if args.without_events:  # inherited by every process this run starts
+        here = str(Path(__file__).resolve().parent / "without_events")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (here, os.environ.get("PYTHONPATH")) if p
+        )
     feeds = args.feeds or [200]
     work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     command = "python bench/cycle.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,52 @@
+"""The event layer off, for ``bench/cycle.py --without-events`` only (issue 26 asks that
+events have no effect on the first-cycle ratio beyond noise: this measures their share).
+
+cycle.py puts this directory on PYTHONPATH, so pantau, its parse workers and the floor all
+import this module at start-up; only a process that then imports pantau's ingest or prepare
+modules is changed: stories get no event (``assign_events`` decides nothing) and the
+workers compute no event signature. Not a product mode: ``pantau events`` and the alerts
+per event are meaningless in such a database.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+from typing import Any
+
+
+def _patch(module: ModuleType) -> None:
+    if module.__name__ == "daemon.pipeline.prepare":
+        module.signature = lambda doc, texts=None: None  # type: ignore[attr-defined]
+    elif module.__name__ == "daemon.pipeline.ingest":
+        assigned = module.eventing.Assigned
+        module.assign_events = lambda *args, **kwargs: assigned()  # type: ignore[attr-defined]
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, inner: importlib.abc.Loader) -> None:
+        self.inner = inner
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.inner.exec_module(module)
+        _patch(module)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    NAMES = ("daemon.pipeline.prepare", "daemon.pipeline.ingest")
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.NAMES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Loader(spec.loader)
+        return spec
+
+
+sys.meta_path.insert(0, _Finder())
