@@ -145,3 +145,51 @@ def test_the_stored_counts_the_writer_keeps_follow_its_commits(tmp_path: Path) -
         assert dict(_tables(store)[0]) == stored
     finally:
         store.close()
+
+
+def _profiles(store: Store) -> set:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT id, title, published_at, story_count, profile, keys FROM events")
+        )
+        return set(rows)
+
+
+def test_events_decided_on_a_read_only_connection_and_written_by_the_writer_are_the_same(
+    tmp_path: Path,
+) -> None:
+    """The seam for taking events off the ingest path (docs/design.md, "The seventh pass"):
+    ``decide_events`` only reads, so each batch's events decided on a read-only connection
+    of their own, once the batch's stories and every earlier batch are committed, then
+    written by the writer (``write_events``), are the events, profiles, index rows and
+    frequencies that ``assign_events`` stores on the write transaction."""
+    from daemon.storage.store import Tx
+
+    docs = reports(160)
+    inline = Store.open(f"sqlite:///{tmp_path / 'inline.db'}")
+    split = Store.open(f"sqlite:///{tmp_path / 'split.db'}")
+    reader = sa.create_engine(f"sqlite:///file:{tmp_path / 'split.db'}?mode=ro&uri=true")
+    try:
+        for s in (inline, split):
+            s.upgrade()
+        expected = _run(inline, docs, group=False)
+        got: list[int] = []
+        for i in range(0, len(docs), 9):
+            batch = docs[i : i + 9]
+            with split.tx() as tx:
+                ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in batch])
+            opened = [eventing.Opened(s, d, d.title, d.published_at) for s, d in zip(ids, batch)]
+            with reader.connect() as conn, conn.begin():  # a write here would raise
+                decided = eventing.decide_events(Tx(conn), opened, WINDOW)
+            with split.tx() as tx:
+                assigned = eventing.write_events(tx, decided)
+                eventing.count_terms(tx, assigned)
+            got += [assigned.events[s] for s in ids]
+        assert len(set(got)) < len(got)  # reports of one happening were grouped
+        assert got == expected
+        assert _tables(split) == _tables(inline)
+        assert _profiles(split) == _profiles(inline)
+    finally:
+        reader.dispose()
+        inline.close()
+        split.close()

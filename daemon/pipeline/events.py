@@ -77,8 +77,47 @@ class _Event:
         return self.stored
 
 
+@dataclass
+class Decided:
+    """What ``decide_events`` settled for a batch, for ``write_events`` to store. Event ids
+    above ``PROVISIONAL`` are events the batch opens, numbered in ``opened``'s order; the
+    database gives them their ids when they are written. Nothing in it refers to the
+    connection it was read on: the decision could be made on a read connection, even in
+    another process, and written by the writer (docs/design.md, "The seventh pass")."""
+
+    events: dict[int, int] = field(default_factory=dict)  # story id -> event id
+    # per opened event: title, first seen, earliest published, stories, profile, index keys
+    opened: list[tuple[str, datetime, datetime | None, int, str, bytes]] = field(
+        default_factory=list
+    )
+    # per stored event a story joined: id, stories added, profile, index keys, earliest
+    updated: list[tuple[int, int, str, bytes, datetime | None]] = field(default_factory=list)
+    keys: list[tuple[int, datetime, int]] = field(default_factory=list)  # index rows to add
+    terms: dict[int, int] = field(default_factory=dict)  # term key -> stories of the batch
+
+
 def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
-    out = Assigned()
+    if not new:
+        return Assigned()
+    return write_events(tx, decide_events(tx, new, window))
+
+
+def write_events(tx: Tx, d: Decided) -> Assigned:
+    """New events, joined events' profiles, index rows and the stories' events, in that
+    order (the frequencies are written last in the transaction: ``count_terms``)."""
+    made = store.new_events(tx, d.opened)
+    real = dict(zip(range(PROVISIONAL, PROVISIONAL + len(made)), made, strict=True))
+    store.update_events(tx, d.updated)
+    store.insert_keys(tx, ((k, p, real.get(e, e)) for k, p, e in d.keys))
+    events = {s: real.get(e, e) for s, e in d.events.items()}
+    store.set_story_events(tx, list(events.items()))
+    return Assigned(events=events, opened=set(made), terms=d.terms)
+
+
+def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
+    """The events of a batch's new stories: reads (frequencies, index rows, profiles) and
+    decisions, no writes."""
+    out = Decided()
     if not new:
         return out
     sigs = [o.signature or grouping.signature(o.doc) for o in new]
@@ -206,35 +245,24 @@ def assign_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Assigned:
             grouping.centroid_norm(ev.profile, rarity)
         return ev.profile.encode()
 
-    # write: new events, joined events, index rows, stories, frequencies
     head = {eid: o for o in reversed(new) if (eid := out.events[o.story_id]) >= PROVISIONAL}
-    made = store.new_events(
-        tx,
-        [
-            (
-                head[e].title,
-                head[e].first_seen_at,
-                known[e].earliest,  # type: ignore[union-attr]
-                known[e].stories,
-                encoded(known[e]),  # type: ignore[arg-type]
-                pack_bands(known[e].keys),  # type: ignore[union-attr]
-            )
-            for e in opened
-        ],
-    )
-    real = dict(zip(opened, made, strict=True))
-    store.update_events(
-        tx,
-        [
-            (e, ev.stories, encoded(ev), pack_bands(ev.keys), ev.earliest)
-            for e, ev in known.items()
-            if ev is not None and ev.stories and e < PROVISIONAL
-        ],
-    )
-    store.insert_keys(tx, ((k, p, real.get(e, e)) for k, p, e in new_rows))
-    out.events = {s: real.get(e, e) for s, e in out.events.items()}
-    out.opened = set(made)
-    store.set_story_events(tx, list(out.events.items()))
+    out.opened = [
+        (
+            head[e].title,
+            head[e].first_seen_at,
+            known[e].earliest,  # type: ignore[union-attr]
+            known[e].stories,  # type: ignore[union-attr]
+            encoded(known[e]),  # type: ignore[arg-type]
+            pack_bands(known[e].keys),  # type: ignore[union-attr]
+        )
+        for e in opened
+    ]
+    out.updated = [
+        (e, ev.stories, encoded(ev), pack_bands(ev.keys), ev.earliest)
+        for e, ev in known.items()
+        if ev is not None and ev.stories and e < PROVISIONAL
+    ]
+    out.keys = new_rows
     out.terms = term_keys
     return out
 
