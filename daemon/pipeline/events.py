@@ -116,7 +116,9 @@ def write_events(tx: Tx, d: Decided) -> Assigned:
 
 def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
     """The events of a batch's new stories: reads (frequencies, index rows, profiles) and
-    decisions, no writes."""
+    decisions, no writes. On PostgreSQL it also takes the index keys' advisory locks
+    (``store.lock_event_keys``; none on SQLite), so there it runs on the writer's
+    transaction."""
     out = Decided()
     if not new:
         return out
