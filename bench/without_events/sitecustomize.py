@@ -17,12 +17,20 @@ from types import ModuleType
 from typing import Any
 
 
+def _replace(module: ModuleType, name: str, value: object) -> None:
+    """Fails loudly where the name is gone (a rename would otherwise leave the layer on and
+    the measurement silently wrong)."""
+    if not callable(getattr(module, name, None)):
+        raise RuntimeError(f"bench/without_events: {module.__name__}.{name} is gone")
+    setattr(module, name, value)
+
+
 def _patch(module: ModuleType) -> None:
     if module.__name__ == "daemon.pipeline.prepare":
-        module.signature = lambda doc, texts=None: None  # type: ignore[attr-defined]
+        _replace(module, "signature", lambda doc, texts=None: None)
     elif module.__name__ == "daemon.pipeline.ingest":
         assigned = module.eventing.Assigned
-        module.assign_events = lambda *args, **kwargs: assigned()  # type: ignore[attr-defined]
+        _replace(module, "assign_events", lambda *args, **kwargs: assigned())
 
 
 class _Loader(importlib.abc.Loader):
