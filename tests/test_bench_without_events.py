@@ -14,22 +14,25 @@ ROOT = Path(__file__).resolve().parents[1]
 HOOK = ROOT / "bench" / "without_events"
 
 PROBE = """
-from datetime import datetime, timedelta, timezone
-from daemon.feeds.item import ParsedItem
-from daemon.pipeline import ingest
+import tempfile
+from daemon.pipeline.ingest import ingest_items
 from daemon.pipeline.prepare import prepare_item
+from daemon.storage.store import Store
+from tests.test_store import NOW, feed_id, item, rules
 
-now = datetime(2026, 12, 7, 9, tzinfo=timezone.utc)
-it = ParsedItem(
-    identity="guid:1", guid="1", url="https://media.example.id/1", title="Banjir di Kota Lama",
-    summary="Banjir merendam 300 rumah warga di Kota Lama pada Senin (7/12) pagi setelah hujan "
-    "deras sejak Minggu malam, kata kepala BPBD setempat kepada wartawan.",
-    content="", title_html="", summary_html="", author="", published_at=now,
-    published_raw=None, has_date=True,
-)
-pi = prepare_item(it, None, now, timedelta(hours=48), frozenset())
+r = rules(("Gempa", "gempa"))
+pi = prepare_item(item(1), r.matcher, NOW, r.max_age, frozenset())
 print("signature", pi.signature is not None)
-print("events", ingest.assign_events(None, [], set(), timedelta(hours=36)).events)
+with tempfile.TemporaryDirectory() as d:
+    store = Store.open(f"sqlite:///{d}/t.db")
+    store.upgrade()
+    fid = feed_id(store)
+    with store.tx() as tx:
+        ingest_items(tx, feed_id=fid, outlet="x", parsed=[item(1), item(2)], rules=r, now=NOW)
+    with store.engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT count(event_id) FROM stories").scalar()
+    store.close()
+print("stories with an event", n)
 """
 
 
@@ -47,10 +50,11 @@ def test_the_switch_turns_off_signatures_and_event_decisions_only_where_it_is_in
     on = _run(PROBE, hook=False)
     assert on.returncode == 0, on.stderr
     assert "signature True" in on.stdout
+    assert "stories with an event 2" in on.stdout
     off = _run(PROBE, hook=True)
     assert off.returncode == 0, off.stderr
     assert "signature False" in off.stdout
-    assert "events {}" in off.stdout
+    assert "stories with an event 0" in off.stdout
 
 
 def test_the_switch_fails_loudly_when_what_it_replaces_is_gone() -> None:

@@ -124,31 +124,23 @@ def rank(
                 shared[item_id] = get(item_id, 0) + 1
     if stopped:
         need = budget.stop_only_share * len(distinct)
-        n = budget.stop_sample  # a stop word's sample: its first rows in [lo, hi]
-        if len(stopped) < need:
-            # A key's rows name an item once, so an item met through stop words alone is
-            # counted at most len(stopped) times: short of ``need``, it is never kept. Only
-            # the candidates met through other keys gain (on templated news, a quarter of
-            # the lookups that meet stop words).
-            for found in stopped:
-                left = n
-                for item_id, published in found:
-                    if lo <= published <= hi:
-                        if (c := get(item_id)) is not None:
-                            shared[item_id] = c + 1
-                        left -= 1
-                        if not left:
-                            break
-        else:
-            plain = set(shared)  # candidates met through a key that is not a stop word
-            for found in stopped:
-                left = n
-                for item_id, published in found:
-                    if lo <= published <= hi:
-                        shared[item_id] = get(item_id, 0) + 1
-                        left -= 1
-                        if not left:
-                            break
+        # A key's rows name an item once, so an item met through stop words alone is counted
+        # at most len(stopped) times: with fewer stop words than ``need``, it is never kept,
+        # and the samples only add to the candidates met through other keys (on templated
+        # news, a quarter of the lookups that meet stop words; no filtering pass then).
+        plain = set(shared) if len(stopped) >= need else None  # those met through other keys
+        for found in stopped:
+            left = budget.stop_sample  # a stop word's sample: its first rows in [lo, hi]
+            for item_id, published in found:
+                if lo <= published <= hi:
+                    if (c := get(item_id)) is not None:
+                        shared[item_id] = c + 1
+                    elif plain is not None:
+                        shared[item_id] = 1
+                    left -= 1
+                    if not left:
+                        break
+        if plain is not None:
             shared = {i: c for i, c in shared.items() if c >= need or i in plain}
     # (-count, id) pairs sorted as tuples: no key function called per candidate
     return [i for _, i in sorted([(-c, i) for i, c in shared.items()])[:limit]]
