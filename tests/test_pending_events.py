@@ -1,8 +1,9 @@
 """The event index rows and term counts of a group commit wait in memory until the group
 commits (``daemon.storage.events.GroupEventWrites``), and the sole writer keeps the stored
-term counts it has read (``TermCounts``): events assigned poll by poll inside one open
-group, with a member that fails half way, must come out exactly as when every poll commits
-on its own without either, in the events chosen and in the rows of both tables."""
+term counts and the event profiles it has read (``TermCounts``, ``ProfileCache``): events
+assigned poll by poll inside one open group, with a member that fails half way, must come
+out exactly as when every poll commits on its own without any of them, in the events
+chosen, the profiles stored and the rows of both tables."""
 
 from __future__ import annotations
 
@@ -114,7 +115,9 @@ def test_a_group_assigns_and_stores_events_as_polls_committed_one_by_one(
         assert len(set(a)) < len(a)  # reports of one happening were grouped
         assert a == b
         assert _tables(plain) == _tables(grouped)
+        assert _profiles(plain) == _profiles(grouped)
         assert grouped.writer is not None and grouped.writer.terms.counts  # it was used
+        assert len(grouped.writer.profiles)  # and so was the profile cache
     finally:
         plain.close()
         grouped.close()
@@ -193,3 +196,128 @@ def test_events_decided_on_a_read_only_connection_and_written_by_the_writer_are_
         reader.dispose()
         inline.close()
         split.close()
+
+
+def _pairs(n: int, seed: int, other: bool = False) -> list[tuple[Doc, Doc]]:
+    """``n`` invented happenings, each as two reports in their own words (see ``reports``)."""
+    r = random.Random(seed)
+    return [_two(r, e, other) for e in range(n)]
+
+
+def _two(r: random.Random, e: int, other: bool = False) -> tuple[Doc, Doc]:
+    """``other``: the second report is the same official's another matter (another thing,
+    another sum): an event it shares names with and must not join."""
+    place, person, thing = _word(r).title(), _word(r).title(), _word(r, 4)
+    sum_ = f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
+    out = []
+    for k in range(2):
+        if k and other:
+            thing, sum_ = _word(r, 4), f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
+        lead = f"Bupati {place} {person} meresmikan {thing} senilai {sum_} " + " ".join(
+            r.sample(COMMON, 12)
+        )
+        title = f"{person} resmikan {thing} {sum_} di {place}"
+        out.append(
+            Doc(
+                title=title if k == 0 else f"{thing} senilai {sum_} diresmikan di {place}",
+                summary=lead + f" kata {person} di {place}.",
+                url=f"https://outlet{k}.example/{e}",
+                published_at=NOW + timedelta(minutes=10 * e + k),
+            )
+        )
+    return out[0], out[1]
+
+
+def test_a_failed_member_leaves_no_cached_profile_behind(tmp_path: Path) -> None:
+    """A member that opens events and reads them back (its second batch compares with
+    them: the same officials on other matters), then fails: SQLite gives the next member's
+    new events the same ids, so a profile it cached would stand for another happening.
+    Later reports must join as on a store that never saw the failed member."""
+    background = [d for pair in _pairs(40, seed=5) for d in pair]  # the corpus: >= MIN_CORPUS
+    lost, kept = _pairs(12, seed=6, other=True), _pairs(12, seed=8)
+    plain = Store.open(f"sqlite:///{tmp_path / 'plain.db'}")
+    grouped = Store.open(f"sqlite:///{tmp_path / 'group.db'}", single_writer=SingleWriter.daemon())
+    try:
+        for s in (plain, grouped):
+            s.upgrade()
+        firsts, seconds = [a for a, _ in kept], [b for _, b in kept]
+        expected = [_assign(plain, background[i : i + 20], group=False) for i in range(0, 80, 20)]
+        expected += [_assign(plain, firsts, group=False), _assign(plain, seconds, group=False)]
+        got = []
+        with _open_group(grouped):
+            got += [_assign(grouped, background[i : i + 20], group=True) for i in range(0, 80, 20)]
+            with pytest.raises(RuntimeError), grouped.tx(group=True) as tx:
+                for batch in ([a for a, _ in lost], [b for _, b in lost]):
+                    ids = tx.new_stories(
+                        [(d.title, d.published_at, d.published_at, 1) for d in batch]
+                    )
+                    opened = [
+                        eventing.Opened(i, d, d.title, d.published_at) for i, d in zip(ids, batch)
+                    ]
+                    eventing.count_terms(tx, eventing.assign_events(tx, opened, WINDOW))
+                raise RuntimeError("this poll fails after reading back the events it opened")
+            got += [_assign(grouped, firsts, group=True), _assign(grouped, seconds, group=True)]
+        joined = set(got[-1].values()) & set(got[-2].values())
+        assert len(joined) >= 6  # the second reports joined the first ones' events
+        assert got == expected
+        assert _profiles(grouped) == _profiles(plain)
+    finally:
+        plain.close()
+        grouped.close()
+
+
+def test_a_decision_that_is_not_written_leaves_the_cached_profiles_as_stored(
+    tmp_path: Path,
+) -> None:
+    """``decide_events`` joins stories to cached profiles in memory; a decision that is not
+    written (the seam of docs/design.md, "The seventh pass", may discard one) must leave
+    the cached profiles as the table holds them."""
+    from daemon.grouping.events import Profile
+
+    pairs = _pairs(60, seed=9)
+    store = Store.open(f"sqlite:///{tmp_path / 'd.db'}", single_writer=SingleWriter.daemon())
+    try:
+        store.upgrade()
+        _assign(store, [a for a, _ in pairs], group=False)
+        with store.tx() as tx:
+            batch = [b for _, b in pairs]
+            ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in batch])
+            opened = [eventing.Opened(i, d, d.title, d.published_at) for i, d in zip(ids, batch)]
+            decided = eventing.decide_events(tx, opened, WINDOW)
+        assert store.writer is not None
+        joined = {e for e in decided.events.values() if e < eventing.PROVISIONAL}
+        assert len(joined) >= 30
+        with store.engine.connect() as conn:
+            stored = dict(conn.execute(sa.text("SELECT id, profile FROM events")).all())
+        cached = {e: store.writer.profiles.get(e) for e in joined}
+        assert all(v is not None for v in cached.values())
+        assert {e: v[0] for e, v in cached.items()} == {  # type: ignore[index]
+            e: Profile.decode(stored[e]) for e in joined
+        }
+    finally:
+        store.close()
+
+
+def test_an_event_dropped_is_forgotten(tmp_path: Path) -> None:
+    """Retention drops an event left without stories (``drop_if_empty``); the next event
+    SQLite opens takes its id, and must not be read as the dropped one."""
+    from daemon.grouping.events import Profile
+
+    store = Store.open(f"sqlite:///{tmp_path / 'r.db'}", single_writer=SingleWriter.daemon())
+    try:
+        store.upgrade()
+        events = _assign(store, [a for a, _ in _pairs(30, seed=12)], group=False)
+        last_story, last = max(events.items(), key=lambda kv: kv[1])
+        with store.tx() as tx:
+            assert eventing.store.profiles(tx, [last])[last][0] is not None  # now cached
+            tx._many("DELETE FROM stories WHERE id = ?", [(last_story,)])
+            assert eventing.store.drop_if_empty(tx, [last]) == 1
+        (_, fresh), *_ = _pairs(1, seed=13)
+        assert last in _assign(store, [fresh], group=False).values()  # the id again
+        with store.tx() as tx:
+            got = eventing.store.profiles(tx, [last])[last][0]
+        with store.engine.connect() as conn:
+            stored = conn.execute(sa.text(f"SELECT profile FROM events WHERE id = {last}")).one()
+        assert got == Profile.decode(stored[0])
+    finally:
+        store.close()

@@ -37,7 +37,7 @@ import math
 import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -495,6 +495,15 @@ class Profile:
         if len(self.terms) > MAX_TERMS * 2:  # keep the most shared terms
             keep = sorted(self.terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
             self.terms = dict(keep)
+
+    def copy(self) -> Profile:
+        """A profile that can change without changing this one (a cached one is shared:
+        ``daemon.storage.events.ProfileCache``)."""
+        return replace(
+            self, terms=dict(self.terms), figures=dict(self.figures),
+            headline_figures=dict(self.headline_figures), dates=dict(self.dates),
+            days=dict(self.days), moves=dict(self.moves),
+        )  # fmt: skip
 
     def encode(self) -> str:
         return json.dumps(

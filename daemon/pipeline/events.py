@@ -68,6 +68,7 @@ class _Event:
     # opening story's, built only if a later story of the batch compares with it or joins
     # it (most never are: ``grouping.solo_profile`` writes them).
     solo: grouping.Signature | None = None
+    shared: bool = False  # ``stored`` is the store's (cached) object: copied before a change
 
     @property
     def profile(self) -> grouping.Profile:
@@ -158,7 +159,7 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         found = store.profiles(tx, ids)
         for e in ids:
             prof, ks = found.get(e, (None, ()))
-            known[e] = None if prof is None else _Event(list(ks), stored=prof)
+            known[e] = None if prof is None else _Event(list(ks), stored=prof, shared=True)
 
     def ranked_for(sig: grouping.Signature, keys: list[int]) -> list[int]:
         """The candidates of a story: events sharing index keys with it, within the window.
@@ -224,6 +225,8 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         else:
             ev = known[eid]
             assert ev is not None
+            if ev.shared:
+                ev.stored, ev.shared = ev.profile.copy(), False
             ev.profile.add(sig)
             ev.solo = None
             ev.keys += [k for k in keys if k not in ev.keys]

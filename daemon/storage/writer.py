@@ -28,6 +28,7 @@ from daemon.storage.events import (
     ADD_TERMS,
     INSERT_KEY,
     GroupEventWrites,
+    ProfileCache,
     TermCounts,
     term_rows,
 )
@@ -186,6 +187,7 @@ class SingleWriter:
         self.filter_declined = False  # the table was too big for this policy to read
         self.cache = ItemCache(cache_size)
         self.terms = TermCounts()  # stored term frequencies read so far (events)
+        self.profiles = ProfileCache()  # stored event profiles read so far (events)
         self.group: Group | None = None  # the open group commit, if any
 
     @classmethod
@@ -230,6 +232,7 @@ class SingleWriter:
         """A write transaction or group did not commit: what was read inside it may be gone."""
         self.cache.clear()
         self.terms.clear()
+        self.profiles.clear()
 
     def member(
         self, engine: Engine, make_tx: Callable[[Connection], TxBase], queued: Callable[[], int]
