@@ -131,15 +131,16 @@ class TermCounts:
         self.counts.clear()
 
 
-PROFILE_CACHE_SIZE = 2_048  # decoded event profiles the sole writer keeps (~5 KB each)
+PROFILE_CACHE_SIZE = 512  # decoded event profiles the sole writer keeps (~5 KB each)
 
 
 class ProfileCache:
     """Stored event profiles as ``profiles`` decoded them, kept by the sole SQLite writer:
     the candidate events of templated news come up poll after poll. In a 1,000-feed
-    templated first cycle, 37,446 profile reads were of 5,163 distinct events; an LRU of
-    2,048 would have answered 84 % of them (1,024: 79 %), each a row read and a JSON or
-    regex decode (bench/README.md, "Ninth session").
+    templated first cycle, 37,446 profile reads were of 5,163 distinct events, a few
+    hundred of them again and again: in process, ``decide_events`` took 3.81-3.93 s
+    without the cache and 3.37-3.42 s with 512 or 2,048 entries, the main process's peak
+    RSS 158-160, 162-163 and 169-171 MB (bench/README.md, "Ninth session").
 
     Exact as ``writer.ItemCache`` is: ``update_events`` and ``drop_if_empty``, the only
     statements that change or remove a profile, forget it; a rolled-back transaction or
