@@ -198,8 +198,9 @@ def _weights_term_by_term(sig: events.Signature, rarity: events.Rarity) -> dict[
 def _solo_matches_general(sig: events.Signature) -> None:
     """The batch shortcuts give what the general path gives, to the bit: a batch's terms
     tabled in one pass (``Rarity.prime``) weigh as tabled one by one, and a one-story
-    event's profile written without building it (``solo_profile``) is the string
-    ``Profile.of`` plus ``centroid_norm`` would write (or None: the general path then)."""
+    event's profile written without building it (``solo_profile``, with or without the
+    square ``weights_and_square`` weighed with the story) is the string ``Profile.of``
+    plus ``centroid_norm`` would write (or None: the general path then)."""
     df = {events.event_key(t): len(t) * 7 for t in sig.terms[::2]}  # some terms counted
     one_by_one, primed = events.Rarity(df, 1000), events.Rarity(df, 1000)
     primed.prime({t: events.event_key(t) for t in sig.terms})
@@ -210,6 +211,9 @@ def _solo_matches_general(sig: events.Signature) -> None:
     events.centroid_norm(prof, one_by_one)
     solo = events.solo_profile(sig, primed)
     assert solo is None or solo == prof.encode()
+    weights, square = events.weights_and_square(sig, primed)  # one pass for both
+    assert weights == events.story_weights(sig, one_by_one)
+    assert events.solo_profile(sig, primed, square) == solo
     if solo is not None:  # read back by the shortcut as by the JSON parser (see below)
         assert events.Profile.decode(solo) == events.Profile.decode(solo + " ") is not None
     fields = (sig.terms, sig.figures, sig.headline_figures, sig.dates)

@@ -396,19 +396,30 @@ class Rarity:
 def story_weights(sig: Signature, rarity: Rarity) -> dict[str, float]:
     """Each term's weight for this story: rarity, times the figure, name and headline
     factors."""
+    return weights_and_square(sig, rarity)[0]
+
+
+def weights_and_square(sig: Signature, rarity: Rarity) -> tuple[dict[str, float], float | None]:
+    """``story_weights``, and ``_solo_square`` from the same pass when the figures come
+    last (else None): both weigh each term by its rarity and figure factor, so a story that
+    opens an event is weighed once, not twice (``solo_profile``'s ``square``)."""
     terms = sig.terms
-    out = dict(zip(terms, rarity.idfs(terms)))  # then the few terms with a factor
+    ws = rarity.idfs(terms)  # then the few terms with a factor
     head = _figures_from(sig)
-    figures = terms[head:] if head is not None else [t for t in terms if ":" in t]
-    for t in figures:  # a figure (no word or name has a colon)
-        out[t] *= _figure_weight(t)
+    figures = range(head, len(terms)) if head is not None else [
+        i for i, t in enumerate(terms) if ":" in t  # a figure (no word or name has a colon)
+    ]  # fmt: skip
+    for i in figures:
+        ws[i] *= _figure_weight(terms[i])
+    square = sum(map(operator.mul, ws, ws), 0.0) if head is not None else None
+    out = dict(zip(terms, ws))
     for t in sig.names:
         if t in out and ":" not in t:
             out[t] *= NAME_WEIGHT
     for t in sig.title_terms:
         if t in out:
             out[t] *= TITLE_WEIGHT
-    return out
+    return out, square
 
 
 def _figures_from(sig: Signature) -> int | None:
@@ -544,14 +555,15 @@ class Profile:
         return p
 
 
-def solo_profile(sig: Signature, rarity: Rarity) -> str | None:
+def solo_profile(sig: Signature, rarity: Rarity, square: float | None = None) -> str | None:
     """``Profile.of(sig)`` with its ``centroid_norm``, encoded: the same string, built
     without the profile. Nearly every story opens an event that no other story joins in
     its batch; building, weighing and encoding a profile for each was a fifth of event
     assignment's main-process CPU on the plain farm, and ``json.dumps`` half of what was
     left: the terms are words, names, figures and dates, which JSON writes as they are, so
     the string is formatted directly. None when only the general path can say (a profile
-    that ``Profile.add`` would trim, a term that cannot be packed or needs escaping)."""
+    that ``Profile.add`` would trim, a term that cannot be packed or needs escaping).
+    ``square``: ``_solo_square(sig, rarity)``, when the caller has it (``weights_and_square``)."""
     terms = sig.terms
     if len(terms) > MAX_TERMS * 2:
         return None
@@ -561,7 +573,7 @@ def solo_profile(sig: Signature, rarity: Rarity) -> str | None:
     day, move = sig.lead_day or "", sig.lead_move or ""
     if _NEEDS_ESCAPE("".join((*packed, day, move))):  # type: ignore[arg-type]
         return None
-    total = _solo_square(sig, rarity)
+    total = _solo_square(sig, rarity) if square is None else square
     at = _stamp(sig.published_at)
     days = f'"{day}":1' if day else ""
     moves = f'"{move}":1' if move else ""

@@ -68,6 +68,7 @@ class _Event:
     # opening story's, built only if a later story of the batch compares with it or joins
     # it (most never are: ``grouping.solo_profile`` writes them).
     solo: grouping.Signature | None = None
+    solo_square: float | None = None  # its ``grouping.weights_and_square``
     shared: bool = False  # ``stored`` is the store's (cached) object: copied before a change
 
     @property
@@ -137,7 +138,8 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         df[k] = df.get(k, 0) + n
     rarity = grouping.Rarity(df, store.story_total(tx))
     rarity.prime(keyed)
-    weights = [grouping.story_weights(sig, rarity) for sig in sigs]
+    weighed = [grouping.weights_and_square(sig, rarity) for sig in sigs]
+    weights = [w for w, _ in weighed]
     filed = [
         grouping.index_keys(sig, rarity, weights=w) if sig.enough else []
         for sig, w in zip(sigs, weights, strict=True)
@@ -208,7 +210,7 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
     new_rows: list[tuple[int, datetime, int]] = []
     opened: list[int] = []
     touched: set[int] = set()  # keys the batch's own rows were added to
-    for o, sig, keys, w, ranked in zip(new, sigs, filed, weights, first, strict=True):
+    for o, sig, keys, (w, square), ranked in zip(new, sigs, filed, weighed, first, strict=True):
         if not touched.isdisjoint(keys):  # else the first pass's ranking stands
             ranked = ranked_for(sig, keys)
         try:
@@ -221,7 +223,7 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         if eid is None:
             eid = PROVISIONAL + len(opened)
             opened.append(eid)
-            known[eid] = _Event(list(keys), 1, sig.published_at, solo=sig)
+            known[eid] = _Event(list(keys), 1, sig.published_at, solo=sig, solo_square=square)
         else:
             ev = known[eid]
             assert ev is not None
@@ -244,7 +246,10 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
             new_rows.append((k, sig.published_at, eid))
 
     def encoded(ev: _Event) -> str:
-        if ev.solo is not None and (done := grouping.solo_profile(ev.solo, rarity)) is not None:
+        if (
+            ev.solo is not None
+            and (done := grouping.solo_profile(ev.solo, rarity, ev.solo_square)) is not None
+        ):
             return done
         if ev.profile.norm is None:  # the norm is stored with the profile
             grouping.centroid_norm(ev.profile, rarity)
