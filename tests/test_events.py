@@ -168,6 +168,32 @@ def test_the_gold_price_of_two_days_stays_apart() -> None:
     assert ev.choose_event(again, [(1, ev.Profile.of(monday))], FLAT, WINDOW) == 1
 
 
+def test_a_parse_worker_signs_a_story_as_its_text_alone_would() -> None:
+    """The parse worker takes the lead's day and movement from the fingerprint it has just
+    made (``prepare_item``); ``decide_events`` signs a story from its text alone when no
+    signature came with it. Both must read the same day and the same movement: the
+    headline's movement first, else the lead's."""
+    from daemon.pipeline.prepare import prepare_item
+
+    cases = [  # (headline, lead, day, movement)
+        (GOLD[0].format(move="naik", price="Rp2.301.000"),
+         GOLD[1].format(day="Senin", date="1/12", move="turun", delta="12.000",
+                        price="Rp2.301.000", buyback="Rp2.150.000"), "senin", "up"),
+        ("Harga emas Antam hari ini", GOLD[1].format(
+            day="Selasa", date="2/12", move="turun", delta="3.000", price="Rp2.298.000",
+            buyback="Rp2.147.000"), "selasa", "down"),
+        ("Rupiah dibuka stagnan", "Nilai tukar rupiah pada Rabu (3/12) pagi tidak berubah "
+         "di level Rp16.650 per dolar AS, menurut data Bloomberg.", "rabu", "flat"),
+    ]  # fmt: skip
+    for n, (title, lead, day, move) in enumerate(cases):
+        item = parsed("antara", n, title, lead)
+        worker = prepare_item(item, None, NOW, timedelta(days=2)).signature
+        alone = ev.signature(Doc(title=title, summary=lead, url=item.url,
+                                 published_at=item.published_at))  # fmt: skip
+        assert worker == alone
+        assert (alone.lead_day, alone.lead_move) == (day, move)
+
+
 def test_recurring_reports_stay_apart() -> None:
     weather_mon = sig(
         "BMKG peringatkan hujan lebat di Jawa Barat",

@@ -45,7 +45,7 @@ from daemon.feeds.parse import (
     parse_feed,
 )
 from daemon.grouping import events
-from daemon.grouping.stories import Doc
+from daemon.grouping.stories import Doc, fingerprint, texts_of
 from daemon.pipeline.prepare import prepare_item
 from daemon.topics.query import QueryError, parse_query
 from tests.test_telegram import check_telegram
@@ -166,9 +166,10 @@ def _signature_and_profile(title: str, summary: str, hours: int) -> None:
     """Any headline and body (hostile fragments, numbers in every form, the headline
     repeated as the body's start) give a signature whose one-story profile stores and
     reads back as it was, and a story always joins an event made of itself."""
-    sig = events.signature(
-        Doc(title=title, summary=summary, published_at=NOW + timedelta(hours=hours))
-    )
+    doc = Doc(title=title, summary=summary, published_at=NOW + timedelta(hours=hours))
+    sig = events.signature(doc)
+    texts = texts_of(doc)  # as a parse worker signs it: with the fingerprint it has made
+    assert events.signature(doc, texts, fingerprint(doc, texts)) == sig
     assert sig.headline_figures <= sig.figures
     assert pickle.loads(pickle.dumps(sig)) == sig  # as a parse worker ships it
     prof = events.Profile.of(sig)

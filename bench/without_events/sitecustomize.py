@@ -27,7 +27,7 @@ def _replace(module: ModuleType, name: str, value: object) -> None:
 
 def _patch(module: ModuleType) -> None:
     if module.__name__ == "daemon.pipeline.prepare":
-        _replace(module, "signature", lambda doc, texts=None: None)
+        _replace(module, "signature", lambda doc, texts=None, fp=None: None)
     elif module.__name__ == "daemon.pipeline.ingest":
         assigned = module.eventing.Assigned
         _replace(module, "assign_events", lambda *args, **kwargs: assigned())

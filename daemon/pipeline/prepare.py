@@ -105,7 +105,7 @@ def prepare_item(
     matches: list[TopicMatch] = []
     if matcher is not None and now - it.published_at <= max_age:
         matches = matcher.match(it.title, it.summary, it.content or "")
-    return PreparedItem(it, h, fp, encode_features(fp), matches, signature(doc, texts))
+    return PreparedItem(it, h, fp, encode_features(fp), matches, signature(doc, texts, fp))
 
 
 def completed(
