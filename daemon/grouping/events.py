@@ -227,8 +227,8 @@ _TERM_CHARS = 40  # longer tokens are not kept
 
 
 def _words(s: str) -> list[str]:
+    """The terms of lower-cased ``s``, in text order."""
     memo = _TERMS
-    s = s.lower()
     tokens = (_WORD_ASCII if s.isascii() else _WORD).findall(s)  # (``stories._TOKEN_ASCII``)
     new = set(tokens).difference(memo)  # set operations and a comprehension: no bytecode
     if not new:  # per known token (the signature's commonest step)
@@ -249,15 +249,12 @@ def _names(raw: str, title: str) -> set[str]:
     return {n for n in found if n not in STOPWORDS}
 
 
-def _figures(
-    s: str, published: datetime, sport: bool, flags: tuple[bool, bool] | None = None
-) -> tuple[set[str], set[str]]:
-    """Normalised figures and "d/m" dates of lower-cased ``s`` (reusing the story guards'
-    money, percentage and date readings, see ``daemon.grouping.stories``). ``flags``:
-    ``_date_flags(s)``, when the caller has them."""
-    slash, weekday = flags if flags is not None else _date_flags(s)
-    dates, _weekdays, figures = st._guards(s, published, slash, weekday)
-    out = set(figures)
+def _figures(s: str, sport: bool) -> tuple[set[str], set[str]]:
+    """Normalised figures and "d/m" dates of lower-cased ``s`` (the story guards' money,
+    percentage and date readings, see ``daemon.grouping.stories``; not their weekdays,
+    which the signature does not use)."""
+    dates = {f"{d}/{m}" for d, m in st.date_pairs(s, "/" in s)}
+    out = st.stated_figures(s)
     for m in _QUANTITY.finditer(s):
         if s[max(0, m.start() - 4) : m.start()].rstrip(" .").endswith(("rp", "$")):
             continue  # "Rp1.524.000/gram" is a price, already read as money
@@ -266,12 +263,7 @@ def _figures(
             out.add(f"qty:{v}:{m[3]}")
     if sport:  # a score is read where the headline or lead speaks of a match
         out |= {f"score:{int(m[1])}-{int(m[2])}" for m in _SCORE.finditer(s)}
-    return out, set(dates)
-
-
-def _date_flags(s: str) -> tuple[bool, bool]:
-    """Whether ``s`` holds the substrings of a slash date and of a day name (``may_match``)."""
-    return st.may_match(st._SLASH_DATE, s), st.may_match(st._WEEKDAY, s)
+    return out, dates
 
 
 def signature(
@@ -316,11 +308,8 @@ def signature(
     # the headline's figures apart: a lone shared figure counts only from a headline
     # (``_cosine``); those of the lead added to them are those of the whole text
     none: tuple[set[str], set[str]] = (set(), set())
-    head_figures, head_dates = _figures(tl, doc.published_at, sport) if _DIGIT(tl) else none
-    flags = _date_flags(lead)  # asked once: for the lead's figures and for its day
-    figures, dates = (
-        _figures(lead, doc.published_at, sport, flags) if _DIGIT(lead) else (set(), set())
-    )
+    head_figures, head_dates = _figures(tl, sport) if _DIGIT(tl) else none
+    figures, dates = _figures(lead, sport) if _DIGIT(lead) else (set(), set())
     figures |= head_figures
     dates |= head_dates
     lead_day, move = lead_day_and_move(doc, t, tl, fp)

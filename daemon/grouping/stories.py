@@ -470,16 +470,27 @@ def _guards(
     """Dates, weekdays and figures (money, percentages) stated in the text. A date also
     names its weekday, so "(21/9)" contradicts "Senin" when 21/9 was a Sunday. ``slash``
     and ``weekday``: whether the text holds their patterns' substrings (``may_match``)."""
-    pairs: set[tuple[int, int]] = set()
-    if slash:
-        pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
-    pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in NAMED_DATE_RE.finditer(s)}
-    pairs = {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
+    pairs = date_pairs(s, slash)
     dates = {f"{d}/{m}" for d, m in pairs}
     days: set[str] = set()
     if weekday:
         days = {day for _, day in weekdays(s)}
     days |= {w for d, m in pairs if (w := _weekday(d, m, published))}
+    return frozenset(dates), frozenset(days), frozenset(stated_figures(s))
+
+
+def date_pairs(s: str, slash: bool) -> set[tuple[int, int]]:
+    """(day, month) of the dates the text names ("12/6", "12 Juni"). ``slash``: whether it
+    holds a slash at all (``may_match``)."""
+    pairs: set[tuple[int, int]] = set()
+    if slash:
+        pairs = {(int(m[1]), int(m[2])) for m in _SLASH_DATE.finditer(s)}
+    pairs |= {(int(m[1]), _MONTHS[m[2]]) for m in NAMED_DATE_RE.finditer(s)}
+    return {(d, m) for d, m in pairs if 1 <= d <= 31 and 1 <= m <= 12}
+
+
+def stated_figures(s: str) -> set[str]:
+    """The money and percentages the text states, normalised ("idr:1524000", "%:2.5")."""
     figures: set[str] = set()
     if may_match(_MONEY_PRE, s):
         for m in _MONEY_PRE.finditer(s):
@@ -496,7 +507,7 @@ def _guards(
             v = _number(m[1], None)
             if v is not None:
                 figures.add(f"%:{v}")
-    return frozenset(dates), frozenset(days), frozenset(figures)
+    return figures
 
 
 # --- MinHash / LSH ------------------------------------------------------------------------
