@@ -3,8 +3,8 @@
 A SQLite database written by one process (the daemon or ``run --once`` under the lock file
 of ``service.lock_database``) can keep state across transactions that no other process could
 keep exact: a commit shared by queued ingest writers (group commit), a cache of what ingest
-derived from stored items, a bitmap of the band keys in the table, and the band rows of the
-open group that are not inserted yet. ``Store.open(url, single_writer=SingleWriter.daemon())``
+derived from stored items, a bitmap of the band keys in the table, the band rows of the
+open group that are not inserted yet, and the term counts and event profiles it has read. ``Store.open(url, single_writer=SingleWriter.daemon())``
 turns them on; PostgreSQL, where several processes write at once, never has one (``Store``
 drops it), and neither have the CLI's short-lived stores. Why each exists and what it gained:
 docs/design.md, "Speed machinery".
