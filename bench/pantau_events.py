@@ -1,6 +1,7 @@
 """pantau's event layer as a grouper for bench/eval_events.py, through the daemon's own code.
 
     .venv/bin/python bench/eval_events.py --grouper bench.pantau_events:group --split dev
+    .venv/bin/python bench/eval_events.py --grouper bench.pantau_events:group_full  # full text
 
 Stories come from the story layer as bench/eval_stories.py runs it on the real corpus (title
 plus the first 300 characters, dates at noon WIB); events are then assigned by
@@ -63,6 +64,15 @@ def assign(
 
 
 def group(articles: Sequence[Any]) -> Mapping[str, Hashable]:
-    rows = eval_stories.load_real(False)
+    return _grouped(eval_stories.load_real(False))
+
+
+def group_full(articles: Sequence[Any]) -> Mapping[str, Hashable]:
+    """As ``group``, each item carrying its whole text as content (a feed with
+    ``content:encoded``): the signature then reads the content's lead, not the summary."""
+    return _grouped(eval_stories.load_real(True))
+
+
+def _grouped(rows: Sequence[Any]) -> Mapping[str, Hashable]:
     stories, event_of = assign(rows)
     return {r.doc.url: event_of[stories[r.id]] for r in rows}
