@@ -33,31 +33,38 @@ def _word(r: random.Random, n: int = 3) -> str:
     return "".join(r.choice(SYLLABLES) for _ in range(n))
 
 
+def _matter(r: random.Random) -> tuple[str, str]:
+    """A made-up thing and its sum."""
+    return _word(r, 4), f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
+
+
+def _report(r: random.Random, who: tuple[str, str], matter: tuple[str, str], k: int, e: int,
+            at: datetime) -> Doc:  # fmt: skip
+    """Outlet ``k``'s report of happening ``e``: an official (``who``: place, person)
+    opening a thing worth a sum, in that outlet's word order, common words around them."""
+    (place, person), (thing, sum_) = who, matter
+    lead = f"Bupati {place} {person} meresmikan {thing} senilai {sum_} " + " ".join(
+        r.sample(COMMON, 12)
+    )
+    return Doc(
+        title=f"{person} resmikan {thing} {sum_} di {place}"
+        if k % 2 == 0
+        else f"{thing} senilai {sum_} diresmikan di {place}",
+        summary=lead + f" kata {person} di {place}.",
+        url=f"https://outlet{k}.example/{e}",
+        published_at=at,
+    )
+
+
 def reports(n_events: int, seed: int = 7) -> list[Doc]:
     """Invented happenings, each told by one to three outlets in their own word order: a
     place and an official with made-up names, a sum, and common words around them."""
     r = random.Random(seed)
-    docs = []
+    docs: list[Doc] = []
     for e in range(n_events):
-        place, person, thing = _word(r).title(), _word(r).title(), _word(r, 4)
-        sum_ = f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
+        who, matter = (_word(r).title(), _word(r).title()), _matter(r)
         for k in range(r.choice((1, 1, 2, 3))):
-            filler = r.sample(COMMON, 12)
-            lead = (
-                f"Bupati {place} {person} meresmikan {thing} senilai {sum_} "
-                + " ".join(filler)
-                + f" kata {person} di {place}."
-            )
-            docs.append(
-                Doc(
-                    title=f"{person} resmikan {thing} {sum_} di {place}"
-                    if k % 2 == 0
-                    else f"{thing} senilai {sum_} diresmikan di {place}",
-                    summary=lead,
-                    url=f"https://outlet{k}.example/{e}",
-                    published_at=NOW + timedelta(minutes=7 * len(docs)),
-                )
-            )
+            docs.append(_report(r, who, matter, k, e, NOW + timedelta(minutes=7 * len(docs))))
     r.shuffle(docs)
     return docs
 
@@ -207,25 +214,11 @@ def _pairs(n: int, seed: int, other: bool = False) -> list[tuple[Doc, Doc]]:
 def _two(r: random.Random, e: int, other: bool = False) -> tuple[Doc, Doc]:
     """``other``: the second report is the same official's another matter (another thing,
     another sum): an event it shares names with and must not join."""
-    place, person, thing = _word(r).title(), _word(r).title(), _word(r, 4)
-    sum_ = f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
-    out = []
-    for k in range(2):
-        if k and other:
-            thing, sum_ = _word(r, 4), f"Rp{r.randrange(100, 999)}.{r.randrange(100, 999)}.000"
-        lead = f"Bupati {place} {person} meresmikan {thing} senilai {sum_} " + " ".join(
-            r.sample(COMMON, 12)
-        )
-        title = f"{person} resmikan {thing} {sum_} di {place}"
-        out.append(
-            Doc(
-                title=title if k == 0 else f"{thing} senilai {sum_} diresmikan di {place}",
-                summary=lead + f" kata {person} di {place}.",
-                url=f"https://outlet{k}.example/{e}",
-                published_at=NOW + timedelta(minutes=10 * e + k),
-            )
-        )
-    return out[0], out[1]
+    who, matter = (_word(r).title(), _word(r).title()), _matter(r)
+    first = _report(r, who, matter, 0, e, NOW + timedelta(minutes=10 * e))
+    if other:
+        matter = _matter(r)
+    return first, _report(r, who, matter, 1, e, NOW + timedelta(minutes=10 * e + 1))
 
 
 def test_a_failed_member_leaves_no_cached_profile_behind(tmp_path: Path) -> None:

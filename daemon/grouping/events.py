@@ -253,7 +253,7 @@ def _figures(s: str, sport: bool) -> tuple[set[str], set[str]]:
     """Normalised figures and "d/m" dates of lower-cased ``s`` (the story guards' money,
     percentage and date readings, see ``daemon.grouping.stories``; not their weekdays,
     which the signature does not use)."""
-    dates = {f"{d}/{m}" for d, m in st.date_pairs(s, "/" in s)}
+    dates = {f"{d}/{m}" for d, m in st.date_pairs(s, st.may_match(st._SLASH_DATE, s))}
     out = st.stated_figures(s)
     for m in _QUANTITY.finditer(s):
         if s[max(0, m.start() - 4) : m.start()].rstrip(" .").endswith(("rp", "$")):
@@ -312,7 +312,8 @@ def signature(
     figures, dates = _figures(lead, sport) if _DIGIT(lead) else (set(), set())
     figures |= head_figures
     dates |= head_dates
-    lead_day, move = lead_day_and_move(doc, t, tl, fp)
+    # (without the fingerprint, its readings alone: no bands)
+    lead_day, move = lead_day_and_move(fp if fp is not None else st._make_features(doc, t), tl)
     terms = list(dict.fromkeys([*words, *sorted(names - set(words)), *sorted(figures)]))
     return Signature(
         terms=tuple(terms),
@@ -327,22 +328,14 @@ def signature(
     )
 
 
-def lead_day_and_move(
-    doc: st.Doc, t: st.Texts, title: str, fp: st.Fingerprint | None
-) -> tuple[str | None, str | None]:
+def lead_day_and_move(fp: st.Fingerprint, title: str) -> tuple[str | None, str | None]:
     """The day the lead names first and the movement the headline, else the lead, reports
     first: the story fingerprint's readings of the lead (its first 300 characters), which
     the parse worker has already made. Reading them again over the signature's own lead
     cost 7-9 us of its 88-92 per item; on 1,908 real articles the two readings agree on
     the day for 98.8 % and on the movement for 98.2 %, and the labelled event pairs came
     out the same, dev and test (bench/README.md, "Ninth session")."""
-    if fp is None:
-        g = t.guard_text
-        slash, weekday = st.may_match(st._SLASH_DATE, g), st.may_match(st._WEEKDAY, g)
-        day, lead_move = st._lead_day(g, doc.published_at, slash, weekday), st._lead_move(g)
-    else:
-        day, lead_move = fp.lead_day, fp.lead_move
-    return day, st._lead_move(title) or lead_move
+    return fp.lead_day, st._lead_move(title) or fp.lead_move
 
 
 # --- weights -------------------------------------------------------------------------------

@@ -69,7 +69,6 @@ class _Event:
     # it (most never are: ``grouping.solo_profile`` writes them).
     solo: grouping.Signature | None = None
     solo_square: float | None = None  # its ``grouping.weights_and_square``
-    shared: bool = False  # ``stored`` is the store's (cached) object: copied before a change
 
     @property
     def profile(self) -> grouping.Profile:
@@ -161,7 +160,7 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         found = store.profiles(tx, ids)
         for e in ids:
             prof, ks = found.get(e, (None, ()))
-            known[e] = None if prof is None else _Event(list(ks), stored=prof, shared=True)
+            known[e] = None if prof is None else _Event(list(ks), stored=prof)
 
     def ranked_for(sig: grouping.Signature, keys: list[int]) -> list[int]:
         """The candidates of a story: events sharing index keys with it, within the window.
@@ -227,8 +226,8 @@ def decide_events(tx: Tx, new: Sequence[Opened], window: timedelta) -> Decided:
         else:
             ev = known[eid]
             assert ev is not None
-            if ev.shared:
-                ev.stored, ev.shared = ev.profile.copy(), False
+            if not ev.stories:  # a stored event, first joined: its profile is the store's
+                ev.stored = ev.profile.copy()  # (``store.ProfileCache`` shares it)
             ev.profile.add(sig)
             ev.solo = None
             ev.keys += [k for k in keys if k not in ev.keys]

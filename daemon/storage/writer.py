@@ -4,17 +4,17 @@ A SQLite database written by one process (the daemon or ``run --once`` under the
 of ``service.lock_database``) can keep state across transactions that no other process could
 keep exact: a commit shared by queued ingest writers (group commit), a cache of what ingest
 derived from stored items, a bitmap of the band keys in the table, the band rows of the
-open group that are not inserted yet, and the term counts and event profiles it has read. ``Store.open(url, single_writer=SingleWriter.daemon())``
-turns them on; PostgreSQL, where several processes write at once, never has one (``Store``
-drops it), and neither have the CLI's short-lived stores. Why each exists and what it gained:
-docs/design.md, "Speed machinery".
+open group that are not inserted yet, and the term counts and event profiles it has read.
+``Store.open(url, single_writer=SingleWriter.daemon())`` turns them on; PostgreSQL, where
+several processes write at once, never has one (``Store`` drops it), and neither have the
+CLI's short-lived stores. Why each exists and what it gained: docs/design.md, "Speed
+machinery".
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from daemon.storage.events import (
     TermCounts,
     term_rows,
 )
+from daemon.storage.lru import Lru
 
 if TYPE_CHECKING:
     from daemon.storage.sql import TxBase
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 ITEM_CACHE_SIZE = 32_768  # items; ~0.8 KB each as ingest keeps them (see ItemCache)
 
 
-class ItemCache:
+class ItemCache(Lru[int, Any]):
     """What ingest derived from stored items, kept across transactions by the database's
     only writer (SQLite under ``service.lock_database``), keyed by item id.
 
@@ -63,37 +64,13 @@ class ItemCache:
     only writer has one: another process's writes would not reach it."""
 
     def __init__(self, capacity: int = ITEM_CACHE_SIZE) -> None:
-        self.capacity = capacity
-        # least recently used first: an OrderedDict, whose ``popitem(last=False)`` is O(1).
-        # A dict's first entry is found past every entry deleted before it, until the next
-        # resize: dropping one at capacity cost ~10 us, 2.4 s of a 1,000-feed templated
-        # first cycle's main process (bench/README.md, "Fifth session").
-        self._data: OrderedDict[int, Any] = OrderedDict()
+        super().__init__(capacity)
         # the stop-word band keys met (issue 29): cleared with the cache, and when band
         # rows are deleted (``Tx.delete_bands``)
         self.stops = StopMemo()
 
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, item_id: int) -> Any:
-        v = self._data.get(item_id)
-        if v is not None:
-            self._data.move_to_end(item_id)  # used: dropped last
-        return v
-
-    def put(self, item_id: int, value: Any) -> None:
-        data = self._data
-        if len(data) >= self.capacity and item_id not in data:
-            data.popitem(last=False)  # the least recently used
-        data[item_id] = value
-
-    def forget(self, item_ids: Iterable[int]) -> None:
-        for i in item_ids:
-            self._data.pop(i, None)
-
     def clear(self) -> None:
-        self._data.clear()
+        super().clear()
         self.stops.clear()
 
 
