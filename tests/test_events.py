@@ -168,6 +168,66 @@ def test_the_gold_price_of_two_days_stays_apart() -> None:
     assert ev.choose_event(again, [(1, ev.Profile.of(monday))], FLAT, WINDOW) == 1
 
 
+def test_a_headline_that_names_two_movements_reports_neither() -> None:
+    """A daily chart piece asks "naik atau turun?" in its headline and answers in its lead;
+    another compares the month with the day. Read as their first movement word, both
+    vetoed the day's other reports of the price as "another edition"."""
+    monday = gold("Senin", "1/12", "turun", "Rp2.289.000", "12.000", "Rp2.138.000", 30)
+    chart = sig(
+        "Grafik Harga Emas Antam, Hari Ini Naik atau Turun? (1 Desember 2025)",
+        GOLD[1].format(day="Senin", date="1/12", move="turun", delta="12.000",
+                       price="Rp2.289.000", buyback="Rp2.138.000"),
+        29,
+    )  # fmt: skip
+    assert chart.lead_move == "down"  # the lead's answer
+    assert ev.vetoed(chart, ev.Profile.of(monday), WINDOW) is None
+    assert ev.choose_event(chart, [(1, ev.Profile.of(monday))], FLAT, WINDOW) == 1
+    # the next day's chart piece is the next day's edition
+    tuesday = sig(
+        "Grafik Harga Emas Antam, Hari Ini Naik atau Turun? (2 Desember 2025)",
+        GOLD[1].format(day="Selasa", date="2/12", move="naik", delta="9.000",
+                       price="Rp2.298.000", buyback="Rp2.146.000"),
+        6,
+    )  # fmt: skip
+    assert ev.vetoed(tuesday, ev.Profile.of(monday), WINDOW) is not None
+    assert ev.choose_event(tuesday, [(1, ev.Profile.of(chart))], FLAT, WINDOW) is None
+    cases = {  # headline (as the signature reads it: lower-cased) -> what it reports
+        "harga emas antam hari ini naik rp12.000": "up",
+        "emas naik lagi, rupiah ikut menguat": "up",  # two words, one way
+        "grafik harga emas antam, hari ini naik atau turun?": None,  # asks
+        "sebulan naik 4,2 persen, emas antam hari ini turun": "down",  # the day's
+        "ihsg ditutup turun 0,5 persen, rupiah menguat": "down",  # two markets: the first
+        "rupiah dibuka stagnan": "flat",
+        "kpk tangkap bupati sumber jaya": None,
+    }
+    assert {h: ev.headline_move(h) for h in cases} == cases
+
+
+_PLAIN_WORDS = hst.lists(
+    hst.sampled_from(
+        "harga emas antam hari ini ihsg rupiah per gram "
+        "pegadaian grafik sebulan persen di ke".split()
+    )
+)
+_MOVES = {"up": ["naik", "menguat", "melonjak"], "down": ["turun", "melemah", "anjlok"],
+          "flat": ["stagnan", "tetap"]}  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(_PLAIN_WORDS, _PLAIN_WORDS, hst.sampled_from(sorted(_MOVES)), hst.data())
+def test_a_headline_reads_one_way_or_asks(
+    before: list[str], after: list[str], kind: str, data: hst.DataObject
+) -> None:
+    """Around any words that name no movement: words of one way read as that way, and
+    "x atau y" of two ways as a question, wherever it stands."""
+    word = data.draw(hst.sampled_from(_MOVES[kind]))
+    again = data.draw(hst.sampled_from(_MOVES[kind]))
+    assert ev.headline_move(" ".join([*before, word, *after, again])) == kind
+    other = data.draw(hst.sampled_from(sorted(set(_MOVES) - {kind})))
+    asked = [*before, word, "atau", data.draw(hst.sampled_from(_MOVES[other])), *after]
+    assert ev.headline_move(" ".join(asked)) is None
+
+
 def test_a_parse_worker_signs_a_story_as_its_text_alone_would() -> None:
     """The parse worker takes the lead's day and movement from the fingerprint it has just
     made (``prepare_item``); ``decide_events`` signs a story from its text alone when no

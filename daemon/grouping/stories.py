@@ -673,8 +673,15 @@ def _lead_move(s: str) -> str | None:
     # 4.47 -> 3.36 us per real lead, 1.74 -> 0.88 per headline; bench/README.md, "Ninth
     # session")
     m = _MOVE.search(s)
-    if m is None:
-        return None
+    return None if m is None else _move_kind(m)
+
+
+def movements(s: str) -> list[tuple[int, int, str]]:
+    """Every movement ``s`` names, in order: (start, end, "up" | "down" | "flat")."""
+    return [(m.start(), m.end(), _move_kind(m)) for m in _MOVE.finditer(s)]
+
+
+def _move_kind(m: re.Match[str]) -> str:
     return "up" if m["up"] else "down" if m["down"] else "flat"
 
 
