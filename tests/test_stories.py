@@ -311,6 +311,32 @@ def test_same_canonical_url_merges_whatever_the_text() -> None:
     assert assign([a, b]) == [0, 0]
 
 
+def test_one_article_on_two_subdomains_is_one_story_however_it_opens() -> None:
+    """Antara serves a report on www. and on a seasonal subdomain under one path (its article
+    number and slug); the subdomain's copy may drop the first paragraph, so their leads
+    share nothing. The path names the article: one story."""
+    path = "/berita/4812345/bulog-percepat-penyaluran-beras-sphp-ke-pasar-tradisional"
+    title = "Bulog percepat penyaluran beras SPHP"
+    intro = (
+        "Pemerintah meminta seluruh kantor wilayah memantau harga di pasar tradisional setiap "
+        "pagi selama bulan puasa, melaporkan kenaikan yang tidak wajar kepada satuan tugas "
+        "pangan, serta memastikan pasokan telur, bawang, gula dan minyak goreng tetap cukup "
+        "hingga hari raya tiba di semua kabupaten dan kota."
+    )
+    main = doc(f"{intro} {LEAD}", title=title, url=f"https://www.antaranews.com{path}")
+    seasonal = doc(LEAD, title=title, url=f"https://ramadhan.antaranews.com{path}",
+                   at=T0 + timedelta(hours=1))  # fmt: skip
+    assert not set(fingerprint(main).bands[1:]) & set(fingerprint(seasonal).bands[1:])
+    assert assign([main, seasonal]) == [0, 0]
+    # two regional sites of one network may share a generic dated path, not an article:
+    # without an article number the subdomains stay two sites, and the texts decide
+    generic = "/2025/11/24/jadwal-imsakiyah-hari-ini-dan-besok"
+    west = doc(LEAD, url=f"https://jabar.example-network.com{generic}")
+    east = doc(gold(T0, "2.310.000", "2.298.000", "2.150.000"),
+               url=f"https://jatim.example-network.com{generic}")  # fmt: skip
+    assert assign([west, east]) == [0, 1]
+
+
 def test_two_different_events_same_day_stay_apart() -> None:
     a = doc(
         "Kiev (ANTARA) - Serangan pesawat nirawak Rusia menghantam sebuah gedung apartemen di "

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from daemon.feeds.urls import TRACKING_PARAMS, canonical_url, host_of
+from daemon.feeds.urls import (
+    TRACKING_PARAMS,
+    article_identity,
+    canonical_url,
+    host_of,
+    registrable_domain,
+)
 
 CASES = [
     # (input, base, expected)
@@ -150,3 +158,46 @@ def test_urls_that_are_canonical_already_skip_the_work_and_come_out_the_same() -
             total += 1
             fast += bool(urls.CANONICAL_ALREADY_RE.fullmatch(url))
     assert total > 300 and fast > 100, (total, fast)  # both paths well exercised
+
+
+# --- one article on several subdomains (story grouping's link identity) ----------------------
+
+_LABEL = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
+_WORD = st.from_regex(r"[a-z]{1,8}", fullmatch=True)  # (the article number: the only digits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sub=st.tuples(_LABEL, _LABEL).filter(lambda p: p[0] != p[1]),
+    domain=st.sampled_from(["antaranews.com", "republika.co.id", "detik.com", "kontan.co.id"]),
+    number=st.integers(10_000, 99_999_999).map(str).filter(lambda n: not n.startswith("20")),
+    slug=st.lists(_WORD, min_size=4, max_size=9).map("-".join),
+    section=_WORD,
+    scheme=st.tuples(st.sampled_from(["http", "https"]), st.sampled_from(["http", "https"])),
+)
+def test_an_article_path_names_one_article_on_every_subdomain(
+    sub: tuple[str, str], domain: str, number: str, slug: str, section: str,
+    scheme: tuple[str, str],
+) -> None:  # fmt: skip
+    path = f"/{section}/{number}/{slug}"
+    a, b = (f"{s}://{h}.{domain}{path}" for s, h in zip(scheme, sub, strict=True))
+    assert article_identity(a) == article_identity(b) == f"//{domain}{path}"
+    # without its number, or without a slug, a path is no article: each URL is itself
+    for bare in (f"/{section}/{slug}", f"/{section}/{number}/{slug.split('-')[0]}"):
+        c, d = (f"https://{h}.{domain}{bare}" for h in sub)
+        assert (article_identity(c), article_identity(d)) == (c, d)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_article_identity_reads_any_text_without_failing(raw: str) -> None:
+    out = article_identity(raw)
+    assert out == raw or out.startswith("//")
+
+
+def test_registrable_domain() -> None:
+    assert registrable_domain("ramadhan.antaranews.com") == "antaranews.com"
+    assert registrable_domain("ihram.republika.co.id") == "republika.co.id"
+    assert registrable_domain("republika.co.id") == "republika.co.id"
+    assert registrable_domain("news.bbc.co.uk") == "bbc.co.uk"
+    assert registrable_domain("localhost") == "localhost"

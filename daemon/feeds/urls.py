@@ -20,9 +20,10 @@ by the normalisation. The rules, in order:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "host_of"]
+__all__ = ["TRACKING_PARAMS", "article_identity", "canonical_url", "host_of"]
 
 #: Query parameters that only track the click (compared lower-case); plus every ``utm_*``.
 TRACKING_PARAMS: frozenset[str] = frozenset(
@@ -174,3 +175,49 @@ def host_of(url: str | None) -> str:
     except ValueError:
         return ""
     return host.rstrip(".")
+
+
+# Second-level labels under which a country registers names ("republika.co.id",
+# "example.com.au"): a host under one of them is registered at its third level from the end.
+_SECOND_LEVEL = frozenset("ac biz co com desa edu go gov mil my net or org ponpes sch web".split())
+_ARTICLE_NUMBER_RE = re.compile(r"(?<![0-9])[0-9]{5,}(?![0-9])")
+_COMPACT_DATE_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+_SLUG_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+){3,}")
+
+
+def registrable_domain(host: str) -> str:
+    """The name an outlet registered: "antaranews.com" of "ramadhan.antaranews.com",
+    "republika.co.id" of "ihram.republika.co.id" (a short list of second-level labels, not
+    the Public Suffix List: news outlets use few)."""
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+@lru_cache(maxsize=4096)  # asked for every new item and for each candidate it meets
+def article_identity(url: str) -> str:
+    """What a canonical link names, for grouping copies. An outlet may serve one article on
+    several of its subdomains under one path (Antara's www. and ramadhan. sites: 21 pairs in
+    the 2025 corpus, 13 of them with texts that open differently): a path that names an
+    article (an article number of five or more digits that is no date, and a slug of four
+    or more words) is read on the registrable domain, whatever the subdomain and scheme.
+    Any other URL is itself: two sites of one network may share a generic path
+    ("/2025/04/03/jadwal-imsakiyah-hari-ini"), but not an article number with its slug."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return url
+    path = parts.path
+    if (
+        not host
+        or host.startswith("[")
+        or _SLUG_RE.search(path) is None
+        or not any(
+            _COMPACT_DATE_RE.fullmatch(m[0]) is None for m in _ARTICLE_NUMBER_RE.finditer(path)
+        )
+    ):
+        return url
+    query = f"?{parts.query}" if parts.query else ""
+    return f"//{registrable_domain(host)}{path}{query}"

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Protocol
 
+from daemon.feeds.urls import article_identity
 from daemon.grouping.candidates import BUDGET
 from daemon.text import normalize, strip_control
 
@@ -555,7 +556,12 @@ def _key(data: bytes) -> int:
 
 @lru_cache(maxsize=1024)  # ingest asks for each new item's URL key three times
 def _url_key(url: str) -> int:
-    return _key(b"url\0" + url.encode("utf-8", "surrogatepass"))
+    return _key(b"url\0" + article_identity(url).encode("utf-8", "surrogatepass"))
+
+
+def same_article(a: str | None, b: str | None) -> bool:
+    """Whether two canonical links name one article (``urls.article_identity``)."""
+    return bool(a and b and (a == b or article_identity(a) == article_identity(b)))
 
 
 def url_key(url: str) -> int:
@@ -903,7 +909,7 @@ def _score(
 ) -> float:
     """Confirmation score; 0.0 means "not the same story". ``sim``: ``similarity(fa, fb)``,
     ``contradict``: ``_guards_contradict(fa, fb)``, when the caller has them already."""
-    if a.url and a.url == b.url:
+    if same_article(a.url, b.url):
         return 2.0
     if abs(a.published_at - b.published_at) > window:
         return 0.0
@@ -961,7 +967,7 @@ def choose_story(
     # candidates share stock sentences and differ in their figures or day (issue 29).
     later: list[Candidate] = []
     for c in cands:
-        same_url = bool(doc.url and doc.url == c.doc.url)
+        same_url = same_article(doc.url, c.doc.url)
         if not same_url:
             if c.story_id in vetoed:
                 continue  # another member contradicts: only the same link could still join it
