@@ -27,6 +27,7 @@ from daemon.grouping.stories import (
     fingerprint,
     same_story,
     similarity,
+    url_key,
 )
 from tests.conftest import HOSTILE_GUARD_S
 
@@ -309,6 +310,9 @@ def test_same_canonical_url_merges_whatever_the_text() -> None:
     b = doc("", title="Lain", url=url, at=T0 + timedelta(days=10))
     assert fingerprint(b).bands and set(fingerprint(b).bands) <= set(fingerprint(a).bands)
     assert assign([a, b]) == [0, 0]
+    # the key ingest reads off the fingerprint is the link's (filed first)
+    assert fingerprint(a).url_key == fingerprint(b).url_key == url_key(url)
+    assert fingerprint(doc(LEAD)).url_key is None
 
 
 def test_one_article_on_two_subdomains_is_one_story_however_it_opens() -> None:

@@ -20,7 +20,6 @@ by the normalisation. The rules, in order:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 __all__ = ["TRACKING_PARAMS", "article_identity", "canonical_url", "host_of"]
@@ -180,9 +179,12 @@ def host_of(url: str | None) -> str:
 # Second-level labels under which a country registers names ("republika.co.id",
 # "example.com.au"): a host under one of them is registered at its third level from the end.
 _SECOND_LEVEL = frozenset("ac biz co com desa edu go gov mil my net or org ponpes sch web".split())
-_ARTICLE_NUMBER_RE = re.compile(r"(?<![0-9])[0-9]{5,}(?![0-9])")
+_ARTICLE_NUMBER_RE = re.compile(r"[0-9]{5,}")  # (greedy from the left: whole runs of digits)
 _COMPACT_DATE_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
-_SLUG_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+){3,}")
+_SLUG_RE = re.compile(r"/[A-Za-z0-9]+(?:-[A-Za-z0-9]+){3,}")  # a path segment of 4+ words
+_HOST_NAME_RE = re.compile(
+    r"[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+)  # a canonical name: no port, no IP literal
 
 
 def registrable_domain(host: str) -> str:
@@ -195,7 +197,6 @@ def registrable_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-@lru_cache(maxsize=4096)  # asked for every new item and for each candidate it meets
 def article_identity(url: str) -> str:
     """What a canonical link names, for grouping copies. An outlet may serve one article on
     several of its subdomains under one path (Antara's www. and ramadhan. sites: 21 pairs in
@@ -204,20 +205,18 @@ def article_identity(url: str) -> str:
     or more words) is read on the registrable domain, whatever the subdomain and scheme.
     Any other URL is itself: two sites of one network may share a generic path
     ("/2025/04/03/jadwal-imsakiyah-hari-ini"), but not an article number with its slug."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
+    start = url.find("://") + 3
+    slash = url.find("/", start) if start > 2 else -1
+    if slash < 0 or "-" not in url[slash:]:  # (no slug: most links fail here, unparsed)
         return url
-    path = parts.path
+    host, rest = url[start:slash], url[slash:]
     if (
         not host
-        or host.startswith("[")
-        or _SLUG_RE.search(path) is None
+        or not _HOST_NAME_RE.fullmatch(host)
+        or _SLUG_RE.search(rest) is None
         or not any(
-            _COMPACT_DATE_RE.fullmatch(m[0]) is None for m in _ARTICLE_NUMBER_RE.finditer(path)
+            _COMPACT_DATE_RE.fullmatch(m[0]) is None for m in _ARTICLE_NUMBER_RE.finditer(rest)
         )
     ):
         return url
-    query = f"?{parts.query}" if parts.query else ""
-    return f"//{registrable_domain(host)}{path}{query}"
+    return f"//{registrable_domain(host)}{rest}"

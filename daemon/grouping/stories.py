@@ -108,6 +108,14 @@ class Fingerprint:
             object.__setattr__(self, "_shingles", v)
         return v  # type: ignore[no-any-return]
 
+    @property
+    def url_key(self) -> int | None:
+        """The band key of its URL, or None without one: ``fingerprint`` files it first, so
+        the main process reads it here instead of reading the URL again (``url_key``)."""
+        if not self.url:
+            return None
+        return self.bands[0] if self.bands else _url_key(self.url)
+
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickled compactly: a parse worker ships one per new item to the main process,
         whose one GIL unpickles it. The keys go as one bytes object, the sets as tuples, and
@@ -560,8 +568,16 @@ def _url_key(url: str) -> int:
 
 
 def same_article(a: str | None, b: str | None) -> bool:
-    """Whether two canonical links name one article (``urls.article_identity``)."""
-    return bool(a and b and (a == b or article_identity(a) == article_identity(b)))
+    """Whether two canonical links name one article (``urls.article_identity``). Asked of
+    every candidate: links of two articles nearly always differ in their last characters,
+    compared first without reading either link."""
+    if not (a and b):
+        return False
+    if a == b:
+        return True
+    if a[-16:] != b[-16:]:  # (an article's link ends in its slug: two articles' nearly never meet)
+        return False
+    return article_identity(a) == article_identity(b)
 
 
 def url_key(url: str) -> int:
@@ -951,10 +967,9 @@ def choose_story(
     if not fp.bands:
         return None
     cands = []
-    if fp.url:
+    if (key := fp.url_key) is not None:
         # The same canonical link is the same article however far apart the copies are.
         span = timedelta(days=URL_SPAN_DAYS)
-        key = _url_key(fp.url)
         cands = source.candidates([key], doc.published_at - span, doc.published_at + span, 1)
     cands += source.candidates(
         fp.bands, doc.published_at - window, doc.published_at + window, CANDIDATE_LIMIT

@@ -67,7 +67,11 @@ class BandCandidates:
         the batch will return, each in a few statements rather than one per item."""
         if not docs:
             return
-        url_keys = {grouping.url_key(d.url) for d in docs if d.url}
+        keyed = [
+            (fp.url_key if fp.url == d.url else grouping.url_key(d.url)) if d.url else None
+            for fp, d in zip(fps, docs, strict=True)
+        ]  # each item's URL key, as its fingerprint filed it
+        url_keys = {k for k in keyed if k is not None}
         bands = {b for fp in fps for b in fp.bands} - url_keys
         first = min(d.published_at for d in docs)
         last = max(d.published_at for d in docs)
@@ -87,10 +91,9 @@ class BandCandidates:
             return
         span = timedelta(days=grouping.URL_SPAN_DAYS)
         wanted: set[int] = set()
-        for fp, d in zip(fps, docs, strict=True):
-            if d.url:
-                key = [grouping.url_key(d.url)]
-                wanted.update(self._lookup(key, d.published_at - span, d.published_at + span, 1))
+        for fp, d, k in zip(fps, docs, keyed, strict=True):
+            if k is not None:
+                wanted.update(self._lookup([k], d.published_at - span, d.published_at + span, 1))
             wanted.update(
                 self._lookup(
                     fp.bands, d.published_at - window, d.published_at + window,
