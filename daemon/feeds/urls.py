@@ -182,9 +182,8 @@ _SECOND_LEVEL = frozenset("ac biz co com desa edu go gov mil my net or org ponpe
 _ARTICLE_NUMBER_RE = re.compile(r"[0-9]{5,}")  # (greedy from the left: whole runs of digits)
 _COMPACT_DATE_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 _SLUG_RE = re.compile(r"/[A-Za-z0-9]+(?:-[A-Za-z0-9]+){3,}")  # a path segment of 4+ words
-_HOST_NAME_RE = re.compile(
-    r"[a-z0-9-]+(?:\.[a-z0-9-]+)+"
-)  # a canonical name: no port, no IP literal
+# a canonical host name: no port, no IP literal
+_HOST_NAME_RE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 
 
 def registrable_domain(host: str) -> str:

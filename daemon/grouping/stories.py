@@ -562,7 +562,7 @@ def _key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
-@lru_cache(maxsize=1024)  # ingest asks for each new item's URL key three times
+@lru_cache(maxsize=1024)  # (ingest reads a new item's off its fingerprint: ``url_key``)
 def _url_key(url: str) -> int:
     return _key(b"url\0" + article_identity(url).encode("utf-8", "surrogatepass"))
 
