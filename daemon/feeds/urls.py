@@ -22,7 +22,13 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "article_identity", "canonical_url", "host_of"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "article_identity",
+    "canonical_url",
+    "host_of",
+    "registrable_domain",
+]
 
 #: Query parameters that only track the click (compared lower-case); plus every ``utm_*``.
 TRACKING_PARAMS: frozenset[str] = frozenset(

@@ -67,10 +67,7 @@ class BandCandidates:
         the batch will return, each in a few statements rather than one per item."""
         if not docs:
             return
-        keyed = [
-            (fp.url_key if fp.url == d.url else grouping.url_key(d.url)) if d.url else None
-            for fp, d in zip(fps, docs, strict=True)
-        ]  # each item's URL key, as its fingerprint filed it
+        keyed = [fp.url_key for fp in fps]  # each item's URL key, as its fingerprint filed it
         url_keys = {k for k in keyed if k is not None}
         bands = {b for fp in fps for b in fp.bands} - url_keys
         first = min(d.published_at for d in docs)
