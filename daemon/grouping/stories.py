@@ -922,10 +922,12 @@ def _score(
     fb: Fingerprint,
     sim: float | None = None,
     contradict: bool | None = None,
+    same_url: bool | None = None,
 ) -> float:
     """Confirmation score; 0.0 means "not the same story". ``sim``: ``similarity(fa, fb)``,
-    ``contradict``: ``_guards_contradict(fa, fb)``, when the caller has them already."""
-    if same_article(a.url, b.url):
+    ``contradict``: ``_guards_contradict(fa, fb)``, ``same_url``: ``same_article`` of their
+    links, when the caller has them already."""
+    if same_article(a.url, b.url) if same_url is None else same_url:
         return 2.0
     if abs(a.published_at - b.published_at) > window:
         return 0.0
@@ -981,8 +983,12 @@ def choose_story(
     # are compared after the loop, and only for such stories: on templated news most
     # candidates share stock sentences and differ in their figures or day (issue 29).
     later: list[Candidate] = []
+    url = doc.url
+    tail = url[-16:] if url else None  # ``same_article``'s first test, its side read once
     for c in cands:
-        same_url = same_article(doc.url, c.doc.url)
+        cu = c.doc.url
+        same_url = tail is not None and bool(cu) and cu[-16:] == tail and same_article(url, cu)
+        guards: Fingerprint | None = None  # read only for another link; not contradicting
         if not same_url:
             if c.story_id in vetoed:
                 continue  # another member contradicts: only the same link could still join it
@@ -1018,8 +1024,9 @@ def choose_story(
                 if sim < ANCHORED_THRESHOLD:
                     continue
             fc = _features(c.doc)
-        contradict = _guards_contradict(fp, fc)
-        s = _score(doc, c.doc, window, fp, fc, sim, contradict)
+        # (the guards read above did not contradict: not asked again of the same ones)
+        contradict = fc is not guards and _guards_contradict(fp, fc)
+        s = _score(doc, c.doc, window, fp, fc, sim, contradict, same_url)
         if s > 0.0:
             scores[c.story_id] = max(s, scores.get(c.story_id, 0.0))
         elif contradict:
