@@ -8,7 +8,9 @@ names from a Zipf-distributed pool of 100,000, a money figure, one poll-sized ba
 ``events.window`` holds ~1/20 of them), then times the next ``--measure`` stories: process
 CPU time of ``assign_events`` (frequencies, index lookup, decision, writes: the part the
 ingest transaction holds the write lock for) divided by the stories assigned, and apart
-from it the signatures' (computed by the parse workers, ``daemon.pipeline.prepare``). One core; the result goes to bench/README.md.
+from it the signatures' (computed by the parse workers, ``daemon.pipeline.prepare``, from the
+texts and story fingerprint they compute for story grouping anyway; before 2026-12-07 those
+were timed with the signature). One core; the result goes to bench/README.md.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from daemon.grouping.events import signature  # noqa: E402
-from daemon.grouping.stories import Doc  # noqa: E402
+from daemon.grouping.stories import Doc, fingerprint, texts_of  # noqa: E402
 from daemon.pipeline import events as eventing  # noqa: E402
 from daemon.storage.store import Store  # noqa: E402
 from daemon.storage.writer import SingleWriter  # noqa: E402
@@ -93,8 +95,12 @@ def main() -> int:
             n = min(args.batch, args.stories + args.measure - done)
             at = [START + timedelta(hours=(done + i) / per_hour) for i in range(n)]
             docs = [report(rng, vocab, names, done + i, at[i]) for i in range(n)]
+            # A parse worker's part. It reads the texts and the story fingerprint for story
+            # grouping anyway, and the signature reuses both (``prepare.prepare_item``): what
+            # events add is the signature given them, which alone is timed.
+            both = [(t, fingerprint(d, t)) for d in docs for t in (texts_of(d),)]
             w = time.process_time()
-            sigs = [signature(d) for d in docs]  # a parse worker's part
+            sigs = [signature(d, t, fp) for d, (t, fp) in zip(docs, both, strict=True)]
             w = time.process_time() - w
             with store.tx(group=args.daemon) as tx:
                 ids = tx.new_stories([(d.title, d.published_at, d.published_at, 1) for d in docs])
