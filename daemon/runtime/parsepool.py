@@ -126,9 +126,9 @@ def _alive(pid: int) -> bool:
 
 
 class ParseDeadline(BaseException):
-    """Raised in a worker by SIGALRM when one document's parse runs past its deadline. A
-    BaseException, so that feedparser's ``except Exception`` (which falls back from its
-    strict to its loose parser) cannot swallow it."""
+    """Raised in a worker by SIGPROF when one document's parse has used its deadline's CPU
+    time. A BaseException, so that feedparser's ``except Exception`` (which falls back from
+    its strict to its loose parser) cannot swallow it."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -146,15 +146,19 @@ def parse_prepared(
     deadline: float | None = None,
 ) -> PreparedFeed:
     """What a worker runs: parse, then prepare each item (``daemon.pipeline.prepare``) with
-    the worker's own compiled topics. ``deadline``: seconds this document may take, counted
-    from when the worker starts on it (not from when it was queued), so a document of any
-    shape costs at most that much CPU."""
+    the worker's own compiled topics. ``deadline``: seconds of CPU this document may take
+    (the process's CPU clock, ``ITIMER_PROF``), so a document of any shape costs at most
+    that much CPU. CPU, not the wall clock: a worker runs at nice 10 (``yield_cpu``), and on
+    a machine busy with other work a document that needs a tenth of the deadline may wait
+    longer than all of it for a core; cut by the wall clock, its feed failed at every busy
+    poll. A worker that stops using CPU altogether (a hang in C) is the pool's ``timeout``'s
+    to end, which is wall time."""
     from daemon.pipeline.prepare import parse_and_prepare
 
     armed = deadline is not None and deadline > 0 and hasattr(signal, "setitimer")
     if armed and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, deadline)
+        signal.signal(signal.SIGPROF, _alarm)
+        signal.setitimer(signal.ITIMER_PROF, deadline)
     else:
         armed = False
     try:
@@ -166,7 +170,7 @@ def parse_prepared(
         return _failed(f"parse took longer than {deadline:g} s (the feed's timeout)")
     finally:
         if armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 class ParsePool:
@@ -181,7 +185,7 @@ class ParsePool:
     ) -> None:
         self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
         self.timeout = timeout  # the backstop: waiting, queueing and a hang in C included
-        self.deadline = deadline  # one document's parse in a worker (``parse_prepared``)
+        self.deadline = deadline  # CPU seconds of one document's parse (``parse_prepared``)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._warmed = False

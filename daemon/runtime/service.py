@@ -339,7 +339,7 @@ def poll_all(store: Store, rt: Runtime, *, parser: ParsePool | None = None) -> l
 def make_parser(cfg: Config) -> ParsePool:
     return ParsePool(
         timeout=parse_timeout(cfg),
-        deadline=cfg.polling.timeout,  # a document of any shape parses within the fetch timeout
+        deadline=cfg.polling.timeout,  # a document of any shape costs at most this much CPU
         topics=[(t.name, t.query) for t in cfg.topics],
         max_age=cfg.alerts.max_age,
     )
