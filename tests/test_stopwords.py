@@ -257,7 +257,15 @@ def test_the_budget_is_one_policy() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    rows=st.dictionaries(st.integers(1, 6), st.lists(_row, min_size=1, max_size=12), max_size=6),
+    # a key's rows name an item at most once, as the band index is written (an item's keys
+    # are added once, under its one publication time); with one item twice under a key,
+    # Hypothesis found rank's shortcut ("too few stop words to reach the share") wrong on
+    # rows the index cannot hold
+    rows=st.dictionaries(
+        st.integers(1, 6),
+        st.lists(_row, min_size=1, max_size=12, unique_by=lambda r: r[0]),
+        max_size=6,
+    ),
     keys=st.lists(st.integers(1, 8), max_size=8),
     stop=st.sets(st.integers(1, 8), max_size=4),
     lo=st.integers(0, 100),

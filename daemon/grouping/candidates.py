@@ -102,7 +102,8 @@ def rank(
     with it, most shared keys first (then the lowest id), at most ``limit``.
 
     ``rows``: key -> (item id, published as epoch seconds), newest first, as read from the
-    band index (``Tx.band_rows``); only rows published in [lo, hi] count. ``stop``: the keys
+    band index (``Tx.band_rows``), an item at most once per key (as the index is written);
+    only rows published in [lo, hi] count. ``stop``: the keys
     that are stop words in [lo, hi] (``stop_keys``); each counts only through its newest
     ``stop_sample`` rows there, and a candidate that shares no other key with the item must
     share at least ``stop_only_share`` of ``keys``. The cost is bounded by the budget, not
