@@ -370,6 +370,7 @@ def cycle_table(allres: dict[int, dict]) -> str:
                         max(m.tree_pss_peak_mb for m in ms),
                         ratio(wall, median([m.wall for m in fl])) if fl else "-",
                         ratio(cpu, median([m.cpu for m in fl])) if fl else "-",
+                        per_repetition(ms, fl),
                         median([m.farm_cpu for m in ms]),
                         len(ms),
                     ]
@@ -377,9 +378,18 @@ def cycle_table(allres: dict[int, dict]) -> str:
     return table(
         ["N", "cycle", "tool", "wall s", "CPU s (tree)", "maxrss MB", "tree MB", "tree PSS MB",
          "wall/floor",
-         "CPU/floor", "farm CPU s", "runs"],
+         "CPU/floor", "wall/floor each run", "farm CPU s", "runs"],
         rows,
     )  # fmt: skip
+
+
+def per_repetition(ms: list[Measurement], floor: list[Measurement]) -> str:
+    """Each repetition's wall over the floor's of the same repetition (they ran next to each
+    other, in alternating order): on a host whose speed drifts within the hour, the spread of
+    these says more than the ratio of the medians."""
+    if len(ms) < 2 or len(ms) != len(floor):
+        return "-"
+    return " ".join(f"{m.wall / f.wall:.2f}" for m, f in zip(ms, floor, strict=True))
 
 
 def load_json(path: Path) -> dict[int, dict]:
