@@ -562,9 +562,13 @@ def _key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
-@lru_cache(maxsize=1024)  # (ingest reads a new item's off its fingerprint: ``url_key``)
 def _url_key(url: str) -> int:
     return _key(b"url\0" + article_identity(url).encode("utf-8", "surrogatepass"))
+
+
+# An article's link ends in its slug: the last characters of two articles' links nearly
+# never meet (``same_article``'s first test, which ``choose_story`` makes inline).
+_LINK_TAIL = 16
 
 
 def same_article(a: str | None, b: str | None) -> bool:
@@ -575,7 +579,7 @@ def same_article(a: str | None, b: str | None) -> bool:
         return False
     if a == b:
         return True
-    if a[-16:] != b[-16:]:  # (an article's link ends in its slug: two articles' nearly never meet)
+    if a[-_LINK_TAIL:] != b[-_LINK_TAIL:]:
         return False
     return article_identity(a) == article_identity(b)
 
@@ -984,10 +988,12 @@ def choose_story(
     # candidates share stock sentences and differ in their figures or day (issue 29).
     later: list[Candidate] = []
     url = doc.url
-    tail = url[-16:] if url else None  # ``same_article``'s first test, its side read once
+    tail = url[-_LINK_TAIL:] if url else None  # ``same_article``'s first test, read once
     for c in cands:
         cu = c.doc.url
-        same_url = tail is not None and bool(cu) and cu[-16:] == tail and same_article(url, cu)
+        same_url = (
+            tail is not None and bool(cu) and cu[-_LINK_TAIL:] == tail and same_article(url, cu)
+        )
         guards: Fingerprint | None = None  # read only for another link; not contradicting
         if not same_url:
             if c.story_id in vetoed:
