@@ -11,9 +11,12 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st_
 
 from daemon.grouping.stories import (
     FEATURES_VERSION,
@@ -27,6 +30,7 @@ from daemon.grouping.stories import (
     fingerprint,
     same_story,
     similarity,
+    stated_figures,
     url_key,
 )
 from tests.conftest import HOSTILE_GUARD_S
@@ -848,3 +852,58 @@ def test_deferred_vetoes_decide_as_checking_each_candidate_in_turn() -> None:
         assert choose_story(d, fp, _Listed(cands), WINDOW) == _choose_in_turn(d, fp, cands)
 
     check()
+
+
+# --- figures however a newsroom writes them ----------------------------------------------------
+
+_SCALES = {"ribu": 3, "juta": 6, "miliar": 9, "triliun": 12}
+
+
+def _indonesian(value: Decimal, *, group: bool = True, cents: bool = False) -> str:
+    """``value`` as an Indonesian newsroom writes it: "." between thousands (or none), ","
+    before the decimals; ``cents``: a whole amount with ",00" after it."""
+    whole, _, frac = format(value, "f").partition(".")
+    if group:
+        whole = f"{int(whole):,}".replace(",", ".")
+    frac = frac.rstrip("0")
+    if frac:
+        return f"{whole},{frac}"
+    return f"{whole},00" if cents else whole
+
+
+@st_.composite
+def _rupiah(draw: st_.DrawFn) -> tuple[Decimal, list[str]]:
+    """An amount of rupiah and the ways outlets write it: grouped or not, with or without
+    cents, scaled to ribu/juta/miliar/triliun where that leaves at most three decimals,
+    "Rp", "Rp " and "Rp." before it or "rupiah" after it."""
+    whole = draw(st_.integers(min_value=1, max_value=10**13))
+    cents = draw(st_.sampled_from([0, 0, 0, draw(st_.integers(min_value=1, max_value=99))]))
+    value = Decimal(whole) + Decimal(cents) / 100
+    forms = [_indonesian(value), _indonesian(value, cents=True)]
+    if whole >= 1000:
+        forms.append(_indonesian(value, group=False))
+    for word, power in _SCALES.items():
+        scaled = value.scaleb(-power)
+        if scaled >= 1 and scaled == scaled.quantize(Decimal("0.001")):
+            forms.append(f"{_indonesian(scaled)} {word}")
+    prefix = draw(st_.sampled_from(["Rp", "Rp ", "Rp.", "rp"]))
+    written = [f"{prefix}{f}" for f in forms] + [f"{forms[0]} rupiah"]
+    return value, written
+
+
+@given(_rupiah())
+def test_an_amount_reads_as_one_figure_however_it_is_written(
+    amount: tuple[Decimal, list[str]],
+) -> None:
+    """Copies of one price report write it in several ways (issue 26: "Rp1.524.000",
+    "Rp 1.524.000", "Rp1,524 juta"; and, in 2025's real reports, "Rp2.234.000,00"): each must
+    read as the same figure, or the figure guards keep the copies of one story apart."""
+    value, written = amount
+    expected = f"idr:{format(value.normalize(), 'f')}"
+    for text in written:
+        assert stated_figures(f"harga {text} per gram".lower()) == {expected}, text
+
+
+def test_dollars_written_the_english_way_read_as_written() -> None:
+    assert stated_figures("harga emas dunia us$3,371.50 per ons") == {"usd:3371.5"}
+    assert stated_figures("harga emas dunia us$3.371,50 per ons") == {"usd:3371.5"}

@@ -340,6 +340,11 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 # the real feeds' leads are ASCII once normalised). tests/test_fuzz.py checks the two agree.
 _TOKEN_ASCII = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[A-Za-z]+")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+# the whole part of a number whose decimal point is the key: grouped by the other separator
+_GROUPED = {
+    ",": re.compile(r"\d{1,3}(?:\.\d{3})*"),  # "1.524.000,50"
+    ".": re.compile(r"\d{1,3}(?:,\d{3})*"),  # "1,524.50"
+}
 _CURRENCY = {"rp": "idr", "rp.": "idr", "rupiah": "idr", "us$": "usd", "$": "usd",
              "usd": "usd", "dolar": "usd", "dollar": "usd", "€": "eur", "eur": "eur",
              "euro": "eur", "yen": "jpy", "yuan": "cny", "ringgit": "myr"}  # fmt: skip
@@ -441,8 +446,17 @@ _SPACE_JOIN = " ".join
 
 
 def _number(num: str, scale: str | None) -> str | None:
-    """Indonesian convention: "." groups thousands, "," is the decimal point."""
-    if _THOUSANDS.match(num):
+    """Indonesian convention: "." groups thousands, "," is the decimal point. A number
+    written with both reads its last separator as the decimal point and the other as
+    grouping, either way round: "Rp1.524.000,00" is "Rp1.524.000", "US$1,524.50" is
+    1524.5. (Read as one run of digits they were a hundred times too large, and two copies
+    of one price, one with the cents and one without, contradicted each other.)"""
+    if "," in num and "." in num:
+        point = max(num.rfind(","), num.rfind("."))
+        whole, frac = num[:point], num[point + 1 :]
+        if _GROUPED[num[point]].fullmatch(whole):
+            num = f"{whole.replace('.', '').replace(',', '')}.{frac}"
+    elif _THOUSANDS.match(num):
         num = num.replace(".", "")
     num = num.replace(",", ".")
     if num.count(".") > 1:
@@ -741,7 +755,10 @@ def fingerprint(doc: Doc, texts: Texts | None = None) -> Fingerprint:
 
 # --- stored features ------------------------------------------------------------------------
 
-FEATURES_VERSION = 1  # bump when normalisation or the features change: stored ones go stale
+# Bump when normalisation or the features change: stored ones go stale, and a candidate
+# stored by another version is read with its text and fingerprinted again. 2: a number with
+# both separators ("Rp1.524.000,00") reads as written, not as one run of digits (``_number``).
+FEATURES_VERSION = 2
 
 
 def encode_features(fp: Fingerprint) -> str:
