@@ -155,6 +155,7 @@ _QUANTITY = re.compile(
     + "|".join(sorted(_UNITS, key=len, reverse=True))
     + r")\b"
 )
+_FIGURE_TAIL = st.FIGURE_TAIL | set(_UNITS)  # a quantity's unit finishes its figure too
 _MONEY = ("idr:", "usd:", "eur:", "jpy:", "cny:", "myr:")
 # "... turut turun ke Rp1.604.000 per gram. Jakarta (ANTARA) - Harga emas Antam ...": Antara's
 # main site opens a report with a pull quote (a sentence of the report, often its buyback
@@ -290,7 +291,8 @@ def signature(
             body = st.clean_lead(body_raw)
     tl = st.canonical_dates(title.lower())
     head = tl.split()
-    words_ = body.split(None, len(head) + LEAD_WORDS)[: len(head) + LEAD_WORDS]
+    reach = len(head) + LEAD_WORDS + st.FIGURE_TAIL_WORDS  # (see ``st.cut_words``)
+    words_ = body.split(None, reach)[:reach]
     if (
         len(head) >= 4
         and words_
@@ -298,7 +300,7 @@ def signature(
         and [w.strip(".,:;") for w in words_[: len(head)]] == [w.strip(".,:;") for w in head]
     ):
         words_ = words_[len(head) :]  # a body that opens with its headline: the lead follows
-    lead = " ".join(words_[:LEAD_WORDS])
+    lead = " ".join(st.cut_words(words_, LEAD_WORDS, _FIGURE_TAIL))
     title_words = _words(tl)
     words = list(dict.fromkeys(title_words + _words(lead)))
     raw_lead = strip_control(normalize(body_raw[: LEAD_WORDS * 20])).split()[:LEAD_WORDS]

@@ -663,8 +663,38 @@ _texts = lru_cache(maxsize=256)(texts_of)
 
 
 def _first_words(s: str, n: int) -> str:
-    parts = s.split(None, n)
-    return " ".join(parts[:n])
+    return " ".join(cut_words(s.split(None, n + FIGURE_TAIL_WORDS), n))
+
+
+# Words that finish a figure begun by the word before them: its scale ("Rp1,524 juta"), a
+# percentage, a currency written after the number. A text cut between the two reads another
+# figure ("Rp1,524" is idr:1.524), and a rerun under a dateline of another length is cut
+# elsewhere: the two copies then state different prices and the guards keep them apart.
+FIGURE_TAIL = frozenset({*_SCALE, "persen", "%", *(c for c in _CURRENCY if c.isalpha())})
+FIGURE_TAIL_WORDS = 2  # "1,9 juta ton": a scale, then a unit
+
+
+def cut_words(words: Sequence[str], n: int, tail: frozenset[str] = FIGURE_TAIL) -> list[str]:
+    """The first ``n`` of ``words``, and the words after them that finish a figure the
+    ``n``-th begins (at most ``FIGURE_TAIL_WORDS``, each in ``tail``)."""
+    k = n
+    if len(words) > n and _DIGIT_END(words[n - 1]):
+        while k < min(len(words), n + FIGURE_TAIL_WORDS) and words[k].strip(".,;:)") in tail:
+            k += 1
+    return list(words[:k])
+
+
+_DIGIT_END = re.compile(r"\d[.,;:)]*$").search  # a word that ends with a number
+
+
+def lead_chars(s: str, n: int = _LEAD_DAY_CHARS) -> str:
+    """The first ``n`` characters of ``s``, to the end of the word the ``n``-th is in: a
+    date cut as "(24/1" reads as another day (24 January), and a rerun under a dateline of
+    another length is cut elsewhere."""
+    if len(s) <= n:
+        return s
+    end = s.find(" ", n)
+    return s if end < 0 else s[:end]
 
 
 def _make_features(
@@ -707,7 +737,7 @@ def _features(doc: Doc) -> Fingerprint:
 def _lead_move(s: str) -> str | None:
     """Yesterday's "rises to Rp1.901.000" and today's "unchanged at Rp1.901.000" share their
     figures; the direction the lead reports tells the two editions apart."""
-    s = s[:_LEAD_DAY_CHARS]
+    s = lead_chars(s)
     # (no substring test first: one of its 21 words is in ~3 in 4 real leads and headlines,
     # "tetap" and "naik" above all, and the test cost more than the search it spared:
     # 4.47 -> 3.36 us per real lead, 1.74 -> 0.88 per headline; bench/README.md, "Ninth
@@ -728,7 +758,7 @@ def _move_kind(m: re.Match[str]) -> str:
 def _lead_day(s: str, published: datetime, slash: bool, weekday: bool) -> str | None:
     """Monday's "unchanged since Saturday (11/1)" names Saturday too, but names Monday first.
     ``slash``, ``weekday``: whether all of ``s`` holds those patterns' substrings."""
-    s = s[:_LEAD_DAY_CHARS]
+    s = lead_chars(s)
     found: list[tuple[int, str | None]] = []
     if weekday and (first := next(weekdays(s), None)):
         found.append(first)
