@@ -160,6 +160,18 @@ def rewrites(draw: st.DrawFn, filler: bool = False) -> tuple[Report, str, str]:
     return r, dress(), dress()
 
 
+ELLIPSES = ["", "...", "…", " [...]", " [&hellip;]"]
+
+
+@st.composite
+def cut_reruns(draw: st.DrawFn) -> tuple[Report, str, str]:
+    """``rewrites``, the rerun's summary cut where its feed cuts descriptions: at a number
+    of characters, anywhere, a word or a figure included, an ellipsis after it or not."""
+    r, first, rerun = draw(rewrites(filler=draw(st.booleans())))
+    at = draw(st.integers(min_value=len(rerun) // 2, max_value=len(rerun)))
+    return r, first, rerun[:at].rstrip() + draw(st.sampled_from(ELLIPSES))
+
+
 @st.composite
 def titled(draw: st.DrawFn) -> tuple[Report, str, str, str, str]:
     """``rewrites`` with each copy's headline as its outlet's CMS writes it."""
@@ -204,3 +216,18 @@ def test_no_guard_keeps_a_rerun_from_its_event(case: tuple[Report, str, str, str
     sb = events.signature(Doc(title=title_b, summary=rerun, published_at=T0 + timedelta(hours=2)))
     assert events.vetoed(sb, events.Profile.of(sa), WINDOW) is None, (first, rerun)
     assert events.vetoed(sa, events.Profile.of(sb), WINDOW) is None, (first, rerun)
+
+
+@settings(max_examples=500, deadline=None)
+@given(cut_reruns())
+def test_a_description_cut_inside_a_figure_is_still_the_story(
+    case: tuple[Report, str, str],
+) -> None:
+    """Feeds cut their descriptions at a number of characters: "... naik ke Rp1.935..."
+    is the story that states Rp1.935.000 in full, not another edition of it."""
+    r, whole, cut = case
+    a, b = _doc(r, whole), _doc(r, cut, hours=2)
+    assert same_story(a, b, WINDOW), (whole, cut)
+    sa, sb = events.signature(a), events.signature(b)
+    assert events.vetoed(sb, events.Profile.of(sa), WINDOW) is None, (whole, cut)
+    assert events.vetoed(sa, events.Profile.of(sb), WINDOW) is None, (whole, cut)

@@ -627,8 +627,40 @@ class Texts:
 
 def clean_lead(body: str) -> str:
     """A body's opening as confirmation and the event signature read it: cleaned, dates in
-    one form, as many characters as ``CONFIRM_WORDS`` words need."""
-    return canonical_dates(clean_body(body[: CONFIRM_WORDS * 25]))
+    one form, as many characters as ``CONFIRM_WORDS`` words need (and, where that is the
+    whole body, without a figure its feed cut: ``uncut``)."""
+    limit = CONFIRM_WORDS * 25
+    s = canonical_dates(clean_body(body[:limit]))
+    return uncut(s) if len(body) <= limit else s
+
+
+# An ellipsis that ends a description (NFKC has made "…" three dots): "[...]", "[…]", "..."
+_ELLIPSIS_END = re.compile(r"\s*(?:\[\s*(?:\.\.\.|&hellip;)\s*\]|\.\.\.+)\s*$")
+
+
+def uncut(s: str) -> str:
+    """``s`` without the figure or date its last word may be a piece of. Feeds cut their
+    descriptions at a number of characters, anywhere: "... naik ke rp1.935..." (of
+    rp1.935.000), "berlaku mulai (1/1" (of 1/12), "rp1,5 ju" (of rp1,5 juta). Read as they
+    stand, such pieces are other prices and days than the whole copy states, and the guards
+    then keep a story's copies apart. A last word with a digit goes when an ellipsis follows
+    it or nothing closes it (it ends with a digit, or a digit and "." or ","); "(1/12)."
+    stays. The cost of a whole figure dropped is one fact fewer, never a contradiction."""
+    end = _ELLIPSIS_END.search(s)
+    cut = end is not None
+    body = s[: end.start()] if end is not None else s.rstrip()
+    parts = body.rsplit(None, 2)
+    if not parts or not _DIGIT(body):
+        return s
+    last = parts[-1]
+    if len(parts) > 1 and last in _TAIL_PREFIXES and _DIGIT_END(parts[-2]):
+        return body[: body.rfind(parts[-2])].rstrip()  # "rp1,5 ju"
+    if _DIGIT(last) and (cut or last[-1].isdigit() or (last[-1] in ".," and last[-2:-1].isdigit())):
+        return body[: body.rfind(last)].rstrip()
+    return s
+
+
+_DIGIT = re.compile(r"\d").search
 
 
 def texts_of(doc: Doc) -> Texts:
@@ -672,6 +704,8 @@ def _first_words(s: str, n: int) -> str:
 # elsewhere: the two copies then state different prices and the guards keep them apart.
 FIGURE_TAIL = frozenset({*_SCALE, "persen", "%", *(c for c in _CURRENCY if c.isalpha())})
 FIGURE_TAIL_WORDS = 2  # "1,9 juta ton": a scale, then a unit
+# prefixes of the words that finish a figure ("ju" of "juta"): a figure cut inside its scale
+_TAIL_PREFIXES = frozenset(w[:i] for w in FIGURE_TAIL for i in range(1, len(w)))
 
 
 def cut_words(words: Sequence[str], n: int, tail: frozenset[str] = FIGURE_TAIL) -> list[str]:
