@@ -157,13 +157,6 @@ _QUANTITY = re.compile(
 )
 _FIGURE_TAIL = st.FIGURE_TAIL | set(_UNITS)  # a quantity's unit finishes its figure too
 _MONEY = ("idr:", "usd:", "eur:", "jpy:", "cny:", "myr:")
-# "... turut turun ke Rp1.604.000 per gram. Jakarta (ANTARA) - Harga emas Antam ...": Antara's
-# main site opens a report with a pull quote (a sentence of the report, often its buyback
-# price or a quote), then the dateline, then the lead its regional sites and reposts open
-# with. The report's own lead is the one after the dateline (``signature``).
-PULL_QUOTE_CHARS = 400  # a dateline this far into the body ends a pull quote ...
-PULL_QUOTE_WORDS = 6  # ... of at least these many words (on news-2025.csv: 8 to 38)
-_PULL_QUOTE = re.compile(r"\((?:antara|ant)\b[^)]{0,30}\)\s*" + st._DASH + r"\s*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65536)
@@ -283,12 +276,11 @@ def signature(
     t = st.texts_of(doc) if texts is None else texts
     # (the fingerprint's summary is empty when it only repeats the title: no lead either)
     body = t.summary if body_raw is doc.summary else t.content
-    if body and body_raw.find("(", 0, PULL_QUOTE_CHARS) >= 0:
-        quote = _PULL_QUOTE.search(body_raw, 0, PULL_QUOTE_CHARS)
-        # (a dateline's place alone is a few words, and ``clean_body`` removed it already)
-        if quote is not None and len(body_raw[: quote.start()].split()) >= PULL_QUOTE_WORDS:
-            body_raw = body_raw[quote.end() :]  # the report's lead follows its pull quote
-            body = st.clean_lead(body_raw)
+    if body and (split := st.split_pull_quote(body_raw)) is not None:
+        # The report's own lead, without the quote that ``clean_body`` moved after it: the
+        # lead of a short description (300 characters) would otherwise end in the quote.
+        body_raw = split[1]
+        body = st.clean_lead(body_raw)
     tl = st.canonical_dates(title.lower())
     head = tl.split()
     reach = len(head) + LEAD_WORDS + st.FIGURE_TAIL_WORDS  # (see ``st.cut_words``)

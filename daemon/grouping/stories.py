@@ -393,11 +393,44 @@ def may_have_tail(s: str) -> bool:
     return s.find(":", max(0, len(s) - 122)) >= 0 or "copyright" in s
 
 
+# "... turut turun ke Rp1.604.000 per gram. Jakarta (ANTARA) - Harga emas Antam ...": Antara's
+# main site opens a report with a pull quote (a sentence of the report, often its buyback
+# price or a quote), then the dateline, then the lead its regional sites and reposts open
+# with. The report's own lead is the one after the dateline.
+PULL_QUOTE_CHARS = 400  # a dateline this far into the body ends a pull quote ...
+PULL_QUOTE_WORDS = 6  # ... of at least these many words (on news-2025.csv: 8 to 38)
+_PULL_QUOTE = re.compile(r"\((?:antara|ant)\b[^)]{0,30}\)\s*" + _DASH + r"\s*", re.IGNORECASE)
+
+
+def after_pull_quote(s: str) -> str:
+    """``s`` with its report's own lead first, when a pull quote and a dateline open it:
+    the quote follows the report. Read with the quote first, the lead's day and movement
+    were the quote's ("... tetap dibuka hingga akhir pekan": flat), its LSH bands others
+    than the regional copy's, and the copy on Antara's main site became a story and an
+    event of its own (tests/test_rewrites.py). The quote is kept, not dropped: it is a
+    sentence of the report, and two reports of one template whose short leads read alike
+    differ in it (two days of Bulog Sumut's rice deliveries, labelled apart)."""
+    split = split_pull_quote(s)
+    return s if split is None else f"{split[1]} {split[0]}"
+
+
+def split_pull_quote(s: str) -> tuple[str, str] | None:
+    """(the pull quote with its dateline's place, the report from its lead on), or None."""
+    if s.find("(", 0, PULL_QUOTE_CHARS) < 0:
+        return None
+    quote = _PULL_QUOTE.search(s, 0, PULL_QUOTE_CHARS)
+    # (a dateline's place alone is a few words, and the dateline rules remove it)
+    if quote is not None and len(s[: quote.start()].split()) >= PULL_QUOTE_WORDS:
+        return s[: quote.start()], s[quote.end() :]
+    return None
+
+
 def clean_body(s: str) -> str:
-    """Lower-cased body text without datelines, credits and "Baca Juga" inserts."""
+    """Lower-cased body text, its lead first (``after_pull_quote``), without datelines,
+    credits and "Baca Juga" inserts."""
     if not s:
         return ""
-    s = strip_control(normalize(s[:_MAX_CHARS]))
+    s = after_pull_quote(strip_control(normalize(s[:_MAX_CHARS])))
     for _ in range(2):  # "REPUBLIKA.CO.ID, JAKARTA -- KIEV -" has two
         s2 = _DATELINE_CAPS.sub("", s, count=1)
         s2 = _DATELINE_CI.sub("", s2, count=1)
