@@ -12,16 +12,21 @@ hundred times too large (``stories._number``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daemon.demo.loopback import LoopbackServer
 from daemon.grouping import events
 from daemon.grouping.stories import Doc, fingerprint, same_story
+from tests.feedgen import Entry, rss
+from tests.test_pipeline import pantau, write_config
 from tests.test_stories import assign
 
 WINDOW = timedelta(hours=72)
@@ -238,3 +243,48 @@ def test_a_description_cut_inside_a_figure_is_still_the_story(
     sa, sb = events.signature(a), events.signature(b)
     assert events.vetoed(sb, events.Profile.of(sa), WINDOW) is None, (whole, cut)
     assert events.vetoed(sa, events.Profile.of(sb), WINDOW) is None, (whole, cut)
+
+
+# --- as a user meets it -----------------------------------------------------------------------
+
+
+def test_one_report_in_three_dresses_is_one_alert_through_the_cli(tmp_path: Path) -> None:
+    """Antara's main site with a pull quote, a rerun writing the price with cents and the
+    day in words, and a feed that cuts its description inside a percentage: one story,
+    one alert listing the other two outlets (before the fixes above: two stories, two
+    alerts)."""
+    r = REPORTS[0]
+    quote = "Pedagang di pasar perhiasan mencatat pembeli mulai berdatangan sejak pagi"
+    antara = f"{quote}. Jakarta (ANTARA) - " + r.text.format(
+        price="Rp1.524.000", date="Senin (24/11)", pct="0,66 persen"
+    )
+    republika = "REPUBLIKA.CO.ID, JAKARTA -- " + r.text.format(
+        price="Rp 1.524.000,00", date="Senin, 24 November 2025", pct="0,66%"
+    )
+    whole = "JAKARTA, KOMPAS.com - " + r.text.format(
+        price="Rp1,524 juta", date="Senin (24/11)", pct="0,66 persen"
+    )
+    kompas = whole[: whole.index("0,66") + 3] + "..."  # "... setara 0,6..."
+    now = datetime.now(timezone.utc)
+    with LoopbackServer() as srv:
+        feeds = []
+        for k, (outlet, text) in enumerate(
+            [("Antara", antara), ("Republika", republika), ("Kompas", kompas)]
+        ):
+            link = f"https://{outlet.lower()}.example/berita/emas-{k}"
+            entry = Entry(link, r.title, text, link, now - timedelta(minutes=30 - 5 * k))
+            feeds.append((outlet, srv.static(f"/{outlet}.xml", rss(outlet, [entry]))))
+        topics = "topics:\n  - {name: Emas, query: 'emas', notify: [log]}\n" + (
+            "notifiers:\n  log: {type: console}\n"
+        )
+        cfg = write_config(tmp_path, feeds, topics)
+        run = pantau("--config", str(cfg), "run", "--once")
+        assert run.returncode == 0, run.stderr
+    stories = json.loads(pantau("--config", str(cfg), "stories", "--json").stdout)
+    assert len(stories) == 1, [s["items"] for s in stories]
+    alerts = [ln for ln in run.stdout.splitlines() if ln.startswith("[pantau] Emas")]
+    assert len(alerts) == 1, run.stdout
+    outlet = alerts[0].split(" | ")[1]
+    assert set(alerts[0].rsplit("juga: ", 1)[1].split(", ")) == (
+        {"Antara", "Republika", "Kompas"} - {outlet}
+    )
