@@ -668,7 +668,8 @@ def clean_lead(body: str) -> str:
 
 
 # An ellipsis that ends a description (NFKC has made "…" three dots): "[...]", "[…]", "..."
-_ELLIPSIS_END = re.compile(r"\s*(?:\[\s*(?:\.\.\.|&hellip;)\s*\]|\.\.\.+)\s*$")
+_ELLIPSIS_END = re.compile(r"(?:\[\s{0,3}(?:\.\.\.|&hellip;)\s{0,3}\]|\.\.\.+)$")
+_ELLIPSIS_TAIL = 24  # characters an ending ellipsis can take
 
 
 def uncut(s: str) -> str:
@@ -679,9 +680,14 @@ def uncut(s: str) -> str:
     then keep a story's copies apart. A last word with a digit goes when an ellipsis follows
     it or nothing closes it (it ends with a digit, or a digit and "." or ","); "(1/12)."
     stays. The cost of a whole figure dropped is one fact fewer, never a contradiction."""
-    end = _ELLIPSIS_END.search(s)
+    body = s.rstrip()
+    # (the pattern searched in the last characters only: from every position of a long run
+    # of whitespace, "\s*...$" would scan the run again)
+    tail = len(body) - _ELLIPSIS_TAIL
+    end = _ELLIPSIS_END.search(body, max(tail, 0))
     cut = end is not None
-    body = s[: end.start()] if end is not None else s.rstrip()
+    if end is not None:
+        body = body[: end.start()].rstrip()
     parts = body.rsplit(None, 2)
     if not parts or not _DIGIT(body):
         return s
@@ -754,14 +760,17 @@ def cut_words(words: Sequence[str], n: int, tail: frozenset[str] = FIGURE_TAIL) 
 _DIGIT_END = re.compile(r"\d[.,;:)]*$").search  # a word that ends with a number
 
 
+_LONGEST_WORD = 40  # a longer run without a space is no date or movement word: cut as it is
+
+
 def lead_chars(s: str, n: int = _LEAD_DAY_CHARS) -> str:
     """The first ``n`` characters of ``s``, to the end of the word the ``n``-th is in: a
     date cut as "(24/1" reads as another day (24 January), and a rerun under a dateline of
     another length is cut elsewhere."""
     if len(s) <= n:
         return s
-    end = s.find(" ", n)
-    return s if end < 0 else s[:end]
+    end = s.find(" ", n, n + _LONGEST_WORD)
+    return s[:n] if end < 0 else s[:end]
 
 
 def _make_features(
