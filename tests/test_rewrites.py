@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +37,17 @@ WINDOW = timedelta(hours=72)
 T0 = datetime(2025, 11, 24, 2, 30, tzinfo=timezone.utc)  # a Monday
 MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember"]  # fmt: skip
+
+
+# The default suite draws the same examples every run (no flaky CI); `pytest -m slow` draws
+# 4,000 new ones per property (as tests/test_fuzz.py does).
+SHORT = settings(max_examples=300, derandomize=True, deadline=None, database=None)
+LONG = settings(max_examples=4000, deadline=None, print_blob=True)
+
+
+def both(prop: Callable[..., None], strategy: st.SearchStrategy[Any]) -> tuple[Any, Any]:
+    """The property with the short budget, and with the long one marked slow."""
+    return SHORT(given(strategy)(prop)), pytest.mark.slow(LONG(given(strategy)(prop)))
 
 
 @dataclass(frozen=True)
@@ -199,9 +212,7 @@ def _doc(r: Report, text: str, hours: float = 0) -> Doc:
     return Doc(title=r.title, summary=text, published_at=T0 + timedelta(hours=hours))
 
 
-@settings(max_examples=500, deadline=None)
-@given(rewrites(filler=True))
-def test_a_rerun_in_another_dress_is_the_same_story(case: tuple[Report, str, str]) -> None:
+def _a_rerun_in_another_dress_is_the_same_story(case: tuple[Report, str, str]) -> None:
     r, first, rerun = case
     a, b = _doc(r, first), _doc(r, rerun, hours=2)
     fa, fb = fingerprint(a), fingerprint(b)
@@ -212,9 +223,13 @@ def test_a_rerun_in_another_dress_is_the_same_story(case: tuple[Report, str, str
     assert same_story(a, b, WINDOW), (first, rerun)
 
 
-@settings(max_examples=300, deadline=None)
-@given(rewrites())
-def test_a_rerun_in_another_dress_signs_the_same_facts(case: tuple[Report, str, str]) -> None:
+(
+    test_a_rerun_in_another_dress_is_the_same_story,
+    test_a_rerun_in_another_dress_is_the_same_story_long,
+) = both(_a_rerun_in_another_dress_is_the_same_story, rewrites(filler=True))
+
+
+def _a_rerun_in_another_dress_signs_the_same_facts(case: tuple[Report, str, str]) -> None:
     """The reports state their facts within a signature's lead: all of them are read."""
     r, first, rerun = case
     sa, sb = (events.signature(_doc(r, t)) for t in (first, rerun))
@@ -222,9 +237,13 @@ def test_a_rerun_in_another_dress_signs_the_same_facts(case: tuple[Report, str, 
     assert sa.dates == sb.dates, (first, rerun)
 
 
-@settings(max_examples=500, deadline=None)
-@given(titled())
-def test_no_guard_keeps_a_rerun_from_its_event(case: tuple[Report, str, str, str, str]) -> None:
+(
+    test_a_rerun_in_another_dress_signs_the_same_facts,
+    test_a_rerun_in_another_dress_signs_the_same_facts_long,
+) = both(_a_rerun_in_another_dress_signs_the_same_facts, rewrites())
+
+
+def _no_guard_keeps_a_rerun_from_its_event(case: tuple[Report, str, str, str, str]) -> None:
     """Wherever the lead ends, the rerun is no other edition of the report: it may read
     fewer of its facts, never other ones."""
     r, first, rerun, title_a, title_b = case
@@ -234,9 +253,12 @@ def test_no_guard_keeps_a_rerun_from_its_event(case: tuple[Report, str, str, str
     assert events.vetoed(sa, events.Profile.of(sb), WINDOW) is None, (first, rerun)
 
 
-@settings(max_examples=500, deadline=None)
-@given(cut_reruns())
-def test_a_description_cut_inside_a_figure_is_still_the_story(
+test_no_guard_keeps_a_rerun_from_its_event, test_no_guard_keeps_a_rerun_from_its_event_long = both(
+    _no_guard_keeps_a_rerun_from_its_event, titled()
+)
+
+
+def _a_description_cut_inside_a_figure_is_still_the_story(
     case: tuple[Report, str, str],
 ) -> None:
     """Feeds cut their descriptions at a number of characters: "... naik ke Rp1.935..."
@@ -247,6 +269,12 @@ def test_a_description_cut_inside_a_figure_is_still_the_story(
     sa, sb = events.signature(a), events.signature(b)
     assert events.vetoed(sb, events.Profile.of(sa), WINDOW) is None, (whole, cut)
     assert events.vetoed(sa, events.Profile.of(sb), WINDOW) is None, (whole, cut)
+
+
+(
+    test_a_description_cut_inside_a_figure_is_still_the_story,
+    test_a_description_cut_inside_a_figure_is_still_the_story_long,
+) = both(_a_description_cut_inside_a_figure_is_still_the_story, cut_reruns())
 
 
 @st.composite
@@ -272,9 +300,7 @@ def editions(draw: st.DrawFn) -> tuple[Report, str, str]:
     return r, dress(r), dress(later)
 
 
-@settings(max_examples=500, deadline=None)
-@given(editions())
-def test_two_editions_stay_apart_in_any_dress(case: tuple[Report, str, str]) -> None:
+def _two_editions_stay_apart_in_any_dress(case: tuple[Report, str, str]) -> None:
     """The counterpart of the reruns above (precision first): reading figures and dates
     through another dress must not make two editions of a report one story or one event,
     a description cut inside its price included."""
@@ -283,6 +309,11 @@ def test_two_editions_stay_apart_in_any_dress(case: tuple[Report, str, str]) -> 
     assert not same_story(a, b, WINDOW), (first, second)
     sa, sb = events.signature(a), events.signature(b)
     assert events.vetoed(sb, events.Profile.of(sa), WINDOW) is not None, (first, second)
+
+
+test_two_editions_stay_apart_in_any_dress, test_two_editions_stay_apart_in_any_dress_long = both(
+    _two_editions_stay_apart_in_any_dress, editions()
+)
 
 
 MATCHER = Matcher.compile(
@@ -299,9 +330,7 @@ MATCHER = Matcher.compile(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
-@given(titled())
-def test_a_rerun_matches_the_topics_its_original_matches(
+def _a_rerun_matches_the_topics_its_original_matches(
     case: tuple[Report, str, str, str, str],
 ) -> None:
     """No missed story: the dress (a soft hyphen inside "kenaikan", a no-break space, a
@@ -312,6 +341,12 @@ def test_a_rerun_matches_the_topics_its_original_matches(
     ]
     assert topics[0] == topics[1], (first, rerun)
     assert topics[0], first  # (the queries are about these reports)
+
+
+(
+    test_a_rerun_matches_the_topics_its_original_matches,
+    test_a_rerun_matches_the_topics_its_original_matches_long,
+) = both(_a_rerun_matches_the_topics_its_original_matches, titled())
 
 
 # --- as a user meets it -----------------------------------------------------------------------
