@@ -187,13 +187,13 @@ def rewrites(draw: st.DrawFn, filler: bool = False) -> tuple[Report, str, str]:
     return r, dress(), dress()
 
 
-ELLIPSES = ["", "...", "…", " [...]", " [&hellip;]"]
+ELLIPSES = ["...", "…", " [...]", " [&hellip;]"]  # how feeds mark a cut description
 
 
 @st.composite
 def cut_reruns(draw: st.DrawFn) -> tuple[Report, str, str]:
     """``rewrites``, the rerun's summary cut where its feed cuts descriptions: at a number
-    of characters, anywhere, a word or a figure included, an ellipsis after it or not."""
+    of characters, anywhere, a word or a figure included, and marked with an ellipsis."""
     r, first, rerun = draw(rewrites(filler=draw(st.booleans())))
     # at most a third of the report cut off: what is left is enough text to confirm a copy
     at = draw(st.integers(min_value=len(rerun) - len(r.text) // 3, max_value=len(rerun)))
@@ -262,7 +262,9 @@ def _a_description_cut_inside_a_figure_is_still_the_story(
     case: tuple[Report, str, str],
 ) -> None:
     """Feeds cut their descriptions at a number of characters: "... naik ke Rp1.935..."
-    is the story that states Rp1.935.000 in full, not another edition of it."""
+    is the story that states Rp1.935.000 in full, not another edition of it. (A cut that
+    leaves no sign, "... naik ke Rp1.93", is read as it stands: a text may end with a whole
+    figure, ``stories.uncut``.)"""
     r, whole, cut = case
     a, b = _doc(r, whole), _doc(r, cut, hours=2)
     assert same_story(a, b, WINDOW), (whole, cut)
@@ -347,6 +349,48 @@ def _a_rerun_matches_the_topics_its_original_matches(
     test_a_rerun_matches_the_topics_its_original_matches,
     test_a_rerun_matches_the_topics_its_original_matches_long,
 ) = both(_a_rerun_matches_the_topics_its_original_matches, titled())
+
+
+@pytest.mark.parametrize(
+    ("price", "until", "then"),
+    [
+        ("Rp18.500", "(1/12", ""),  # a parenthesis left open: "(1/1" of "(1/12)"
+        ("Rp18.500", "Rp18.500", ","),  # a comma ends no description
+        ("Rp18,5 ribu", "Rp18,5 ri", ""),  # a piece of "ribu"
+    ],
+)
+def test_a_cut_that_shows_without_an_ellipsis_is_still_the_story(
+    price: str, until: str, then: str
+) -> None:
+    r = REPORTS[2]
+    whole = r.text.format(price=price, date="(1/12)", pct="4,5 persen")
+    cut = whole[: whole.index(until[:-1]) + len(until) - 1] + then
+    assert not cut.endswith(until) or then  # (the cut is inside the figure)
+    assert same_story(_doc(r, whole), _doc(r, cut, hours=2), WINDOW), cut
+
+
+def test_a_description_that_ends_with_a_whole_score_keeps_it() -> None:
+    """Precision first: "... dengan skor 4-2." ends many real descriptions, and the score is
+    what keeps two matches of one team apart."""
+    text = (
+        "Tim nasional menutup rangkaian uji coba di stadion utama pada Selasa malam dan "
+        "harus mengakui keunggulan tim tamu yang tampil lebih disiplin sepanjang laga "
+        "sehingga tim nasional kalah dengan skor 2-4."
+    )
+    sig = events.signature(Doc(title="Timnas kalah dalam uji coba", summary=text, published_at=T0))
+    assert "score:2-4" in sig.figures
+
+
+def test_two_editions_whose_descriptions_end_with_their_prices_stay_apart() -> None:
+    """A description may end with a whole figure ("... seharga Rp1.524.000."): read as a
+    possibly cut one and dropped, two days' editions of a template were one text."""
+    text = (
+        "Harga jual emas batangan di butik logam mulia kawasan timur kota pada perdagangan "
+        "hari ini tercatat seharga {}."
+    )
+    r = REPORTS[0]
+    a, b = _doc(r, text.format("Rp1.524.000")), _doc(r, text.format("Rp1.530.000"), hours=24)
+    assert not same_story(a, b, WINDOW)
 
 
 # --- as a user meets it -----------------------------------------------------------------------

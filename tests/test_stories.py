@@ -639,7 +639,7 @@ PLAIN_FORMS = {
     + r"\s*(dolar|dollar|usd|euro|yen|yuan|ringgit|rupiah)\b",
     "percent": r"\b" + _NUM_PLAIN + r"\s*(?:%|persen\b)",
     "name": r"(?<![.!?:\"“]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,6})\b",
-    "score": r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/.,%])",
+    "score": r"(?<![\d/.,])(\d{1,2})\s?[-–:]\s?(\d{1,2})(?![\d/%]|[.,]\d)",
     "move": r"\b(?:(?P<up>naik|menguat|melonjak|meroket|melesat|melambung|melejit|terkerek)"
     r"|(?P<down>turun|melemah|merosot|anjlok|terkoreksi|melorot|longsor|ambles)"
     r"|(?P<flat>tetap|stagnan|stabil|tidak berubah|tak berubah|tidak bergerak))\b",

@@ -133,7 +133,7 @@ _DIGIT = re.compile(r"\d").search
 # "2-1", "3 : 0": one or two digits, not part of a longer number. Written digit-first (the
 # lookbehind after the first digit), so the regex engine skips to the next digit instead
 # of trying the pattern at every position: 6.8 -> 2.0 us on a 300-character lead.
-_SCORE = re.compile(r"(\d(?<![\d/.,]\d)\d?)\s?[-–:]\s?(\d{1,2})(?![\d/.,%])")
+_SCORE = re.compile(r"(\d(?<![\d/.,]\d)\d?)\s?[-–:]\s?(\d{1,2})(?![\d/%]|[.,]\d)")
 # "dikalahkan", "mengalahkan", "kalahkan" as well as "kalah"
 _SPORT = re.compile(
     r"\b(?:skor|(?:me|di|ter)?menang|(?:di|ke)?kalah|mengalahkan|imbang|gol|laga|pertandingan"
