@@ -871,8 +871,9 @@ def fingerprint(doc: Doc, texts: Texts | None = None) -> Fingerprint:
 # --- stored features ------------------------------------------------------------------------
 
 # Bump when normalisation or the features change: stored ones go stale, and a candidate
-# stored by another version is read with its text and fingerprinted again. 2: a number with
-# both separators ("Rp1.524.000,00") reads as written, not as one run of digits (``_number``).
+# stored by another version is read with its text and fingerprinted again. 2: numbers with
+# both separators, leads cut at a word's end, cut descriptions and pull quotes read as
+# docs/design.md, "Copies in another dress", says.
 FEATURES_VERSION = 2
 
 
