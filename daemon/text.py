@@ -89,3 +89,19 @@ def clean_text(s: str | None, max_len: int = 10_000) -> str:
 def clean_line(s: str | None, max_len: int = 500) -> str:
     """For values that go into headers and log lines: no CR/LF or controls at all."""
     return clean_text(s, max_len)
+
+
+# --- pointers elsewhere -------------------------------------------------------------------
+
+# A line starting with one of these is a pointer elsewhere, never the story: "Baca juga: ...",
+# "Simak juga Video ...". Shared by the feed parser (descriptions) and full-text extraction.
+KICKERS = (
+    r"baca\s+(?:juga|selengkapnya|lainnya)|baca\s*:|simak\s+(?:juga|video|breaking|berita|"
+    r"selengkapnya|informasi|update)|simak\s*:|lihat\s+juga|tonton\s+juga|saksikan\s+juga"
+    r"|advertisement|scroll\s+to\s+continue"
+)
+# Section labels: a pointer only as a whole line ("Berita terkait penangkapan itu ..." is news).
+LABELS = (
+    r"baca|simak|berita\s+terkait|artikel\s+terkait|berita\s+lainnya|artikel\s+lainnya"
+    r"|berita\s+terpopuler|terpopuler|rekomendasi|pilihan\s+redaksi|sidebar|iklan"
+)

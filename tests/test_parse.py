@@ -770,3 +770,92 @@ def test_entry_by_entry_fallback_stays_linear(monkeypatch: pytest.MonkeyPatch) -
     feed = parse_feed(body.encode(), url="https://a.example/rss", now=NOW)
     assert sum(handed) <= 5 * len(body) + 65_536, (sum(handed), len(body))
     assert len(feed.items) == 899 and "Racun" not in {it.title for it in feed.items}
+
+
+# --- pointers to other articles inside a description ----------------------------------------
+
+_STORY = (
+    "<p>Penyerang tim tamu menegaskan dirinya masih layak bermain di level tertinggi meski "
+    "jarang dimainkan sejak awal musim.</p>"
+)
+_RELATED = (
+    '<div class="baca-juga"><p class="baca-juga__header">Baca Juga</p>'
+    '<ul class="baca-juga__list">'
+    '<li><a href="https://bola.example/1" title="x">Pelatih Juventus Puji Lini Tengah Muda</a></li>'
+    '<li><a href="https://bola.example/2">Harga Tiket Final Naik Jadi Rp1.500.000</a></li>'
+    "</ul></div>"
+)
+_AFTER = "<p>&quot;Saya masih bisa memberi gol untuk tim,&quot; ujarnya kepada wartawan.</p>"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        _RELATED,  # a label above a list of other articles (Liputan6)
+        '<p><strong>Baca juga: <a href="https://bola.example/1">Pelatih Juventus Puji Lini '
+        "Tengah Muda</a></strong></p>",  # one pointer as its own paragraph
+        "<p>Berita Terkait :</p><ul><li>Pelatih Juventus Puji Lini Tengah Muda</li></ul>",
+        "<br>Simak juga: Pelatih Juventus Puji Lini Tengah Muda<br>",
+    ],
+)
+def test_a_description_loses_the_titles_it_points_to(block: str) -> None:
+    """Another article's title in a description is not this story: a topic on "Juventus"
+    alerted on a striker's interview, and grouping read the ticket price."""
+    text = strip_html(_STORY + block + _AFTER, SUMMARY_MAX)
+    assert "Juventus" not in text and "Rp1.500.000" not in text and "Baca" not in text
+    assert text.startswith("Penyerang tim tamu") and text.endswith("kepada wartawan.")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (  # one line, no HTML: nothing tells a pointer from the story
+            "Baca juga keterangan resmi di laman BMKG sebelum bepergian.",
+            "Baca juga keterangan resmi di laman BMKG sebelum bepergian.",
+        ),
+        (  # a pointer and nothing else: kept rather than leave an empty description
+            "<p>Baca juga: Pelatih Juventus Puji Lini Tengah Muda</p>",
+            "Baca juga: Pelatih Juventus Puji Lini Tengah Muda",
+        ),
+        (  # "Berita terkait" opening a sentence is news, not a label
+            "<p>Warga diminta membaca juga peringatan dini.</p><p>Berita terkait banjir ini "
+            "terus diperbarui.</p>",
+            "Warga diminta membaca juga peringatan dini. Berita terkait banjir ini terus "
+            "diperbarui.",
+        ),
+        (  # a list under no label is the story's
+            "<p>Bantuan:</p><ul><li>Beras 10 ton</li><li>Posko kesehatan</li></ul>",
+            "Bantuan: Beras 10 ton Posko kesehatan",
+        ),
+    ],
+)
+def test_text_that_only_looks_like_a_pointer_is_kept(value: str, expected: str) -> None:
+    assert strip_html(value, SUMMARY_MAX) == expected
+
+
+def test_a_topic_on_a_pointed_to_title_raises_no_alert_through_the_cli(tmp_path: Path) -> None:
+    """As a desk meets it: a feed whose descriptions end in a "Baca Juga" list (Liputan6's
+    shape); a topic on a title in that list must not alert on the story that carries it,
+    and a topic on the story still does."""
+    import json
+
+    from daemon.demo.loopback import LoopbackServer
+    from tests.feedgen import Entry, rss
+    from tests.test_pipeline import pantau, write_config
+
+    now = datetime.now(timezone.utc)
+    link = "https://bola.example/read/1"
+    entry = Entry(link, "Penyerang tim tamu tetap percaya diri", _STORY + _RELATED + _AFTER,
+                  link, now)  # fmt: skip
+    with LoopbackServer() as srv:
+        url = srv.static("/bola.xml", rss("Bola", [entry]))
+        topics = (
+            "topics:\n  - {name: Juventus, query: 'Juventus', notify: [log]}\n"
+            "  - {name: Penyerang, query: 'penyerang', notify: [log]}\n"
+            "notifiers:\n  log: {type: console}\n"
+        )
+        cfg = write_config(tmp_path, [("Bola", url)], topics)
+        run = pantau("--config", str(cfg), "run", "--once")
+        assert run.returncode == 0, run.stderr
+    alerts = json.loads(pantau("--config", str(cfg), "alerts", "--json").stdout)
+    assert [a["topic"] for a in alerts] == ["Penyerang"]

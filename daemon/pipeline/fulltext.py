@@ -39,7 +39,7 @@ from daemon.feeds.fetch import (
     url_problem,
 )
 from daemon.ratelimit import RateLimiter
-from daemon.text import cap, fold_ws, normalize, strip_control
+from daemon.text import KICKERS, LABELS, cap, fold_ws, normalize, strip_control
 
 __all__ = [
     "ArticleFetcher",
@@ -512,17 +512,8 @@ def _render(root: _Node) -> list[_Block]:
 
 # ---------------------------------------------------------------- pure: line filter
 
-# A line starting with one of these is a pointer elsewhere, never the story.
-_KICKERS = (
-    r"baca\s+(?:juga|selengkapnya|lainnya)|baca\s*:|simak\s+(?:juga|video|breaking|berita|"
-    r"selengkapnya|informasi|update)|simak\s*:|lihat\s+juga|tonton\s+juga|saksikan\s+juga"
-    r"|advertisement|scroll\s+to\s+continue"
-)
-# Section labels: dropped only as a whole line ("Berita terkait penangkapan itu ..." is news).
-_LABELS = (
-    r"baca|simak|berita\s+terkait|artikel\s+terkait|berita\s+lainnya|artikel\s+lainnya"
-    r"|berita\s+terpopuler|terpopuler|rekomendasi|pilihan\s+redaksi|sidebar|iklan"
-)
+_KICKERS = KICKERS  # (daemon/text.py: the feed parser drops the same lines)
+_LABELS = LABELS
 _CREDITS = (
     r"rep|red|reporter|editor|pewarta|penulis|redaktur|penyunting|fotografer|kontributor"
     r"|sumber|foto|video|ilustrasi|dok|dokumentasi|editor\s+foto|tags?|topik|keywords?|kata\s+kunci"
