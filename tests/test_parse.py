@@ -796,6 +796,8 @@ _AFTER = "<p>&quot;Saya masih bisa memberi gol untuk tim,&quot; ujarnya kepada w
         "Tengah Muda</a></strong></p>",  # one pointer as its own paragraph
         "<p>Berita Terkait :</p><ul><li>Pelatih Juventus Puji Lini Tengah Muda</li></ul>",
         "<br>Simak juga: Pelatih Juventus Puji Lini Tengah Muda<br>",
+        # a pointer in parentheses inside a paragraph (Liputan6, 7 of 200)
+        "<p>(Simak juga: Pelatih Juventus Puji Lini Tengah Muda? Ini Kata Dia!)</p>",
     ],
 )
 def test_a_description_loses_the_titles_it_points_to(block: str) -> None:
@@ -822,6 +824,10 @@ def test_a_description_loses_the_titles_it_points_to(block: str) -> None:
             "terus diperbarui.</p>",
             "Warga diminta membaca juga peringatan dini. Berita terkait banjir ini terus "
             "diperbarui.",
+        ),
+        (  # a parenthesis that points nowhere stays
+            "<p>Warga (baca: penghuni rumah susun) menolak relokasi.</p>",
+            "Warga (baca: penghuni rumah susun) menolak relokasi.",
         ),
         (  # a list under no label is the story's
             "<p>Bantuan:</p><ul><li>Beras 10 ton</li><li>Posko kesehatan</li></ul>",

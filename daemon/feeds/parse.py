@@ -344,6 +344,9 @@ _ITEM = "\x07"
 # its 200 descriptions in ../shared/corpus/real): the same vocabulary as full-text extraction.
 _POINTER_LINE = re.compile(rf"(?:{text.KICKERS})", re.I)
 _POINTER_LABEL = re.compile(rf"(?:{text.KICKERS}|{text.LABELS})\W*", re.I)
+# "(Simak juga: ...)", "(Baca juga: ...)": a pointer set in the running text, in parentheses
+# ("(baca: penghuni rumah susun)" is "that is", and stays)
+_POINTER_ASIDE = re.compile(r"\((?:baca|simak|lihat|tonton|saksikan)\s+juga\b[^()]{0,200}\)", re.I)
 # (a word every line that ``text.KICKERS`` or ``text.LABELS`` match holds: one scan each
 # before any line is looked at; ~2 us per description with lines, 17 us per Liputan6 one)
 _POINTER_HINTS = ("baca", "simak", "lihat", "tonton", "saksikan", "terkait", "lainnya",
@@ -356,9 +359,14 @@ def _drop_pointers(s: str) -> str:
     juga" and the like, and a bare label ("Baca Juga", "Berita Terkait") with the list items
     that follow it. Their titles are other stories: a topic that matched them alerted on
     this one (a Rooney story matched "Juventus"), and grouping read their figures and dates.
-    Only between lines the HTML made; a text that would lose every line keeps them all."""
+    Only between lines the HTML made (a text that would lose every line keeps them all),
+    and a pointer in parentheses anywhere ("(Simak juga: Sulit Bujuk Anak Tidur? ...)")."""
     low = s.lower()
-    if "\n" not in s or not any(h in low for h in _POINTER_HINTS):
+    if not any(h in low for h in _POINTER_HINTS):
+        return s
+    if "(" in s:
+        s = _POINTER_ASIDE.sub(" ", s)
+    if "\n" not in s:
         return s
     kept: list[str] = []
     in_list = False
