@@ -865,3 +865,14 @@ def test_a_topic_on_a_pointed_to_title_raises_no_alert_through_the_cli(tmp_path:
         assert run.returncode == 0, run.stderr
     alerts = json.loads(pantau("--config", str(cfg), "alerts", "--json").stdout)
     assert [a["topic"] for a in alerts] == ["Penyerang"]
+
+
+def test_an_entity_escaped_twice_is_read_once_more() -> None:
+    """Tempo's feed writes a closing quote as "&amp;quot;" inside CDATA: decoded once it
+    was "&quot;" in the stored summary, in alerts and on the dashboard."""
+    value = "“Kalau dirugikan pasti melapor. Itu saja indikasinya.&amp;quot; Sejauh ini aman."
+    assert strip_html(value, SUMMARY_MAX) == (
+        '“Kalau dirugikan pasti melapor. Itu saja indikasinya." Sejauh ini aman.'
+    )
+    # a "<" decoded twice is text, never a tag: "&amp;lt;" stays "&lt;" after the first pass
+    assert strip_html("nilai &amp;lt; 5 persen", SUMMARY_MAX) == "nilai &lt; 5 persen"

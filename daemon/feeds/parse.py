@@ -387,6 +387,11 @@ def _drop_pointers(s: str) -> str:
 
 
 _ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z][^<>&]*&gt;")
+# what a text still holds after one decoding when its feed escaped an entity twice; named
+# entities of text only (a decoded "<" or ">" could make a tag of the text, so not those)
+_NAMED_ENTITY_RE = re.compile(
+    r"&(?:quot|amp|apos|nbsp|#39|#34|rsquo|lsquo|rdquo|ldquo|ndash|mdash|hellip);"
+)
 _MOJIBAKE_CONT = "".join(
     re.escape(bytes([b]).decode("cp1252", "ignore") or chr(b)) for b in range(0x80, 0xC0)
 )
@@ -452,6 +457,8 @@ def strip_html(value: str | None, max_len: int) -> str:
             break
         s = _strip_once(s)
         if not _TAG_RE.search(s) and not _ESCAPED_TAG_RE.search(s):
+            if "&" in s and _NAMED_ENTITY_RE.search(s):
+                s = html.unescape(s)  # an entity escaped twice: Tempo's "&amp;quot;"
             break
     if "\u00e2" in s:
         s = _MOJIBAKE_RE.sub(_fix_mojibake_match, s)
