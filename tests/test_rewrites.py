@@ -193,11 +193,16 @@ ELLIPSES = ["...", "…", " [...]", " [&hellip;]"]  # how feeds mark a cut descr
 @st.composite
 def cut_reruns(draw: st.DrawFn) -> tuple[Report, str, str]:
     """``rewrites``, the rerun's summary cut where its feed cuts descriptions: at a number
-    of characters, anywhere, a word or a figure included, and marked with an ellipsis."""
+    of characters, anywhere, a word or a figure included, and marked with an ellipsis; or
+    unmarked, between two words (a feed that cuts at a word count; in the last third of
+    these reports no figure is followed by its scale: an unmarked cut between the two is
+    read as it stands, ``stories.uncut``)."""
     r, first, rerun = draw(rewrites(filler=draw(st.booleans())))
     # at most a third of the report cut off: what is left is enough text to confirm a copy
     at = draw(st.integers(min_value=len(rerun) - len(r.text) // 3, max_value=len(rerun)))
-    return r, first, rerun[:at].rstrip() + draw(st.sampled_from(ELLIPSES))
+    if draw(st.booleans()):
+        return r, first, rerun[:at].rstrip() + draw(st.sampled_from(ELLIPSES))
+    return r, first, rerun[: rerun.rfind(" ", 0, at + 1)].rstrip(" ,")
 
 
 @st.composite
