@@ -105,3 +105,8 @@ LABELS = (
     r"baca|simak|berita\s+terkait|artikel\s+terkait|berita\s+lainnya|artikel\s+lainnya"
     r"|berita\s+terpopuler|terpopuler|rekomendasi|pilihan\s+redaksi|sidebar|iklan"
 )
+# A word that every line KICKERS or LABELS match holds: looked for before any line is, so
+# that a text without one costs a scan, not a regex per line (keep it in step with both).
+POINTER_WORDS = ("baca", "simak", "lihat", "tonton", "saksikan", "terkait", "lainnya",
+                 "terpopuler", "rekomendasi", "pilihan", "advertisement", "scroll",
+                 "sidebar", "iklan")  # fmt: skip

@@ -669,7 +669,7 @@ def clean_lead(body: str) -> str:
 
 # An ellipsis that ends a description (NFKC has made "…" three dots): "[...]", "[…]", "..."
 _ELLIPSIS_END = re.compile(r"(?:\[\s{0,3}(?:\.\.\.|&hellip;)\s{0,3}\]|\.\.\.+)$")
-_ELLIPSIS_TAIL = 24  # characters an ending ellipsis can take
+_TAIL_CHARS = 24  # the characters at a text's end that ``uncut`` reads (an ellipsis, a "(")
 
 
 def uncut(s: str) -> str:
@@ -688,27 +688,27 @@ def uncut(s: str) -> str:
     body = s.rstrip()
     # (the pattern searched in the last characters only: from every position of a long run
     # of whitespace, "\s*...$" would scan the run again)
-    tail = len(body) - _ELLIPSIS_TAIL
+    tail = len(body) - _TAIL_CHARS
     end = _ELLIPSIS_END.search(body, max(tail, 0))
     cut = end is not None
     if end is not None:
         body = body[: end.start()].rstrip()
     parts = body.rsplit(None, 2)
-    if not parts or not _DIGIT(body):
+    if not parts or not has_digit(body):
         return s
     last = parts[-1]
     if len(parts) > 1 and last in _TAIL_PREFIXES and _DIGIT_END(parts[-2]):
         return body[: body.rfind(parts[-2])].rstrip()  # "rp1,5 ju"
-    if not _DIGIT(last):
+    if not has_digit(last):
         return s
     # "( 1/1": ``canonical_dates`` has spaced the parenthesis that the cut left open
-    open_paren = body.rfind("(", max(len(body) - _ELLIPSIS_TAIL, 0)) > body.rfind(")")
+    open_paren = body.rfind("(", max(len(body) - _TAIL_CHARS, 0)) > body.rfind(")")
     if cut or last[-1] == "," or open_paren:
         return body[: body.rfind(last)].rstrip()
     return s
 
 
-_DIGIT = re.compile(r"\d").search
+has_digit = re.compile(r"\d").search  # (``events.signature`` asks it too)
 
 
 def texts_of(doc: Doc) -> Texts:

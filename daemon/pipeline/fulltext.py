@@ -512,16 +512,14 @@ def _render(root: _Node) -> list[_Block]:
 
 # ---------------------------------------------------------------- pure: line filter
 
-_KICKERS = KICKERS  # (daemon/text.py: the feed parser drops the same lines)
-_LABELS = LABELS
 _CREDITS = (
     r"rep|red|reporter|editor|pewarta|penulis|redaktur|penyunting|fotografer|kontributor"
     r"|sumber|foto|video|ilustrasi|dok|dokumentasi|editor\s+foto|tags?|topik|keywords?|kata\s+kunci"
     r"|laporan\s+wartawan|wartawan"
 )
 _DROP_LINE = [
-    re.compile(rf"^(?:{_KICKERS})", re.I),  # "Baca juga: ...", "Simak juga Video ..."
-    re.compile(rf"^(?:{_LABELS})\s*(?::.*)?$", re.I),  # "Berita terkait", "Berita Lainnya:"
+    re.compile(rf"^(?:{KICKERS})", re.I),  # "Baca juga: ...", "Simak juga Video ..."
+    re.compile(rf"^(?:{LABELS})\s*(?::.*)?$", re.I),  # "Berita terkait", "Berita Lainnya:"
     re.compile(rf"^\(?\s*(?:{_CREDITS})\s*:", re.I),  # "Editor: ...", "(Foto: ...)"
     re.compile(
         r"^(?:halaman|hal\.?)(?:\s*:?\s*\d+)*(?:\s+(?:selanjutnya|berikutnya|sebelumnya))?\W*$"
