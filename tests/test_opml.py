@@ -286,3 +286,132 @@ def test_property_names_long_budget(labels: list[str]) -> None:
 
 def _attr(s: str) -> str:
     return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+# --------------------------------------------------------------------------------------------
+# Exports that are not quite XML. Readers and hand-edited lists write bare "&" in URLs and
+# names, HTML's named entities, a stray or missing end tag, two exports pasted into one
+# file, miscapitalised attribute names (the kinds listparser's and Miniflux's test suites
+# keep, bench/opml_corpus.py): one such slip must not cost the whole list.
+
+
+def _doc(body: str, tail: str = "</body></opml>") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0"><body>{body}{tail}'.encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "feeds"),
+    [
+        pytest.param(
+            _doc('<outline text="Hukum & Kriminal" xmlUrl="https://a.example.id/rss?kanal=5&sub=2"/>'),
+            [{"url": "https://a.example.id/rss?kanal=5&sub=2", "name": "Hukum & Kriminal"}],
+            id="bare-ampersands",
+        ),
+        pytest.param(
+            _doc('<outline text="Kaf&eacute;&nbsp;Ekonomi &mdash; Bisnis" xmlUrl="https://b.example.id/rss"/>'),
+            [{"url": "https://b.example.id/rss", "name": "Kafé Ekonomi — Bisnis"}],
+            id="html-named-entities",
+        ),
+        pytest.param(
+            _doc('<outline text="Sapa&tidakada;Warga" xmlUrl="https://c.example.id/rss"/>'),
+            [{"url": "https://c.example.id/rss", "name": "Sapa&tidakada;Warga"}],
+            id="undefined-entity-kept-as-text",
+        ),
+        pytest.param(
+            _doc('<outline text="Olah&#0;raga&#xD800;" xmlUrl="https://d.example.id/rss"/>'
+                 '<outline text="Kota\x01" xmlUrl="https://e.example.id/rss"/>'),
+            [{"url": "https://d.example.id/rss", "name": "Olahraga\ufffd"},
+             {"url": "https://e.example.id/rss", "name": "Kota"}],
+            id="references-and-controls-xml-cannot-carry",
+        ),
+        pytest.param(
+            _doc('<outline Text="Satu" XMLURL="https://f.example.id/rss"/>'
+                 '<outline TITLE="Dua" xmlURL="https://g.example.id/rss"/>'
+                 '<outline text="  " title="Tiga" xmlUrl="https://h.example.id/rss"/>'),
+            [{"url": "https://f.example.id/rss", "name": "Satu"},
+             {"url": "https://g.example.id/rss", "name": "Dua"},
+             {"url": "https://h.example.id/rss", "name": "Tiga"}],
+            id="miscapitalised-attributes-and-blank-text",
+        ),
+    ],
+)  # fmt: skip
+def test_sloppy_exports_import_every_feed(doc: bytes, feeds: list[dict[str, str]]) -> None:
+    result = read(doc)
+    assert result.feeds == feeds and result.problems == []
+    parse_config(to_yaml(result.feeds), env={})
+
+
+def test_a_broken_document_keeps_the_outlines_before_the_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    two = '<outline text="Satu" xmlUrl="https://a.example.id/rss"/><outline text="Dua" xmlUrl="https://b.example.id/rss"/>'
+    cut = _doc(two, tail="\n")  # the file ends before </body></opml> (a truncated download)
+    stray = _doc(two + "</kategori>" + '<outline text="Tiga" xmlUrl="https://c.example.id/rss"/>')
+    for doc in (cut, stray):
+        (tmp_path / "x.opml").write_bytes(doc)
+        rc, out, err = cli(["opml", "import", "x.opml"], tmp_path, monkeypatch, capfd)
+        assert rc == 0, err
+        assert [f["name"] for f in yaml.safe_load(out)["feeds"]] == ["Satu", "Dua"]
+        assert "not well-formed XML after outline 2" in err and "not read" in err
+
+
+def test_two_exports_in_one_file_import_both(tmp_path: Path) -> None:
+    one = _doc('<outline text="Satu" xmlUrl="https://a.example.id/rss"/>')
+    two = _doc('<outline text="Dua" xmlUrl="https://b.example.id/rss"/>'
+               '<outline text="Satu lagi" xmlUrl="https://a.example.id/rss"/>')  # fmt: skip
+    r = run_cli("opml", "import", "-", cwd=tmp_path, stdin=one + b"\n" + two + b"\n")
+    assert r.returncode == 0, r.stderr
+    assert yaml.safe_load(r.stdout)["feeds"] == [
+        {"url": "https://a.example.id/rss", "name": "Satu"},
+        {"url": "https://b.example.id/rss", "name": "Dua"},
+    ]
+    assert "outline 3 ('Satu lagi'): skipped, duplicate of outline 1" in r.stderr.decode()
+
+
+def test_subscription_lists_are_reported_not_imported_as_feeds() -> None:
+    result = read(_doc(
+        '<outline text="Daftar lain" type="source" xmlUrl="https://x.example.id/daftar.opml"/>'
+        '<outline text="Berita" type="rss" xmlUrl="https://y.example.id/rss"/>'
+    ))  # fmt: skip
+    assert result.feeds == [{"url": "https://y.example.id/rss", "name": "Berita"}]
+    assert result.problems == [
+        "outline 1 ('Daftar lain'): a subscription list is not followed (import that file)"
+    ]
+
+
+def test_stray_ampersands_cannot_smuggle_an_entity_declaration() -> None:
+    for doc in (
+        b'<!DOCTYPE opml [<!ENTITY a "&b;&b;">]><opml><body>'
+        b'<outline text="&a;" xmlUrl="https://x.example.id/rss"/></body></opml>',
+        b'<!DOCTYPE opml [<!EN\x01TITY a "x">]><opml><body>'
+        b'<outline text="&a;" xmlUrl="https://x.example.id/rss"/></body></opml>',
+    ):
+        with pytest.raises(OpmlError, match="refused: the document declares entities"):
+            read(doc)
+
+
+sloppy = st.lists(
+    st.sampled_from(
+        ["&", ";", "#", "x", "amp", "lt", "nbsp", "eacute", "0", "9", "D800", " ", "é", ">", "'"]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(sloppy, min_size=1, max_size=6), st.integers(0, 5))
+def test_property_one_sloppy_name_costs_no_feed(labels: list[str], at: int) -> None:
+    """Names written as a careless exporter writes them (only the quote and "<" escaped):
+    every outline still imports, with its URL intact."""
+    outlines = "".join(
+        f'<outline xmlUrl="https://o{i}.example.id/rss?a=1&b={i}" '
+        f'text="{label.replace(chr(34), "&quot;").replace("<", "&lt;")}"/>'
+        for i, label in enumerate(labels)
+    )
+    result = read(_doc(outlines))
+    assert [f["url"] for f in result.feeds] == [
+        f"https://o{i}.example.id/rss?a=1&b={i}" for i in range(len(labels))
+    ]
+    parse_config(to_yaml(result.feeds), env={})

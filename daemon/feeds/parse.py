@@ -326,6 +326,18 @@ def prepare_xml(s: str) -> str:
     return s
 
 
+# An "&" that starts no reference XML knows (after ``prepare_xml``: the five named ones and
+# numeric ones): a bare ampersand in a URL or name, or a name neither XML nor HTML defines
+_STRAY_AMP_RE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);|#[0-9]+;|#[xX][0-9a-fA-F]+;)")
+
+
+def escape_stray_ampersands(s: str) -> str:
+    """``prepare_xml``'s text with every "&" that starts no reference written as ``&amp;``,
+    so it reads as the character it was meant to be. For documents with no loose parser
+    to fall back on (OPML: ``daemon.opml``); feeds keep feedparser's own recovery."""
+    return _STRAY_AMP_RE.sub("&amp;", s) if "&" in s else s
+
+
 # --------------------------------------------------------------------------- plain text
 
 _DROP_OPEN_RE = re.compile(r"<(?:(script|style|noscript|iframe|template|object)\b|!--)", re.I)
