@@ -73,6 +73,14 @@ CASES = [
     ("April 24, 2025 6:20 PM", utc(2025, 4, 24, 11, 20)),
     ("Apr 24, 2025 06:20 am +0000", utc(2025, 4, 24, 6, 20)),
     ("Thu Apr 27 22:28:55 2017", utc(2017, 4, 27, 15, 28, 55)),
+    # asctime with its zone before the year, as Twitter's and Ruby's feeds write it, and
+    # JavaScript's Date#toString from feeds a script builds (shapes feedparser's date tests
+    # read and pantau missed: such items were filed under the time they were first seen)
+    ("Sun Jul 15 01:16:00 +0000 2012", utc(2012, 7, 15, 1, 16)),
+    ("Kam Apr 24 18:20:00 +0700 2025", utc(2025, 4, 24, 11, 20)),
+    ("Mon Nov 24 2025 10:30:00 GMT+0700 (Western Indonesia Time)", utc(2025, 11, 24, 3, 30)),
+    ("Mon Nov 24 2025 10:30:00 GMT+0700 (Waktu Indonesia Barat)", utc(2025, 11, 24, 3, 30)),
+    ("Mon Nov 24 2025 10:30:00 GMT+0800", utc(2025, 11, 24, 2, 30)),
     # without a zone: wall-clock time in Asia/Jakarta
     ("Minggu, 9 Nop 2025 10:00", utc(2025, 11, 9, 3, 0)),
     ("2025-11-09T10:00:00", utc(2025, 11, 9, 3, 0)),

@@ -10,7 +10,10 @@ present, is ignored and never validated, because feeds get it wrong):
   ``Thursday, 16 Dec 2021 20:20 WIB``, ``24 April 2025`` (a dot may separate hours and
   minutes; ``,``, ``|``, ``-``, ``pukul`` or ``jam`` may separate the date from the time);
 * day-first numbers: ``13/05/2025, 15:37 WIB``, ``13-05-2025 15.37``;
-* month-first English: ``April 24, 2025 6:20 PM``, and asctime ``Thu Apr 27 22:28:55 2017``.
+* month-first English: ``April 24, 2025 6:20 PM``, and asctime ``Thu Apr 27 22:28:55 2017``
+  (also with its zone before the year, ``Sun Jul 15 01:16:00 +0000 2012``);
+* JavaScript's ``Date#toString``: ``Mon Nov 24 2025 10:30:00 GMT+0700 (Western Indonesia
+  Time)``, the zone's name after the offset ignored.
 
 Zones: ``WIB`` +07:00, ``WITA`` +08:00, ``WIT`` +09:00, ``GMT``/``UTC``/``UT``/``Z``, the
 RFC 822 US zones, numeric offsets (``+0700``, ``+07:00``, ``+07``, ``GMT+7``). A numeric offset
@@ -112,7 +115,19 @@ _ASCTIME_RE = re.compile(
     rf"\s*(?:{_ZONE})?\s*$",
     _FLAGS,
 )
+# Twitter's and Ruby's asctime, its zone before the year: ``Sun Jul 15 01:16:00 +0000 2012``
+_ASCTIME_ZONED_RE = re.compile(
+    r"^[a-z]+\s+(?P<mon>[a-z]+)\s+(?P<d>\d{1,2})\s+"
+    rf"(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}}))?\s+{_ZONE}\s+(?P<y>\d{{4}})\s*$",
+    _FLAGS,
+)
+# JavaScript's Date#toString names the zone after its offset, in the reader's language:
+# ``Mon Nov 24 2025 10:30:00 GMT+0700 (Western Indonesia Time)``; the offset says it all
+_JS_ZONE_NAME_RE = re.compile(r"(?<=[Gg][Mm][Tt][+-]\d{4})\s*\([^()]{0,60}\)$")
 _OFFSET_RE = re.compile(r"^(?:gmt|utc)?\s*([+-])(\d{1,2}):?(\d{2})?$", _FLAGS)
+
+
+_SHAPES = (_ISO_RE, _DAY_FIRST_RE, _NUMERIC_RE, _MONTH_FIRST_RE, _ASCTIME_RE, _ASCTIME_ZONED_RE)
 
 
 @lru_cache(maxsize=64)
@@ -182,8 +197,10 @@ def parse_date(raw: str | None, tz: str = "Asia/Jakarta") -> datetime | None:
     if not s or len(s) > _MAX_RAW:
         return None
     s = s.replace("\u00a0", " ")
+    if s[-1] == ")":
+        s = _JS_ZONE_NAME_RE.sub("", s)
     try:
-        for regex in (_ISO_RE, _DAY_FIRST_RE, _NUMERIC_RE, _MONTH_FIRST_RE, _ASCTIME_RE):
+        for regex in _SHAPES:
             m = regex.match(s)
             if m is None:
                 continue
