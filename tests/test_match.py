@@ -352,6 +352,48 @@ def test_family_morphophonemics(root: str, forms: set[str]) -> None:
     assert forms <= word_family(root)
 
 
+# Forms news writes that the first rules missed, found by running Sastrawi's stemmer test
+# pairs (github.com/sastrawi/sastrawi, 160 derived words) against the families: 53 were not
+# generated, most of them by design (ter-, se-, -ku/-mu, reduplication the tokeniser
+# splits); these were not.
+@pytest.mark.parametrize(
+    ("root", "forms"),
+    [
+        # k, p, t, s kept after meN-/peN-, as news writes loanwords and many others
+        ("sosialisasi", {"mensosialisasikan", "disosialisasikan"}),
+        ("pengaruh", {"mempengaruhi", "memengaruhi", "dipengaruhi"}),
+        ("taat", {"mentaati", "menaati"}),
+        ("kaji", {"pengkajian", "mengkaji"}),
+        ("populer", {"mempopulerkan", "memopulerkan"}),
+        ("sukses", {"mensukseskan", "menyukseskan"}),
+        # pe- without the nasal: the doer of a sport or trade
+        ("tinju", {"petinju"}),
+        ("balap", {"pebalap"}),
+        ("silat", {"pesilat"}),
+        ("tani", {"petani", "pertanian"}),
+        # ber- inside memper-/peN-/di-/ke-...-an
+        ("daya", {"memberdayakan", "pemberdayaan", "diberdayakan"}),
+        ("hasil", {"keberhasilan", "berhasil"}),
+        ("henti", {"memberhentikan", "diberhentikan", "pemberhentian"}),
+        ("angkat", {"keberangkatan", "berangkat"}),
+    ],
+)
+def test_family_forms_news_writes(root: str, forms: set[str]) -> None:
+    assert forms <= word_family(root)
+
+
+def test_kept_consonants_do_not_reach_unrelated_words() -> None:
+    """men+teri is "menteri" (minister), men+tari "mentari" (sun), pe+gawai "pegawai"
+    (employee): a topic on anchovies, dance or gadgets must not follow the cabinet."""
+    assert "menteri" not in word_family("teri")
+    assert "mentari" not in word_family("tari")
+    assert "pegawai" not in word_family("gawai")
+    assert not hits("tari~", "Menteri Kebudayaan membuka festival di bawah mentari pagi")
+    assert not hits("ikan~", "Pemerintah memberikan bantuan yang diberikan kepada warga")
+    assert hits("ikan~", "Kementerian Kelautan dan Perikanan menebar benih ikan")
+    assert "memberikan" in word_family("beri")
+
+
 def test_family_excludes_lexicalised_and_ter_forms() -> None:
     assert "pemerintah" not in word_family("perintah")
     assert "memerintahkan" in word_family("perintah")
