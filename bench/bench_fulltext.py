@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from daemon import fulltext  # noqa: E402
 from daemon.demo.loopback import LoopbackServer  # noqa: E402
 from daemon.demo.server import OUTLETS, render_all  # noqa: E402
 from daemon.feeds.fetch import Fetcher, FetchPolicy  # noqa: E402
 from daemon.feeds.parse import parse_feed  # noqa: E402
 from daemon.grouping.stories import Doc, same_story  # noqa: E402
+from daemon.pipeline import fulltext  # noqa: E402
 from daemon.pipeline.fulltext import ArticleFetcher, FulltextPolicy, extract_text, filter_lines  # noqa: E402
 from daemon.text import fold_ws  # noqa: E402
 from daemon.topics.match import Matcher, TopicSpec  # noqa: E402

@@ -399,6 +399,50 @@ def test_page_wide_classes_do_not_drop_the_page() -> None:
         assert paragraphs(text) == [f"{LEDE} Kalimat {i}." for i in range(3)], html[:40]
 
 
+# Layout wrappers whose class names a boilerplate word: found by running Mozilla
+# Readability's 130 test pages through extract_text (bench/README.md, "Full text against
+# readability's test pages"): 7 came out empty, the article inside "widget Blog" (every
+# Blogger page), "panel-two-col-sidebar-right-mix", "is-showingReadNextSidebar",
+# "l-sidebar-fixed l-article-body-segment" or "nav_drawer_slide" dropped with its wrapper.
+SIDEBAR = (
+    '<div class="sidebar"><h3>Terpopuler</h3><ul>'
+    + "<li><a href='/z'>Judul berita lain yang cukup panjang di samping</a></li>" * 12
+    + "</ul><p>Langganan buletin kami untuk kabar terbaru setiap pagi dan sore.</p></div>"
+)
+COMMENTS = (
+    '<div class="comments"><h3>Komentar</h3>'
+    + "<p>Pembaca menulis tanggapan panjang yang tidak termasuk berita ini sama sekali.</p>" * 12
+    + "</div>"
+)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        '<div class="widget Blog"><div class="post-outer"><div class="post-body">{}</div></div></div>',
+        '<div class="panel-two-col-sidebar-right-mix"><div class="kolom-utama">{}</div>'
+        + SIDEBAR
+        + "</div>",
+        '<div class="screenContent is-showingReadNextSidebar"><section>{}</section></div>',
+        '<div class="l-sidebar-fixed l-segment"><div class="isi">{}</div>' + SIDEBAR + "</div>",
+        '<div class="i-nav_drawer_slide"><div class="wrap"><div>{}</div></div></div>',
+    ],
+)
+def test_a_layout_wrapper_named_like_boilerplate_keeps_the_article(wrap: str) -> None:
+    body = "".join(f"<p>{LEDE} Kalimat {i}.</p>" for i in range(5))
+    html = f"<body><div class='page'>{wrap.format(body)}</div>{COMMENTS}</body>"
+    assert paragraphs(extract_text(html)) == [f"{LEDE} Kalimat {i}." for i in range(5)]
+
+
+def test_boilerplate_that_outweighs_the_article_is_still_dropped() -> None:
+    """A comment thread longer than the story, and a sidebar inside the story's own
+    wrapper, stay out even when the rescue of a wrapper applies."""
+    body = "".join(f"<p>{LEDE} Kalimat {i}.</p>" for i in range(2))
+    html = f'<div class="has-sidebar"><div class="isi">{body}</div>{SIDEBAR}</div>' + COMMENTS * 3
+    text = extract_text(html)
+    assert paragraphs(text) == [f"{LEDE} Kalimat {i}." for i in range(2)]
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -228,14 +228,33 @@ _CONTENT_CLASSES = (
 _PARA_TAGS = frozenset({"p", "pre", "blockquote", "td"})
 
 
-class _Node:
-    __slots__ = ("tag", "parent", "children", "drop", "cls", "size", "links", "own", "score")
+# Marks of a region that is never the story, however much text it holds: a comment thread
+# can outweigh the article it follows.
+_NEVER_RESCUED = re.compile(r"comment|komentar|disqus|discussion|diskusi|reply|balasan")
+# A region dropped for a word in its class or id that holds at least this share of the
+# page's text (outside links and comment threads) is a layout wrapper ("has-sidebar",
+# Blogger's "widget Blog"), not boilerplate: ``_rescue``.
+RESCUE_SHARE = 0.5
 
-    def __init__(self, tag: str, parent: _Node | None, drop: bool, cls: str) -> None:
+NOT_MARKED, MARKED, MARKED_FOR_GOOD = 0, 1, 2
+
+
+class _Node:
+    __slots__ = (
+        "tag", "parent", "children", "drop", "cls", "size", "links", "own", "score", "hard",
+        "mark",
+    )  # fmt: skip
+
+    def __init__(
+        self, tag: str, parent: _Node | None, drop: bool, cls: str, hard: bool = False,
+        mark: int = NOT_MARKED,
+    ) -> None:  # fmt: skip
         self.tag = tag
         self.parent = parent
         self.children: list[_Node | str] = []
         self.drop = drop
+        self.hard = hard  # dropped for its tag or for being hidden: holds no text
+        self.mark = mark  # dropped for a word in its own class or id (``_marked``)
         self.cls = cls
         self.size = 0  # characters of kept text below
         self.links = 0  # ... of which inside links
@@ -243,19 +262,26 @@ class _Node:
         self.score = 0.0
 
 
-def _drops(tag: str, attrs: dict[str, str]) -> bool:
+def _hard_drops(tag: str, attrs: dict[str, str]) -> bool:
+    """Never text to read: scripts, navigation elements, hidden elements."""
     if tag in _DROP_TAGS or "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
     style = attrs.get("style", "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _marked(tag: str, attrs: dict[str, str]) -> int:
+    """Whether a word in the element's class or id says boilerplate (``MARKED``), and one
+    that says a comment thread (``MARKED_FOR_GOOD``: never rescued)."""
     if tag in _NEVER_DROPPED_BY_CLASS:
-        return False
+        return NOT_MARKED
     cls = attrs.get("class", "")
     if cls and not set(_CONTENT_CLASSES).isdisjoint(cls.split()):
-        return False
+        return NOT_MARKED
     marks = (cls + " " + attrs.get("id", "")).lower()
-    return bool(marks.strip()) and _BOILER_ATTR.search(marks) is not None
+    if not marks.strip() or _BOILER_ATTR.search(marks) is None:
+        return NOT_MARKED
+    return MARKED_FOR_GOOD if _NEVER_RESCUED.search(marks) else MARKED
 
 
 class _TooManyNodes(Exception):
@@ -323,7 +349,9 @@ class _TreeBuilder(HTMLParser):
             cls += " itemprop-articlebody"
         if len(self.nodes) >= MAX_NODES:
             raise _TooManyNodes
-        node = _Node(tag, parent, parent.drop or _drops(tag, a), cls)
+        hard = parent.hard or _hard_drops(tag, a)
+        mark = NOT_MARKED if hard else _marked(tag, a)
+        node = _Node(tag, parent, hard or parent.drop or mark != NOT_MARKED, cls, hard, mark)
         parent.children.append(node)
         self.nodes.append(node)
         if tag in _VOID:
@@ -363,7 +391,7 @@ class _TreeBuilder(HTMLParser):
             self._anchor.append(data)
             self._anchor_len += len(data)
         top = self.stack[-1]
-        if not top.drop:
+        if not top.hard:  # (a region dropped for its class may come back: ``_rescue``)
             top.children.append(data)  # never merged: "a<!---->b" x 1e5 must stay linear
 
 
@@ -415,7 +443,36 @@ def _parse(html: str) -> _TreeBuilder:
         builder.close()
     except Exception:  # too many elements, or html.parser giving up: keep what was built
         pass
+    _rescue(builder.nodes)
     return builder
+
+
+def _rescue(nodes: list[_Node]) -> None:
+    """Regions dropped for a word in their class or id that hold at least ``RESCUE_SHARE``
+    of the page's text (outside links, scripts and comment threads) are layout wrappers,
+    not boilerplate: "panel-two-col-sidebar-right-mix", "is-showingReadNextSidebar",
+    Blogger's "widget Blog" around every post. They come back with what they dropped only
+    by inheritance; their own marked parts (the sidebar inside the wrapper) stay out.
+    ``nodes`` in document order, parents first."""
+    if not any(n.mark == MARKED for n in nodes):
+        return
+    text: dict[int, int] = {}  # id -> characters outside links and comment threads
+    for n in reversed(nodes):
+        if n.hard or n.tag == "a" or n.mark == MARKED_FOR_GOOD:
+            continue
+        t = text.get(id(n), 0) + sum(len(c.strip()) for c in n.children if isinstance(c, str))
+        text[id(n)] = t
+        if n.parent is not None:
+            text[id(n.parent)] = text.get(id(n.parent), 0) + t
+    total = text.get(id(nodes[0]), 0)
+    rescued = {
+        id(n) for n in nodes if n.mark == MARKED and text.get(id(n), 0) >= RESCUE_SHARE * total
+    }
+    if not rescued or total == 0:
+        return
+    for n in nodes[1:]:
+        back = id(n) in rescued
+        n.drop = n.hard or (n.mark != NOT_MARKED and not back) or (n.parent.drop and not back)  # type: ignore[union-attr]
 
 
 def _measure(nodes: list[_Node]) -> None:
@@ -423,9 +480,13 @@ def _measure(nodes: list[_Node]) -> None:
     for node in reversed(nodes):
         if node.drop:
             continue
-        own = sum(len(c.strip()) for c in node.children if isinstance(c, str))
+        own = sum(
+            len(c.strip()) if isinstance(c, str)
+            else c.size if c.tag in _INLINE and c.tag != "a" and not c.drop else 0
+            for c in node.children
+        )  # fmt: skip
         node.own = own
-        node.size += own
+        node.size += sum(len(c.strip()) for c in node.children if isinstance(c, str))
         if node.tag == "a":
             node.links = node.size
         parent = node.parent
