@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -454,7 +454,48 @@ def _expand_env(
 _UNION_TAGS = NOTIFIER_TYPES  # discriminated unions add the tag to the location
 
 
-def _pydantic_errors(exc: ValidationError, unset: set[tuple]) -> list[str]:
+# What YAML 1.1 makes of a plain scalar that is not text: NO, on and yes are booleans,
+# 2024 and 0123 (octal) are numbers, ~ is null
+_YAML_READS = {
+    "tag:yaml.org,2002:bool": "the boolean {value}",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:null": "nothing (null)",
+}
+
+
+def _scalar_at(text: str, loc: Sequence[Any]) -> yaml.ScalarNode | None:
+    """The YAML node written at ``loc``, read again from the text (only for an error)."""
+    try:
+        node = yaml.compose(text, Loader=_BASE_LOADER)
+    except yaml.YAMLError:
+        return None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next(
+                (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                None,
+            )
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if 0 <= part < len(node.value) else None
+        else:
+            return None
+    return node if isinstance(node, yaml.ScalarNode) else None
+
+
+def _not_text_hint(text: str, loc: Sequence[Any], value: Any) -> str | None:
+    """For text that YAML read as something else: what it read, and the fix. Nothing a
+    notifier holds is repeated (any of it may be a credential)."""
+    node = _scalar_at(text, loc) if text else None
+    if node is None or node.style or node.tag not in _YAML_READS:  # (plain: None or "")
+        return None
+    what = _YAML_READS[node.tag].format(value=str(value).lower())
+    shown = "***" if loc and loc[0] == "notifiers" else node.value
+    fix = "write it in quotes" + ("" if shown == "***" else f': "{node.value}"')
+    return f"{shown} on line {node.start_mark.line + 1} is read by YAML as {what}; {fix}"
+
+
+def _pydantic_errors(exc: ValidationError, unset: set[tuple], text: str = "") -> list[str]:
     out = []
     for e in exc.errors(include_url=False):
         # discriminated unions add the tag to the location; drop it for readability
@@ -463,7 +504,14 @@ def _pydantic_errors(exc: ValidationError, unset: set[tuple]) -> list[str]:
         if tuple(loc) in unset:
             continue  # already reported: the environment variable it named is not set
         msg = e["msg"]
-        if e["type"] == "extra_forbidden":
+        hint = (
+            _not_text_hint(text, loc, e.get("input"))
+            if e["type"] == "string_type" and not isinstance(e.get("input"), str)
+            else None
+        )
+        if hint is not None:
+            msg = hint
+        elif e["type"] == "extra_forbidden":
             msg = "unknown key"
         elif e["type"] == "string_too_short" and e.get("input") == "":
             msg = "empty"
@@ -606,7 +654,7 @@ def parse_config(
     try:
         cfg = Config.model_validate(expanded)
     except ValidationError as exc:
-        errors.extend(_pydantic_errors(exc, unset))
+        errors.extend(_pydantic_errors(exc, unset, text))
     errors.extend(_cross_check(expanded))
     if cfg is not None:
         errors.extend(_value_check(cfg))

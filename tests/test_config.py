@@ -90,6 +90,39 @@ notifiers:
         assert expected in errs, (expected, errs)
 
 
+def test_yaml_1_1_scalars_where_text_belongs_say_what_yaml_read() -> None:
+    """YAML reads an unquoted NO, ON or yes as a boolean, 2024 as a number and 0123... as an
+    octal number: a feed named NO (a real outlet abbreviation), a topic named ON or a
+    webhook secret of digits failed with "Input should be a valid string" and nothing to
+    say why. The message now names what YAML read and the fix; a secret is never shown."""
+    text = """
+feeds:
+  - url: https://a.example.id/rss
+    name: NO
+  - url: https://b.example.id/rss
+    name: 2024
+topics:
+  - {name: ON, query: Ukraina, notify: [hook]}
+notifiers:
+  hook: {type: webhook, url: "https://hooks.example.id/x", secret: 01234567012345670}
+"""
+    with pytest.raises(ConfigError) as ei:
+        parse_config(text, env={})
+    errs = "\n".join(ei.value.errors)
+    for line in (
+        'feeds[0].name: NO on line 4 is read by YAML as the boolean false; write it in quotes: "NO"',
+        'feeds[1].name: 2024 on line 6 is read by YAML as a number; write it in quotes: "2024"',
+        'topics[0].name: ON on line 8 is read by YAML as the boolean true; write it in quotes: "ON"',
+        "notifiers.hook.secret: *** on line 10 is read by YAML as a number; write it in quotes",
+    ):
+        assert line in ei.value.errors, errs
+    assert "01234567012345670" not in errs and str(0o1234567012345670) not in errs
+    quoted = (
+        text.replace("NO\n", '"NO"\n').replace("2024", '"2024"').replace("name: ON", 'name: "ON"')
+    )
+    parse_config(quoted.replace("01234567012345670", '"01234567012345670"'), env={})
+
+
 def test_cross_references_and_duplicates() -> None:
     text = """
 feeds:
