@@ -81,6 +81,19 @@ CASES = [
     ("Mon Nov 24 2025 10:30:00 GMT+0700 (Western Indonesia Time)", utc(2025, 11, 24, 3, 30)),
     ("Mon Nov 24 2025 10:30:00 GMT+0700 (Waktu Indonesia Barat)", utc(2025, 11, 24, 3, 30)),
     ("Mon Nov 24 2025 10:30:00 GMT+0800", utc(2025, 11, 24, 2, 30)),
+    # shapes from Miniflux's collection of dates real feeds write (its date parser tests),
+    # in this project's own examples: a zone by its IANA name (PHP's date('e')), an English
+    # ordinal day, a stray Z after an offset, and month-first numbers where the second
+    # number cannot be a month (day-first stays the reading wherever both can be)
+    ("Senin, 24 Nov 2025 10:30:00 Asia/Jakarta", utc(2025, 11, 24, 3, 30)),
+    ("Kamis, 27 Nov 2025 08:00:00 Asia/Makassar", utc(2025, 11, 27, 0, 0)),
+    ("Fri, 28 Nov 2025 20:19:00 America/New_York", utc(2025, 11, 29, 1, 19)),
+    ("Mon, 24th Nov 2025 10:30:00 +0700", utc(2025, 11, 24, 3, 30)),
+    ("Sun, 23rd Nov 2025 10:30:00 GMT", utc(2025, 11, 23, 10, 30)),
+    ("2025-11-24T10:30:00+07:00Z", utc(2025, 11, 24, 3, 30)),
+    ("11/24/2025 10:30", utc(2025, 11, 24, 3, 30)),
+    ("Mon, 11/24/2025 - 10:30", utc(2025, 11, 24, 3, 30)),
+    ("05/11/2025 10:30", utc(2025, 11, 5, 3, 30)),
     # without a zone: wall-clock time in Asia/Jakarta
     ("Minggu, 9 Nop 2025 10:00", utc(2025, 11, 9, 3, 0)),
     ("2025-11-09T10:00:00", utc(2025, 11, 9, 3, 0)),

@@ -16,7 +16,9 @@ present, is ignored and never validated, because feeds get it wrong):
   Time)``, the zone's name after the offset ignored.
 
 Zones: ``WIB`` +07:00, ``WITA`` +08:00, ``WIT`` +09:00, ``GMT``/``UTC``/``UT``/``Z``, the
-RFC 822 US zones, numeric offsets (``+0700``, ``+07:00``, ``+07``, ``GMT+7``). A numeric offset
+RFC 822 US zones, numeric offsets (``+0700``, ``+07:00``, ``+07``, ``GMT+7``), IANA names
+(``Asia/Jakarta``, as PHP's ``date('e')`` writes). Day-first numbers stay day-first unless
+the second cannot be a month (``11/24/2025``); an English ordinal day (``24th``) is read. A numeric offset
 is kept exactly as written even when the outlet is known to mislabel it (Tempo's ``+0100``):
 guessing would break the feeds that are right. A date without a zone is wall-clock time in the
 feed's zone. Anything else, including an unknown zone name, is None rather than a guess.
@@ -79,12 +81,13 @@ _ZONES: dict[str, int] = {  # minutes east of UTC
 _WD = r"(?:[a-z'\u2019]+\.?(?:\s*,\s*|\s+))"
 _TIME = (
     r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2})(?:[.,]\d{1,9})?)?"
-    r"(?:\s*(?P<ampm>[ap]\.?m\.?))?"
+    r"(?:\s*(?P<ampm>[ap]\.?m(?![a-z])\.?))?"  # (not the "Am" of America/...)
 )
 _ZONE = (
     r"\(?(?P<Z>[+-]\d{2}:?\d{2}|[+-]\d{2}"
     r"|(?:gmt|utc)\s*[+-]\d{1,2}(?::?\d{2})?"
-    r"|z|ut|utc|gmt|wita|wib|wit|[ecmp][sd]t)\)?"
+    r"|z|ut|utc|gmt|wita|wib|wit|[ecmp][sd]t"
+    r"|[a-z]{3,14}/[a-z_+-]{2,30}(?:/[a-z_+-]{2,30})?)\)?"  # IANA: Asia/Jakarta
 )
 _DATE_TIME_SEP = r"(?:\s*(?:[,|/\-]|\bpukul\b|\bjam\b|\bat\b)?\s*)"
 _TAIL = rf"(?:{_DATE_TIME_SEP}{_TIME})?\s*(?:{_ZONE})?\s*$"
@@ -93,11 +96,11 @@ _FLAGS = re.IGNORECASE | re.ASCII
 _ISO_RE = re.compile(
     r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})"
     r"(?:(?:t|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d{1,9})?)?)?"
-    rf"\s*(?:{_ZONE})?\s*$",
+    rf"\s*(?:{_ZONE})?z?\s*$",  # (a stray Z after an offset: "+07:00Z")
     _FLAGS,
 )
 _DAY_FIRST_RE = re.compile(
-    rf"^{_WD}?(?P<d>\d{{1,2}})\s*[-\s/.]\s*(?P<mon>[a-z]+)\.?\s*[-\s/.,]\s*(?P<y>\d{{4}}|\d{{2}})"
+    rf"^{_WD}?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*[-\s/.]\s*(?P<mon>[a-z]+)\.?\s*[-\s/.,]\s*(?P<y>\d{{4}}|\d{{2}})"
     + _TAIL,
     _FLAGS,
 )
@@ -141,6 +144,13 @@ def _zone(name: str) -> tzinfo:
 
 @lru_cache(maxsize=256)
 def _fixed_zone(token: str) -> tzinfo | None:
+    if "/" in token:  # an IANA name, as written or in its usual capitals
+        for name in (token, "/".join(p.title() for p in token.split("/"))):
+            try:
+                return ZoneInfo(name)
+            except (ValueError, OSError, KeyError):
+                continue
+        return None
     low = token.lower()
     minutes = _ZONES.get(low)
     if minutes is None:
@@ -161,7 +171,7 @@ def _year(raw: str) -> int:
     return y
 
 
-def _build(m: re.Match[str], month: int, tz: str) -> datetime | None:
+def _build(m: re.Match[str], month: int, tz: str, day: int | None = None) -> datetime | None:
     g = m.groupdict()
     year = _year(g["y"])
     if not 1900 <= year <= 2200:
@@ -178,7 +188,7 @@ def _build(m: re.Match[str], month: int, tz: str) -> datetime | None:
     zone = _fixed_zone(zone_tok) if zone_tok else _zone(tz)
     if zone is None:
         return None
-    local = datetime(year, month, int(g["d"]), hour, minute, second, tzinfo=zone)
+    local = datetime(year, month, day or int(g["d"]), hour, minute, second, tzinfo=zone)
     return local.astimezone(timezone.utc)
 
 
@@ -207,6 +217,10 @@ def parse_date(raw: str | None, tz: str = "Asia/Jakarta") -> datetime | None:
             month = _month_of(m)
             if month is None:
                 return None
+            if regex is _NUMERIC_RE and month > 12 and 1 <= int(m.group("d")) <= 12:
+                # "11/24/2025": the second number cannot be a month, so the first is (the
+                # US order); wherever both can be, day-first stands
+                return _build(m, int(m.group("d")), tz, day=month)
             return _build(m, month, tz)
     except (ValueError, OverflowError, TypeError):
         return None
