@@ -392,6 +392,11 @@ def test_kept_consonants_do_not_reach_unrelated_words() -> None:
     assert not hits("ikan~", "Pemerintah memberikan bantuan yang diberikan kepada warga")
     assert hits("ikan~", "Kementerian Kelautan dan Perikanan menebar benih ikan")
     assert "memberikan" in word_family("beri")
+    # derivations whose meaning left the root, frequent in the real 2025 articles
+    assert not hits("tahan~", "Menteri Pertahanan bicara ketahanan pangan mengenai beras")
+    assert not hits("kena~", "Diskusi mengenai harga beras")
+    assert not hits("harga~", "Ia menerima penghargaan dari presiden")
+    assert hits("tahan~", "Polisi menahan tersangka; penahanan diperpanjang")
 
 
 def test_family_excludes_lexicalised_and_ter_forms() -> None:

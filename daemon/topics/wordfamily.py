@@ -39,6 +39,11 @@ LEXICALISED = frozenset(
         "perempuan",  # woman
         "pelabuhan",  # port
         "perusahaan",  # company, not "effort"
+        # read off the 1,908 real 2025 articles, the families of 40 news roots
+        "ketahanan",  # resilience, security (ketahanan pangan): 311 times; not "detain"
+        "pertahanan",  # defence (Kementerian Pertahanan), not "detain"
+        "mengenai",  # "about, regarding": 66 times; not "hit"
+        "penghargaan",  # an award, not a price
         # a kept consonant or a bare pe- that makes another word
         "menteri",  # minister (men+teri: anchovy)
         "mentari",  # sun (men+tari: dance)
