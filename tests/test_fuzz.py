@@ -42,6 +42,7 @@ from daemon.feeds.parse import (
     GUID_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
+    identity_aliases,
     parse_feed,
 )
 from daemon.grouping import events
@@ -156,6 +157,55 @@ def _parse_never_raises(body: bytes) -> None:
 
 test_parse_feed_on_mutated_documents, test_parse_feed_on_mutated_documents_long = both(
     _parse_never_raises, mutated_docs()
+)
+
+
+# ---------------------------------------------------------------- one broken item
+
+
+def _whole_feeds() -> list[tuple[bytes, list[tuple[int, int]], set[str]]]:
+    """The fixtures and demo feeds that parse cleanly with three items or more: the
+    document, the byte span of each item, and the items' identities."""
+    out = []
+    demo = sorted((Path(__file__).parent.parent / "daemon" / "demo" / "feeds").glob("*.xml"))
+    for body in DOCS + [p.read_bytes() for p in demo]:
+        feed = parse_feed(body, url="https://kabar.example/rss", now=NOW)
+        spans = [m.span() for m in re.finditer(rb"<(item|entry)[\s>].*?</\1>", body, re.S)]
+        if feed.error is None and feed.warning is None and len(spans) == len(feed.items) >= 3:
+            out.append((body, spans, {it.identity for it in feed.items}))
+    return out
+
+
+WHOLE = _whole_feeds()
+BREAKS = ["<!--", "<![CDATA[", '<a href="x>', "</item>", "<item>", "</entry>", "<", "&",
+          "]]>", "</channel>", "<title>", '<?xml version="1.0"?>', "\x00", "<!DOCTYPE x>"]  # fmt: skip
+
+
+@st.composite
+def one_broken_item(draw: st.DrawFn) -> tuple[bytes, set[str]]:
+    body, spans, ids = draw(st.sampled_from(WHOLE))
+    a, b = draw(st.sampled_from(spans))
+    at = draw(st.integers(a + 1, b - 1))
+    piece = draw(st.one_of(st.sampled_from(BREAKS), fragments)).encode("utf-8", "surrogatepass")
+    return body[:at] + piece + body[at:], ids
+
+
+def _one_broken_item_costs_one(case: tuple[bytes, set[str]]) -> None:
+    """An edit inside one item of a clean document (an unterminated comment or CDATA
+    section, a stray end tag, an open attribute quote) costs that item at most: every other
+    item is still read, under its identity or one the store also knows it by
+    (``identity_aliases``). Before: an unterminated comment in one of 200 items lost the
+    120 after it without a word, and a missing guid made every item new again."""
+    body, ids = case
+    feed = parse_feed(body, url="https://kabar.example/rss", now=NOW)
+    if feed.error is not None and feed.error.startswith("refused"):
+        return  # an entity declaration or DOCTYPE refuses the document whole, by design
+    found = {i for it in feed.items for i in (it.identity, *identity_aliases(it))}
+    assert len(ids - found) <= 1, (len(ids - found), len(ids), feed.warning)
+
+
+test_one_broken_item_costs_one, test_one_broken_item_costs_one_long = both(
+    _one_broken_item_costs_one, one_broken_item()
 )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
+from daemon.feeds.parse import identity_aliases
 from daemon.grouping import candidates
 from daemon.grouping import stories as grouping
 from daemon.grouping.events import Signature
@@ -485,9 +486,32 @@ def plan(
 def read_state(
     tx: Tx, feed_id: int, parsed: Sequence[ParsedItem]
 ) -> tuple[dict[str, ExistingItem], set[str]]:
+    """The stored items and tombstones of a poll's items, keyed by their identities in this
+    document. An item not stored under its identity may be stored under another one: the
+    scheme is the document's, and one broken item moves the whole feed to another
+    (``feeds.parse.identity_aliases``). Those are looked up only for a feed that has
+    stored items (not in a first cycle), each stored item claimed by one parsed item."""
     identities = [p.identity for p in parsed]
     existing = tx.existing_items(feed_id, identities)
-    dead = tx.tombstoned(feed_id, [i for i in identities if i not in existing])
+    missing = [p for p in parsed if p.identity not in existing]
+    aliases: dict[str, list[str]] = {}
+    if missing and (existing or tx.feed_has_items(feed_id)):
+        aliases = {p.identity: identity_aliases(p) for p in missing}
+        stored = tx.existing_items(feed_id, [a for v in aliases.values() for a in v])
+        claimed = {e.id for e in existing.values()}
+        for p in missing:
+            for a in aliases[p.identity]:
+                e = stored.get(a)
+                if e is not None and e.id not in claimed:
+                    existing[p.identity] = e
+                    claimed.add(e.id)
+                    break
+    unknown = [i for i in identities if i not in existing]
+    asked = unknown + [a for i in unknown for a in aliases.get(i, ())]
+    dead_stored = tx.tombstoned(feed_id, asked) if asked else set()
+    dead = {
+        i for i in unknown if i in dead_stored or not dead_stored.isdisjoint(aliases.get(i, ()))
+    }
     return existing, dead
 
 

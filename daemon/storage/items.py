@@ -94,6 +94,10 @@ class ItemsTx(TxBase):
                 out[r[1]] = ExistingItem(*r)
         return out
 
+    def feed_has_items(self, feed_id: int) -> bool:
+        """Any item stored for the feed (an index probe)."""
+        return bool(self._fetch("SELECT 1 FROM items WHERE feed_id = ? LIMIT 1", [feed_id]))
+
     def tombstoned(self, feed_id: int, identities: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for chunk in chunks(list(identities), 500):
