@@ -163,8 +163,11 @@ def test_field_on_near_operand_applies_to_the_near() -> None:
     assert parse_query("title:(Putin NEAR/3 Biden)") == Near(t("Putin"), t("Biden"), 3, "title")
 
 
-def test_lowercase_operators_are_words() -> None:
-    assert parse_query("hitam or putih") == And((t("hitam"), t("or"), t("putih")))
+def test_lowercase_operators_are_errors_not_words() -> None:
+    """They were words: "hitam or putih" asked for the word "or" too, and a topic that can
+    never match raises no alert and no error (test_operators_other_search_boxes_use...)."""
+    assert err("hitam or putih").position == 6
+    assert parse_query('hitam "or" putih') == And((t("hitam"), t("or"), t("putih")))
 
 
 def test_positive_definition_for_nested_cases() -> None:
@@ -332,6 +335,51 @@ def test_star_inside_word() -> None:
 
 def test_punctuation_only_term() -> None:
     assert err("Ukraina ,,,").position == 8
+
+
+# -- queries as people type them: phones and word processors, Google habits ---------------
+# (a query pasted from a chat or a document comes with typographic quotes and dashes;
+# "or" in lower case and "|" are how other search boxes say OR)
+
+
+@pytest.mark.parametrize(
+    "q", ["\u201charga emas\u201d", "\u201eharga emas\u201c", "\u00abharga emas\u00bb"]
+)
+def test_typographic_quotes_make_a_phrase(q: str) -> None:
+    assert parse_query(q) == parse_query('"harga emas"')
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2212"])
+def test_a_dash_that_autocorrect_made_still_excludes(dash: str) -> None:
+    assert parse_query(f"Prabowo {dash}Gibran") == parse_query("Prabowo -Gibran")
+    assert parse_query(f"Jakarta{dash}Bandung") == parse_query("Jakarta-Bandung")  # inside a word
+
+
+@pytest.mark.parametrize(
+    ("q", "pos", "hint"),
+    [
+        ("ukraina or rusia", 8, "OR"),
+        ("banjir and longsor", 7, "AND"),
+        ("korupsi not KPK", 8, "NOT"),
+        ("Ukraina|Rusia", 7, "OR"),
+        ("Ukraina || Rusia", 8, "OR"),
+        ("banjir && longsor", 7, "AND"),
+    ],
+)
+def test_operators_other_search_boxes_use_are_errors_that_say_how(
+    q: str, pos: int, hint: str
+) -> None:
+    """Before, "ukraina or rusia" asked for the word "or" as well, and a topic that can
+    never match raises no alert and no error; "Ukraina|Rusia" was a two-word phrase."""
+    e = err(q)
+    assert e.position == pos and hint in str(e), str(e)
+
+
+def test_the_words_themselves_can_still_be_asked_for() -> None:
+    assert parse_query('"Procter and Gamble"') == Phrase(
+        ("Procter", "and", "Gamble"), (False, False, False)
+    )
+    assert parse_query('"or"') == t("or")
 
 
 def test_query_error_is_a_value_error() -> None:

@@ -143,7 +143,21 @@ _NEAR_RE = re.compile(r"NEAR/([0-9]+)")
 _STOP = set('()"')
 
 
+# Marks a phone or a word processor puts in for the ones the language uses: typographic
+# double quotes for '"', a dash or minus sign that opens a term for '-' (one character
+# for one, so error positions stay those of the text as written).
+_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb", '"'))
+_DASH_OPENS_TERM = re.compile(r"(?:^|(?<=[\s(]))[\u2013\u2014\u2212](?=\S)")
+# How other search boxes write the operators: lower case, "|", "&&"
+_FOREIGN_OPERATORS = {"or": "OR", "and": "AND", "not": "NOT", "||": "OR", "|": "OR", "&&": "AND"}
+
+
+def _typed(src: str) -> str:
+    return _DASH_OPENS_TERM.sub("-", src.translate(_QUOTES))
+
+
 def _lex(src: str) -> list[_Tok]:
+    src = _typed(src)
     toks: list[_Tok] = []
     i, n = 0, len(src)
     while i < n:
@@ -189,6 +203,14 @@ def _lex_run(src: str, i: int, toks: list[_Tok]) -> int:
             raise QueryError(i, f"'{name}:' must be followed by a term, phrase or group")
         toks.append(_Tok("FIELD", i, name))
         return end
+    foreign = None if run in _OPERATORS else _FOREIGN_OPERATORS.get(run.lower())
+    bar = next((k for k, c in enumerate(run) if c == "|"), None)
+    if foreign is not None or bar is not None:
+        op = foreign or "OR"
+        where = i if foreign is not None else i + (bar or 0)
+        what = "'|'" if foreign is None else repr(run)
+        fix = f'write {op} in capitals between terms (or "{run}" to match it as a word)'
+        raise QueryError(where, f"{what} is not an operator: {fix}")
     if run in _OPERATORS:
         toks.append(_Tok(run, i))
     elif run == "NEAR" or run.startswith("NEAR/"):
