@@ -134,7 +134,7 @@ def _text(data: bytes) -> str:
     the character (real exports write ``?a=1&b=2`` and ``Hukum & Kriminal`` unescaped)."""
     text, _ = decode_body(data, None)
     try:
-        return escape_stray_ampersands(prepare_xml(text))
+        return escape_stray_ampersands(prepare_xml(text, cut_long_tags=False))
     except Refused:
         raise OpmlError("refused: the document declares entities or external references") from None
 

@@ -343,6 +343,17 @@ def test_sloppy_exports_import_every_feed(doc: bytes, feeds: list[dict[str, str]
     parse_config(to_yaml(result.feeds), env={})
 
 
+def test_an_outline_with_a_long_description_keeps_its_feed() -> None:
+    """The feeds' hygiene cuts a start tag past 4 KB to its name (feedparser is quadratic in
+    attributes); an OPML outline's description can be that long, and it must not take the
+    feed URL with it."""
+    about = "Kanal berita daerah. " * 300  # ~6,300 characters
+    result = read(
+        _doc(f'<outline text="Daerah" description="{about}" xmlUrl="https://d.example.id/rss"/>')
+    )
+    assert result.feeds == [{"url": "https://d.example.id/rss", "name": "Daerah"}]
+
+
 def test_a_broken_document_keeps_the_outlines_before_the_break(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -309,16 +309,19 @@ def neutralise_dtd(s: str) -> str:
     return s
 
 
-def prepare_xml(s: str) -> str:
+def prepare_xml(s: str, *, cut_long_tags: bool = True) -> str:
     """Text that is safe and as well-formed as cheaply possible for feedparser, in time
     linear in its length. The order matters: control characters go *first*, so that
     ``<!\x01ENTITY`` cannot pass the checks and become a declaration afterwards; the
-    declaration checks come last among the removals. Raises :class:`Refused`."""
+    declaration checks come last among the removals. Raises :class:`Refused`.
+    ``cut_long_tags``: a start tag past ``MAX_TAG_CHARS`` loses its attributes (feedparser
+    is quadratic in them; expat alone, as for OPML, is not, and an outline's long
+    description must not cost its feed URL)."""
     s = s.lstrip("\ufeff \t\r\n")
     if _XML_BAD_CHARS_RE.search(s):
         s = _XML_BAD_CHARS_RE.sub("", s)
     s = neutralise_dtd(s)
-    if len(s) > MAX_TAG_CHARS and _LONG_TAG_RE.search(s):
+    if cut_long_tags and len(s) > MAX_TAG_CHARS and _LONG_TAG_RE.search(s):
         s = _LONG_TAG_RE.sub(_short_tag, s)
     if "&" in s:
         if "&#" in s:
