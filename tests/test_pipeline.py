@@ -192,6 +192,47 @@ def test_one_broken_item_does_not_make_the_others_new(
     assert (o.stats.new, o.stats.known) == (0, 5)
 
 
+def _undated(n: int) -> bytes:
+    """``n`` distinct reports about floods (each its own story), without any date."""
+    places = ["Semarang", "Pekalongan", "Demak", "Jepara", "Tegal", "Brebes", "Kendal", "Rembang"]
+    causes = ["hujan deras", "tanggul jebol", "air pasang", "sungai meluap", "drainase buruk",
+              "curah hujan tinggi", "sedimentasi", "penurunan tanah"]  # fmt: skip
+    items = "".join(
+        f"<item><title>Banjir di {places[i]} akibat {causes[i]}</title>"
+        f"<link>https://tanpatanggal.example/berita/{i}/banjir-{places[i].lower()}</link>"
+        f"<guid>tt-{i}</guid><description>Warga {places[i]} mengungsi setelah banjir "
+        f"karena {causes[i]}; petugas menghitung {100 + 37 * i} rumah terendam dan "
+        f"{3 + i} sekolah diliburkan, kata kepala daerah {places[i]}.</description></item>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Tanpa Tanggal</title><link>https://tanpatanggal.example/</link>{items}"
+        "</channel></rss>"
+    ).encode()
+
+
+def test_a_first_poll_of_undated_items_is_a_backlog_not_news(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """Items without a readable date take the time they were first seen, so on a feed's
+    first poll every one of them looked fresh: adding a feed whose dates pantau cannot read
+    alerted on its whole backlog at once (the flood alerts.max_age keeps dated feeds from).
+    The first poll's undated items are now the backlog; later undated items are news."""
+    outlets.static("/tt.xml", _undated(6))
+    url = outlets.url("/tt.xml")
+    loaded = parse_config(
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}', name: TT}}]\n"
+        "topics: [{name: Banjir, query: banjir}]\n",
+        env={},
+    )
+    (o,), _ = run_once(loaded)
+    assert (o.stats.new, len(o.stats.alerts)) == (6, 0)
+    outlets.static("/tt.xml", _undated(7))  # one more report
+    (o,), _ = run_once(loaded)
+    assert (o.stats.new, len(o.stats.alerts)) == (1, 1)
+
+
 def test_second_run_on_same_sqlite_is_refused(outlets: LoopbackServer, tmp_path: Path) -> None:
     slow_started = []
 

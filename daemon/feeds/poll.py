@@ -151,7 +151,7 @@ def poll_feed(
             # the items were prepared (fingerprints, topic matches) before the write lock
             pl = ingest.plan(
                 existing, dead, feed_id=feed.id, prepared=prepared.items, rules=rules, now=now,
-                fulltext=policy.fulltext,
+                fulltext=policy.fulltext, backlog=feed.last_ok_at is None,
             )  # fmt: skip
             with store.tx(group=True) as tx:
                 stats = ingest.apply(tx, pl, outlet=policy.name, rules=rules, now=now)

@@ -446,9 +446,14 @@ def plan(
     rules: Rules,
     now: datetime,
     fulltext: bool = False,
+    backlog: bool = False,
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
-    ``fulltext``: queue each new item for its article page (see ``enrich``)."""
+    ``fulltext``: queue each new item for its article page (see ``enrich``). ``backlog``:
+    the feed's first read; its items without a readable date are taken as first seen now
+    but may be of any age, so they are its backlog and raise no alert (as a dated item
+    older than ``alerts.max_age`` does not): adding such a feed must not alert on every
+    story it holds."""
     out = Plan(total=len(prepared))
     for pi in prepared:
         p, h = pi.item, pi.content_hash
@@ -478,7 +483,7 @@ def plan(
         )
         out.new.append(it)
         out.new_fps.append(pi.fingerprint)
-        out.new_matches.append(pi.matches)
+        out.new_matches.append([] if backlog and not p.has_date else pi.matches)
         out.new_sigs.append(pi.signature)
     return out
 
