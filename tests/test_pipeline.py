@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -222,7 +223,8 @@ def test_a_first_poll_of_undated_items_is_a_backlog_not_news(
     outlets.static("/tt.xml", _undated(6))
     url = outlets.url("/tt.xml")
     loaded = parse_config(
-        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: '{url}', name: TT}}]\n"
+        f"database: sqlite:///{tmp_path / 'p.db'}\n"
+        f"feeds: [{{url: '{url}', name: TT, fulltext: true}}]\n"
         "topics: [{name: Banjir, query: banjir}]\n",
         env={},
     )
@@ -231,6 +233,13 @@ def test_a_first_poll_of_undated_items_is_a_backlog_not_news(
     outlets.static("/tt.xml", _undated(7))  # one more report
     (o,), _ = run_once(loaded)
     assert (o.stats.new, len(o.stats.alerts)) == (1, 1)
+    # nor are their article pages queued: a full text would match and alert late (enrich)
+    con = sqlite3.connect(tmp_path / "p.db")
+    queued = con.execute(
+        "SELECT guid FROM items WHERE fulltext_status IS NOT NULL ORDER BY id"
+    ).fetchall()
+    con.close()
+    assert queued == [("tt-6",)]
 
 
 def test_second_run_on_same_sqlite_is_refused(outlets: LoopbackServer, tmp_path: Path) -> None:

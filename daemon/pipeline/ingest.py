@@ -452,8 +452,9 @@ def plan(
     ``fulltext``: queue each new item for its article page (see ``enrich``). ``backlog``:
     the feed's first read; its items without a readable date are taken as first seen now
     but may be of any age, so they are its backlog and raise no alert (as a dated item
-    older than ``alerts.max_age`` does not): adding such a feed must not alert on every
-    story it holds."""
+    older than ``alerts.max_age`` does not), and are not queued for their article page
+    (whose full text would match and alert late): adding such a feed must not alert on
+    every story it holds."""
     out = Plan(total=len(prepared))
     for pi in prepared:
         p, h = pi.item, pi.content_hash
@@ -470,7 +471,9 @@ def plan(
             continue
         pi = completed(pi, rules.matcher, now, rules.max_age)
         assert pi.fingerprint is not None
-        queue = fulltext and bool(p.url)
+        old_news = backlog and not p.has_date
+        # (no article page either: its full text would match and alert late, in ``enrich``)
+        queue = fulltext and bool(p.url) and not old_news
         it = NewItem.of(
             p,
             feed_id=feed_id,
@@ -483,7 +486,7 @@ def plan(
         )
         out.new.append(it)
         out.new_fps.append(pi.fingerprint)
-        out.new_matches.append([] if backlog and not p.has_date else pi.matches)
+        out.new_matches.append([] if old_news else pi.matches)
         out.new_sigs.append(pi.signature)
     return out
 
