@@ -233,6 +233,19 @@ def test_a_first_poll_of_undated_items_is_a_backlog_not_news(
     outlets.static("/tt.xml", _undated(7))  # one more report
     (o,), _ = run_once(loaded)
     assert (o.stats.new, len(o.stats.alerts)) == (1, 1)
+    # an item dated in the future (a clock or zone ahead) is recent, not backlog
+    future = _undated(8).replace(
+        b"<guid>tt-7</guid>", b"<guid>tt-7</guid><pubDate>Mon, 01 Dec 2036 08:00:00 +0700</pubDate>"
+    )
+    outlets.static("/tt2.xml", future)
+    url2 = outlets.url("/tt2.xml")
+    loaded2 = parse_config(
+        f"database: sqlite:///{tmp_path / 'p2.db'}\nfeeds: [{{url: '{url2}', name: TT}}]\n"
+        "topics: [{name: Banjir, query: banjir}]\n",
+        env={},
+    )
+    (o,), _ = run_once(loaded2)
+    assert (o.stats.new, len(o.stats.alerts)) == (8, 1)
     # nor are their article pages queued: a full text would match and alert late (enrich)
     con = sqlite3.connect(tmp_path / "p.db")
     queued = con.execute(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
 
+from daemon.feeds.dates import parse_date
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.feeds.parse import identity_aliases
 from daemon.grouping import candidates
@@ -450,7 +451,8 @@ def plan(
 ) -> Plan:
     """Pure: ``existing`` and ``dead`` (tombstoned identities) come from the store.
     ``fulltext``: queue each new item for its article page (see ``enrich``). ``backlog``:
-    the feed's first read; its items without a readable date are taken as first seen now
+    the feed's first read; its items without a readable date (not those dated in the future:
+    a clock or zone that runs ahead says the item is recent) are taken as first seen now
     but may be of any age, so they are its backlog and raise no alert (as a dated item
     older than ``alerts.max_age`` does not), and are not queued for their article page
     (whose full text would match and alert late): adding such a feed must not alert on
@@ -471,7 +473,7 @@ def plan(
             continue
         pi = completed(pi, rules.matcher, now, rules.max_age)
         assert pi.fingerprint is not None
-        old_news = backlog and not p.has_date
+        old_news = backlog and not p.has_date and parse_date(p.published_raw) is None
         # (no article page either: its full text would match and alert late, in ``enrich``)
         queue = fulltext and bool(p.url) and not old_news
         it = NewItem.of(
