@@ -206,11 +206,12 @@ def _lex_run(src: str, i: int, toks: list[_Tok]) -> int:
     foreign = None if run in _OPERATORS else _FOREIGN_OPERATORS.get(run.lower())
     bar = next((k for k, c in enumerate(run) if c == "|"), None)
     if foreign is not None or bar is not None:
-        op = foreign or "OR"
-        where = i if foreign is not None else i + (bar or 0)
-        what = "'|'" if foreign is None else repr(run)
-        fix = f'write {op} in capitals between terms (or "{run}" to match it as a word)'
-        raise QueryError(where, f"{what} is not an operator: {fix}")
+        if foreign is None:  # "Ukraina|Rusia"
+            raise QueryError(i + (bar or 0), "'|' is not an operator: write OR between terms")
+        fix = f"write {foreign} in capitals between terms"
+        if run.isalpha():
+            fix += f' (or "{run}" to match it as a word)'
+        raise QueryError(i, f"{run!r} is not an operator: {fix}")
     if run in _OPERATORS:
         toks.append(_Tok(run, i))
     elif run == "NEAR" or run.startswith("NEAR/"):
