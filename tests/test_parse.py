@@ -295,6 +295,29 @@ def test_feedsportal_link_gives_way_to_guid() -> None:
     assert item.published_at == utc(2014, 4, 29, 1, 10, 40)
 
 
+def test_a_google_alerts_feed_links_to_the_articles_themselves() -> None:
+    """Google Alerts' RSS (Atom) sends every result through google.com/url: stored as is,
+    that link was unique per alert, so a result never met the outlet's own copy by its
+    URL, and full text fetched Google's redirect page. The article's address is read from
+    it; the entry's id, Google's own, stays its identity."""
+    doc = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        b"<id>tag:google.com,2005:reader/user/1/state/com.google/alerts/2</id>"
+        b"<title>Google Alert - KPK</title><updated>2025-11-24T03:00:00Z</updated>"
+        b"<entry><id>tag:google.com,2013:googlealerts/feed:123</id>"
+        b'<title type="html">&lt;b&gt;KPK&lt;/b&gt; tahan tersangka suap proyek jalan</title>'
+        b'<link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://www.antaranews.com'
+        b'/berita/4567890/kpk-tahan-tersangka-suap&amp;ct=ga&amp;cd=CAIyHDk&amp;usg=AOvVaw2"/>'
+        b"<published>2025-11-24T03:00:00Z</published><updated>2025-11-24T03:00:00Z</updated>"
+        b'<content type="html">Komisi Pemberantasan Korupsi menahan tersangka suap</content>'
+        b"</entry></feed>"
+    )
+    (item,) = parse_feed(doc, url="https://www.google.com/alerts/feeds/1/2", now=NOW).items
+    assert item.url == "https://www.antaranews.com/berita/4567890/kpk-tahan-tersangka-suap"
+    assert item.identity == "guid:tag:google.com,2013:googlealerts/feed:123"
+    assert item.title == "KPK tahan tersangka suap proyek jalan"
+
+
 @pytest.mark.parametrize(
     ("link", "redirector"),
     [

@@ -12,6 +12,7 @@ from daemon.feeds.urls import (
     canonical_url,
     host_of,
     registrable_domain,
+    unwrap_redirect,
 )
 
 CASES = [
@@ -201,3 +202,47 @@ def test_registrable_domain() -> None:
     assert registrable_domain("republika.co.id") == "republika.co.id"
     assert registrable_domain("news.bbc.co.uk") == "bbc.co.uk"
     assert registrable_domain("localhost") == "localhost"
+
+
+# Google Alerts' RSS links every result through google.com/url (the article's address in
+# its "url" parameter): newsrooms moving from Google Alerts bring those feeds along, and
+# the wrapped link is unique per alert, so a copy of an outlet's article never met its URL.
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        (
+            "https://www.google.com/url?rct=j&sa=t&url=https://www.antaranews.com/berita/4567890/"
+            "kpk-tahan-tersangka&ct=ga&cd=CAIyHDk&usg=AOvVaw2",
+            "https://www.antaranews.com/berita/4567890/kpk-tahan-tersangka",
+        ),
+        (
+            "https://www.google.co.id/url?q=https%3A%2F%2Fnasional.kompas.com%2Fread%2F2025%2F"
+            "11%2F24%2Fbanjir%3Fpage%3D2&sa=U",
+            "https://nasional.kompas.com/read/2025/11/24/banjir?page=2",
+        ),
+        (
+            "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.tempo.co%2Fhukum%2F1&h=AT0",
+            "https://www.tempo.co/hukum/1",
+        ),
+        # not a redirect to an http(s) page: left as it is
+        ("https://www.google.com/url?url=javascript:alert(1)", None),
+        ("https://www.google.com/url?url=/relative/path", None),
+        ("https://www.google.com/search?q=https://www.antaranews.com/", None),
+        ("https://evil.example/url?url=https://www.antaranews.com/", None),
+        ("https://google.com.evil.example/url?url=https://www.antaranews.com/", None),
+        # one layer only: a redirect inside a redirect stays the inner redirect's address
+        (
+            "https://www.google.com/url?url=https%3A%2F%2Fl.facebook.com%2Fl.php%3Fu%3Dhttps%253A%252F%252Fx.example%252F",
+            "https://l.facebook.com/l.php?u=https%3A%2F%2Fx.example%2F",
+        ),
+    ],
+)
+def test_unwrap_redirect(raw: str, want: str | None) -> None:
+    assert unwrap_redirect(raw) == want
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_unwrap_redirect_reads_any_text(raw: str) -> None:
+    got = unwrap_redirect("https://www.google.com/url?url=" + raw)
+    assert got is None or canonical_url(got) == got

@@ -51,7 +51,7 @@ from daemon import text
 from daemon.feeds import rss
 from daemon.feeds.dates import effective_published, parse_date
 from daemon.feeds.item import ParsedItem
-from daemon.feeds.urls import canonical_url, host_of
+from daemon.feeds.urls import canonical_url, host_of, unwrap_redirect
 
 __all__ = ["ParsedFeed", "ParsedItem", "identity_aliases", "parse_feed", "strip_html"]
 
@@ -503,9 +503,12 @@ def _clean_guid(value: Any) -> str | None:
 
 
 def _pick_url(link: Any, guid: str | None, base: str) -> str | None:
-    """The entry's link; the guid instead when the link is a feed redirector (feedsportal,
-    FeedBurner) or missing and the guid is an http(s) URL."""
+    """The entry's link (the page it leads to when it is a redirector's link that names it,
+    as Google Alerts' do: ``urls.unwrap_redirect``); the guid instead when the link is a
+    feed redirector (feedsportal, FeedBurner) or missing and the guid is an http(s) URL."""
     url = canonical_url(link, base) if isinstance(link, str) else None
+    if url is not None:
+        url = unwrap_redirect(url) or url
     if guid and guid[:4].lower() == "http":
         # a host that ends with a redirector's name has that name in the link: the substring
         # test (C) spares nearly every item the URL split (5 us)

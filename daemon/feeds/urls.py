@@ -20,7 +20,7 @@ by the normalisation. The rules, in order:
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 __all__ = [
     "TRACKING_PARAMS",
@@ -28,6 +28,7 @@ __all__ = [
     "canonical_url",
     "host_of",
     "registrable_domain",
+    "unwrap_redirect",
 ]
 
 #: Query parameters that only track the click (compared lower-case); plus every ``utm_*``.
@@ -169,6 +170,39 @@ def canonicalize(url: str | None, base: str | None = None) -> str | None:
     if fragment:
         fragment = _norm_component(fragment, _QUERY_SAFE)
     return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+# Redirectors that carry the page's address in a query parameter: host, path, parameters.
+# Google Alerts' RSS links every result through google.<tld>/url?url=...; Facebook's
+# outbound links go through l.facebook.com/l.php?u=...
+_REDIRECTORS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?"), "/url", ("url", "q")),
+    (re.compile(r"l[m]?\.facebook\.com"), "/l.php", ("u",)),
+)
+_REDIRECT_PATHS = ("/url?", "/l.php?")  # a substring test first: most links are none
+
+
+def unwrap_redirect(url: str) -> str | None:
+    """The canonical address of the page a known redirector's link leads to, or None when
+    ``url`` is no such link or what it leads to is no absolute http(s) URL. One layer only:
+    a redirect inside a redirect stays the inner redirect's address."""
+    if not any(p in url for p in _REDIRECT_PATHS):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    for host_re, path, names in _REDIRECTORS:
+        if parts.path != path or not host_re.fullmatch(host):
+            continue
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        for name in names:
+            target = params.get(name)
+            if target and target[:8].lower().startswith(("http://", "https://")):
+                return canonical_url(target)
+        return None
+    return None
 
 
 def host_of(url: str | None) -> str:
