@@ -295,6 +295,45 @@ def test_feedsportal_link_gives_way_to_guid() -> None:
     assert item.published_at == utc(2014, 4, 29, 1, 10, 40)
 
 
+def _feedparser_calls(doc: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    from daemon.feeds import parse as parse_module
+
+    calls = []
+    real = parse_module.run_feedparser
+
+    def counting(prepared: str) -> object:
+        calls.append(len(prepared))
+        return real(prepared)
+
+    monkeypatch.setattr(parse_module, "run_feedparser", counting)
+    items = parse_feed(doc, url="https://kabar.example/rss", now=NOW).items
+    return len(calls), len(items)
+
+
+def test_reading_entry_by_entry_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flagged document is read again entry by entry only when entries look lost, and
+    then in a bounded number of feedparser calls: "<item>" written 5,000 times inside one
+    description's CDATA announces 5,000 entries (each chunk costs a call, however short);
+    a feed whose entries have no link at all is not read again."""
+    cdata = "<![CDATA[" + "<item> x " * 5000 + "]]>"
+    items = "".join(
+        f"<item><title>Judul {i}</title><link>https://kabar.example/{i}</link>"
+        f"<description>{cdata if i == 0 else 'isi'}</description></item>"
+        for i in range(20)
+    )
+    flagged = f"<rss version='2.0'><channel><title>x &</title>{items}</channel></rss>"
+    calls, n = _feedparser_calls(flagged.encode(), monkeypatch)
+    assert n == 20 and calls <= 1 + 251, calls
+    linkless = "".join(
+        f"<item><title>Judul {i}</title><description>isi {i} &</description></item>"
+        for i in range(300)
+    )
+    calls, n = _feedparser_calls(
+        f"<rss version='2.0'><channel>{linkless}<b></channel></rss>".encode(), monkeypatch
+    )
+    assert (calls, n) == (1, 300)
+
+
 def test_a_google_alerts_feed_links_to_the_articles_themselves() -> None:
     """Google Alerts' RSS (Atom) sends every result through google.com/url: stored as is,
     that link was unique per alert, so a result never met the outlet's own copy by its
