@@ -156,12 +156,22 @@ def test_new_items_on_second_poll_are_added(outlets: LoopbackServer, tmp_path: P
     assert (o.result, o.stats.new, o.stats.known) == ("ok", 2, 3)
 
 
+def _after(doc: bytes, tag: bytes, insert: bytes, item: int) -> bytes:
+    """``doc`` with ``insert`` right after the first ``tag`` of its ``item``-th item."""
+    at = -1
+    for _ in range(item):
+        at = doc.index(b"<item>", at + 1)
+    at = doc.index(tag, at) + len(tag)
+    return doc[:at] + insert + doc[at:]
+
+
 @pytest.mark.parametrize(
     "break_item",
     [
-        # a stray end tag in one item's text: feedparser's loose parser splits it in two,
-        # and the second half has no guid
-        lambda doc: doc.replace(b"</title>", b"</title></item>", 1),
+        # a stray end tag in the second item, just inside its link: feedparser's loose
+        # parser splits it, and the half with the link has no guid (the first "</title>"
+        # is the channel's, where a stray end tag changed nothing)
+        lambda doc: _after(doc, b"<link>", b"</item>", item=2),
         # one item loses its guid (a CMS glitch on one article)
         lambda doc: doc.replace(doc[doc.index(b"<guid>") : doc.index(b"</guid>") + 7], b"", 1),
     ],

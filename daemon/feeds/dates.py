@@ -18,10 +18,11 @@ present, is ignored and never validated, because feeds get it wrong):
 Zones: ``WIB`` +07:00, ``WITA`` +08:00, ``WIT`` +09:00, ``GMT``/``UTC``/``UT``/``Z``, the
 RFC 822 US zones, numeric offsets (``+0700``, ``+07:00``, ``+07``, ``GMT+7``), IANA names
 (``Asia/Jakarta``, as PHP's ``date('e')`` writes). Day-first numbers stay day-first unless
-the second cannot be a month (``11/24/2025``); an English ordinal day (``24th``) is read. A numeric offset
-is kept exactly as written even when the outlet is known to mislabel it (Tempo's ``+0100``):
-guessing would break the feeds that are right. A date without a zone is wall-clock time in the
-feed's zone. Anything else, including an unknown zone name, is None rather than a guess.
+the second cannot be a month (``11/24/2025``); an English ordinal day (``24th``) is read.
+A numeric offset is kept exactly as written even when the outlet is known to mislabel it
+(Tempo's ``+0100``): guessing would break the feeds that are right. A date without a zone is
+wall-clock time in the feed's zone. Anything else, including an unknown zone name, is None
+rather than a guess.
 """
 
 from __future__ import annotations

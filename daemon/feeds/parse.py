@@ -584,10 +584,6 @@ def hash_identity(url: str | None, title: str) -> str:
     return "hash:" + digest
 
 
-def _hash_identity(c: _Candidate) -> str:
-    return hash_identity(c.url, c.title)
-
-
 def identity_aliases(item: ParsedItem) -> list[str]:
     """The identities ``item`` has under the schemes its document did not use
     (``assign_identities``), most trusted first. The scheme is the document's: one item
@@ -620,7 +616,7 @@ def assign_identities(cands: list[_Candidate]) -> list[tuple[str, _Candidate]]:
     elif _all_unique([c.url for c in unique]):
         ids = [f"link:{c.url}" for c in unique]
     else:
-        ids = [_hash_identity(c) for c in unique]
+        ids = [hash_identity(c.url, c.title) for c in unique]
     out: list[tuple[str, _Candidate]] = []
     taken: set[str] = set()
     for ident, c in zip(ids, unique):
@@ -766,8 +762,9 @@ def _recover_entries(prepared: str, d: Any) -> Any:
     opener in one of Liputan6's 200 items cost 120), or merged into a fragment without a
     link (docs/design.md, "One bad entry costs one entry"). Parsed entry by entry, the
     broken item is the only one lost. Only for a document feedparser flagged that
-    announces more entries than it read or read one without link or id: the well-formed
-    pay nothing, and no real outlet feed in ../shared/corpus/real is flagged."""
+    announces more entries than it read, or that writes links or ids for its entries and
+    was read with one without: the well-formed pay nothing, and no real outlet feed in
+    ../shared/corpus/real is flagged. Bounded in feedparser calls (docs/design.md)."""
     if not d.get("bozo"):
         return d
     entries = d.get("entries") or []

@@ -147,7 +147,9 @@ def poll_feed(
             out.warning = parsed.warning
             out.dates_unreadable = parsed.dated > 0 and parsed.dates_unreadable == parsed.dated
             with store.read() as rtx:
-                existing, dead = ingest.read_state(rtx, feed.id, parsed.items)
+                existing, dead = ingest.read_state(
+                    rtx, feed.id, parsed.items, read_before=feed.last_ok_at is not None
+                )
             # the items were prepared (fingerprints, topic matches) before the write lock
             pl = ingest.plan(
                 existing, dead, feed_id=feed.id, prepared=prepared.items, rules=rules, now=now,

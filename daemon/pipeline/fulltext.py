@@ -480,13 +480,14 @@ def _measure(nodes: list[_Node]) -> None:
     for node in reversed(nodes):
         if node.drop:
             continue
-        own = sum(
-            len(c.strip()) if isinstance(c, str)
-            else c.size if c.tag in _INLINE and c.tag != "a" and not c.drop else 0
-            for c in node.children
+        direct = sum(len(c.strip()) for c in node.children if isinstance(c, str))
+        # its own text for the density score: with its inline children's ("<span>" runs
+        # under a "<div>", no "<p>"), measured already (children follow their parent)
+        node.own = direct + sum(
+            c.size for c in node.children
+            if not isinstance(c, str) and c.tag in _INLINE and c.tag != "a" and not c.drop
         )  # fmt: skip
-        node.own = own
-        node.size += sum(len(c.strip()) for c in node.children if isinstance(c, str))
+        node.size += direct
         if node.tag == "a":
             node.links = node.size
         parent = node.parent

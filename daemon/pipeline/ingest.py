@@ -494,18 +494,21 @@ def plan(
 
 
 def read_state(
-    tx: Tx, feed_id: int, parsed: Sequence[ParsedItem]
+    tx: Tx, feed_id: int, parsed: Sequence[ParsedItem], *, read_before: bool | None = None
 ) -> tuple[dict[str, ExistingItem], set[str]]:
     """The stored items and tombstones of a poll's items, keyed by their identities in this
     document. An item not stored under its identity may be stored under another one: the
     scheme is the document's, and one broken item moves the whole feed to another
     (``feeds.parse.identity_aliases``). Those are looked up only for a feed that has
-    stored items (not in a first cycle), each stored item claimed by one parsed item."""
+    stored items (not in a first cycle), each stored item claimed by one parsed item.
+    ``read_before``: whether the feed was ever read (the poll knows; None: ask the store)."""
     identities = [p.identity for p in parsed]
     existing = tx.existing_items(feed_id, identities)
     missing = [p for p in parsed if p.identity not in existing]
     aliases: dict[str, list[str]] = {}
-    if missing and (existing or tx.feed_has_items(feed_id)):
+    if missing and read_before is None:
+        read_before = bool(existing) or tx.feed_has_items(feed_id)
+    if missing and read_before:
         aliases = {p.identity: identity_aliases(p) for p in missing}
         stored = tx.existing_items(feed_id, [a for v in aliases.values() for a in v])
         claimed = {e.id for e in existing.values()}

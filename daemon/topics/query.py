@@ -148,8 +148,8 @@ _STOP = set('()"')
 # for one, so error positions stay those of the text as written).
 _QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb", '"'))
 _DASH_OPENS_TERM = re.compile(r"(?:^|(?<=[\s(]))[\u2013\u2014\u2212](?=\S)")
-# How other search boxes write the operators: lower case, "|", "&&"
-_FOREIGN_OPERATORS = {"or": "OR", "and": "AND", "not": "NOT", "||": "OR", "|": "OR", "&&": "AND"}
+# How other search boxes write the operators: lower case, "&&" (and "|", "||": any "|")
+_FOREIGN_OPERATORS = {"or": "OR", "and": "AND", "not": "NOT", "&&": "AND"}
 
 
 def _typed(src: str) -> str:
@@ -203,11 +203,11 @@ def _lex_run(src: str, i: int, toks: list[_Tok]) -> int:
             raise QueryError(i, f"'{name}:' must be followed by a term, phrase or group")
         toks.append(_Tok("FIELD", i, name))
         return end
+    bar = run.find("|")
+    if bar >= 0:  # "Ukraina|Rusia", "||"
+        raise QueryError(i + bar, "'|' is not an operator: write OR between terms")
     foreign = None if run in _OPERATORS else _FOREIGN_OPERATORS.get(run.lower())
-    bar = next((k for k, c in enumerate(run) if c == "|"), None)
-    if foreign is not None or bar is not None:
-        if foreign is None:  # "Ukraina|Rusia"
-            raise QueryError(i + (bar or 0), "'|' is not an operator: write OR between terms")
+    if foreign is not None:
         fix = f"write {foreign} in capitals between terms"
         if run.isalpha():
             fix += f' (or "{run}" to match it as a word)'
