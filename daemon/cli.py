@@ -276,13 +276,11 @@ def _leave(rc: int, budget: float = 2.0) -> NoReturn:
 
 def _stop_on_signals() -> threading.Event:
     """SIGINT (Ctrl-C) and SIGTERM set the returned event instead of raising or killing."""
+    from daemon.runtime.signals import on_signal
+
     stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    on_signal(signal.SIGINT, stop)
+    on_signal(signal.SIGTERM, stop)
     return stop
 
 
@@ -546,11 +544,12 @@ def serve_web(
     import signal
     import threading
 
+    from daemon.runtime.signals import on_signal
     from daemon.web.server import WebServer
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    on_signal(signal.SIGTERM, stop)
+    on_signal(signal.SIGINT, stop)
     try:
         server = WebServer(listen, database, get_config, auth=auth).start()
     except OSError as exc:

@@ -163,3 +163,38 @@ def test_ctrl_c_during_run_once_stops_its_fetches_and_says_so(
     assert "pantau: interrupted: the cycle did not finish" in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err and "leaked" not in err
     assert took < 10  # the slow server would have held it 20 s
+
+
+# A handler that called Event.set took the event's lock, and Python runs a handler in the
+# main thread between two bytecodes: a second Ctrl-C (or `timeout`, which passes its own
+# SIGINT on) arriving while the first handler was inside Event.set, or any signal while the
+# main thread held that lock, waited on a lock its own thread held. Found when `pantau run`
+# under `timeout` ignored SIGINT and SIGTERM for good (py-spy: four handlers stacked in
+# Event.set). Each case runs in a child process, so the old deadlock is a timeout here.
+_HELD = """
+import os, signal, sys, threading
+sys.path.insert(0, {root!r})
+{setup}
+with stop._cond:  # the main thread holds the event's lock when the signals come
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+print("set" if stop.wait(10) else "not set", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "from daemon.cli import _stop_on_signals\nstop = _stop_on_signals()",
+        "from daemon.runtime import signals\nstop = threading.Event()\n"
+        "signals.on_signal(signal.SIGINT, stop)\nsignals.on_signal(signal.SIGTERM, stop)",
+    ],
+    ids=["run-once", "daemon-and-dashboard"],
+)
+def test_signals_never_wait_for_a_lock_their_own_thread_holds(setup: str) -> None:
+    code = _HELD.format(root=str(Path(__file__).resolve().parents[1]), setup=setup)
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the signal handler deadlocked on the event's lock")
+    assert r.stdout.strip() == "set", r.stderr

@@ -42,6 +42,7 @@ from daemon.logs import add_secret, log_event
 from daemon.pipeline.rules import Rules
 from daemon.runtime import counting, heap
 from daemon.runtime.parsepool import ParsePool
+from daemon.runtime.signals import on_signal
 from daemon.storage import db
 from daemon.storage.db import sqlite_path
 from daemon.storage.feeds import FeedRow, FeedSpec
@@ -668,9 +669,9 @@ class Daemon:
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
-        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
-        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+        on_signal(signal.SIGTERM, self.stop)
+        on_signal(signal.SIGINT, self.stop)
+        on_signal(signal.SIGHUP, self.reload_requested)
 
     def reload(self) -> bool:
         assert self.store is not None and self.rt is not None
