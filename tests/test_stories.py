@@ -685,11 +685,11 @@ PLAIN_FORMS = {
     + r")\b",
 }
 _WEEKDAY_PLAIN = (
-    r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\b(?=\s*[(,])"
-    r"|\b(senin|selasa|rabu|kamis|jum'?at|sabtu)\b"
+    r"(?:^|,\s*)(senin|selasa|rabu|kamis|jum['’]?at|sabtu|minggu)\b(?=\s*[(,])"
+    r"|\b(senin|selasa|rabu|kamis|jum['’]?at|sabtu)\b"
 )
 _FRAGMENTS = [
-    "senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "Minggu",
+    "senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "jum’at", "sabtu", "minggu", "Minggu",
     " ", "  ", ",", ", ", "(", ")", ".", ". ", ":", "-", "–", "_", "\n", "/", "%", "\"", "“",
     "1", "7", "12", "2025", "1.524.000", "1,9", "persen", "juta", "dolar", "usd", "rupiah",
     "rp", "a", "x", "é", "\u0663", "KPK", "Budi", "BMKG", "Jakarta", "di ", "ke", "skor",
@@ -727,7 +727,7 @@ def _same_matches(t: str) -> None:
     # day names: the same days at the same words (the plain form's match may open at the
     # comma before the word; the day's own position is what ``_lead_day`` compares)
     plain_days = [
-        (m.start(1) if m[1] else m.start(2), (m[1] or m[2]).replace("'", ""))
+        (m.start(1) if m[1] else m.start(2), (m[1] or m[2]).replace("'", "").replace("’", ""))
         for m in re.finditer(_WEEKDAY_PLAIN, t)
     ]
     assert list(s.weekdays(t)) == plain_days, t
@@ -925,3 +925,13 @@ def test_an_amount_reads_as_one_figure_however_it_is_written(
 def test_dollars_written_the_english_way_read_as_written() -> None:
     assert stated_figures("harga emas dunia us$3,371.50 per ons") == {"usd:3371.5"}
     assert stated_figures("harga emas dunia us$3.371,50 per ons") == {"usd:3371.5"}
+
+
+def test_a_typographic_apostrophe_names_the_day_too() -> None:
+    """Some CMSes write "Jum’at" with a typographic apostrophe: read as plain "Jum'at", the
+    dateline's day was missing, and two Fridays' reports lost the guard that keeps apart
+    reports of different days."""
+    from daemon.grouping import stories as s
+
+    for lead in ("jakarta, jum’at (12/12) harga", "jakarta, jum'at (12/12) harga"):
+        assert list(s.weekdays(s.clean_lead(lead).lower())) == [(9, "jumat")], lead

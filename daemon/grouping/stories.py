@@ -312,7 +312,7 @@ NAMED_DATE_RE = re.compile(r"(\d(?<!\w\d)\d?)\s+(" + MONTH_RE + r")\b(?:\s+(?:19
 # of "..., Minggu (12/6)" (``weekdays``).
 _WEEKDAY = re.compile(
     r"[sjkmr](?<!\w[sjkmr])"
-    r"(?:(?<=s)(?:enin|elasa|abtu)|(?<=r)abu|(?<=k)amis|(?<=j)um'?at|(?<=m)inggu)\b"
+    r"(?:(?<=s)(?:enin|elasa|abtu)|(?<=r)abu|(?<=k)amis|(?<=j)um['’]?at|(?<=m)inggu)\b"
 )
 _AFTER_MINGGU = re.compile(r"\s*[(,]")
 # A movement word (written first-character-first, as ``_WEEKDAY``; its plain form, in
@@ -385,7 +385,7 @@ def weekdays(s: str) -> Iterator[tuple[int, str]]:
                 continue
             if not _AFTER_MINGGU.match(s, m.end()):
                 continue
-        yield m.start(), day.replace("'", "")
+        yield m.start(), day.replace("'", "").replace("’", "")  # Jum'at, Jum’at: jumat
 
 
 def may_have_tail(s: str) -> bool:
