@@ -90,6 +90,7 @@ def real_polls(by: str, pack: float = 0) -> tuple[list[tuple[str, list[ParsedIte
                 published_at=d.published_at,
                 published_raw=None,
                 has_date=True,
+                outlet="",
             )  # fmt: skip
         )
     out = [(f"http://127.0.0.1/real/{k.replace(' ', '/')}.xml", v) for k, v in polls.items()]

@@ -81,6 +81,7 @@ def story_json(s: StoryView) -> dict[str, Any]:
         "items": [
             {
                 "feed": i.feed,
+                "outlet": i.outlet,  # the publisher an aggregator names, else the feed's name
                 "title": i.title,
                 "url": i.url,
                 "guid": i.guid,
@@ -179,10 +180,10 @@ def feed_line(
 
 
 def story_lines(s: StoryView) -> list[str]:
-    outlets = sorted({i.feed for i in s.items})
+    outlets = sorted({i.outlet for i in s.items})
     lines = [f"#{s.id} {_short(s.published_at)}  {s.title}  [{', '.join(outlets)}]"]
     if len(s.items) > 1:
-        lines += [f"    {i.feed}: {i.title}" for i in s.items]
+        lines += [f"    {i.outlet}: {i.title}" for i in s.items]
     return lines
 
 

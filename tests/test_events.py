@@ -394,7 +394,7 @@ def parsed(outlet: str, n: int, title: str, summary: str, minutes_ago: int = 30)
     return ParsedItem(
         identity=f"guid:{url}", guid=url, url=url, title=title, summary=summary, content="",
         title_html="", summary_html="", author="",
-        published_at=NOW - timedelta(minutes=minutes_ago), published_raw=None, has_date=True,
+        published_at=NOW - timedelta(minutes=minutes_ago), published_raw=None, has_date=True, outlet="",
     )  # fmt: skip
 
 

@@ -54,7 +54,7 @@ def test_common_shapes_take_the_fast_path() -> None:
     assert {
         "antara_like.xml", "republika_wp.xml", "liputan6_like.xml", "indonesian_dates.xml",
         "feedsportal.xml", "repeated_guids.xml", "control_chars.xml", "tempo.xml",
-        "republika.xml", "ihram.xml", "detik.xml",
+        "republika.xml", "ihram.xml", "detik.xml", "google_news.xml",
     } <= fast  # fmt: skip
     assert not fast & {
         "atom.xml", "rss10_latin1.xml", "cp1252_quotes.xml", "not_wellformed.xml",

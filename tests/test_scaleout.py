@@ -37,7 +37,7 @@ def copy(outlet: int, round_no: int) -> ParsedItem:
         title=f"Judul versi outlet {outlet}: latihan militer ronde {round_no}",
         summary=lead(round_no),
         content="", title_html="", summary_html="", author="",
-        published_at=now - timedelta(minutes=outlet), published_raw=None, has_date=True,
+        published_at=now - timedelta(minutes=outlet), published_raw=None, has_date=True, outlet="",
     )  # fmt: skip
 
 

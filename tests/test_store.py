@@ -55,6 +55,7 @@ def item(
         published_at=NOW - timedelta(hours=age_h),
         published_raw=None,
         has_date=True,
+        outlet="",
     )
 
 
@@ -460,7 +461,7 @@ def test_every_field_of_an_item_reaches_its_row_and_a_change_rewrites_its_text(
         summary="Air laut pasang merendam permukiman nelayan.", content="Isi lengkap berita.",
         title_html="<b>Banjir rob</b> di pesisir utara", summary_html="<p>Air laut pasang</p>",
         author="Pewarta Satu", published_at=NOW - timedelta(hours=3, seconds=7),
-        published_raw="Fri, 27 Nov 2026 07:59:53 +0700", has_date=False,
+        published_raw="Fri, 27 Nov 2026 07:59:53 +0700", has_date=False, outlet="",
     )  # fmt: skip
     later = dataclasses.replace(
         first, title="Banjir rob meluas", summary="Tiga desa terendam.", content="Isi baru.",

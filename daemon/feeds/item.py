@@ -43,6 +43,9 @@ class ParsedItem:
     published_at: datetime
     published_raw: str | None
     has_date: bool
+    # The outlet an aggregator names for this entry (RSS ``<source>``: Google News writes the
+    # publisher there); "" for an entry of the feed's own, which is shown under the feed's name.
+    outlet: str
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Workers ship every item of a parsed document: a tuple of the fields pickles and

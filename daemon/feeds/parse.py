@@ -548,6 +548,11 @@ def _candidate(
     raw_summary = entry.get("summary") or ""
     title = strip_html(raw_title, TITLE_MAX)
     summary = strip_html(raw_summary, SUMMARY_MAX)
+    outlet = aggregated_outlet(entry)
+    if outlet:
+        title = without_publisher(title, outlet)
+        if links_only(raw_summary):
+            summary = ""  # the aggregator's links to the report, not a summary of it
     content = strip_html(_content_value(entry, atom), CONTENT_MAX)
     if not summary and content:
         summary = text.cap(content, SUMMARY_MAX)
@@ -571,8 +576,54 @@ def _candidate(
         "published_at": published_at,
         "published_raw": published_raw,
         "has_date": has_date,
+        "outlet": outlet,
     }
     return _Candidate(guid=guid, url=url, title=title, item=item)
+
+
+# An aggregator's entry: Google News carries many publishers' reports, each entry naming its
+# publisher in RSS's <source> (feedparser's ``source.title``), appending it to the headline
+# ("KPK Tahan Bupati ... - detikNews") and writing, in place of a summary, links to the
+# report (its headline again, the publisher in a <font>), sometimes with related headlines of
+# other publishers. Read as they come, the headline carries a word the publisher's own feed
+# does not write, the "summary" is the headline plus other reports' headlines, and the
+# entry is shown under the aggregator's name: the same report alerts twice, under a name
+# that is not the outlet's (docs/design.md, "Aggregators' entries").
+OUTLET_MAX = 200  # (``alerts.outlet``)
+_PUBLISHER_SEPARATORS = (" - ", " – ", " — ", " | ")
+_LINKS_MAX = 20_000  # Google's blocks are a few KB; the test below is not run on more
+_LINK_OR_NAME_RE = re.compile(r"<(a|font)\b[^>]*>[^<]*(?:<(?!/?\1\b)[^<]*)*</\1\s*>", re.I)
+
+
+def aggregated_outlet(entry: Mapping[str, Any]) -> str:
+    """The publisher an entry names as its source ("" for an entry of the feed's own)."""
+    source = entry.get("source")
+    if not isinstance(source, Mapping):
+        return ""
+    name = source.get("title")
+    return text.clean_text(name, OUTLET_MAX) if isinstance(name, str) else ""
+
+
+def without_publisher(title: str, outlet: str) -> str:
+    """The headline without the publisher's name appended to it ("Judul - detikNews"), only
+    when it is that name: a headline may hold " - " of its own."""
+    for sep in _PUBLISHER_SEPARATORS:
+        tail = sep + outlet
+        if title.endswith(tail) and (headline := title[: -len(tail)].rstrip()):
+            return headline
+    return title
+
+
+def links_only(raw: str) -> bool:
+    """Whether a description is nothing but links and publishers' names (<a> and <font>
+    elements, list markup, spaces): an aggregator's pointers, not text of the report."""
+    if not raw or len(raw) > _LINKS_MAX:
+        return False
+    if "<" not in raw and "&lt;" in raw:
+        raw = html.unescape(raw)  # escaped once more than feedparser undid
+    if not re.search(r"<a\b", raw, re.I):
+        return False
+    return not strip_html(_LINK_OR_NAME_RE.sub(" ", raw), 200)
 
 
 def _all_unique(values: list[str | None]) -> bool:

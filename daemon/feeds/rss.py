@@ -79,6 +79,7 @@ _ITEM_IMAGE_CHILDREN = frozenset({"url", "width", "height"})
 _MEDIA_TITLE = _MEDIA + "title"
 _MEDIA_DESCRIPTION = _MEDIA + "description"
 _FIELD_ATTRS = {"guid": frozenset({"isPermaLink"})}
+_SOURCE_ATTRS = frozenset({"url"})
 # Channel children that cannot change the channel's title or link or create entries.
 _CHANNEL_OTHER = frozenset(
     {
@@ -206,6 +207,12 @@ def _entry(item: ET.Element) -> dict[str, Any]:
         tag = e.tag
         key = _FIELDS.get(tag)
         if key is None:
+            if tag == "source":  # the publisher an aggregator names (Google News)
+                if tag in seen or len(e) or not _SOURCE_ATTRS.issuperset(e.attrib):
+                    raise _Decline
+                seen.add(tag)
+                entry["source"] = {"title": _value(e)}
+                continue
             if e.attrib and _sets_base(e):
                 raise _Decline
             if tag == _MEDIA + "content" or tag == "image":

@@ -176,11 +176,11 @@ class Enricher:
                 stats = IngestStats()
                 it = SimpleNamespace(
                     title=row.title, summary=row.summary, content=row.content, url=row.url,
-                    published_at=row.published_at,
+                    published_at=row.published_at, outlet="",
                 )  # fmt: skip
                 raise_alerts(
                     tx, rules, item_id=item_id, story_id=story_id, it=it,  # type: ignore[arg-type]
-                    outlet=row.outlet, fulltext=res.text, now=now, stats=stats,
+                    outlet=row.published_by, fulltext=res.text, now=now, stats=stats,
                 )  # fmt: skip
                 st.alerts += len(stats.alerts)
             log_event(

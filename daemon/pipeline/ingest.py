@@ -362,7 +362,7 @@ def alert_record(
         item_id=item_id,
         title=it.title,
         url=it.url,
-        outlet=outlet,
+        outlet=it.outlet or outlet,  # an aggregator's entry: the publisher it names
         published_at=it.published_at,
         matched=list(m.terms),
         snippet=m.snippet,

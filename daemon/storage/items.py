@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from daemon.feeds.item import ParsedItem, field_values
 from daemon.storage import db
 from daemon.storage.bands import pack_bands
-from daemon.storage.schema import UTCDateTime, feeds, items, stories
+from daemon.storage.schema import UTCDateTime, feeds, item_outlet, items, stories
 from daemon.storage.sql import ROWS_PER_INSERT, TxBase, chunks, from_db, lookup_chunks, values_sql
 
 RECENT_HASHES = 1000  # a feed's newest items whose content hashes go to the parse worker
@@ -148,7 +148,7 @@ class ItemsTx(TxBase):
 
     def item_row(self, item_id: int) -> Any:
         return self.conn.execute(
-            sa.select(items, feeds.c.name.label("outlet"))
+            sa.select(items, item_outlet().label("published_by"))
             .join(feeds, feeds.c.id == items.c.feed_id)
             .where(items.c.id == item_id)
         ).one()

@@ -142,6 +142,8 @@ items = sa.Table(
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("published_raw", sa.String(100)),
     sa.Column("has_date", sa.Boolean, nullable=False),
+    # the publisher an aggregator's entry names (RSS <source>); "": the feed's own entry
+    sa.Column("outlet", sa.String(200), nullable=False, server_default=""),
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime),
     sa.Column("content_hash", sa.String(32), nullable=False),
@@ -232,3 +234,10 @@ deliveries = sa.Table(
     sa.UniqueConstraint("alert_id", "notifier", name="uq_deliveries_alert_notifier"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
 )
+
+
+def item_outlet() -> sa.ColumnElement[str]:
+    """Who published an item, for people to read: the publisher an aggregator's entry
+    names (``items.outlet``), else the name of the feed that carried it. A query using it
+    joins ``feeds`` on ``items.feed_id``."""
+    return sa.func.coalesce(sa.func.nullif(items.c.outlet, ""), feeds.c.name)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from daemon.storage import db
-from daemon.storage.schema import alerts, deliveries, events, feeds, items, stories
+from daemon.storage.schema import alerts, deliveries, events, feeds, item_outlet, items, stories
 from daemon.storage.sql import chunks
 
 
@@ -59,6 +59,7 @@ class StoryItemView:
     url: str | None
     guid: str | None
     published_at: datetime
+    outlet: str  # who published it: the feed's name, or the publisher an aggregator names
 
 
 @dataclass
@@ -109,6 +110,7 @@ class ViewsStore:
                         items.c.published_at,
                         items.c.first_seen_at,
                         feeds.c.name.label("feed"),
+                        item_outlet().label("outlet"),
                     )
                     .join(feeds, feeds.c.id == items.c.feed_id)
                     .where(items.c.story_id.in_(chunk))
@@ -116,7 +118,7 @@ class ViewsStore:
                 )
                 for r in conn.execute(q):
                     by_story[r.story_id].append(
-                        StoryItemView(r.feed, r.title, r.url, r.guid, r.published_at)
+                        StoryItemView(r.feed, r.title, r.url, r.guid, r.published_at, r.outlet)
                     )
         return [
             StoryView(r.id, r.title, r.first_seen_at, by_story[r.id], r.published_at, r.event_id)
@@ -159,7 +161,7 @@ class ViewsStore:
                 ):
                     out[r.event_id].stories.append(r.id)
                 for r in conn.execute(
-                    sa.select(stories.c.event_id, feeds.c.name)
+                    sa.select(stories.c.event_id, item_outlet().label("name"))
                     .join(items, items.c.story_id == stories.c.id)
                     .join(feeds, feeds.c.id == items.c.feed_id)
                     .where(stories.c.event_id.in_(chunk))
@@ -176,7 +178,7 @@ class ViewsStore:
         out: dict[int, list[SourceView]] = {s: [] for s in story_ids}
         for chunk in chunks(list(story_ids), 500):
             q = (
-                sa.select(items.c.story_id, items.c.title, items.c.url, feeds.c.name)
+                sa.select(items.c.story_id, items.c.title, items.c.url, item_outlet().label("name"))
                 .join(feeds, feeds.c.id == items.c.feed_id)
                 .where(items.c.story_id.in_(chunk))
                 .order_by(items.c.first_seen_at, items.c.id)
@@ -192,7 +194,9 @@ class ViewsStore:
         out: dict[int, list[SourceView]] = {e: [] for e in event_ids}
         for chunk in chunks(list(event_ids), 500):
             q = (
-                sa.select(stories.c.event_id, items.c.title, items.c.url, feeds.c.name)
+                sa.select(
+                    stories.c.event_id, items.c.title, items.c.url, item_outlet().label("name")
+                )
                 .join(items, items.c.story_id == stories.c.id)
                 .join(feeds, feeds.c.id == items.c.feed_id)
                 .where(stories.c.event_id.in_(chunk))

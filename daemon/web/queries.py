@@ -22,7 +22,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from daemon.storage import db
 from daemon.storage.feeds import FeedRow
-from daemon.storage.schema import UTCDateTime, alerts, deliveries, feeds, items, stories
+from daemon.storage.schema import (
+    UTCDateTime,
+    alerts,
+    deliveries,
+    feeds,
+    item_outlet,
+    items,
+    stories,
+)
 from daemon.topics.match import FIELDS, Highlight, Matcher, prepare
 
 PAGE = 50  # rows per page of stories, alerts
@@ -242,7 +250,7 @@ class Reader:
     def _items(self, conn: Connection, where: Any) -> list[ItemView]:
         q = (
             sa.select(
-                items.c.id, feeds.c.name, items.c.title, items.c.url, items.c.published_at,
+                items.c.id, item_outlet(), items.c.title, items.c.url, items.c.published_at,
                 items.c.first_seen_at, items.c.story_id,
             )
             .join(feeds, feeds.c.id == items.c.feed_id)
@@ -454,7 +462,7 @@ class Reader:
             while True:
                 q = (
                     sa.select(
-                        items.c.id, feeds.c.name, items.c.title, items.c.url,
+                        items.c.id, item_outlet(), items.c.title, items.c.url,
                         items.c.published_at, items.c.first_seen_at, items.c.story_id,
                         items.c.summary, sa.func.coalesce(items.c.fulltext, items.c.content),
                     )

@@ -1,0 +1,173 @@
+"""Aggregators' entries (Google News): each names its publisher in RSS's <source>, appends
+that name to the headline and writes links to the report in place of a summary. pantau
+shows the publisher, reads the headline without its name and no summary, through both
+parsers and through the CLI (docs/design.md, "Aggregators' entries")."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
+from daemon.demo.loopback import LoopbackServer
+from daemon.feeds import parse
+from daemon.grouping import events as ev
+from tests.feedgen import Entry, entries, rss
+from tests.test_pipeline import pantau, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOGLE = ROOT / "tests" / "fixtures" / "feeds" / "google_news.xml"
+NOW = datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "feedparser"])
+def test_google_news_entries_name_their_publisher(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse, "FAST_RSS", fast)
+    got = parse.parse_feed(GOOGLE.read_bytes(), url="https://news.google.com/rss/x", now=NOW)
+    assert [(i.outlet, i.title, i.summary) for i in got.items] == [
+        ("detikNews", "KPK Tahan Bupati Lampung Timur Terkait Suap Proyek Jalan", ""),
+        # the related headline of another report (the chilli price) is not this one's text
+        ("Kompas.id", "Bupati Lampung Timur Ditahan KPK, Diduga Terima Suap Rp 4,2 Miliar", ""),
+        # a headline's own " - " stays; a description with text of its own stays
+        (
+            "Tempo.co",
+            "Wawancara - Ketua KPK: Kami Tidak Tebang Pilih",
+            "Ketua Komisi Pemberantasan Korupsi menjawab kritik soal penanganan perkara kepala "
+            "daerah menjelang akhir tahun.",
+        ),
+        # a <source> without url; the headline's tail is not the publisher's name
+        ("Media Indonesia", "Dewas KPK Periksa Penyidik - Sidang Etik Digelar Tertutup", ""),
+    ]
+
+
+def test_an_entry_of_the_feeds_own_names_no_publisher() -> None:
+    body = rss("Detik", entries(1, 3, now=NOW))
+    got = parse.parse_feed(body, url="https://news.detik.com/rss", now=NOW)
+    assert got.items and all(i.outlet == "" for i in got.items)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('<a href="x">Judul</a>&nbsp;&nbsp;<font color="#6f6f6f">Antara</font>', True),
+        ("&lt;a href='x'&gt;Judul&lt;/a&gt;&amp;nbsp;&lt;font&gt;Antara&lt;/font&gt;", True),
+        ('<ol><li><a href="x">A</a> <font>B</font></li><li><a href="y">C</a></li></ol>', True),
+        ('<a href="x"><img src="y"></a> Polisi menutup jalan menuju pelabuhan.', False),
+        ("Polisi menutup jalan menuju pelabuhan.", False),
+        ('<a href="x">Judul</a> <b>Eksklusif</b>', False),
+        ("<a href='x'>" * 5_000, False),  # over the size the test is run on
+    ],
+)
+def test_links_only(raw: str, expected: bool) -> None:
+    assert parse.links_only(raw) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(hst.text(max_size=300), hst.text(min_size=1, max_size=40))
+def test_without_publisher_removes_only_that_name(headline: str, name: str) -> None:
+    got = parse.without_publisher(headline, name)
+    if got != headline:
+        assert got and any(headline.endswith(sep + name) for sep in parse._PUBLISHER_SEPARATORS)
+        assert headline.startswith(got)
+    appended = f"{headline} - {name}"
+    assert parse.without_publisher(appended, name) == (headline.rstrip() or appended)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hst.text(max_size=2_000))
+def test_links_only_takes_any_text(raw: str) -> None:
+    assert parse.links_only(raw) in (True, False)
+
+
+def _google(reports: list[tuple[str, str, datetime]]) -> bytes:
+    """A Google News search feed: headline, publisher and time per report, as Google writes
+    them (the publisher after the headline, the description a link and the publisher)."""
+    items = []
+    for k, (headline, publisher, at) in enumerate(reports):
+        link = f"https://news.google.com/rss/articles/CBMi{k:04d}?oc=5"
+        block = (
+            f'<a href="{link}" target="_blank">{headline}</a>&nbsp;&nbsp;'
+            f'<font color="#6f6f6f">{publisher}</font>'
+        )
+        items.append(
+            f"<item><title>{headline} - {publisher}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">CBMi{k:04d}</guid>'
+            f"<pubDate>{format_datetime(at.astimezone(timezone.utc), usegmt=True)}</pubDate>"
+            f"<description>{block.replace('&', '&amp;').replace('<', '&lt;')}</description>"
+            f'<source url="https://{publisher.lower()}.example">{publisher}</source></item>'
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        '<title>"KPK" - Google Berita</title><link>https://news.google.com/</link>'
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) -> None:
+    """Detik's feed carries its report; a Google News search feed carries the same report
+    (Detik's headline, Detik's time) and Kompas's own. One alert, whose sources and event
+    name the publishers, not "Google Berita: KPK"; headlines without the publisher's name."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    at = now - timedelta(minutes=40)
+    headline = "KPK Tahan Bupati Lampung Timur Terkait Suap Proyek Jalan"
+    detik = Entry(
+        "https://news.detik.com/berita/d-1",
+        headline,
+        "Komisi Pemberantasan Korupsi (KPK) menahan Bupati Lampung Timur usai diperiksa "
+        "sembilan jam di Gedung Merah Putih, Jakarta. Ia diduga menerima suap Rp 4,2 miliar "
+        "dari kontraktor proyek peningkatan jalan kabupaten tahun anggaran 2025.",
+        "https://news.detik.com/berita/d-1",
+        at,
+    )
+    google = _google(
+        [
+            (headline, "detikNews", at),
+            (
+                "Bupati Lampung Timur Ditahan KPK, Diduga Terima Suap Rp 4,2 Miliar",
+                "Kompas.id",
+                at + timedelta(minutes=25),
+            ),
+        ]
+    )
+    topics = (
+        "topics:\n  - {name: Lampung, query: Lampung, notify: [log]}\n"
+        "notifiers:\n  log: {type: console}\n"
+    )
+    with LoopbackServer() as srv:
+        feeds = [("Isi", srv.static("/isi.xml", rss("Isi", entries(5, ev.MIN_CORPUS + 20))))]
+        # the corpus first (a new database merges nothing until it knows which words are rare)
+        r = pantau("--config", str(write_config(tmp_path, feeds, topics)), "run", "--once")
+        assert r.returncode == 0, r.stderr
+        feeds += [
+            ("Detik", srv.static("/detik.xml", rss("Detik", [detik]))),
+            ("Google Berita: KPK", srv.static("/google.xml", google)),
+        ]
+        cfg = write_config(tmp_path, feeds, topics)
+        r = pantau("--config", str(cfg), "run", "--once")
+        assert r.returncode == 0, r.stderr
+    alerts = json.loads(pantau("--config", str(cfg), "alerts", "--json").stdout)
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert sorted(s["outlet"] for s in a["sources"]) == ["Detik", "Kompas.id", "detikNews"]
+    assert all(" - " not in s["title"] for s in a["sources"])
+    events = {
+        e["id"]: e for e in json.loads(pantau("--config", str(cfg), "events", "--json").stdout)
+    }
+    assert sorted(events[a["event_id"]]["outlets"]) == ["Detik", "Kompas.id", "detikNews"]
+    stories = json.loads(pantau("--config", str(cfg), "stories", "--json").stdout)
+    google_items = [i for s in stories for i in s["items"] if i["feed"] == "Google Berita: KPK"]
+    assert sorted(i["outlet"] for i in google_items) == ["Kompas.id", "detikNews"]
+    assert all(
+        i["outlet"] == i["feed"]
+        for s in stories
+        for i in s["items"]
+        if i["feed"] != "Google Berita: KPK"
+    )
