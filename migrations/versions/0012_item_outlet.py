@@ -21,9 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "items", sa.Column("outlet", sa.String(200), nullable=False, server_default="")
-    )
+    op.add_column("items", sa.Column("outlet", sa.String(200), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
