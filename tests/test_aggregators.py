@@ -53,6 +53,21 @@ def test_an_entry_of_the_feeds_own_names_no_publisher() -> None:
     assert got.items and all(i.outlet == "" for i in got.items)
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "feedparser"])
+def test_a_source_on_the_feeds_own_site_is_the_feeds_own_entry(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bookmarking service or an outlet's CMS may name its own feed in <source>: such an
+    entry keeps the name the operator gave the feed (and its headline and description)."""
+    monkeypatch.setattr(parse, "FAST_RSS", fast)
+    body = GOOGLE.read_bytes().replace(b"https://news.detik.com", b"https://www.detik.com")
+    got = parse.parse_feed(body, url="https://rss.detik.com/index.php/detikcom", now=NOW)
+    first = got.items[0]
+    assert (first.outlet, first.title.endswith(" - detikNews")) == ("", True)
+    assert first.summary  # Google's pointer block is read as it comes, as before
+    assert [i.outlet for i in got.items[1:]] == ["Kompas.id", "Tempo.co", "Media Indonesia"]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -51,7 +51,7 @@ from daemon import text
 from daemon.feeds import rss
 from daemon.feeds.dates import effective_published, parse_date
 from daemon.feeds.item import ParsedItem
-from daemon.feeds.urls import canonical_url, host_of, unwrap_redirect
+from daemon.feeds.urls import canonical_url, host_of, registrable_domain, unwrap_redirect
 
 __all__ = ["ParsedFeed", "ParsedItem", "identity_aliases", "parse_feed", "strip_html"]
 
@@ -548,7 +548,7 @@ def _candidate(
     raw_summary = entry.get("summary") or ""
     title = strip_html(raw_title, TITLE_MAX)
     summary = strip_html(raw_summary, SUMMARY_MAX)
-    outlet = aggregated_outlet(entry)
+    outlet = aggregated_outlet(entry, base)
     if outlet:
         title = without_publisher(title, outlet)
         if links_only(raw_summary):
@@ -595,13 +595,22 @@ _LINKS_MAX = 20_000  # Google's blocks are a few KB; the test below is not run o
 _LINK_OR_NAME_RE = re.compile(r"<(a|font)\b[^>]*>[^<]*(?:<(?!/?\1\b)[^<]*)*</\1\s*>", re.I)
 
 
-def aggregated_outlet(entry: Mapping[str, Any]) -> str:
-    """The publisher an entry names as its source ("" for an entry of the feed's own)."""
+def aggregated_outlet(entry: Mapping[str, Any], feed_url: str | None = None) -> str:
+    """The publisher an entry names as its source; "" for an entry of the feed's own, also
+    one whose source is the feed's own site (a bookmarking service names its own feed):
+    that entry keeps the name the operator gave the feed."""
     source = entry.get("source")
     if not isinstance(source, Mapping):
         return ""
     name = source.get("title")
-    return text.clean_text(name, OUTLET_MAX) if isinstance(name, str) else ""
+    if not isinstance(name, str):
+        return ""
+    href = source.get("href")
+    if isinstance(href, str) and feed_url:
+        here, there = host_of(feed_url), host_of(href)
+        if here and there and registrable_domain(here) == registrable_domain(there):
+            return ""
+    return text.clean_text(name, OUTLET_MAX)
 
 
 def without_publisher(title: str, outlet: str) -> str:

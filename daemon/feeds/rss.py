@@ -212,6 +212,8 @@ def _entry(item: ET.Element) -> dict[str, Any]:
                     raise _Decline
                 seen.add(tag)
                 entry["source"] = {"title": _value(e)}
+                if url := e.get("url"):
+                    entry["source"]["href"] = url  # (as feedparser: only when there is one)
                 continue
             if e.attrib and _sets_base(e):
                 raise _Decline
