@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -201,8 +202,23 @@ def _item(r: random.Random, rare: float) -> str:
         parts.append('<atom:link href="https://www.contoh.co.id/atom" rel="alternate"/>')
     if k() < rare * 0.04:
         parts.append(_el("title", r.choice(TEXTS), ' type="html"'))
+    if k() < 0.15:  # an aggregator's publisher (Google News), in its shapes
+        parts.append(
+            _el(
+                "source",
+                r.choice(["Sumber", "detikNews", " Kompas &amp; Co ", "", "<![CDATA[Tempo]]>"]),
+                r.choice(["", ' url="https://sumber.example/rss"', ' url=""', ' URL="x"']),
+            )
+        )
+        if k() < 0.5:
+            parts.append(_el("title", r.choice(TEXTS) + " - Sumber"))
+        if k() < 0.5:
+            block = '<a href="https://news.google.com/a">Judul</a>&nbsp;<font>Sumber</font>'
+            parts.append(_el("description", escape(block)))
     if k() < rare * 0.04:
-        parts.append(_el("source", "Sumber", ' url="https://sumber.example/rss"'))
+        parts.append(_el("source", "Lagi", ' url="https://lain.example/rss"'))  # a second one
+    if k() < rare * 0.03:
+        parts.append(_el("source", "<b>Sumber</b>"))  # markup inside: feedparser's to read
     if k() < rare * 0.03:
         parts.append(_el("dc:title", r.choice(TEXTS)))
     if k() < rare * 0.03:
