@@ -301,6 +301,42 @@ def test_recurring_reports_stay_apart() -> None:
     assert ev.choose_event(st2, [(1, ev.Profile.of(st1))], rarity, WINDOW) is None
 
 
+def test_a_headline_about_its_own_day_names_that_day() -> None:
+    """Yesterday's forecast named its day in the lead; today's arrives as a headline alone
+    (a Google News entry, a feed without descriptions) in nearly the same words. Its
+    "hari ini" is its publication day (Jakarta's): another edition, not yesterday's event.
+    A headline-only report of the same day is not kept apart by it."""
+    wib = timezone(timedelta(hours=7))
+    names = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+    midnight = NOW.astimezone(wib).replace(hour=0, minute=0, second=0) - timedelta(days=1)
+    morning = midnight + timedelta(hours=6)  # yesterday, 06:00 in Jakarta
+    day = names[morning.weekday()]
+    yesterday = ev.Profile.of(
+        ev.signature(
+            Doc(
+                title="Prakiraan Cuaca Jakarta Hari Ini: Hujan Ringan Siang Hari",
+                summary=f"BMKG memprakirakan cuaca Jakarta hari ini, {day}, cerah berawan pada "
+                "pagi hari. Hujan ringan hingga sedang diperkirakan turun di sebagian wilayah "
+                "Jakarta pada siang hari.",
+                published_at=morning.astimezone(timezone.utc),
+            )
+        )
+    )
+
+    def headline_only(at: datetime) -> ev.Signature:
+        title = "Prakiraan Cuaca Jakarta Hari Ini: Hujan Ringan di Siang Hari"
+        return ev.signature(Doc(title=title, summary="", published_at=at.astimezone(timezone.utc)))
+
+    today = headline_only(morning + timedelta(days=1))
+    assert today.lead_day == names[(morning + timedelta(days=1)).weekday()].lower()
+    assert ev.vetoed(today, yesterday, WINDOW) == "day"
+    same_day = headline_only(morning + timedelta(hours=5))
+    assert ev.vetoed(same_day, yesterday, WINDOW) is None
+    # a headline that speaks of no day of its own names none
+    plain = ev.signature(Doc(title="Hujan ringan guyur Jakarta", summary="", published_at=NOW))
+    assert plain.lead_day is None
+
+
 def test_one_figure_both_leads_mention_in_passing_is_no_evidence() -> None:
     # Two unrelated regional reports whose words are all common in the stored corpus, and
     # which happen to state the same precise percentage in their leads.
