@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
@@ -45,6 +46,31 @@ def test_google_news_entries_name_their_publisher(
         # a <source> without url; the headline's tail is not the publisher's name
         ("Media Indonesia", "Dewas KPK Periksa Penyidik - Sidang Etik Digelar Tertutup", ""),
     ]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "feedparser"])
+def test_bing_news_entries_name_their_publisher_and_link_to_the_article(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bing News' RSS names the publisher in <News:Source> and links every result through
+    bing.com/news/apiclick.aspx: read as the article's own address, a result meets the
+    outlet's own item by its link (story grouping's first rule)."""
+    monkeypatch.setattr(parse, "FAST_RSS", fast)
+    body = (ROOT / "tests" / "fixtures" / "feeds" / "bing_news.xml").read_bytes()
+    got = parse.parse_feed(body, url="https://www.bing.com/news/search?q=KPK&format=rss", now=NOW)
+    assert [(i.outlet, i.url, i.title) for i in got.items] == [
+        (
+            "detikNews",
+            "https://news.detik.com/berita/d-8012345/kpk-tahan-bupati-lampung-timur-terkait-suap-proyek-jalan",
+            "KPK Tahan Bupati Lampung Timur Terkait Suap Proyek Jalan",
+        ),
+        (
+            "ANTARA News",
+            "https://www.antaranews.com/berita/4890123/kantor-dinas-pupr-lampung-timur-digeledah",
+            "Kantor Dinas PUPR Lampung Timur Digeledah Penyidik",
+        ),
+    ]
+    assert all(i.summary for i in got.items)  # Bing's descriptions are the reports' text
 
 
 def test_an_entry_of_the_feeds_own_names_no_publisher() -> None:
@@ -126,10 +152,30 @@ def _google(reports: list[tuple[str, str, datetime]]) -> bytes:
     ).encode()
 
 
+def _bing(article: str, headline: str, lead: str, publisher: str, at: datetime) -> bytes:
+    """A Bing News search feed with one result, as Bing writes it (its snippet is the
+    page's own description, not the outlet's RSS summary: only the link can tell)."""
+    link = (
+        "http://www.bing.com/news/apiclick.aspx?ref=FexRss&amp;aid=&amp;tid=1A2B&amp;url="
+        + quote(article, safe="").lower()
+        + "&amp;c=123&amp;mkt=id-id"
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?><rss version="2.0" '
+        'xmlns:News="https://www.bing.com:443/news/search?q=KPK&amp;format=rss"><channel>'
+        "<title>KPK - BingNews</title><link>https://www.bing.com/news/search?q=KPK</link>"
+        f"<item><title>{headline}</title><link>{link}</link><description>{lead}</description>"
+        f"<pubDate>{format_datetime(at.astimezone(timezone.utc), usegmt=True)}</pubDate>"
+        f"<News:Source>{publisher}</News:Source></item></channel></rss>"
+    ).encode()
+
+
 def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) -> None:
     """Detik's feed carries its report; a Google News search feed carries the same report
-    (Detik's headline, Detik's time) and Kompas's own. One alert, whose sources and event
-    name the publishers, not "Google Berita: KPK"; headlines without the publisher's name."""
+    (Detik's headline, Detik's time) and Kompas's own; a Bing News feed the same report
+    again, linked through Bing. One alert, whose sources and event name the publishers, not
+    "Google Berita: KPK"; headlines without the publisher's name; Bing's copy in Detik's
+    own story, by the article's address."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     at = now - timedelta(minutes=40)
     headline = "KPK Tahan Bupati Lampung Timur Terkait Suap Proyek Jalan"
@@ -164,6 +210,19 @@ def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) 
         feeds += [
             ("Detik", srv.static("/detik.xml", rss("Detik", [detik]))),
             ("Google Berita: KPK", srv.static("/google.xml", google)),
+            (
+                "Bing: KPK",
+                srv.static(
+                    "/bing.xml",
+                    _bing(
+                        detik.link,
+                        headline,
+                        "Simak kronologi penahanan di Gedung Merah Putih.",
+                        "detikNews",
+                        at,
+                    ),
+                ),
+            ),
         ]
         cfg = write_config(tmp_path, feeds, topics)
         r = pantau("--config", str(cfg), "run", "--once")
@@ -171,7 +230,12 @@ def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) 
     alerts = json.loads(pantau("--config", str(cfg), "alerts", "--json").stdout)
     assert len(alerts) == 1, alerts
     a = alerts[0]
-    assert sorted(s["outlet"] for s in a["sources"]) == ["Detik", "Kompas.id", "detikNews"]
+    assert sorted(s["outlet"] for s in a["sources"]) == [
+        "Detik",
+        "Kompas.id",
+        "detikNews",
+        "detikNews",
+    ]
     assert all(" - " not in s["title"] for s in a["sources"])
     events = {
         e["id"]: e for e in json.loads(pantau("--config", str(cfg), "events", "--json").stdout)
@@ -180,9 +244,15 @@ def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) 
     stories = json.loads(pantau("--config", str(cfg), "stories", "--json").stdout)
     google_items = [i for s in stories for i in s["items"] if i["feed"] == "Google Berita: KPK"]
     assert sorted(i["outlet"] for i in google_items) == ["Kompas.id", "detikNews"]
-    assert all(
-        i["outlet"] == i["feed"]
+    own = next(s for s in stories if any(i["feed"] == "Detik" for i in s["items"]))
+    assert sorted((i["feed"], i["outlet"]) for i in own["items"]) == [
+        ("Bing: KPK", "detikNews"),
+        ("Detik", "Detik"),
+    ]
+    others = [
+        i
         for s in stories
         for i in s["items"]
-        if i["feed"] != "Google Berita: KPK"
-    )
+        if i["feed"] not in ("Google Berita: KPK", "Bing: KPK")
+    ]
+    assert all(i["outlet"] == i["feed"] for i in others)

@@ -224,7 +224,15 @@ def test_registrable_domain() -> None:
             "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.tempo.co%2Fhukum%2F1&h=AT0",
             "https://www.tempo.co/hukum/1",
         ),
+        (  # Bing News' RSS: lower-case escapes, the address amid Bing's own parameters
+            "http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=6A1B&url=https%3a%2f%2f"
+            "news.detik.com%2fberita%2fd-8012345%2fkpk-tahan-bupati%3futm_source%3dbing&c=91"
+            "&mkt=id-id",
+            "https://news.detik.com/berita/d-8012345/kpk-tahan-bupati",
+        ),
         # not a redirect to an http(s) page: left as it is
+        ("https://www.bing.com/news/apiclick.aspx?url=javascript%3aalert(1)", None),
+        ("https://www.bing.com/news/search?q=KPK&url=https://www.antaranews.com/", None),
         ("https://www.google.com/url?url=javascript:alert(1)", None),
         ("https://www.google.com/url?url=/relative/path", None),
         ("https://www.google.com/search?q=https://www.antaranews.com/", None),

@@ -601,7 +601,9 @@ def aggregated_outlet(entry: Mapping[str, Any], feed_url: str | None = None) -> 
     that entry keeps the name the operator gave the feed."""
     source = entry.get("source")
     if not isinstance(source, Mapping):
-        return ""
+        # Bing News writes the publisher in <News:Source> (feedparser's "news_source")
+        bing = entry.get("news_source")
+        return text.clean_text(bing, OUTLET_MAX) if isinstance(bing, str) else ""
     name = source.get("title")
     if not isinstance(name, str):
         return ""

@@ -174,12 +174,15 @@ def canonicalize(url: str | None, base: str | None = None) -> str | None:
 
 # Redirectors that carry the page's address in a query parameter: host, path, parameters.
 # Google Alerts' RSS links every result through google.<tld>/url?url=...; Facebook's
-# outbound links go through l.facebook.com/l.php?u=...
+# outbound links go through l.facebook.com/l.php?u=...; Bing News' RSS links every result
+# through bing.com/news/apiclick.aspx?...&url=...
 _REDIRECTORS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
     (re.compile(r"(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?"), "/url", ("url", "q")),
     (re.compile(r"l[m]?\.facebook\.com"), "/l.php", ("u",)),
+    (re.compile(r"(?:www\.)?bing\.com"), "/news/apiclick.aspx", ("url",)),
 )
-_REDIRECT_PATHS = ("/url?", "/l.php?")  # a substring test first: most links are none
+# a substring test first: most links are none
+_REDIRECT_PATHS = ("/url?", "/l.php?", "/apiclick.aspx?")
 
 
 def unwrap_redirect(url: str) -> str | None:
