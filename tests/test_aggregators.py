@@ -256,3 +256,48 @@ def test_cli_google_news_copy_and_report_join_the_outlets_event(tmp_path: Path) 
         if i["feed"] not in ("Google Berita: KPK", "Bing: KPK")
     ]
     assert all(i["outlet"] == i["feed"] for i in others)
+
+
+def test_cli_full_text_is_not_fetched_through_google_news_links(tmp_path: Path) -> None:
+    """A Google News link names the article by an opaque id that only Google's page
+    resolves: with full text on, each item would be a request to Google for Google's page.
+    Such items are not queued, and say why."""
+    import sqlite3
+
+    from daemon.pipeline.ingest import NO_ARTICLE_PAGE
+
+    at = datetime.now(timezone.utc) - timedelta(minutes=30)
+    google = _google(
+        [("KPK Tahan Bupati Lampung Timur", "detikNews", at), ("Dewas KPK Periksa", "Tempo", at)]
+    )
+    with LoopbackServer() as srv:
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\n"
+            "polling: {timeout: 3s}\n"
+            "feeds:\n"
+            f"  - {{url: '{srv.static('/google.xml', google)}', name: Google, fulltext: true}}\n"
+        )
+        r = pantau("--config", str(cfg), "run", "--once")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(tmp_path / "p.db") as db:
+        states = db.execute("SELECT fulltext_status FROM items").fetchall()
+    assert states == [(NO_ARTICLE_PAGE,), (NO_ARTICLE_PAGE,)]
+    assert "fulltext." not in r.stderr  # no fetch was tried, none fell back
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://news.google.com/rss/articles/CBMiqgFBVV95cUxN?oc=5", True),
+        ("https://news.google.com/articles/CBMiqgFBVV95cUxN", True),
+        ("https://news.google.com/search?q=KPK", False),
+        ("https://news.google.com.evil.example/rss/articles/x", False),
+        ("https://news.detik.com/berita/d-1/rss/articles/x", False),
+        ("http://[::1", False),
+    ],
+)
+def test_leads_nowhere(url: str, expected: bool) -> None:
+    from daemon.feeds.urls import leads_nowhere
+
+    assert leads_nowhere(url) is expected

@@ -27,6 +27,7 @@ __all__ = [
     "article_identity",
     "canonical_url",
     "host_of",
+    "leads_nowhere",
     "registrable_domain",
     "unwrap_redirect",
 ]
@@ -183,6 +184,23 @@ _REDIRECTORS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
 )
 # a substring test first: most links are none
 _REDIRECT_PATHS = ("/url?", "/l.php?", "/apiclick.aspx?")
+
+
+# Google News' links (news.google.com/rss/articles/<id>) name the article by an opaque id
+# that only a script in Google's page resolves: no fetch leads from them to the article.
+_OPAQUE_PATHS = ("/rss/articles/", "/articles/")
+
+
+def leads_nowhere(url: str) -> bool:
+    """Whether an entry's link is an aggregator's that no fetch follows to the article (its
+    full text would be the aggregator's page, and every item a request to it)."""
+    if "news.google." not in url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.hostname == "news.google.com" and parts.path.startswith(_OPAQUE_PATHS)
 
 
 def unwrap_redirect(url: str) -> str | None:

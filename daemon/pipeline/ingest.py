@@ -18,6 +18,7 @@ from operator import itemgetter
 from daemon.feeds.dates import parse_date
 from daemon.feeds.item import TEXT_FIELDS, ParsedItem
 from daemon.feeds.parse import identity_aliases
+from daemon.feeds.urls import leads_nowhere
 from daemon.grouping import candidates
 from daemon.grouping import stories as grouping
 from daemon.grouping.events import Signature
@@ -31,6 +32,9 @@ from daemon.storage.store import Tx
 from daemon.topics.match import TopicMatch
 
 PROVISIONAL = 10**15  # story ids above this are stories opened in the current batch
+# An item of a full-text feed whose link no fetch follows to the article (Google News'):
+# not queued, and this says why where its full-text state is shown
+NO_ARTICLE_PAGE = "skipped: the link is an aggregator's and leads to no article page"
 
 
 class BandCandidates:
@@ -476,12 +480,15 @@ def plan(
         old_news = backlog and not p.has_date and parse_date(p.published_raw) is None
         # (no article page either: its full text would match and alert late, in ``enrich``)
         queue = fulltext and bool(p.url) and not old_news
+        status = "pending" if queue else None
+        if queue and leads_nowhere(p.url or ""):
+            queue, status = False, NO_ARTICLE_PAGE
         it = NewItem.of(
             p,
             feed_id=feed_id,
             first_seen_at=now,
             content_hash=h,
-            fulltext_status="pending" if queue else None,
+            fulltext_status=status,
             fulltext_after=now if queue else None,
             features=pi.features,
             bands=pi.fingerprint.bands,
