@@ -98,11 +98,31 @@ def test_a_source_on_the_feeds_own_site_is_the_feeds_own_entry(
     ("raw", "expected"),
     [
         ('<a href="x">Judul</a>&nbsp;&nbsp;<font color="#6f6f6f">Antara</font>', True),
-        ("&lt;a href='x'&gt;Judul&lt;/a&gt;&amp;nbsp;&lt;font&gt;Antara&lt;/font&gt;", True),
-        ('<ol><li><a href="x">A</a> <font>B</font></li><li><a href="y">C</a></li></ol>', True),
+        (
+            "&lt;a href='x'&gt;Judul&lt;/a&gt;&amp;nbsp;&lt;font color='#6f6f6f'&gt;Antara&lt;/font&gt;",
+            True,
+        ),
+        (
+            '<ol><li><a href="x">A</a> <font color="#6f6f6f">B</font></li><li><a href="y">C</a></li></ol>',
+            True,
+        ),
+        ('<a href="x">A</a> <font>Polisi menutup jalan.</font>', False),  # no colour: text
         ('<a href="x"><img src="y"></a> Polisi menutup jalan menuju pelabuhan.', False),
         ("Polisi menutup jalan menuju pelabuhan.", False),
         ('<a href="x">Judul</a> <b>Eksklusif</b>', False),
+        # Google's older block: the report's snippet in a <font> of no colour is text
+        (
+            '<table><tr><td><font size="-1"><b><font color="#6f6f6f">Antara</font></b></font>'
+            '<br><font size="-1"><a href="x"><b>Judul</b></a></font><br>'
+            '<font size="-1">Polisi menutup jalan menuju pelabuhan.</font></td></tr></table>',
+            False,
+        ),
+        (
+            '<table><tr><td><img src="y"></td><td><ol style="list-style: none"><strong><li>'
+            '<a href="x">Judul</a>&nbsp;&nbsp;<font color="#6f6f6f">Antara</font></li></strong>'
+            "</ol></td></tr></table>",
+            True,
+        ),
         ("<a href='x'>" * 5_000, False),  # over the size the test is run on
     ],
 )

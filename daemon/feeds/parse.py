@@ -592,7 +592,10 @@ def _candidate(
 OUTLET_MAX = 200  # (``alerts.outlet``)
 _PUBLISHER_SEPARATORS = (" - ", " – ", " — ", " | ")
 _LINKS_MAX = 20_000  # Google's blocks are a few KB; the test below is not run on more
-_LINK_OR_NAME_RE = re.compile(r"<(a|font)\b[^>]*>[^<]*(?:<(?!/?\1\b)[^<]*)*</\1\s*>", re.I)
+# an <a> element, and a <font> that colours a publisher's name (Google's grey "#6f6f6f"); a
+# <font> without a colour held text of the report in Google's older blocks
+_LINK_RE = re.compile(r"<a\b[^>]*>[^<]*(?:<(?!/?a\b)[^<]*)*</a\s*>", re.I)
+_NAME_RE = re.compile(r"<font\b[^>]*\bcolor=[^>]*>[^<]*(?:<(?!/?font\b)[^<]*)*</font\s*>", re.I)
 
 
 def aggregated_outlet(entry: Mapping[str, Any], feed_url: str | None = None) -> str:
@@ -634,7 +637,7 @@ def links_only(raw: str) -> bool:
         raw = html.unescape(raw)  # escaped once more than feedparser undid
     if not re.search(r"<a\b", raw, re.I):
         return False
-    return not strip_html(_LINK_OR_NAME_RE.sub(" ", raw), 200)
+    return not strip_html(_NAME_RE.sub(" ", _LINK_RE.sub(" ", raw)), 200)
 
 
 def _all_unique(values: list[str | None]) -> bool:
