@@ -78,6 +78,16 @@ def test_story_page_lists_every_item_with_link_time_outlet(
     assert requests.get(f"{site}/story/999999", timeout=10).status_code == 404
 
 
+def test_an_aggregators_item_shows_its_publisher_escaped(
+    site: str, fixture_db: webdata.Fixture
+) -> None:
+    """An item an aggregator's feed carried is shown under the publisher it named, a name
+    written by feed text: escaped, never markup."""
+    html = requests.get(f"{site}/story/{fixture_db.aggregated_story}", timeout=10).text
+    assert "Pantura &lt;b&gt;Pos&lt;/b&gt;" in html and "<b>Pos</b>" not in html
+    assert "Suara Pesisir" in html and "Kabar Nusantara" not in html
+
+
 def test_hostile_feed_text_is_escaped_and_never_a_link(
     site: str, fixture_db: webdata.Fixture
 ) -> None:

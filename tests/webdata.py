@@ -27,6 +27,8 @@ HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_SCRIPT = '<script>alert("pwned")</script> Gempa di laut Banda'
 HOSTILE_ERROR = 'SMTP 550 <b onmouseover="alert(2)">rejected</b>'
 FLOOD = "Banjir rob rendam pesisir utara Semarang"
+BRIDGE = "Jembatan Kali Kuto ambles, jalur pantura dialihkan"
+HOSTILE_OUTLET = "Pantura <b>Pos</b>"
 SECRET = "s3cret-token-for-tests-0123456789"
 
 CONFIG = """
@@ -49,6 +51,7 @@ class Fixture:
     flood_story: int
     hostile_story: int
     plain_story: int
+    aggregated_story: int = 0  # one item carried by an aggregator, under its publisher
 
 
 def config_text(db: str) -> str:
@@ -85,13 +88,13 @@ def build(db: str) -> Fixture:
             ).inserted_primary_key[0]
 
         def item(feed: str, sid: int, title: str, url: str, published: datetime,
-                 summary: str = "") -> int:  # fmt: skip
+                 summary: str = "", outlet: str = "") -> int:  # fmt: skip
             return c.execute(
                 sa.insert(items).values(
                     feed_id=fid[feed], identity=url, guid=url, url=url, title=title,
                     summary=summary, published_at=published, has_date=True,
                     first_seen_at=published + timedelta(minutes=2), content_hash=url[-32:],
-                    story_id=sid,
+                    story_id=sid, outlet=outlet,
                 )
             ).inserted_primary_key[0]  # fmt: skip
 
@@ -112,6 +115,13 @@ def build(db: str) -> Fixture:
              "<script>alert(4)</script> gempa mengguncang")  # fmt: skip
         bad = item("Kabar Nusantara", hostile, HOSTILE_SCRIPT, "https://kabar.example/gempa",
                    t1 + timedelta(minutes=30), "Gempa magnitudo 5,9 terasa hingga Ambon.")  # fmt: skip
+        # a report Suara carried itself and Kabar's feed (an aggregator's) carried under its
+        # publisher's name, a name the feed's text wrote
+        t2 = NOW - timedelta(days=4)
+        bridge = story(BRIDGE, t2, 2)
+        item("Suara Pesisir", bridge, BRIDGE, "https://suara.example/jembatan", t2)
+        item("Kabar Nusantara", bridge, BRIDGE, "https://news.example/rss/articles/CBMi1",
+             t2 + timedelta(minutes=9), outlet=HOSTILE_OUTLET)  # fmt: skip
         plain = story("Harga cabai rawit turun di pasar induk", NOW - timedelta(days=3), 1)
         item("Suara Pesisir", plain, "Harga cabai rawit turun di pasar induk",
              "https://suara.example/cabai", NOW - timedelta(days=3))  # fmt: skip
@@ -144,7 +154,7 @@ def build(db: str) -> Fixture:
         c.execute(sa.update(feeds).values(item_count=sa.select(sa.func.count()).where(
             items.c.feed_id == feeds.c.id).scalar_subquery()))  # fmt: skip
     engine.dispose()
-    return Fixture(db, flood, hostile, plain)
+    return Fixture(db, flood, hostile, plain, bridge)
 
 
 EVENT = "Rob dan banjir di pantura"
