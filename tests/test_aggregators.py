@@ -321,3 +321,41 @@ def test_leads_nowhere(url: str, expected: bool) -> None:
     from daemon.feeds.urls import leads_nowhere
 
     assert leads_nowhere(url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "feed"),
+    [
+        (
+            "https://news.google.com/search?q=KPK&hl=id&gl=ID&ceid=ID%3Aid",
+            "https://news.google.com/rss/search?q=KPK&hl=id&gl=ID&ceid=ID%3Aid",
+        ),
+        (
+            "https://news.google.com/topics/CAAqJggKIiBDQkFTRWdvSUwyMHZNRFZxYUdjU0FtbGtHZ0pKUkNnQVAB?hl=id",
+            "https://news.google.com/rss/topics/CAAqJggKIiBDQkFTRWdvSUwyMHZNRFZxYUdjU0FtbGtHZ0pKUkNnQVAB?hl=id",
+        ),
+        ("https://news.google.com/rss/search?q=KPK", None),
+        (
+            "https://www.bing.com/news/search?q=KPK",
+            "https://www.bing.com/news/search?q=KPK&format=rss",
+        ),
+        ("https://www.bing.com/news/search?q=KPK&format=RSS", None),
+        ("https://www.antaranews.com/rss/terkini.xml", None),
+        ("http://[::1", None),
+    ],
+)
+def test_feed_of_page(url: str, feed: str | None) -> None:
+    from daemon.feeds.urls import feed_of_page
+
+    assert feed_of_page(url) == feed
+
+
+def test_a_google_news_web_page_says_where_its_feed_is() -> None:
+    """The URL a browser shows is Google News' page, not its feed: the poll's error says
+    which URL to configure."""
+    page = b"<!doctype html><html><head><title>Google Berita</title></head><body></body></html>"
+    got = parse.parse_feed(page, url="https://news.google.com/search?q=KPK&hl=id", now=NOW)
+    assert got.error == (
+        "not a feed: HTML page (title: 'Google Berita'); this is the web page, its feed is "
+        "https://news.google.com/rss/search?q=KPK&hl=id"
+    )

@@ -51,7 +51,13 @@ from daemon import text
 from daemon.feeds import rss
 from daemon.feeds.dates import effective_published, parse_date
 from daemon.feeds.item import ParsedItem
-from daemon.feeds.urls import canonical_url, host_of, registrable_domain, unwrap_redirect
+from daemon.feeds.urls import (
+    canonical_url,
+    feed_of_page,
+    host_of,
+    registrable_domain,
+    unwrap_redirect,
+)
 
 __all__ = ["ParsedFeed", "ParsedItem", "identity_aliases", "parse_feed", "strip_html"]
 
@@ -885,9 +891,10 @@ def _parse(
         bozo_exc = d.get("bozo_exception") if d.get("bozo") else None
         entries = d.get("entries") or []
         if not entries and (bozo_exc is not None or not d.get("version")):
-            return ParsedFeed(
-                "", None, [], None, "not a feed: " + _not_a_feed_reason(decoded, bozo_exc)
-            )
+            reason = "not a feed: " + _not_a_feed_reason(decoded, bozo_exc)
+            if (feed_url := feed_of_page(url)) is not None:
+                reason += f"; this is the web page, its feed is {feed_url}"
+            return ParsedFeed("", None, [], None, reason)
         feed = d.get("feed") or {}
         atom = str(d.get("version") or "").startswith("atom")
     warnings = [note] if note else []

@@ -26,6 +26,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "article_identity",
     "canonical_url",
+    "feed_of_page",
     "host_of",
     "leads_nowhere",
     "registrable_domain",
@@ -189,6 +190,24 @@ _REDIRECT_PATHS = ("/url?", "/l.php?", "/apiclick.aspx?")
 # Google News' links (news.google.com/rss/articles/<id>) name the article by an opaque id
 # that only a script in Google's page resolves: no fetch leads from them to the article.
 _OPAQUE_PATHS = ("/rss/articles/", "/articles/")
+
+
+def feed_of_page(url: str) -> str | None:
+    """The RSS feed of an aggregator's web page, when a configured URL is the page a browser
+    showed (Google News' search or topics page, Bing News' search) rather than its feed."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    if host == "news.google.com" and not parts.path.startswith("/rss"):
+        return urlunsplit(("https", host, "/rss" + parts.path.rstrip("/"), parts.query, ""))
+    if host in ("bing.com", "www.bing.com") and parts.path.rstrip("/") == "/news/search":
+        if "format=rss" in parts.query.lower():
+            return None
+        query = f"{parts.query}&format=rss" if parts.query else "format=rss"
+        return urlunsplit(("https", host, parts.path, query, ""))
+    return None
 
 
 def leads_nowhere(url: str) -> bool:
