@@ -337,6 +337,18 @@ def test_a_headline_about_its_own_day_names_that_day() -> None:
     assert plain.lead_day is None
 
 
+def test_a_weekday_the_headline_names_comes_before_the_leads() -> None:
+    """A lead may name another day first ("naik setelah turun sejak Sabtu (5/4)") while its
+    headline names the report's own ("Harga emas Antam Rabu mulai naik"): the headline's is
+    the story's day, so the same day's reports that name Wednesday are not vetoed."""
+    lead = (
+        "Harga emas Antam mulai mengalami kenaikan setelah turun sejak Sabtu (5/4). Pada Rabu, "
+        "harga jual emas melonjak Rp23.000 menjadi Rp1.777.000 per gram."
+    )
+    assert sig("Harga emas Antam Rabu mulai naik", lead).lead_day == "rabu"
+    assert sig("Harga emas Antam mulai naik lagi", lead).lead_day == "sabtu"  # the lead's
+
+
 def test_one_figure_both_leads_mention_in_passing_is_no_evidence() -> None:
     # Two unrelated regional reports whose words are all common in the stored corpus, and
     # which happen to state the same precise percentage in their leads.

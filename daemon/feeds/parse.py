@@ -635,8 +635,9 @@ def without_publisher(title: str, outlet: str) -> str:
 
 
 def links_only(raw: str) -> bool:
-    """Whether a description is nothing but links and publishers' names (<a> and <font>
-    elements, list markup, spaces): an aggregator's pointers, not text of the report."""
+    """Whether a description is nothing but links and publishers' names (<a> elements,
+    coloured <font> elements, list or table markup, spaces): an aggregator's pointers, not
+    text of the report."""
     if not raw or len(raw) > _LINKS_MAX:
         return False
     if "<" not in raw and "&lt;" in raw:

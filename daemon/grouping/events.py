@@ -129,13 +129,13 @@ _TITLE_TAIL = re.compile(
 # (written first-character-first, the lookbehinds after it: see ``stories._SLASH_DATE``)
 _NAME = re.compile(r"([A-Z](?<!\w[A-Z])(?<![.!?:\"“]\s[A-Z])(?<!^[A-Z])(?:[a-z]{2,}|[A-Z]{1,5}))\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
-# "2-1", "3 : 0": one or two digits, not part of a longer number. Written digit-first (the
-# lookbehind after the first digit), so the regex engine skips to the next digit instead
-# of trying the pattern at every position: 6.8 -> 2.0 us on a 300-character lead.
 # A headline about its own day ("Prakiraan Cuaca Jakarta Hari Ini", "Harga Emas Antam Hari
 # Ini"): the day it names is its publication day, in Jakarta's time (``_TODAY_ZONE``).
 _TODAY = re.compile(r"\b(?:hari|pagi|siang|sore|malam) ini\b")
 _TODAY_ZONE = timezone(timedelta(hours=7))
+# "2-1", "3 : 0": one or two digits, not part of a longer number. Written digit-first (the
+# lookbehind after the first digit), so the regex engine skips to the next digit instead
+# of trying the pattern at every position: 6.8 -> 2.0 us on a 300-character lead.
 _SCORE = re.compile(r"(\d(?<![\d/.,]\d)\d?)\s?[-–:]\s?(\d{1,2})(?![\d/%]|[.,]\d)")
 # "dikalahkan", "mengalahkan", "kalahkan" as well as "kalah"
 _SPORT = re.compile(
@@ -312,12 +312,13 @@ def signature(
     dates |= head_dates
     # (without the fingerprint, its readings alone: no bands)
     lead_day, move = lead_day_and_move(fp if fp is not None else st._make_features(doc, t), tl)
-    if (named := next(st.weekdays(tl), None)) is not None:
+    named = next(st.weekdays(tl), None) if st.may_match(st._WEEKDAY, tl) else None
+    if named is not None:
         lead_day = named[1]  # the headline's own day first ("Harga emas Antam Rabu naik")
     elif lead_day is None and "ini" in tl and _TODAY.search(tl):
         # A report whose lead names no day, under a headline about its own day: that day.
         # Today's headline-only forecast otherwise joined yesterday's forecast of the same
-        # words, which named Tuesday (docs/design.md, "A headline's today").
+        # words, which named Tuesday (docs/design.md, "Events: a headline's own day").
         lead_day = st._WEEKDAYS[doc.published_at.astimezone(_TODAY_ZONE).weekday()]
     terms = list(dict.fromkeys([*words, *sorted(names - set(words)), *sorted(figures)]))
     return Signature(
