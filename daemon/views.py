@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from daemon.feeds import health
+from daemon.outlets import distinct_outlets, others_than
 
 if TYPE_CHECKING:
     from daemon.storage.feeds import FeedRow
@@ -180,7 +181,7 @@ def feed_line(
 
 
 def story_lines(s: StoryView) -> list[str]:
-    outlets = sorted({i.outlet for i in s.items})
+    outlets = distinct_outlets(sorted({i.outlet for i in s.items}))
     lines = [f"#{s.id} {_short(s.published_at)}  {s.title}  [{', '.join(outlets)}]"]
     if len(s.items) > 1:
         lines += [f"    {i.outlet}: {i.title}" for i in s.items]
@@ -189,7 +190,7 @@ def story_lines(s: StoryView) -> list[str]:
 
 def alert_line(a: AlertView) -> str:
     dl = ", ".join(f"{d.notifier}:{d.status}" for d in a.deliveries) or "stored only"
-    others = [s.outlet for s in a.sources if s.url != a.url]
+    others = others_than(a.outlet, (s.outlet for s in a.sources if s.url != a.url))
     also = f" (juga: {', '.join(others)})" if others else ""
     return (
         f"#{a.id} {_short(a.created_at)} [{a.topic}] {a.title} — {a.outlet}{also}  "

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from daemon import USER_AGENT
+from daemon.outlets import others_than
 from daemon.text import clean_line
 
 # WIB has been UTC+7 without daylight saving since 1964: a fixed offset needs no tzdata.
@@ -136,14 +137,11 @@ def safe_url(url: str | None) -> str | None:
 
 
 def other_outlets(alert: AlertMessage, max_items: int = 20) -> list[str]:
-    """Outlets that carried the story besides the one the alert names, once each."""
-    seen = {safe_line(alert.outlet, 100).casefold()}
-    out: list[str] = []
-    for s in alert.sources:
-        name = safe_line(s.outlet, 100)
-        if name and name.casefold() not in seen:
-            seen.add(name.casefold())
-            out.append(name)
+    """Outlets that carried the story besides the one the alert names, once each, however
+    feeds and aggregators name them ("Detik", "detikNews": ``daemon.outlets``)."""
+    out = others_than(
+        safe_line(alert.outlet, 100), (safe_line(s.outlet, 100) for s in alert.sources)
+    )
     if len(out) > max_items:
         out = out[:max_items] + [f"{len(out) - max_items} lainnya"]
     return out

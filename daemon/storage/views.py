@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from daemon.outlets import distinct_outlets
 from daemon.storage import db
 from daemon.storage.schema import alerts, deliveries, events, feeds, item_outlet, items, stories
 from daemon.storage.sql import chunks
@@ -169,7 +170,7 @@ class ViewsStore:
                 ):
                     outlets[r.event_id][r.name] = None
         for e, names in outlets.items():
-            out[e].outlets = list(names)
+            out[e].outlets = distinct_outlets(names)  # "Detik" and Google's "detikNews" once
         return [out[r.id] for r in rows if out[r.id].stories]
 
     def story_sources(

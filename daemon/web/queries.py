@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from daemon.outlets import distinct_outlets
 from daemon.storage import db
 from daemon.storage.feeds import FeedRow
 from daemon.storage.schema import (
@@ -71,8 +72,9 @@ class StoryView:
 
     @property
     def outlets(self) -> list[str]:
-        """Outlets in the order they published: the first broke it."""
-        return list(dict.fromkeys(i.feed for i in self.items))
+        """Outlets in the order they published: the first broke it (each once, however
+        feeds and aggregators name it: ``daemon.outlets``)."""
+        return distinct_outlets(i.feed for i in self.items)
 
 
 @dataclass
@@ -88,7 +90,7 @@ class EventView:
 
     @property
     def outlets(self) -> list[str]:
-        return list(dict.fromkeys(i.feed for i in self.items))
+        return distinct_outlets(i.feed for i in self.items)
 
 
 @dataclass
