@@ -33,6 +33,12 @@ SAME = [
     ("Medcom", "Medcom.id"),
     ("Kumparan", "kumparan"),
     ("IDN Times", "IDNTimes.com"),
+    ("Sindonews", "SINDOnews.com"),
+    ("Jawa Pos", "JawaPos.com"),
+    ("Berita Satu", "BeritaSatu.com"),
+    ("iNews", "inews.id"),
+    ("Kompas TV", "KOMPAS.tv"),
+    ("Media Indonesia", "mediaindonesia.com"),
 ]
 # Different newsrooms, or another desk of one: kept apart.
 DIFFERENT = [
@@ -40,6 +46,10 @@ DIFFERENT = [
     ("detikNews", "detikSport"),
     ("Antara", "Antara Sumbar"),
     ("Kompas", "Kompas TV"),
+    ("Kompas", "KOMPAS.tv"),
+    ("Okezone", "Okezone Economy"),
+    ("Antara", "Antara News Jatim"),
+    ("iNews", "News"),
     ("Tribunnews", "Tribun Jabar"),
     ("Tempo", "Tempo English"),
     ("Medcom", "Med"),  # a stem too short to stand alone: "Medcom" is not "Med" + "com"
