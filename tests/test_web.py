@@ -8,6 +8,7 @@ subprocess. What a browser does with the pages is tests/test_web_browser.py.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import signal
@@ -399,6 +400,28 @@ def test_events_are_shown_when_the_database_has_them(tmp_path: Path) -> None:
         assert 'href="/event/7"' in alerts
         stories = requests.get(srv.url + "stories", timeout=10).text
         assert webdata.FLOOD in stories and 'href="/event/7"' in stories
+
+
+def test_one_polls_events_are_listed_newest_published_first(tmp_path: Path) -> None:
+    """A first poll sees a feed's reports at once: one `first seen` for all. The dashboard
+    and `pantau events` then list them as news, newest first (they listed the feed's oldest
+    report first, in the order the rows went in)."""
+    with LoopbackServer() as outlets:
+        feed = outlets.static("/a.xml", rss("Kabar", entries(1, 3)))  # newest first
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n  - {{url: '{feed}', name: Kabar}}\n"
+        )
+        assert _pantau("run", "--once", cfg=cfg).returncode == 0
+    newest_first = ["(1-0)", "(1-1)", "(1-2)"]
+    listed = json.loads(_pantau("events", "--json", cfg=cfg).stdout)
+    assert [e["title"][-5:] for e in listed] == newest_first
+    loaded = parse_config(cfg.read_text(), env={}, path=str(cfg)).config
+    with WebServer("127.0.0.1:0", f"sqlite:///{tmp_path / 'p.db'}", lambda: loaded) as srv:
+        index = requests.get(srv.url, timeout=10).text
+    assert "<h1>Events</h1>" in index
+    shown = re.findall(r"\((1-\d)\)</a>", index)
+    assert [f"({t})" for t in shown] == newest_first, shown
 
 
 # -- highlighting (the matcher's explanation of a match) ----------------------------------

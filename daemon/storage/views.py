@@ -148,7 +148,8 @@ class ViewsStore:
                         events.c.id, events.c.title, events.c.first_seen_at, events.c.published_at
                     )
                     .where(events.c.first_seen_at >= since)
-                    .order_by(events.c.first_seen_at.desc(), events.c.id.desc())
+                    # newest news first, as ``stories_since`` orders stories
+                    .order_by(events.c.published_at.desc(), events.c.id.desc())
                     .limit(limit)
                 )
             )

@@ -267,7 +267,8 @@ class Reader:
             return []
         q = (
             sa.select(ev.c.id, ev.c.title, ev.c.first_seen_at)
-            .order_by(ev.c.first_seen_at.desc(), ev.c.id.desc())
+            # ties (one poll's events) newest published first, as ``stories`` orders them
+            .order_by(ev.c.first_seen_at.desc(), ev.c.published_at.desc(), ev.c.id.desc())
             .limit(per_page + 1)
             .offset(page * per_page)
         )
