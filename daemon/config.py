@@ -650,6 +650,7 @@ def parse_config(
     expanded = _expand_env(raw, (), env, errors, secrets, unset)
     secrets.extend(_secret_values(expanded))
     secrets.extend(_webhook_secrets(expanded))
+    secrets.extend(_feed_secrets(expanded))
     cfg: Config | None = None
     try:
         cfg = Config.model_validate(expanded)
@@ -685,6 +686,20 @@ def _webhook_secrets(node: Any) -> list[str]:
             headers = n.get("headers") if isinstance(n.get("headers"), dict) else {}
             values = [n.get("url"), *headers.values()]
             out.extend(v for v in values if isinstance(v, str) and v)
+    return out
+
+
+def _feed_secrets(node: Any) -> list[str]:
+    """A private feed's credentials in its address (``user:password@``, ``?key=``): masked
+    like ``${ENV}`` values, in the CLI's output, the logs and the dashboard."""
+    from daemon.logs import url_secrets
+
+    feeds = node.get("feeds") if isinstance(node, dict) else None
+    out: list[str] = []
+    for f in feeds if isinstance(feeds, list) else ():
+        url = f.get("url") if isinstance(f, dict) else None
+        if isinstance(url, str):
+            out.extend(url_secrets(url))
     return out
 
 

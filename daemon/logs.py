@@ -110,6 +110,40 @@ def register_secret_field(*names: str) -> None:
     SECRET_FIELDS.update(names)
 
 
+# A query parameter of a feed's address that carries its credential: "?key=", "?token=",
+# "?apikey=", "?access_token=", "?private_token=", "?auth=", "?sig=" (a signed URL).
+_URL_SECRET_PARAM = re.compile(
+    r"(?:^|[_.-])(?:key|apikey|token|secret|password|passwd|pass|pwd|auth|sig|signature)$", re.I
+)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a feed's address that are its credentials, however written in the config
+    (literally, or through ``${ENV}``): the password of ``user:password@`` (a user name alone,
+    ``token@host``, is the token), and the values of query parameters named like a key. A
+    private feed's address is a secret only in those parts: the rest is shown."""
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    # A password is one whatever it says (masking a short one may hide a word in output);
+    # a lone user name or a parameter's value only when it is as long as a key: "alice@" and
+    # "?auth=true" are not, and masking "true" would blank it out of every JSON line.
+    out = [password] if password and len(password) >= MIN_SECRET_CHARS else []
+    if not password and user and "@" in parts.netloc and len(user) >= _DISTINCT_MIN:
+        out.append(user)
+    query = parse_qsl(parts.query)
+    out += [v for k, v in query if _URL_SECRET_PARAM.search(k) and len(v) >= _DISTINCT_MIN]
+    return out
+
+
+def shown_url(url: str) -> str:
+    """``url`` as pages and lists show it: its credentials (:func:`url_secrets`), registered
+    secrets and secret shapes masked."""
+    return mask(url, url_secrets(url))
+
+
 def secret_parts(value: str) -> set[str]:
     """The value and the parts of it that identify it on their own: its percent-encoded
     form; for a URL its path, its distinctive path segments and query values, and its

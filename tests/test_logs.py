@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hst
 
 from daemon import logs
 from daemon.logs import add_secret, log_event, parse_level, redact, setup_logging
@@ -402,3 +404,53 @@ def test_secret_fields_are_a_registry() -> None:
     assert logs.secret_parts("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") >= {
         "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     }
+
+
+# -- a private feed's address (issue 24's probing: the dashboard showed it whole) ----------
+
+_KEYISH = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://alice:s3cretpw@feeds.example.id/rss", "s3cretpw"),
+        ("https://feeds.example.id/rss?key=k9x8c7v6b5n4", "k9x8c7v6b5n4"),
+        ("https://feeds.example.id/rss?kategori=nasional&private_token=glpat9XyZ12", "glpat9XyZ12"),
+        ("https://ab12cd34ef56@feeds.example.id/rss", "ab12cd34ef56"),  # a token as the user
+        ("https://feeds.example.id/rss?api_key=ZZ99ZZ99ZZ&page=2", "ZZ99ZZ99ZZ"),
+    ],
+)
+def test_a_feeds_credentials_are_masked_and_the_rest_is_shown(url: str, secret: str) -> None:
+    assert logs.url_secrets(url) == [secret]
+    shown = logs.shown_url(url)
+    assert secret not in shown and "feeds.example.id/rss" in shown and "***" in shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.antaranews.com/rss/terkini.xml",
+        "https://feeds.example.id/rss?kategori=nasional&page=2",
+        "https://feeds.example.id/rss?monkey=1234567890",  # not a key's name
+        "https://feeds.example.id/rss?auth=true",  # too short to be a key
+    ],
+)
+def test_a_public_feeds_address_is_shown_whole(url: str) -> None:
+    assert logs.url_secrets(url) == [] and logs.shown_url(url) == url
+
+
+@given(
+    secret=hst.text(_KEYISH, min_size=8, max_size=40),
+    where=hst.sampled_from(["password", "user", "key", "token", "apikey", "access_token"]),
+    path=hst.text(_KEYISH + "/-_.", max_size=30),
+)
+def test_a_credential_anywhere_in_a_feeds_address_is_never_shown(
+    secret: str, where: str, path: str
+) -> None:
+    host = "feeds.example.id"
+    url = {
+        "password": f"https://reader:{secret}@{host}/{path}",
+        "user": f"https://{secret}@{host}/{path}",
+    }.get(where, f"https://{host}/{path}?lang=id&{where}={secret}")
+    assert secret not in logs.shown_url(url)

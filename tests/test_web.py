@@ -424,6 +424,47 @@ def test_one_polls_events_are_listed_newest_published_first(tmp_path: Path) -> N
     assert [f"({t})" for t in shown] == newest_first, shown
 
 
+def test_a_private_feeds_credentials_are_never_shown(tmp_path: Path) -> None:
+    """A private feed's address holds its credential: a key from the environment, or a
+    password written in the URL. `check`, `feeds --json` and the dashboard's Feeds page show
+    the address with it masked (the dashboard showed it whole, and linked it: anyone who
+    could read the page had the key); a public feed keeps its link."""
+    key, password = "k9x8c7v6b5n4", "s3cretpw42"
+    with LoopbackServer() as outlets:
+        public = outlets.static("/a.xml", rss("Kabar", entries(1, 2)))
+        keyed = outlets.static("/b.xml", rss("Suara", entries(2, 2)))
+        locked = outlets.static("/c.xml", rss("Warta", entries(3, 2)))
+        locked = locked.replace("http://", f"http://desk:{password}@")
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n"
+            f"  - {{url: '{public}', name: Kabar}}\n"
+            f"  - {{url: '{keyed}?key=${{FEED_KEY}}', name: Suara}}\n"
+            f"  - {{url: '{locked}', name: Warta}}\n"
+        )
+        env = {"FEED_KEY": key}
+        assert _pantau("run", "--once", cfg=cfg, env=env).returncode == 0
+        # the feeds were read, with their credentials
+        assert outlets.count(f"/b.xml?key={key}") and outlets.count("/c.xml")
+        (c,) = [h for h in outlets.hits if h.path == "/c.xml"]
+        assert c.headers["Authorization"].startswith("Basic ")
+    check = _pantau("check", cfg=cfg, env=env)
+    listed = _pantau("feeds", "--json", cfg=cfg, env=env)
+    assert check.returncode == 0 and listed.returncode == 0
+    urls = {f["name"]: f["url"] for f in json.loads(listed.stdout)}
+    assert urls["Kabar"] == public
+    assert urls["Suara"].endswith("/b.xml?key=***") and urls["Warta"].startswith("http://desk:***@")
+    with webdata.running(_serve(["web", "--listen", "127.0.0.1:0"], cfg, env)) as proc:
+        page = requests.get(_url_from(proc) + "feeds", timeout=10).text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    for out in (check.stdout, listed.stdout, page, proc.stderr_text):
+        assert key not in out and password not in out
+    assert f'href="{public}"' in page and "/b.xml?key=***" in page
+    assert ">Suara<" in page and 'href="http://127.0.0.1' in page
+    assert page.count('href="http://') == 1  # the private feeds are named, not linked
+
+
 # -- highlighting (the matcher's explanation of a match) ----------------------------------
 
 

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from daemon import __version__
 from daemon.config import Config
-from daemon.logs import log_event
+from daemon.logs import log_event, shown_url
 from daemon.runtime.metrics import is_loopback
 from daemon.topics.match import Matcher, TopicErrors, TopicSpec
 from daemon.web import charts
@@ -62,7 +62,12 @@ def create_app(
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=0, TEMPLATES_AUTO_RELOAD=False)
     app.jinja_env.filters.update(
-        when=when, utc=utc_title, delay=delay, href=safe_href, day=charts.day_label
+        when=when,
+        utc=utc_title,
+        delay=delay,
+        href=safe_href,
+        day=charts.day_label,
+        shown_url=shown_url,
     )
     app.jinja_env.globals.update(
         version=__version__,
