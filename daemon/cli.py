@@ -582,11 +582,15 @@ def cmd_notify_test(loaded: LoadedConfig, name: str) -> int:
 
 def cmd_opml_export(loaded: LoadedConfig) -> int:
     from daemon import opml
+    from daemon.logs import url_secrets
 
     urls = _urls_as_written(loaded)
     for i, (f, u) in enumerate(zip(loaded.config.feeds, urls)):
         if f.url != u:
             print(f"pantau: feeds[{i}].url: exported as written (${{...}} not expanded)",
+                  file=sys.stderr)  # fmt: skip
+        elif url_secrets(u):  # written in the address itself: masked on stdout, say so
+            print(f"pantau: feeds[{i}].url: its credentials are exported as ***",
                   file=sys.stderr)  # fmt: skip
     sys.stdout.write(opml.export(loaded.config, urls))
     return 0

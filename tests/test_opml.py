@@ -426,3 +426,30 @@ def test_property_one_sloppy_name_costs_no_feed(labels: list[str], at: int) -> N
         f"https://o{i}.example.id/rss?a=1&b={i}" for i in range(len(labels))
     ]
     parse_config(to_yaml(result.feeds), env={})
+
+
+def test_a_password_written_in_a_feeds_address_is_not_exported(tmp_path: Path) -> None:
+    """A credential written in the address itself (not through ``${...}``) is masked in the
+    export, and the export says so on stderr: the reader it goes to needs it added back."""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"database: sqlite:///{tmp_path / 'p.db'}\n"
+        "feeds:\n"
+        "  - {url: 'https://desk:rahasia-desk-91@premium.example.id/rss', name: Premium}\n"
+        "  - {url: 'https://berita.example.id/rss?token=tok3n-rahasia-55', name: Token}\n"
+        "  - {url: 'https://www.antaranews.com/rss/terkini.xml', name: Antara}\n"
+    )
+    r = run_cli("--config", str(cfg), "opml", "export", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert b"rahasia-desk-91" not in r.stdout + r.stderr
+    assert b"tok3n-rahasia-55" not in r.stdout + r.stderr
+    urls = [o.get("xmlUrl") for o in ET.fromstring(r.stdout).findall("./body/outline")]
+    assert urls == [
+        "https://desk:***@premium.example.id/rss",
+        "https://berita.example.id/rss?token=***",
+        "https://www.antaranews.com/rss/terkini.xml",
+    ]
+    assert r.stderr.decode().splitlines() == [
+        "pantau: feeds[0].url: its credentials are exported as ***",
+        "pantau: feeds[1].url: its credentials are exported as ***",
+    ]
