@@ -94,6 +94,14 @@ def _http_url(v: str) -> str:
     parts = urlsplit(v.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http(s) URL, not {v!r}")
+    # The fetcher's own test (one home for what may be fetched): a URL it would refuse at
+    # every poll (a port past 65535, a space, two parsers reading two hosts) is a config
+    # error here, not a feed that `check` calls fine and `run` can never read.
+    from daemon.feeds.fetch import url_problem
+
+    problem = url_problem(v.strip())
+    if problem is not None:
+        raise ValueError(f"{problem}: {v!r}")
     return v.strip()
 
 

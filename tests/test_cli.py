@@ -121,6 +121,29 @@ def test_check_refuses_empty_feedless_and_duplicate_key_configs(
     assert reason in r.err and "OK" not in r.out
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://berita.example.id:99999/rss", "invalid URL"),  # no such port
+        ("https://berita.example.id/rss terkini.xml", "control character or space"),
+        ("http://127.0.0.1\\@berita.example.id/rss", "ambiguous URL"),  # two parsers, two hosts
+    ],
+)
+def test_check_refuses_a_feed_address_no_poll_could_fetch(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    """Each of these passed `check` and then failed every poll: the fetcher refuses them.
+    `check` now asks the fetcher's own question (``fetch.url_problem``), once."""
+    cfg = write(
+        tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n  - {{url: '{url}'}}\n"
+    )
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2, (r.out, r.err)
+    (line,) = r.err_lines
+    assert line.startswith("pantau: config error: feeds[0].url: ") and reason in line, line
+    assert "OK" not in r.out and not PYTHON_SPEAK.search(r.err)
+
+
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     cfg = write(tmp_path, f"{FEED}topics: []\nfeeds: []\n")
     r = pantau("--config", str(cfg), "check")
