@@ -223,13 +223,14 @@ class FeedConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo
+        from daemon.feeds.dates import configured_zone  # (the one reading of a zone)
 
-        try:
-            ZoneInfo(v)
-        except Exception:
-            raise ValueError(f"unknown time zone {v!r}") from None
-        return v
+        if configured_zone(v) is None:
+            raise ValueError(
+                f"unknown time zone {v!r}: write an IANA name (Asia/Jakarta), WIB, WITA or "
+                "WIT, or an offset (+07:00)"
+            )
+        return v.strip()
 
     @property
     def display_name(self) -> str:

@@ -5,6 +5,7 @@ in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -142,6 +143,35 @@ def test_check_refuses_a_feed_address_no_poll_could_fetch(
     (line,) = r.err_lines
     assert line.startswith("pantau: config error: feeds[0].url: ") and reason in line, line
     assert "OK" not in r.out and not PYTHON_SPEAK.search(r.err)
+
+
+def test_a_feeds_zone_as_an_indonesian_operator_writes_it(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """`timezone: WITA` (or `+08:00`, `asia/makassar`) is what a desk in Makassar writes;
+    `check` called it an unknown time zone. It is read as the zone it names, for the dates
+    a feed writes without one; a zone that names nothing, or several (`CST`), stays an
+    error that says what to write."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Makassar</title>'
+        b"<item><title>Pelabuhan Makassar Tambah Dermaga Baru untuk Kapal Penumpang</title>"
+        b"<link>https://kabar.example.id/1</link><pubDate>2026-12-07 10:00</pubDate>"
+        b"<description>Pelabuhan menambah dermaga baru bagi kapal penumpang antarpulau "
+        b"menjelang libur akhir tahun.</description></item></channel></rss>"
+    )
+    url = outlets.static("/mks.xml", body)
+    db = f"database: sqlite:///{tmp_path / 'p.db'}\n"
+    for zone in ("WITA", "+08:00", "asia/makassar"):
+        cfg = write(tmp_path, db + f"feeds:\n  - {{url: '{url}', timezone: '{zone}'}}\n")
+        assert pantau("--config", str(cfg), "check").rc == 0, zone
+    r = pantau("--config", str(cfg), "run", "--once")
+    assert r.rc == 0, r.err
+    stories = json.loads(pantau("--config", str(cfg), "stories", "--since", "3650d", "--json").out)
+    assert stories[0]["items"][0]["published_at"] == "2026-12-07T02:00:00Z"
+    for zone in ("CST", "Mars/Olympus"):
+        cfg = write(tmp_path, db + f"feeds:\n  - {{url: '{url}', timezone: '{zone}'}}\n")
+        r = pantau("--config", str(cfg), "check")
+        assert r.rc == 2 and f"unknown time zone '{zone}': write an IANA name" in r.err
 
 
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:

@@ -124,6 +124,12 @@ def test_parse_date(raw: str, expected: datetime) -> None:
         ("2025-01-15 10:00", "America/New_York", utc(2025, 1, 15, 15, 0)),
         # an unknown zone name falls back to WIB rather than raising
         ("2025-01-15 10:00", "Mars/Olympus", utc(2025, 1, 15, 3, 0)),
+        # a zone as an Indonesian operator writes it in the config
+        ("Minggu, 9 Nop 2025 10:00", "WITA", utc(2025, 11, 9, 2, 0)),
+        ("Minggu, 9 Nop 2025 10:00", "wit", utc(2025, 11, 9, 1, 0)),
+        ("Minggu, 9 Nop 2025 10:00", "+08:00", utc(2025, 11, 9, 2, 0)),
+        ("Minggu, 9 Nop 2025 10:00", "UTC+9", utc(2025, 11, 9, 1, 0)),
+        ("Minggu, 9 Nop 2025 10:00", "asia/makassar", utc(2025, 11, 9, 2, 0)),
     ],
 )
 def test_zone_for_dates_without_zone(raw: str, tz: str, expected: datetime) -> None:

@@ -137,10 +137,23 @@ _SHAPES = (_ISO_RE, _DAY_FIRST_RE, _NUMERIC_RE, _MONTH_FIRST_RE, _ASCTIME_RE, _A
 @lru_cache(maxsize=64)
 def _zone(name: str) -> tzinfo:
     """The configured zone; an unknown name (or a system without tzdata) falls back to WIB."""
+    return configured_zone(name) or _JAKARTA
+
+
+def configured_zone(name: str) -> tzinfo | None:
+    """A feed's ``timezone`` as an Indonesian operator writes it: an IANA name (as written,
+    else in its usual capitals: ``asia/makassar``), ``WIB``, ``WITA``, ``WIT``, ``UTC``, or an
+    offset (``+07:00``, ``UTC+8``); None for anything else (``CST`` and the like name
+    several zones, so only an IANA key of that name counts)."""
+    token = name.strip()
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(token)
     except (ValueError, OSError, KeyError):
-        return _JAKARTA
+        pass
+    low = token.lower()
+    if "/" in token or low in ("wib", "wita", "wit", "utc", "gmt") or _OFFSET_RE.match(low):
+        return _fixed_zone(token)
+    return None
 
 
 @lru_cache(maxsize=256)
