@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from daemon import __version__
@@ -40,6 +40,12 @@ class UsageError(Exception):
 DEFAULT_SINCE = timedelta(hours=24)
 
 
+class SinceDate(timedelta):
+    """``--since 2026-12-01``: the time back to that moment, named as the user wrote it."""
+
+    label: str
+
+
 def _since(value: str) -> timedelta:
     from daemon.config import parse_duration
 
@@ -50,9 +56,49 @@ def _since(value: str) -> timedelta:
     try:
         seconds = parse_duration(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        since = _since_date(value)
+        if since is None:
+            raise argparse.ArgumentTypeError(
+                f"{exc}, or a date such as 2026-12-01 (midnight WIB) or 2026-12-01T08:00+07:00"
+            ) from None
+        return since
     # longer than anything stored means "everything" (and must not overflow a date)
     return timedelta(seconds=min(seconds, SINCE_MAX.total_seconds()))
+
+
+def _since_date(value: str) -> SinceDate | None:
+    """An analyst asks for "everything since 1 December": an ISO 8601 date or date and time,
+    read in WIB when it names no zone (the desks' time, as the dashboard shows it)."""
+    v = value.strip()
+    if not v[:4].isdigit():
+        return None
+    try:
+        at = datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    zoned = at.tzinfo is not None
+    if not zoned:
+        at = at.replace(tzinfo=timezone(timedelta(hours=7)))
+    try:
+        back = datetime.now(timezone.utc) - at
+    except OverflowError:  # a year-1 date with an offset: before anything stored
+        back = SINCE_MAX
+    if back < timedelta(0):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is in the future: --since counts back from now"
+        )
+    since = SinceDate(seconds=min(back, SINCE_MAX).total_seconds())
+    since.label = f"since {v}" if zoned else f"since {v} WIB"
+    return since
+
+
+def _window(since: timedelta) -> str:
+    """How a listing names its window when it found nothing: "in the last 2h", "since …"."""
+    from daemon.config import format_duration
+
+    if isinstance(since, SinceDate):
+        return since.label
+    return f"in the last {format_duration(since.total_seconds())}"
 
 
 SINCE_MAX = timedelta(days=100 * 365)
@@ -125,7 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
         _global_options(c, top=False)
         return c
 
-    since_help = "only the last D, a duration such as 2h or 3d (default: 24h)"
+    since_help = (
+        "only the last D, a duration such as 2h or 3d (default: 24h), or since a date such as "
+        "2026-12-01 (midnight WIB) or 2026-12-01T08:00+07:00"
+    )
     json_help = "print one JSON array on stdout instead of a table"
     r = command("run", "run the daemon (or one cycle with --once)")
     r.add_argument(
@@ -715,7 +764,6 @@ def _listing(
     since: timedelta,
 ) -> int:
     """``stories`` and ``events``: a JSON array, or the rows as text (a line when none)."""
-    from daemon.config import format_duration
 
     if as_json:
         print(json.dumps([to_json(r) for r in rows], ensure_ascii=False, indent=2))
@@ -723,7 +771,7 @@ def _listing(
     for r in rows:
         print(to_text(r))
     if not rows:
-        print(f"no {noun} first seen in the last {format_duration(since.total_seconds())}")
+        print(f"no {noun} first seen {_window(since)}")
     return 0
 
 
@@ -741,7 +789,6 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
     """The dashboard's search (daemon/web/queries.py, the topics' parser and matcher) over
     the items first seen in ``since``, with no time budget."""
     from daemon import views
-    from daemon.config import format_duration
     from daemon.storage.sql import utcnow
     from daemon.topics.match import Matcher, TopicErrors, TopicSpec
     from daemon.web.queries import Reader
@@ -768,9 +815,8 @@ def cmd_search(url: str, query: str, since: timedelta, limit: int, as_json: bool
         return 0
     for h, row in zip(found, rows):
         print(views.search_hit_line(h.item, row["matched"]))
-    window = format_duration(since.total_seconds())
     if not rows:
-        print(f"no items first seen in the last {window} match")
+        print(f"no items first seen {_window(since)} match")
     elif page.older is not None:
         print(f"(first {limit} shown; --limit N for more)")
     return 0
@@ -792,7 +838,6 @@ def cmd_alerts(
     loaded: LoadedConfig | None = None,
 ) -> int:
     from daemon import views
-    from daemon.config import format_duration
     from daemon.storage.sql import utcnow
 
     if topic is not None:
@@ -804,5 +849,5 @@ def cmd_alerts(
     for a in rows:
         print(views.alert_line(a))
     if not rows:
-        print(f"no alerts in the last {format_duration(since.total_seconds())}")
+        print(f"no alerts {_window(since)}")
     return 0

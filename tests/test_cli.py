@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -313,6 +314,8 @@ def test_help_explains_the_options() -> None:
     [
         (["alerts", "--since", "-1h"], "negative"),
         (["alerts", "--since", "1x"], "expected a duration"),
+        (["alerts", "--since", "2026-13-01"], "or a date such as 2026-12-01"),
+        (["stories", "--since", "2999-01-01"], "is in the future"),
         (["stories", "--since"], "expected one argument"),
         (["nosuchcommand"], "invalid choice"),
         (["feeds", "--bogus"], "unrecognized arguments"),
@@ -324,6 +327,28 @@ def test_usage_errors_are_one_line(args: list[str], says: str) -> None:
     assert r.rc == 2
     assert len(r.err_lines) == 1, r.err
     assert r.err.startswith("pantau: ") and says in r.err
+
+
+def test_since_a_date_as_an_analyst_asks(outlets: LoopbackServer, tmp_path: Path) -> None:
+    """ "Everything since 1 December": --since takes a date (midnight WIB) or a date and time
+    (its own zone, else WIB), beside a duration; it was a usage error."""
+    url = outlets.static("/a.xml", rss("Kabar", entries(1, 3)))
+    cfg = write(
+        tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n  - {{url: '{url}'}}\n"
+    )
+    assert pantau("--config", str(cfg), "run", "--once").rc == 0
+    wib = timezone(timedelta(hours=7))
+    yesterday = (datetime.now(wib) - timedelta(days=1)).date().isoformat()
+    in_an_hour = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
+    an_hour_ago = (datetime.now(wib) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    for since in (yesterday, an_hour_ago):
+        r = pantau("--config", str(cfg), "stories", "--since", since, "--json")
+        assert r.rc == 0, r.err
+        assert len(json.loads(r.out)) == 3, since
+    r = pantau("--config", str(cfg), "stories", "--since", in_an_hour)
+    assert r.rc == 2 and "is in the future" in r.err
+    r = pantau("--config", str(cfg), "alerts", "--since", yesterday)
+    assert (r.rc, r.out.strip()) == (0, f"no alerts since {yesterday} WIB")
 
 
 def test_alerts_topic_that_does_not_exist(tmp_path: Path) -> None:
