@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -102,7 +103,12 @@ def _http_url(v: str) -> str:
     problem = url_problem(v.strip())
     if problem is not None:
         raise ValueError(f"{problem}: {v!r}")
+    if len(v.strip()) > URL_MAX:
+        raise ValueError(f"at most {URL_MAX} characters, not {len(v.strip())}")
     return v.strip()
+
+
+URL_MAX = 2048  # the stored column (``feeds.url``)
 
 
 HttpUrl = Annotated[str, BeforeValidator(lambda v: _http_url(v) if isinstance(v, str) else v)]
@@ -213,9 +219,31 @@ class HealthConfig(_Strict):
     notify: list[str] = []
 
 
+NAME_MAX = 100  # a feed's, topic's or notifier's name: it heads alerts and fits the tables
+
+
+def _name(v: str | None) -> str | None:
+    """A name people read in alerts, lists and logs: one line, at most ``NAME_MAX``
+    characters (the database keeps 100 to 200; PostgreSQL refused a longer one at the first
+    poll, after `check` had passed it), not blank."""
+    if v is None:
+        return v
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in v):
+        raise ValueError("must be one line, without control characters")
+    v = v.strip()
+    if not v:
+        raise ValueError("must not be blank")
+    if len(v) > NAME_MAX:
+        raise ValueError(f"at most {NAME_MAX} characters, not {len(v)}")
+    return v
+
+
+Name = Annotated[str, AfterValidator(_name)]
+
+
 class FeedConfig(_Strict):
     url: HttpUrl
-    name: str | None = None
+    name: Name | None = None
     interval: Duration | None = None
     fulltext: bool | None = None
     timezone: str = "Asia/Jakarta"
@@ -238,7 +266,7 @@ class FeedConfig(_Strict):
 
 
 class TopicConfig(_Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     query: str = Field(min_length=1, max_length=10_000)
     notify: list[str] = []
 
@@ -355,7 +383,7 @@ class Config(_Strict):
     health: HealthConfig = HealthConfig()
     feeds: list[FeedConfig] = []
     topics: list[TopicConfig] = []
-    notifiers: dict[str, NotifierConfig] = {}
+    notifiers: dict[Name, NotifierConfig] = {}
 
     def feed_interval(self, feed: FeedConfig) -> float:
         return feed.interval if feed.interval is not None else self.polling.interval
@@ -420,13 +448,24 @@ class _YAML_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+_PLAIN_KEY = re.compile(r"[\w-]{1,40}")
+
+
 def key_path(loc: Iterable[Any]) -> str:
+    """``topics[3].notify[0]``; a key that is not a plain word is quoted (shortened), so a
+    name with a newline or of 500 characters keeps its error on one readable line; pydantic's
+    "[key]" (the key itself was refused) is left out."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "[key]":
+            continue
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not _PLAIN_KEY.fullmatch(text):
+                text = repr(text if len(text) <= 40 else text[:40] + "…")
+            out += ("." if out else "") + text
     return out or "(top level)"
 
 
@@ -543,14 +582,18 @@ def _cross_check(raw: dict[str, Any]) -> list[str]:
     """The checks that relate one part of the config to another, on the raw (expanded)
     mapping. A value of the wrong type is skipped here: its type error says it already."""
     errors: list[str] = []
+    from daemon.feeds.urls import canonical_url
+
     seen_urls: dict[str, int] = {}
     seen_feeds: dict[str, int] = {}
     for i, f in _items(raw, "feeds"):
         url = f.get("url")
         if isinstance(url, str) and url.strip():
-            if url.strip() in seen_urls:
-                errors.append(f"feeds[{i}].url: duplicate of feeds[{seen_urls[url.strip()]}].url")
-            seen_urls.setdefault(url.strip(), i)
+            # one feed however written: "EXAMPLE.org", a "#fragment", a utm_ parameter
+            key = canonical_url(url.strip()) or url.strip()
+            if key in seen_urls:
+                errors.append(f"feeds[{i}].url: duplicate of feeds[{seen_urls[key]}].url")
+            seen_urls.setdefault(key, i)
         name = f.get("name")
         if isinstance(name, str) and name.strip():
             key = name.strip().casefold()

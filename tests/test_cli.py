@@ -146,6 +146,74 @@ def test_check_refuses_a_feed_address_no_poll_could_fetch(
     assert "OK" not in r.out and not PYTHON_SPEAK.search(r.err)
 
 
+LONG = "Kabar " + "x" * 150
+
+
+@pytest.mark.parametrize(
+    ("feeds", "says"),
+    [
+        ('  - {url: "https://a.example.id/rss", name: "Kabar\\nlevel=error"}\n',
+         "feeds[0].name: must be one line, without control characters"),
+        (f'  - {{url: "https://a.example.id/rss", name: "{LONG}"}}\n',
+         "feeds[0].name: at most 100 characters, not 156"),
+        ('  - {url: "https://a.example.id/rss", name: "   "}\n', "feeds[0].name: must not be blank"),
+        (f'  - {{url: "https://a.example.id/rss?q={"x" * 2100}"}}\n',
+         "feeds[0].url: at most 2048 characters, not 2127"),
+        # one feed, written three ways: polled three times, its items stored three times
+        ('  - {url: "https://a.example.id/rss"}\n  - {url: "https://A.EXAMPLE.ID/rss#top"}\n'
+         '  - {url: "https://a.example.id/rss?utm_source=x"}\n',
+         "feeds[1].url: duplicate of feeds[0].url\n"
+         "pantau: config error: feeds[2].url: duplicate of feeds[0].url"),
+    ],
+)  # fmt: skip
+def test_check_refuses_names_and_addresses_the_database_cannot_keep(
+    tmp_path: Path, feeds: str, says: str
+) -> None:
+    """Each passed `check`; a long name or address then failed the first poll on PostgreSQL
+    ("value too long for type character varying(200)"), a newline split log lines and
+    alert headers, and one feed written twice was polled and stored twice."""
+    cfg = write(tmp_path, f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n{feeds}")
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2, (r.out, r.err)
+    assert r.err.strip() == f"pantau: config error: {says}", r.err
+
+
+def test_a_notifiers_name_is_one_line_in_its_error(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path,
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds: [{{url: 'https://a.example.id/rss'}}]\n"
+        'notifiers:\n  "meja\\nredaksi": {type: console}\n',
+    )
+    r = pantau("--config", str(cfg), "check")
+    assert r.rc == 2
+    assert r.err_lines == [
+        "pantau: config error: notifiers.'meja\\nredaksi': must be one line, without control "
+        "characters"
+    ]
+
+
+def test_the_longest_names_and_addresses_check_allows_fit_postgresql(
+    pg_url: str, outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """The bounds `check` keeps are the ones the tables keep: a feed, topic and notifier
+    name of 100 characters and a feed address of 2,048 run on PostgreSQL."""
+    feed = outlets.static("/a.xml", rss("Kabar", entries(1, 3)))
+    url = feed + "?q=" + "x" * (2048 - len(feed) - 3)
+    name = "N" * 100
+    cfg = write(
+        tmp_path,
+        f"database: '{pg_url}'\nfeeds:\n  - {{url: '{url}', name: '{name}'}}\n"
+        f"topics:\n  - {{name: '{'T' * 100}', query: Lampung OR Jakarta OR di, notify: ['{name}']}}\n"
+        f"notifiers:\n  '{name}': {{type: console}}\n",
+    )
+    assert len(url) == 2048
+    assert pantau("--config", str(cfg), "check").rc == 0
+    r = pantau("--config", str(cfg), "run", "--once")
+    assert r.rc == 0, r.err
+    listed = json.loads(pantau("--config", str(cfg), "feeds", "--json").out)
+    assert [(f["name"], f["item_count"]) for f in listed] == [(name, 3)]
+
+
 def test_a_feeds_zone_as_an_indonesian_operator_writes_it(
     outlets: LoopbackServer, tmp_path: Path
 ) -> None:
