@@ -214,6 +214,25 @@ def test_the_longest_names_and_addresses_check_allows_fit_postgresql(
     assert [(f["name"], f["item_count"]) for f in listed] == [(name, 3)]
 
 
+def test_a_database_in_the_home_directory_as_written_with_a_tilde(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """`sqlite:///~/pantau.db`: `check` read the ~ as the home directory and said OK, then
+    SQLite opened a directory named "~" and `run` failed. Every command now reads it the
+    way `check` did."""
+    home = tmp_path / "home"
+    home.mkdir()
+    url = outlets.static("/a.xml", rss("Kabar", entries(1, 3)))
+    cfg = write(tmp_path, f"database: sqlite:///~/pantau.db\nfeeds:\n  - {{url: '{url}'}}\n")
+    env = {"HOME": str(home)}
+    assert pantau("--config", str(cfg), "check", env=env, cwd=tmp_path).rc == 0
+    r = pantau("--config", str(cfg), "run", "--once", env=env, cwd=tmp_path)
+    assert r.rc == 0, r.err
+    assert (home / "pantau.db").is_file() and not (tmp_path / "~").exists()
+    r = pantau("--config", str(cfg), "stories", "--json", env=env, cwd=tmp_path)
+    assert len(json.loads(r.out)) == 3
+
+
 def test_a_feeds_zone_as_an_indonesian_operator_writes_it(
     outlets: LoopbackServer, tmp_path: Path
 ) -> None:

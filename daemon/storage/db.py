@@ -9,6 +9,7 @@ locked". Taking the write lock up front makes the busy timeout apply.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,11 +36,21 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 
 
 def sqlite_path(url: str) -> str | None:
-    """The file behind a SQLite URL, or None for an in-memory database."""
+    """The file behind a SQLite URL, or None for an in-memory database. ``~`` is the
+    user's home, as an operator writing ``sqlite:///~/pantau.db`` means (SQLite itself
+    would open a directory named "~"; ``check`` passed such a path and ``run`` failed)."""
     u = sa.make_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
-    return u.database
+    return os.path.expanduser(u.database)
+
+
+def _expanded(url: str) -> str | sa.URL:
+    """``url`` with a SQLite path's ``~`` expanded (``sqlite_path``), else as given."""
+    path = sqlite_path(url) if is_sqlite(url) else None
+    if path is None or path == sa.make_url(url).database:
+        return url
+    return sa.make_url(url).set(database=path)
 
 
 def database_problem(url: str, *, strict: bool = True) -> str | None:
@@ -115,7 +126,7 @@ def in_use(url: str) -> bool | None:
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
         engine = sa.create_engine(
-            url,
+            _expanded(url),
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
