@@ -581,9 +581,9 @@ def _items(raw: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
 def _cross_check(raw: dict[str, Any]) -> list[str]:
     """The checks that relate one part of the config to another, on the raw (expanded)
     mapping. A value of the wrong type is skipped here: its type error says it already."""
-    errors: list[str] = []
     from daemon.feeds.urls import canonical_url
 
+    errors: list[str] = []
     seen_urls: dict[str, int] = {}
     seen_feeds: dict[str, int] = {}
     for i, f in _items(raw, "feeds"):
