@@ -20,6 +20,8 @@ from daemon.text import normalize, strip_control
 
 __all__ = ["distinct_outlets", "others_than", "outlet_key"]
 
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+_FEED_HOST = re.compile(r"^(?:www|rss|feeds?|m)\.")  # a site's own feed or mobile host
 _DOMAIN_END = re.compile(r"\.(?:co\.id|or\.id|web\.id|my\.id|com|co|id|net|org)$")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # a word that names the medium, not the newsroom: "detikNews", "Republika Online", "detikcom"
@@ -30,7 +32,8 @@ _MIN_STEM = 4  # "Medcom" stays "medcom": too short a stem to stand for an outle
 def outlet_key(name: str) -> str:
     """The key two names of one outlet share (see the module docstring)."""
     s = strip_control(normalize(name)).strip().casefold()
-    s = s.removeprefix("www.")
+    if _HOST.fullmatch(s):  # a feed named by its host, as pantau names one without a name
+        s = _FEED_HOST.sub("", s)  # "rss.detik.com" is Detik; "ihram.republika.co.id" IHRAM
     s = _DOMAIN_END.sub("", s)
     key = _NOT_ALNUM.sub("", s)
     for tail in _GENERIC_TAILS:

@@ -39,6 +39,10 @@ SAME = [
     ("iNews", "inews.id"),
     ("Kompas TV", "KOMPAS.tv"),
     ("Media Indonesia", "mediaindonesia.com"),
+    # a feed configured without a name is named by its host
+    ("Detik", "rss.detik.com"),
+    ("Liputan6", "feed.liputan6.com"),
+    ("CNN Indonesia", "www.cnnindonesia.com"),
 ]
 # Different newsrooms, or another desk of one: kept apart.
 DIFFERENT = [
@@ -50,6 +54,8 @@ DIFFERENT = [
     ("Okezone", "Okezone Economy"),
     ("Antara", "Antara News Jatim"),
     ("iNews", "News"),
+    ("Republika", "ihram.republika.co.id"),  # a sister outlet on the parent's domain
+    ("Antara", "jogja.antaranews.com"),  # a regional desk
     ("Tribunnews", "Tribun Jabar"),
     ("Tempo", "Tempo English"),
     ("Medcom", "Med"),  # a stem too short to stand alone: "Medcom" is not "Med" + "com"
