@@ -674,6 +674,11 @@ def _value_check(cfg: Config) -> list[str]:
     return errors
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
+
+
 def resolve_path(path: str | None) -> str:
     return path or os.environ.get("PANTAU_CONFIG") or "config.yaml"
 
@@ -689,6 +694,8 @@ def parse_config(
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         what = "" if isinstance(exc, _DuplicateKey) else "not valid YAML: "
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: YAML indents with spaces only)"
         raise ConfigError([f"{path}: {where}{what}{problem}"], path) from None
     if raw is None:
         raise ConfigError(

@@ -155,6 +155,20 @@ def test_yaml_syntax_error_is_one_line() -> None:
     assert len(ei.value.errors) == 1 and "not valid YAML" in ei.value.errors[0]
 
 
+def test_a_tab_in_the_indentation_is_named() -> None:
+    """An editor that indents with a tab gets "found character that cannot start any
+    token" from YAML; the error now says it is the tab."""
+    with pytest.raises(ConfigError) as ei:
+        parse_config("feeds:\n\t- {url: 'https://a.example.id/rss'}\n", env={}, path="c.yaml")
+    assert ei.value.errors == [
+        "c.yaml: line 2, column 1: not valid YAML: found character that cannot start any "
+        "token (a tab: YAML indents with spaces only)"
+    ]
+    with pytest.raises(ConfigError) as ei:  # any other character: no word of tabs
+        parse_config("feeds:\n  - {url: x\n  @\n", env={}, path="c.yaml")
+    assert "tab" not in ei.value.errors[0]
+
+
 def test_example_config_is_valid() -> None:
     loaded = load_config(str(ROOT / "config.yaml"), env={})
     cfg = loaded.config
