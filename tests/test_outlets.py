@@ -127,3 +127,19 @@ def test_others_never_name_the_alerts_outlet(named: str, names: list[str]) -> No
 @given(hst.from_regex(r"[A-Za-z][A-Za-z .]{0,20}", fullmatch=True))
 def test_case_and_spacing_do_not_make_another_outlet(name: str) -> None:
     assert outlet_key(name) == outlet_key(name.upper()) == outlet_key(f"  {name.lower()} ")
+
+
+def test_the_same_article_from_another_feed_of_the_outlet_is_no_other_outlet() -> None:
+    """Detik's main feed and its finance feed both carry one article (one address): the
+    alert named "Detik News" listed "juga: Detik Finance", a second newsroom to a reader."""
+    url = "https://finance.detik.com/berita-ekonomi-bisnis/d-8012345/harga-emas-antam-naik"
+    a = alert(
+        outlet="Detik News",
+        url=url,
+        sources=(
+            Source("Detik News", url, "Harga Emas Antam Naik"),
+            Source("Detik Finance", url, "Harga Emas Antam Naik"),
+            Source("Kontan", "https://kontan.co.id/x", "Emas Antam Naik Rp8.000"),
+        ),
+    )
+    assert other_outlets(a) == ["Kontan"]

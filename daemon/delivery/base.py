@@ -138,9 +138,12 @@ def safe_url(url: str | None) -> str | None:
 
 def other_outlets(alert: AlertMessage, max_items: int = 20) -> list[str]:
     """Outlets that carried the story besides the one the alert names, once each, however
-    feeds and aggregators name them ("Detik", "detikNews": ``daemon.outlets``)."""
+    feeds and aggregators name them ("Detik", "detikNews": ``daemon.outlets``). A source at
+    the alert's own address is the same article, whichever of the outlet's feeds (its main
+    and its finance section, say) carried it: no other outlet (as ``views.alert_line``)."""
     out = others_than(
-        safe_line(alert.outlet, 100), (safe_line(s.outlet, 100) for s in alert.sources)
+        safe_line(alert.outlet, 100),
+        (safe_line(s.outlet, 100) for s in alert.sources if not s.url or s.url != alert.url),
     )
     if len(out) > max_items:
         out = out[:max_items] + [f"{len(out) - max_items} lainnya"]
