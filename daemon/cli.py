@@ -459,8 +459,9 @@ def cmd_check(loaded: LoadedConfig) -> int:
     print(f"{loaded.path}: OK")
     print(f"database: {_redact_url(cfg.database)}")
     print(f"feeds: {len(cfg.feeds)}")
+    names = cfg.feed_names()
     for f in cfg.feeds:
-        print(f"  {f.display_name:<24} every {format_duration(cfg.feed_interval(f)):<5} {f.url}")
+        print(f"  {names[f.url]:<24} every {format_duration(cfg.feed_interval(f)):<5} {f.url}")
     print(f"topics: {len(cfg.topics)}")
     for t in cfg.topics:
         to = ", ".join(t.notify) or "(stored only)"

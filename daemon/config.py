@@ -391,6 +391,30 @@ class Config(_Strict):
     def feed_fulltext(self, feed: FeedConfig) -> bool:
         return feed.fulltext if feed.fulltext is not None else self.fulltext.default
 
+    def feed_names(self) -> dict[str, str]:
+        """Each feed's name by URL: its own, else its host (SPEC §2), else, when another
+        feed would go by the same host (Detik's three feeds on rss.detik.com), the host and
+        the last word of its path ("rss.detik.com finance"): names are how `pantau feeds`
+        and alerts tell feeds apart. A deviation from SPEC.md (README, "Deviations")."""
+        taken = {f.name.casefold() for f in self.feeds if f.name}
+        hosts = [f.display_name for f in self.feeds if not f.name]
+        shared = {h for h in hosts if hosts.count(h) > 1 or h.casefold() in taken}
+        out: dict[str, str] = {}
+        for f in self.feeds:
+            name = f.display_name
+            if not f.name and name in shared:
+                parts = urlsplit(f.url)
+                words = [w for w in parts.path.split("/") if w]
+                name = f"{name} {words[-1]}" if words else name
+                if parts.query:
+                    name += f"?{parts.query}"
+            out[f.url] = name
+        names = list(out.values())
+        for f in self.feeds:  # still two alike ("/a/rss", "/b/rss"): the whole address
+            if not f.name and names.count(out[f.url]) > 1:
+                out[f.url] = f.url.split("://", 1)[-1]
+        return {url: name[:NAME_MAX] for url, name in out.items()}
+
 
 # ---------------------------------------------------------------------------------------------
 # Loading

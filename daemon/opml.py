@@ -66,8 +66,9 @@ def export(config: Config, urls: Sequence[str] | None = None) -> str:
     ET.SubElement(head, "dateCreated").text = formatdate(usegmt=True)
     ET.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
+    names = config.feed_names()
     for i, f in enumerate(config.feeds):
-        name = _xml_text(f.display_name)
+        name = _xml_text(names[f.url])
         attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": urls[i] if urls else f.url}
         if f.interval is not None:
             attrs[f"{{{NS}}}interval"] = format_duration(f.interval)

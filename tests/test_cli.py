@@ -233,6 +233,39 @@ def test_a_database_in_the_home_directory_as_written_with_a_tilde(
     assert len(json.loads(r.out)) == 3
 
 
+def test_feeds_without_names_on_one_host_are_told_apart(
+    outlets: LoopbackServer, tmp_path: Path
+) -> None:
+    """Detik's feeds all live on rss.detik.com: configured without names, `pantau feeds`
+    and alerts named every one of them by that host alone. A feed without a name is named
+    by its host while that is unique, else by its host and the last word of its path, else
+    by its address."""
+    finance = outlets.static("/index.php/finance", rss("Keuangan", entries(1, 2)))
+    a = outlets.static("/a/rss.xml", rss("A", entries(2, 2)))
+    b = outlets.static("/b/rss.xml", rss("B", entries(3, 2)))
+    named = outlets.static("/named.xml", rss("Bernama", entries(4, 2)))
+    cfg = write(
+        tmp_path,
+        f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n"
+        + "".join(f"  - {{url: '{u}'}}\n" for u in (finance, a, b))
+        + f"  - {{url: '{named}', name: Kabar}}\n",
+    )
+    host = a.split("://", 1)[1]
+    want = {
+        finance: "127.0.0.1 finance",
+        a: host,  # both end in "rss.xml": the whole address
+        b: b.split("://", 1)[1],
+        named: "Kabar",
+    }
+    check = pantau("--config", str(cfg), "check")
+    assert check.rc == 0, check.err
+    for url, name in want.items():
+        assert f"  {name:<24} every 10m   {url}" in check.out, check.out
+    assert pantau("--config", str(cfg), "run", "--once").rc == 0
+    listed = json.loads(pantau("--config", str(cfg), "feeds", "--json").out)
+    assert {f["url"]: f["name"] for f in listed} == want
+
+
 def test_a_feeds_zone_as_an_indonesian_operator_writes_it(
     outlets: LoopbackServer, tmp_path: Path
 ) -> None:

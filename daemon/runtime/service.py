@@ -110,10 +110,11 @@ def build_runtime(loaded: LoadedConfig, store: Store, stop: threading.Event) -> 
     notifiers = {
         name: build_notifier(name, n, user_agent=p.user_agent) for name, n in cfg.notifiers.items()
     }
+    names = cfg.feed_names()
     policies = {
         f.url: FeedPolicy(
             url=f.url,
-            name=f.display_name,
+            name=names[f.url],
             interval=cfg.feed_interval(f),
             timezone=f.timezone,
             fulltext=cfg.feed_fulltext(f),
