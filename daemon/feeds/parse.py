@@ -48,7 +48,7 @@ from html.entities import html5 as _HTML5
 from typing import Any
 
 from daemon import text
-from daemon.feeds import rss
+from daemon.feeds import jsonfeed, rss
 from daemon.feeds.dates import effective_published, parse_date
 from daemon.feeds.item import ParsedItem
 from daemon.feeds.urls import (
@@ -872,14 +872,18 @@ def _parse(
     if not body or not body.strip():
         return ParsedFeed("", None, [], None, "not a feed: empty body")
     decoded, note = decode_body(body, headers.get("content-type"))
+    json_feed = jsonfeed.read(decoded) if decoded.lstrip()[:1] == "{" else None
     try:
-        prepared = prepare_xml(decoded)
+        prepared = prepare_xml(decoded) if json_feed is None else ""
     except Refused as refused:
         # Declared entities are never expanded; a document that declares them is refused as
         # a whole and recorded on the feed (README.md, "Deviations").
         return ParsedFeed("", None, [], None, str(refused))
-    fast = rss.read(prepared) if FAST_RSS else None
-    if fast is not None:
+    fast = rss.read(prepared) if FAST_RSS and json_feed is None else None
+    if json_feed is not None:
+        feed, entries = json_feed
+        bozo_exc, atom = None, False
+    elif fast is not None:
         feed, entries = fast
         bozo_exc, atom = None, False
     else:
