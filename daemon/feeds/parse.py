@@ -703,6 +703,9 @@ def assign_identities(cands: list[_Candidate]) -> list[tuple[str, _Candidate]]:
 _UTC = timezone.utc
 
 
+_JSON_START = re.compile(r"[\ufeff\s]*\{")  # (a match, not a copy of the body: lstrip)
+
+
 def _not_a_feed_reason(s: str, bozo_exc: BaseException | None) -> str:
     head = s[:2048].lstrip().lower()
     if not head:
@@ -872,7 +875,7 @@ def _parse(
     if not body or not body.strip():
         return ParsedFeed("", None, [], None, "not a feed: empty body")
     decoded, note = decode_body(body, headers.get("content-type"))
-    json_feed = jsonfeed.read(decoded) if decoded.lstrip()[:1] == "{" else None
+    json_feed = jsonfeed.read(decoded) if _JSON_START.match(decoded) else None
     try:
         prepared = prepare_xml(decoded) if json_feed is None else ""
     except Refused as refused:
