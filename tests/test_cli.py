@@ -280,19 +280,33 @@ def test_a_feeds_zone_as_an_indonesian_operator_writes_it(
         b"<description>Pelabuhan menambah dermaga baru bagi kapal penumpang antarpulau "
         b"menjelang libur akhir tahun.</description></item></channel></rss>"
     )
-    url = outlets.static("/mks.xml", body)
-    db = f"database: sqlite:///{tmp_path / 'p.db'}\n"
-    for zone in ("WITA", "+08:00", "asia/makassar"):
-        cfg = write(tmp_path, db + f"feeds:\n  - {{url: '{url}', timezone: '{zone}'}}\n")
-        assert pantau("--config", str(cfg), "check").rc == 0, zone
+    zones = ("WITA", "+08:00", "asia/makassar")
+    urls = [
+        outlets.static(f"/mks{i}.xml", body.replace(b"/1<", f"/{i}<".encode())) for i in range(3)
+    ]
+    db = f"database: sqlite:///{tmp_path / 'p.db'}\nfeeds:\n"
+    cfg = write(
+        tmp_path,
+        db + "".join(f"  - {{url: '{u}', timezone: '{z}'}}\n" for u, z in zip(urls, zones)),
+    )
+    assert pantau("--config", str(cfg), "check").rc == 0
     r = pantau("--config", str(cfg), "run", "--once")
     assert r.rc == 0, r.err
     stories = json.loads(pantau("--config", str(cfg), "stories", "--since", "3650d", "--json").out)
-    assert stories[0]["items"][0]["published_at"] == "2026-12-07T02:00:00Z"
-    for zone in ("CST", "Mars/Olympus"):
-        cfg = write(tmp_path, db + f"feeds:\n  - {{url: '{url}', timezone: '{zone}'}}\n")
-        r = pantau("--config", str(cfg), "check")
-        assert r.rc == 2 and f"unknown time zone '{zone}': write an IANA name" in r.err
+    dates = [i["published_at"] for s in stories for i in s["items"]]
+    assert dates == ["2026-12-07T02:00:00Z"] * 3
+    bad = write(
+        tmp_path,
+        db
+        + "".join(
+            f"  - {{url: '{u}', timezone: '{z}'}}\n" for u, z in zip(urls, ("CST", "Mars/Olympus"))
+        ),
+        "bad.yaml",
+    )
+    r = pantau("--config", str(bad), "check")
+    assert r.rc == 2 and len(r.err_lines) == 2
+    for i, zone in enumerate(("CST", "Mars/Olympus")):
+        assert f"feeds[{i}].timezone: unknown time zone '{zone}': write an IANA name" in r.err
 
 
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
