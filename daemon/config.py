@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,13 +393,13 @@ class Config(_Strict):
         return feed.fulltext if feed.fulltext is not None else self.fulltext.default
 
     def feed_names(self) -> dict[str, str]:
-        """Each feed's name by URL: its own, else its host (SPEC §2), else, when another
-        feed would go by the same host (Detik's three feeds on rss.detik.com), the host and
-        the last word of its path ("rss.detik.com finance"): names are how `pantau feeds`
-        and alerts tell feeds apart. A deviation from SPEC.md (README, "Deviations")."""
+        """Each feed's name by URL: its own, else its host, else, when another feed would go
+        by the same host (Detik's three feeds on rss.detik.com), the host and the last word
+        of its path ("rss.detik.com finance"): names are how `pantau feeds` and alerts tell
+        feeds apart (README.md, "Deviations"; docs/design.md, "What `check` now asks")."""
         taken = {f.name.casefold() for f in self.feeds if f.name}
-        hosts = [f.display_name for f in self.feeds if not f.name]
-        shared = {h for h in hosts if hosts.count(h) > 1 or h.casefold() in taken}
+        hosts = Counter(f.display_name for f in self.feeds if not f.name)
+        shared = {h for h, n in hosts.items() if n > 1 or h.casefold() in taken}
         out: dict[str, str] = {}
         for f in self.feeds:
             name = f.display_name
@@ -409,9 +410,9 @@ class Config(_Strict):
                 if parts.query:
                     name += f"?{parts.query}"
             out[f.url] = name
-        names = list(out.values())
+        names = Counter(out.values())
         for f in self.feeds:  # still two alike ("/a/rss", "/b/rss"): the whole address
-            if not f.name and names.count(out[f.url]) > 1:
+            if not f.name and names[out[f.url]] > 1:
                 out[f.url] = f.url.split("://", 1)[-1]
         return {url: name[:NAME_MAX] for url, name in out.items()}
 
